@@ -1,0 +1,216 @@
+//! REST payloads in Chatwoot's shapes (`/api/v1/...`), as the server sends them.
+
+use serde::{Deserialize, Serialize};
+
+/// Role of an agent inside one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Answers conversations; reads the account's settings.
+    Agent,
+    /// Also manages agents, inboxes and collaborators.
+    Administrator,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Administrator => "administrator",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "agent" => Some(Role::Agent),
+            "administrator" => Some(Role::Administrator),
+            _ => None,
+        }
+    }
+}
+
+/// What an agent said about themselves: only `Available` agents receive
+/// automatic assignments. Chatwoot's dashboard calls `Available` "online"; both
+/// spellings are accepted on input and `available` is what we send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    #[serde(alias = "online")]
+    Available,
+    Busy,
+    Offline,
+}
+
+impl Availability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Availability::Available => "available",
+            Availability::Busy => "busy",
+            Availability::Offline => "offline",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "available" | "online" => Some(Availability::Available),
+            "busy" => Some(Availability::Busy),
+            "offline" => Some(Availability::Offline),
+            _ => None,
+        }
+    }
+}
+
+/// An agent as `GET /api/v1/accounts/{account_id}/agents` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Agent {
+    pub id: i64,
+    pub account_id: i64,
+    pub availability_status: Availability,
+    pub auto_offline: bool,
+    pub confirmed: bool,
+    pub email: String,
+    /// The name shown to visitors: the display name, or the full name without one.
+    pub available_name: String,
+    /// Full name ("Seu nome completo").
+    pub name: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+    pub thumbnail: String,
+}
+
+/// One account the signed-in user belongs to, inside [`Profile::accounts`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileAccount {
+    pub id: i64,
+    pub name: String,
+    pub status: String,
+    pub role: Role,
+    pub availability: Availability,
+    pub availability_status: Availability,
+    pub auto_offline: bool,
+}
+
+/// The signed-in user (`GET /api/v1/profile`, `POST /auth/sign_in`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub id: i64,
+    /// The token this request was authenticated with (or, after sign-in, the
+    /// new session token). Tokens are stored hashed, so no other one can be shown.
+    pub access_token: String,
+    /// The first account, as Chatwoot's dashboard expects.
+    pub account_id: Option<i64>,
+    pub available_name: String,
+    pub avatar_url: String,
+    pub confirmed: bool,
+    pub display_name: Option<String>,
+    pub email: String,
+    pub name: String,
+    pub role: Option<Role>,
+    pub accounts: Vec<ProfileAccount>,
+}
+
+/// `auto_assignment_config` of an inbox.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoAssignmentConfig {
+    /// Most open conversations of this inbox one agent is given automatically;
+    /// absent means unlimited. Past it, new conversations wait in Unassigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_assignment_limit: Option<u32>,
+}
+
+/// Channel of an inbox, as `channel_type` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ChannelType {
+    #[serde(rename = "Channel::WebWidget")]
+    WebWidget,
+    #[serde(rename = "Channel::Api")]
+    Api,
+}
+
+impl ChannelType {
+    /// The short name used when creating an inbox (`channel.type`) and in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelType::WebWidget => "web_widget",
+            ChannelType::Api => "api",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "web_widget" => Some(ChannelType::WebWidget),
+            "api" => Some(ChannelType::Api),
+            _ => None,
+        }
+    }
+}
+
+/// An inbox as `GET /api/v1/accounts/{account_id}/inboxes/{id}` returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inbox {
+    pub id: i64,
+    pub account_id: i64,
+    pub name: String,
+    pub channel_id: i64,
+    pub channel_type: ChannelType,
+    pub avatar_url: String,
+    pub enable_auto_assignment: bool,
+    pub auto_assignment_config: AutoAssignmentConfig,
+    pub greeting_enabled: bool,
+    pub greeting_message: Option<String>,
+    pub enable_email_collect: bool,
+    pub csat_survey_enabled: bool,
+    pub working_hours_enabled: bool,
+    pub out_of_office_message: Option<String>,
+    pub timezone: String,
+    pub allow_messages_after_resolved: bool,
+    pub lock_to_single_conversation: bool,
+    pub sender_name_type: String,
+    pub business_name: Option<String>,
+    /// Website inboxes only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub website_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub website_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_widget_script: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub welcome_title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub welcome_tagline: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub widget_color: Option<String>,
+    /// API inboxes only: the public identifier of the Public client API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inbox_identifier: Option<String>,
+    /// API inboxes only: where events of this inbox are delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+}
+
+/// `{"payload": [...]}`, Chatwoot's list envelope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payload<T> {
+    pub payload: Vec<T>,
+}
+
+/// Body of every error response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Machine-readable kind, e.g. `not_found`, `validation_failed`.
+    pub error: String,
+    /// One sentence for humans.
+    pub message: String,
+    /// Field-level problems, when the request body was at fault.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One invalid field of a request body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+    pub code: String,
+}

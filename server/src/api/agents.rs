@@ -1,0 +1,124 @@
+//! `/api/v1/accounts/{account_id}/agents`: who works in the account.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use switchboard_protocol::api::{self as wire, Availability, Role};
+
+use super::auth::Member;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiPath};
+use super::validate;
+use super::{views, AppState};
+use crate::secrets::hash_password;
+use crate::store::{AgentPatch, NewAgent, NewUser};
+
+pub async fn list(State(state): State<AppState>, member: Member) -> ApiResult<Json<Vec<wire::Agent>>> {
+    let agents = state.store.list_agents(member.account_id()).await?;
+    Ok(Json(views::agents(&agents)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AgentCreate {
+    name: String,
+    email: String,
+    role: Role,
+    display_name: Option<String>,
+    availability_status: Option<Availability>,
+    auto_offline: Option<bool>,
+    /// switchboard sends no invitation e-mails: an administrator may set the
+    /// first password here instead (or later with PATCH).
+    password: Option<String>,
+}
+
+/// Adds an agent. An e-mail already used in another account adds that same
+/// person (keeping their name and password); one already in this account is a 409.
+pub async fn create(
+    State(state): State<AppState>,
+    member: Member,
+    ApiJson(body): ApiJson<AgentCreate>,
+) -> ApiResult<Json<wire::Agent>> {
+    member.require_admin()?;
+    let name = validate::name("name", &body.name)?;
+    let email = validate::email(&body.email)?;
+    let display_name =
+        validate::optional_text("display_name", body.display_name.as_deref(), validate::MAX_NAME)?;
+    let password_hash = match body.password {
+        Some(p) => Some(hash_password(validate::password(&p)?).await.map_err(ApiError::internal)?),
+        None => None,
+    };
+    let new = NewAgent {
+        user: NewUser {
+            email,
+            name,
+            display_name,
+            password_hash,
+        },
+        role: body.role,
+        availability: body.availability_status.unwrap_or(Availability::Available),
+        auto_offline: body.auto_offline.unwrap_or(true),
+    };
+    let agent = state.store.add_agent(member.account_id(), &new).await?;
+    tracing::info!(account_id = member.account_id(), agent_id = agent.user.id, "agent added");
+    Ok(Json(views::agent(&agent)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AgentUpdate {
+    role: Option<Role>,
+    availability_status: Option<Availability>,
+    auto_offline: Option<bool>,
+    name: Option<String>,
+    password: Option<String>,
+}
+
+/// Changes an agent's role, availability, auto-offline, name or password.
+/// Agents may change their own availability; everything else is for
+/// administrators.
+pub async fn update(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, agent_id)): ApiPath<(i64, i64)>,
+    ApiJson(body): ApiJson<AgentUpdate>,
+) -> ApiResult<Json<wire::Agent>> {
+    let own_availability_only = agent_id == member.user.id
+        && body.role.is_none()
+        && body.name.is_none()
+        && body.password.is_none();
+    if !own_availability_only {
+        member.require_admin()?;
+    }
+    let password_hash = match body.password {
+        Some(p) => Some(hash_password(validate::password(&p)?).await.map_err(ApiError::internal)?),
+        None => None,
+    };
+    let patch = AgentPatch {
+        role: body.role,
+        availability: body.availability_status,
+        auto_offline: body.auto_offline,
+        name: body.name.as_deref().map(|n| validate::name("name", n)).transpose()?,
+        password_hash,
+    };
+    let agent = state
+        .store
+        .update_agent(member.account_id(), agent_id, &patch)
+        .await
+        .map_err(|e| super::not_found_as(e, "Agent"))?;
+    Ok(Json(views::agent(&agent)))
+}
+
+/// Removes the agent from the account and from all its inboxes.
+pub async fn delete(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, agent_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    member.require_admin()?;
+    state
+        .store
+        .remove_agent(member.account_id(), agent_id)
+        .await
+        .map_err(|e| super::not_found_as(e, "Agent"))?;
+    tracing::info!(account_id = member.account_id(), agent_id, "agent removed");
+    Ok(Json(serde_json::json!({})))
+}

@@ -1,0 +1,161 @@
+//! Who is calling: the `api_access_token` header, the account in the path, and
+//! signing in and out of the console.
+
+use axum::extract::{FromRequestParts, RawPathParams, State};
+use axum::http::request::Parts;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use switchboard_protocol::api::{Profile, Role};
+
+use super::error::{ApiError, ApiResult};
+use super::extract::ApiJson;
+use super::{views, AppState};
+use crate::secrets::{new_access_token, token_sha256, verify_password};
+use crate::store::{Membership, TokenKind, User};
+
+/// Header carrying the token, as in Chatwoot. Never logged.
+pub const TOKEN_HEADER: &str = "api_access_token";
+
+/// A caller who presented a valid access token.
+#[derive(Debug, Clone)]
+pub struct Authed {
+    pub user: User,
+    /// The token as presented, so the profile can echo it back.
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let token = parts
+            .headers
+            .get(TOKEN_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 128)
+            .ok_or_else(ApiError::unauthorized)?;
+        let user = state
+            .store
+            .user_by_token(&token_sha256(token))
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        Ok(Authed {
+            user,
+            token: token.to_string(),
+        })
+    }
+}
+
+/// A caller who is an agent of the account named by `{account_id}` in the
+/// path. Any other account, existing or not, is a 404: ids of other tenants
+/// are not even confirmed to exist.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user: User,
+    pub membership: Membership,
+}
+
+impl Member {
+    pub fn account_id(&self) -> i64 {
+        self.membership.account_id
+    }
+
+    /// Administrators only: agents, inboxes and collaborators are theirs to change.
+    pub fn require_admin(&self) -> ApiResult<()> {
+        match self.membership.role {
+            Role::Administrator => Ok(()),
+            Role::Agent => Err(ApiError::forbidden()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Member {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let authed = Authed::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::internal(e.body_text()))?;
+        let raw = params
+            .iter()
+            .find(|(name, _)| *name == "account_id")
+            .map(|(_, value)| value)
+            .ok_or_else(|| ApiError::internal("route without {account_id}"))?;
+        let account_id: i64 = raw
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("invalid account id `{raw}`")))?;
+        let membership = state
+            .store
+            .membership(account_id, authed.user.id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("Account"))?;
+        Ok(Member {
+            user: authed.user,
+            membership,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignIn {
+    email: String,
+    password: String,
+}
+
+/// devise_token_auth's envelope, which Chatwoot's dashboard reads.
+#[derive(Debug, Serialize)]
+pub struct SignedIn {
+    data: Profile,
+}
+
+/// `POST /auth/sign_in`: a new console session token for a valid password.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SignIn>,
+) -> ApiResult<Json<SignedIn>> {
+    let email = body.email.trim().to_lowercase();
+    let found = if email.len() <= 254 {
+        state.store.credentials(&email).await?
+    } else {
+        None
+    };
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, None),
+    };
+    let valid = verify_password(body.password, hash).await;
+    let user = match (valid, user) {
+        (true, Some(user)) => user,
+        _ => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "Invalid login credentials. Please try again.",
+            ))
+        }
+    };
+    let token = new_access_token();
+    state
+        .store
+        .insert_token(user.id, &token_sha256(&token), TokenKind::Session)
+        .await?;
+    let memberships = state.store.memberships(user.id).await?;
+    tracing::info!(user_id = user.id, "signed in");
+    Ok(Json(SignedIn {
+        data: views::profile(&user, &memberships, token),
+    }))
+}
+
+/// `DELETE /auth/sign_out`: revokes the session token that made the request.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    authed: Authed,
+) -> ApiResult<Json<serde_json::Value>> {
+    state
+        .store
+        .delete_session(&token_sha256(&authed.token))
+        .await?;
+    Ok(Json(serde_json::json!({ "success": true })))
+}

@@ -1,0 +1,275 @@
+//! `/api/v1/accounts/{account_id}/inboxes`: where conversations land, and the
+//! inbox's conversation assignment settings ("Atribuição de conversa").
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use switchboard_protocol::api::{self as wire, AutoAssignmentConfig, ChannelType, Payload};
+
+use super::auth::Member;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiPath};
+use super::validate::{self, present, MAX_NAME, MAX_TEXT};
+use super::{not_found_as, views, AppState};
+use crate::secrets::random_token;
+use crate::store::{Inbox, InboxSettings, NewInbox};
+
+/// Colour of a new website inbox's widget unless one is given.
+const DEFAULT_WIDGET_COLOR: &str = "#1f93ff";
+
+pub async fn list(
+    State(state): State<AppState>,
+    member: Member,
+) -> ApiResult<Json<Payload<wire::Inbox>>> {
+    let inboxes = state.store.list_inboxes(member.account_id()).await?;
+    let payload = inboxes
+        .iter()
+        .map(|i| views::inbox(i, &state.public_url))
+        .collect();
+    Ok(Json(Payload { payload }))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, inbox_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<wire::Inbox>> {
+    let inbox = state
+        .store
+        .get_inbox(member.account_id(), inbox_id)
+        .await
+        .map_err(|e| not_found_as(e, "Inbox"))?;
+    Ok(Json(views::inbox(&inbox, &state.public_url)))
+}
+
+/// The fields of Chatwoot's inbox create and update payloads. All optional
+/// here; `create` insists on a name and a channel type.
+#[derive(Debug, Default, Deserialize)]
+pub struct InboxFields {
+    name: Option<String>,
+    channel: Option<ChannelFields>,
+    enable_auto_assignment: Option<bool>,
+    /// `null` resets to the defaults (no maximum).
+    #[serde(default, deserialize_with = "present")]
+    auto_assignment_config: Option<Option<AutoAssignmentConfig>>,
+    greeting_enabled: Option<bool>,
+    greeting_message: Option<String>,
+    enable_email_collect: Option<bool>,
+    csat_survey_enabled: Option<bool>,
+    working_hours_enabled: Option<bool>,
+    out_of_office_message: Option<String>,
+    timezone: Option<String>,
+    allow_messages_after_resolved: Option<bool>,
+    lock_to_single_conversation: Option<bool>,
+    sender_name_type: Option<SenderNameType>,
+    business_name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ChannelFields {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    website_url: Option<String>,
+    welcome_title: Option<String>,
+    welcome_tagline: Option<String>,
+    widget_color: Option<String>,
+    webhook_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SenderNameType {
+    Friendly,
+    Professional,
+}
+
+/// The editable part of an inbox, which create and update both fill in.
+struct Editable {
+    name: String,
+    enable_auto_assignment: bool,
+    auto_assignment_config: AutoAssignmentConfig,
+    settings: InboxSettings,
+}
+
+impl InboxFields {
+    /// Applies every given field onto `target`, validating each; nothing is
+    /// saved unless all of them pass.
+    fn apply(self, target: &mut Editable) -> ApiResult<()> {
+        if let Some(name) = &self.name {
+            target.name = validate::name("name", name)?;
+        }
+        if let Some(on) = self.enable_auto_assignment {
+            target.enable_auto_assignment = on;
+        }
+        if let Some(config) = self.auto_assignment_config {
+            let config = config.unwrap_or_default();
+            if config.max_assignment_limit == Some(0) {
+                return Err(ApiError::invalid(
+                    "max_assignment_limit",
+                    "must be greater than 0 (leave it out for no limit)",
+                ));
+            }
+            target.auto_assignment_config = config;
+        }
+        let s = &mut target.settings;
+        let flags = [
+            (self.greeting_enabled, &mut s.greeting_enabled),
+            (self.enable_email_collect, &mut s.enable_email_collect),
+            (self.csat_survey_enabled, &mut s.csat_survey_enabled),
+            (self.working_hours_enabled, &mut s.working_hours_enabled),
+            (self.allow_messages_after_resolved, &mut s.allow_messages_after_resolved),
+            (self.lock_to_single_conversation, &mut s.lock_to_single_conversation),
+        ];
+        for (given, slot) in flags {
+            if let Some(value) = given {
+                *slot = value;
+            }
+        }
+        set_text(&mut s.greeting_message, "greeting_message", self.greeting_message, MAX_TEXT)?;
+        set_text(
+            &mut s.out_of_office_message,
+            "out_of_office_message",
+            self.out_of_office_message,
+            MAX_TEXT,
+        )?;
+        set_text(&mut s.business_name, "business_name", self.business_name, MAX_NAME)?;
+        if let Some(tz) = self.timezone {
+            let tz = tz.trim();
+            let valid = !tz.is_empty()
+                && tz.len() <= 64
+                && tz.chars().all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c));
+            if !valid {
+                return Err(ApiError::invalid("timezone", "must be an IANA name like America/Sao_Paulo"));
+            }
+            s.timezone = tz.to_string();
+        }
+        if let Some(kind) = self.sender_name_type {
+            s.sender_name_type = match kind {
+                SenderNameType::Friendly => "friendly",
+                SenderNameType::Professional => "professional",
+            }
+            .to_string();
+        }
+        if let Some(channel) = self.channel {
+            if channel.website_url.is_some() {
+                s.website_url = validate::url("website_url", channel.website_url.as_deref())?;
+            }
+            if channel.webhook_url.is_some() {
+                s.webhook_url = validate::url("webhook_url", channel.webhook_url.as_deref())?;
+            }
+            if channel.widget_color.is_some() {
+                s.widget_color = validate::color(channel.widget_color.as_deref())?;
+            }
+            set_text(&mut s.welcome_title, "welcome_title", channel.welcome_title, MAX_NAME)?;
+            set_text(&mut s.welcome_tagline, "welcome_tagline", channel.welcome_tagline, MAX_TEXT)?;
+        }
+        Ok(())
+    }
+}
+
+/// Sets an optional text setting when given; an empty string clears it.
+fn set_text(slot: &mut Option<String>, field: &str, given: Option<String>, max: usize) -> ApiResult<()> {
+    if let Some(value) = given {
+        *slot = validate::optional_text(field, Some(&value), max)?;
+    }
+    Ok(())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    member: Member,
+    ApiJson(mut body): ApiJson<InboxFields>,
+) -> ApiResult<Json<wire::Inbox>> {
+    member.require_admin()?;
+    if body.name.is_none() {
+        return Err(ApiError::invalid("name", "can't be blank"));
+    }
+    let kind = body.channel.as_mut().and_then(|c| c.kind.take());
+    let channel_type = match kind.as_deref() {
+        None => return Err(ApiError::invalid("channel.type", "is required (web_widget or api)")),
+        Some(k) => ChannelType::parse(k).ok_or_else(|| {
+            ApiError::invalid("channel.type", format!("`{k}` is not supported (web_widget or api)"))
+        })?,
+    };
+    let mut settings = InboxSettings::default();
+    if channel_type == ChannelType::WebWidget {
+        settings.widget_color = Some(DEFAULT_WIDGET_COLOR.to_string());
+    }
+    let mut editable = Editable {
+        name: String::new(),
+        enable_auto_assignment: true,
+        auto_assignment_config: AutoAssignmentConfig::default(),
+        settings,
+    };
+    body.apply(&mut editable)?;
+    let (website_token, inbox_identifier) = match channel_type {
+        ChannelType::WebWidget => (Some(random_token(24)), None),
+        ChannelType::Api => (None, Some(random_token(24))),
+    };
+    let new = NewInbox {
+        name: editable.name,
+        channel_type,
+        enable_auto_assignment: editable.enable_auto_assignment,
+        auto_assignment_config: editable.auto_assignment_config,
+        settings: editable.settings,
+        website_token,
+        inbox_identifier,
+    };
+    let inbox = state.store.create_inbox(member.account_id(), &new).await?;
+    tracing::info!(account_id = member.account_id(), inbox_id = inbox.id, "inbox created");
+    Ok(Json(views::inbox(&inbox, &state.public_url)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, inbox_id)): ApiPath<(i64, i64)>,
+    ApiJson(mut body): ApiJson<InboxFields>,
+) -> ApiResult<Json<wire::Inbox>> {
+    member.require_admin()?;
+    let current = state
+        .store
+        .get_inbox(member.account_id(), inbox_id)
+        .await
+        .map_err(|e| not_found_as(e, "Inbox"))?;
+    if let Some(kind) = body.channel.as_mut().and_then(|c| c.kind.take()) {
+        if ChannelType::parse(&kind) != Some(current.channel_type) {
+            return Err(ApiError::invalid("channel.type", "cannot be changed"));
+        }
+    }
+    let mut editable = Editable {
+        name: current.name.clone(),
+        enable_auto_assignment: current.enable_auto_assignment,
+        auto_assignment_config: current.auto_assignment_config.clone(),
+        settings: current.settings.clone(),
+    };
+    body.apply(&mut editable)?;
+    let changed = Inbox {
+        name: editable.name,
+        enable_auto_assignment: editable.enable_auto_assignment,
+        auto_assignment_config: editable.auto_assignment_config,
+        settings: editable.settings,
+        ..current
+    };
+    let inbox = state
+        .store
+        .save_inbox(&changed)
+        .await
+        .map_err(|e| not_found_as(e, "Inbox"))?;
+    Ok(Json(views::inbox(&inbox, &state.public_url)))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, inbox_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    member.require_admin()?;
+    state
+        .store
+        .delete_inbox(member.account_id(), inbox_id)
+        .await
+        .map_err(|e| not_found_as(e, "Inbox"))?;
+    tracing::info!(account_id = member.account_id(), inbox_id, "inbox deleted");
+    Ok(Json(serde_json::json!({})))
+}

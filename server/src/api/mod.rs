@@ -1,0 +1,94 @@
+//! The HTTP API: Chatwoot's Application API paths and shapes, so Chatwoot
+//! clients work unchanged. Every handler is scoped to the caller's account
+//! through the [`auth::Member`] extractor.
+
+pub mod agents;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod inbox_members;
+pub mod inboxes;
+pub mod profile;
+pub mod validate;
+pub mod views;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{middleware, Json, Router};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::store::{Store, StoreError};
+use error::ApiError;
+
+/// Largest request body the API reads.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    /// Base URL browsers reach this server at (no trailing slash), for the
+    /// widget snippet.
+    pub public_url: Arc<str>,
+}
+
+/// A store `NotFound` named after the resource the route is about.
+pub(crate) fn not_found_as(err: StoreError, what: &str) -> ApiError {
+    match err {
+        StoreError::NotFound => ApiError::not_found(what),
+        other => other.into(),
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let account = Router::new()
+        .route("/agents", get(agents::list).post(agents::create))
+        .route("/agents/{id}", axum::routing::patch(agents::update).delete(agents::delete))
+        .route("/inboxes", get(inboxes::list).post(inboxes::create))
+        .route("/inboxes/", get(inboxes::list).post(inboxes::create))
+        .route(
+            "/inboxes/{id}",
+            get(inboxes::show).patch(inboxes::update).delete(inboxes::delete),
+        )
+        .route(
+            "/inbox_members",
+            post(inbox_members::add)
+                .patch(inbox_members::replace)
+                .delete(inbox_members::remove),
+        )
+        .route("/inbox_members/{inbox_id}", get(inbox_members::list));
+
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/auth/sign_in", post(auth::sign_in))
+        .route("/auth/sign_out", axum::routing::delete(auth::sign_out))
+        .route(
+            "/api/v1/profile",
+            get(profile::show).put(profile::update).patch(profile::update),
+        )
+        .nest("/api/v1/accounts/{account_id}", account)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(extract::json_errors))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A panic is a bug: logged as one, answered as a plain 500.
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    ApiError::internal("a request handler panicked").into_response()
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such route")
+}

@@ -1,0 +1,127 @@
+//! `/api/v1/profile`: the signed-in user's own name, display name, password
+//! and availability.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use switchboard_protocol::api::{Availability, Profile};
+
+use super::auth::Authed;
+use super::error::{ApiError, ApiResult};
+use super::extract::ApiJson;
+use super::validate::{self, present};
+use super::{views, AppState};
+use crate::secrets::{hash_password, verify_password};
+use crate::store::{AgentPatch, UserPatch};
+
+pub async fn show(State(state): State<AppState>, authed: Authed) -> ApiResult<Json<Profile>> {
+    let memberships = state.store.memberships(authed.user.id).await?;
+    Ok(Json(views::profile(&authed.user, &memberships, authed.token)))
+}
+
+/// The editable fields. Chatwoot's dashboard wraps them in `{"profile": {...}}`;
+/// API clients often send them bare. Both are accepted.
+#[derive(Debug, Default, Deserialize)]
+pub struct ProfileUpdate {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    display_name: Option<Option<String>>,
+    email: Option<String>,
+    password: Option<String>,
+    password_confirmation: Option<String>,
+    current_password: Option<String>,
+    availability: Option<Availability>,
+    auto_offline: Option<bool>,
+    /// Which account `availability` / `auto_offline` apply to; optional when
+    /// the user belongs to one account only.
+    account_id: Option<i64>,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> ApiResult<Json<Profile>> {
+    // Parsed in two steps so a wrong type inside is a 422 naming the problem,
+    // not the untagged enum's generic message.
+    let update = match body.get("profile") {
+        Some(inner) => serde_json::from_value::<ProfileUpdate>(inner.clone()),
+        None => serde_json::from_value::<ProfileUpdate>(body),
+    }
+    .map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            e.to_string(),
+        )
+    })?;
+    let user_id = authed.user.id;
+
+    // Validate everything before changing anything.
+    let mut patch = UserPatch {
+        name: update.name.as_deref().map(|n| validate::name("name", n)).transpose()?,
+        email: update.email.as_deref().map(validate::email).transpose()?,
+        ..UserPatch::default()
+    };
+    if let Some(display) = update.display_name {
+        patch.display_name = Some(validate::optional_text(
+            "display_name",
+            display.as_deref(),
+            validate::MAX_NAME,
+        )?);
+    }
+    if let Some(password) = update.password {
+        let password = validate::password(&password)?;
+        if let Some(confirmation) = &update.password_confirmation {
+            if *confirmation != password {
+                return Err(ApiError::invalid("password_confirmation", "doesn't match password"));
+            }
+        }
+        let current = update
+            .current_password
+            .ok_or_else(|| ApiError::invalid("current_password", "is required to change the password"))?;
+        let (_, hash) = state
+            .store
+            .credentials(&authed.user.email)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        if !verify_password(current, hash).await {
+            return Err(ApiError::invalid("current_password", "is incorrect"));
+        }
+        patch.password_hash = Some(hash_password(password).await.map_err(ApiError::internal)?);
+    }
+    let membership_patch = AgentPatch {
+        availability: update.availability,
+        auto_offline: update.auto_offline,
+        ..AgentPatch::default()
+    };
+    let account_id = if membership_patch.availability.is_some() || membership_patch.auto_offline.is_some() {
+        let memberships = state.store.memberships(user_id).await?;
+        let account_id = match (update.account_id, memberships.as_slice()) {
+            (Some(id), _) => id,
+            (None, [only]) => only.account_id,
+            (None, _) => {
+                return Err(ApiError::invalid(
+                    "account_id",
+                    "is required to set availability when you belong to several accounts",
+                ))
+            }
+        };
+        if !memberships.iter().any(|m| m.account_id == account_id) {
+            return Err(ApiError::not_found("Account"));
+        }
+        Some(account_id)
+    } else {
+        None
+    };
+
+    let user = state.store.update_user(user_id, &patch).await?;
+    if let Some(account_id) = account_id {
+        state
+            .store
+            .update_agent(account_id, user_id, &membership_patch)
+            .await?;
+    }
+    let memberships = state.store.memberships(user_id).await?;
+    Ok(Json(views::profile(&user, &memberships, authed.token)))
+}

@@ -1,0 +1,170 @@
+//! Checks on request fields, each returning the cleaned value or a 422 that
+//! names the field.
+
+use serde::{Deserialize, Deserializer};
+
+use super::error::{ApiError, ApiResult};
+
+/// Longest name, title or short text field, in characters.
+pub const MAX_NAME: usize = 255;
+/// Longest free text field (greeting, out-of-office message), in characters.
+pub const MAX_TEXT: usize = 10_000;
+
+/// A required human name: trimmed, 1..=255 characters, no control characters.
+pub fn name(field: &str, value: &str) -> ApiResult<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ApiError::invalid(field, "can't be blank"));
+    }
+    text(field, value, MAX_NAME)
+}
+
+/// Free text up to `max` characters; line breaks allowed, other control
+/// characters not.
+pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
+    if value.chars().count() > max {
+        return Err(ApiError::invalid(field, format!("is too long (maximum is {max} characters)")));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err(ApiError::invalid(field, "contains control characters"));
+    }
+    Ok(value.to_string())
+}
+
+/// Optional free text: empty or blank becomes `None`.
+pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> ApiResult<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text(field, v, max).map(Some),
+    }
+}
+
+/// An e-mail address, lower-cased. Deliberately loose (one `@`, a dot in the
+/// domain, no spaces): the only real check is that mail arrives.
+pub fn email(value: &str) -> ApiResult<String> {
+    let value = value.trim().to_lowercase();
+    let valid = value.len() <= 254
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+        && match value.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            }
+            None => false,
+        };
+    if valid {
+        Ok(value)
+    } else {
+        Err(ApiError::invalid("email", "is not a valid email address"))
+    }
+}
+
+/// Length only (8..=128 characters): long passphrases beat composition rules.
+pub fn password(value: &str) -> ApiResult<String> {
+    let len = value.chars().count();
+    if len < 8 {
+        return Err(ApiError::invalid("password", "is too short (minimum is 8 characters)"));
+    }
+    if len > 128 {
+        return Err(ApiError::invalid("password", "is too long (maximum is 128 characters)"));
+    }
+    Ok(value.to_string())
+}
+
+/// An absolute http(s) URL.
+pub fn url(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) if v.len() > 2048 => Err(ApiError::invalid(field, "is too long")),
+        Some(v)
+            if (v.starts_with("https://") || v.starts_with("http://"))
+                && v.len() > "https://".len()
+                && !v.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            Ok(Some(v.to_string()))
+        }
+        Some(_) => Err(ApiError::invalid(field, "must be an http:// or https:// URL")),
+    }
+}
+
+/// A CSS hex colour: `#rgb` or `#rrggbb`.
+pub fn color(value: Option<&str>) -> ApiResult<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v)
+            if (v.len() == 4 || v.len() == 7)
+                && v.starts_with('#')
+                && v[1..].chars().all(|c| c.is_ascii_hexdigit()) =>
+        {
+            Ok(Some(v.to_lowercase()))
+        }
+        Some(_) => Err(ApiError::invalid("widget_color", "must be a hex colour like #1f93ff")),
+    }
+}
+
+/// For fields where `null` means "clear" and absence means "leave alone":
+/// use with `#[serde(default, deserialize_with = "present")]` on an
+/// `Option<Option<T>>`.
+pub fn present<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
+
+/// An id sent as a number or as a numeric string (Chatwoot's clients do both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlexId(pub i64);
+
+impl<'de> Deserialize<'de> for FlexId {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(i64),
+            Text(String),
+        }
+        match Raw::deserialize(de) {
+            Ok(Raw::Number(n)) => Ok(FlexId(n)),
+            Ok(Raw::Text(s)) => s
+                .trim()
+                .parse()
+                .map(FlexId)
+                .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a valid id"))),
+            Err(_) => Err(serde::de::Error::custom("expected an id (a number)")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert_eq!(email(" Ana@Example.COM ").ok(), Some("ana@example.com".into()));
+        for bad in ["", "ana", "ana@", "@x.io", "ana@localhost", "a b@x.io", "a@b@x.io", "a@x."] {
+            assert!(email(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(name("name", "  Ana ").ok(), Some("Ana".into()));
+        assert!(name("name", "   ").is_err());
+        assert!(name("name", &"x".repeat(256)).is_err());
+        assert!(name("name", "a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn colours_and_urls() {
+        assert_eq!(color(Some("#1F93FF")).ok(), Some(Some("#1f93ff".into())));
+        assert!(color(Some("red")).is_err());
+        assert_eq!(url("u", Some("https://acme.io")).ok(), Some(Some("https://acme.io".into())));
+        assert!(url("u", Some("javascript:alert(1)")).is_err());
+    }
+}

@@ -1,0 +1,188 @@
+//! The `switchboard` command line: `serve` (the default) and
+//! `account create`. Every subcommand opens the database and applies pending
+//! migrations first, so any of them works on a brand-new database file.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::api::validate;
+use crate::secrets::{hash_password, new_access_token, token_sha256};
+use crate::store::{self, NewUser};
+use crate::{demo, launch, Settings};
+
+/// Where the database lives unless told otherwise: a file in `./data`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:data/switchboard.db";
+
+#[derive(Debug, Parser)]
+#[command(name = "switchboard", version, about = "Real-time chat hub")]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// `sqlite:PATH` (created if missing) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Options of `serve`, also accepted without the word `serve`.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+    /// Manage accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SWITCHBOARD_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: String,
+    /// Base URL browsers reach this server at (default: http://LISTEN).
+    #[arg(long, env = "SWITCHBOARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Create a demo account to click through, if the database has none yet.
+    #[arg(long, env = "SWITCHBOARD_DEMO")]
+    pub demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create an account and its administrator; prints one JSON object with
+    /// the ids and the administrator's API access token.
+    Create {
+        /// Name of the company or team.
+        #[arg(long)]
+        name: String,
+        /// The administrator's full name.
+        #[arg(long)]
+        admin_name: String,
+        #[arg(long)]
+        admin_email: String,
+        /// At least 8 characters.
+        #[arg(long, env = "SWITCHBOARD_ADMIN_PASSWORD")]
+        admin_password: String,
+    },
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => serve(&cli.database_url, cli.serve).await,
+        Some(Command::Serve(args)) => serve(&cli.database_url, args).await,
+        Some(Command::Account {
+            command:
+                AccountCommand::Create {
+                    name,
+                    admin_name,
+                    admin_email,
+                    admin_password,
+                },
+        }) => {
+            let created =
+                create_account(&cli.database_url, &name, &admin_name, &admin_email, admin_password)
+                    .await?;
+            #[allow(clippy::print_stdout)]
+            {
+                println!("{}", serde_json::to_string(&created)?);
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
+    let addr: SocketAddr = args
+        .listen
+        .parse()
+        .with_context(|| format!("--listen {} is not an address like 127.0.0.1:3000", args.listen))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let store = store::connect(database_url).await?;
+    if args.demo {
+        demo::seed(store.as_ref(), &format!("http://{addr}")).await?;
+    }
+    let public_url = args.public_url.unwrap_or_else(|| format!("http://{addr}"));
+    launch(store, Settings { public_url }, listener, shutdown_signal()).await
+}
+
+/// What `account create` prints: the ids and the administrator's API token
+/// (shown this once; only its hash is stored).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct CreatedAccountOutput {
+    pub account_id: i64,
+    pub user_id: i64,
+    pub access_token: String,
+}
+
+/// Creates an account with its administrator and returns
+/// `{"account_id":..,"user_id":..,"access_token":".."}`.
+pub async fn create_account(
+    database_url: &str,
+    name: &str,
+    admin_name: &str,
+    admin_email: &str,
+    admin_password: String,
+) -> anyhow::Result<CreatedAccountOutput> {
+    let name = validate::name("--name", name).map_err(|e| anyhow::anyhow!(e.message().to_string()))?;
+    let admin_name = validate::name("--admin-name", admin_name)
+        .map_err(|e| anyhow::anyhow!(e.message().to_string()))?;
+    let email = validate::email(admin_email)
+        .map_err(|_| anyhow::anyhow!("--admin-email {admin_email:?} is not a valid email address"))?;
+    let password = validate::password(&admin_password)
+        .map_err(|_| anyhow::anyhow!("--admin-password must be 8 to 128 characters"))?;
+    let store = store::connect(database_url).await?;
+    let admin = NewUser {
+        email,
+        name: admin_name,
+        display_name: None,
+        password_hash: Some(hash_password(password).await?),
+    };
+    let token = new_access_token();
+    let created = store
+        .create_account(&name, &admin, &token_sha256(&token))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the account: {e}"))?;
+    Ok(CreatedAccountOutput {
+        account_id: created.account_id,
+        user_id: created.user_id,
+        access_token: token,
+    })
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}

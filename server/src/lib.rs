@@ -1,0 +1,49 @@
+//! switchboard: a real-time chat hub. Conversations from website widgets and
+//! API channels land in inboxes and reach the inbox's collaborators at once.
+//! This crate is the server: HTTP API, persistence and (soon) the live hub.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod cli;
+pub mod demo;
+pub mod secrets;
+pub mod store;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::store::Store;
+
+/// How a running server is reached and what it serves from.
+#[derive(Clone)]
+pub struct Settings {
+    /// Base URL browsers use to reach this server, without a trailing slash.
+    pub public_url: String,
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then finishes the
+/// requests in flight. Tests pass a port-0 listener and a oneshot; `main`
+/// passes SIGINT/SIGTERM.
+pub async fn launch(
+    store: Arc<dyn Store>,
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = api::AppState {
+        store,
+        public_url: settings.public_url.trim_end_matches('/').into(),
+    };
+    let app = api::router(state);
+    let addr = listener.local_addr().context("listener has no address")?;
+    tracing::info!(%addr, "switchboard listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server failed")?;
+    tracing::info!("switchboard stopped");
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! Persistence: the [`Store`] seam and its two backends.
+//!
+//! One generic SQL implementation ([`sql::SqlStore`]) serves SQLite (the
+//! embedded default) and Postgres; the backend is chosen once, from the
+//! database URL, by [`connect`]. Every method takes the account it acts for, so
+//! no query can reach another tenant's rows.
+
+mod model;
+pub mod sql;
+
+pub use model::*;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row does not exist in this account.
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule would be broken (e.g. an e-mail already taken).
+    #[error("{0}")]
+    Conflict(String),
+    /// The request names something that cannot be used here (e.g. a user who
+    /// is not an agent of the account).
+    #[error("{0}")]
+    Invalid(String),
+    /// The database itself failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A stored JSON column could not be read back.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Accounts and their first administrator.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Creates an account, its administrator (a new user) and that user's API
+    /// token, in one transaction.
+    async fn create_account(
+        &self,
+        name: &str,
+        admin: &NewUser,
+        token_sha256: &str,
+    ) -> StoreResult<CreatedAccount>;
+}
+
+/// Users, their tokens and their memberships.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    async fn user_by_token(&self, token_sha256: &str) -> StoreResult<Option<User>>;
+    /// The user with this e-mail and their password hash, for signing in.
+    async fn credentials(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>>;
+    async fn insert_token(&self, user_id: i64, token_sha256: &str, kind: TokenKind)
+        -> StoreResult<()>;
+    /// Revokes a console session token; API tokens are not affected.
+    async fn delete_session(&self, token_sha256: &str) -> StoreResult<()>;
+    async fn memberships(&self, user_id: i64) -> StoreResult<Vec<Membership>>;
+    async fn membership(&self, account_id: i64, user_id: i64) -> StoreResult<Option<Membership>>;
+    async fn update_user(&self, user_id: i64, patch: &UserPatch) -> StoreResult<User>;
+}
+
+/// The agents of an account.
+#[async_trait]
+pub trait AgentStore: Send + Sync {
+    async fn list_agents(&self, account_id: i64) -> StoreResult<Vec<Agent>>;
+    async fn get_agent(&self, account_id: i64, user_id: i64) -> StoreResult<Agent>;
+    /// Makes the user with `new.email` an agent of the account, creating the
+    /// user if nobody has that e-mail yet.
+    async fn add_agent(&self, account_id: i64, new: &NewAgent) -> StoreResult<Agent>;
+    /// Changes role, availability or auto-offline. Refuses to leave the account
+    /// without an administrator.
+    async fn update_agent(
+        &self,
+        account_id: i64,
+        user_id: i64,
+        patch: &AgentPatch,
+    ) -> StoreResult<Agent>;
+    /// Removes the agent from the account and from its inboxes. Refuses to
+    /// remove the last administrator.
+    async fn remove_agent(&self, account_id: i64, user_id: i64) -> StoreResult<()>;
+}
+
+/// Inboxes and their collaborators.
+#[async_trait]
+pub trait InboxStore: Send + Sync {
+    async fn list_inboxes(&self, account_id: i64) -> StoreResult<Vec<Inbox>>;
+    async fn get_inbox(&self, account_id: i64, inbox_id: i64) -> StoreResult<Inbox>;
+    async fn create_inbox(&self, account_id: i64, new: &NewInbox) -> StoreResult<Inbox>;
+    /// Saves the inbox's editable fields (name, assignment, settings).
+    async fn save_inbox(&self, inbox: &Inbox) -> StoreResult<Inbox>;
+    async fn delete_inbox(&self, account_id: i64, inbox_id: i64) -> StoreResult<()>;
+    async fn list_members(&self, account_id: i64, inbox_id: i64) -> StoreResult<Vec<Agent>>;
+    /// Adds, replaces or removes collaborators, returning the members after the
+    /// change. Every user must be an agent of the account, or nothing changes.
+    async fn change_members(
+        &self,
+        account_id: i64,
+        inbox_id: i64,
+        change: MemberChange,
+        user_ids: &[i64],
+    ) -> StoreResult<Vec<Agent>>;
+}
+
+/// Everything the server persists.
+pub trait Store: AccountStore + UserStore + AgentStore + InboxStore {}
+impl<T: AccountStore + UserStore + AgentStore + InboxStore> Store for T {}
+
+/// Which backend a database URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `sqlite:...` or `postgres://...` (also `postgresql://`).
+    pub fn from_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Opens the database named by `url`, creating a SQLite file if missing, and
+/// applies pending migrations.
+pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    match Backend::from_url(url) {
+        Some(Backend::Sqlite) => Ok(Arc::new(sql::SqlStore::open_sqlite(url).await?)),
+        Some(Backend::Postgres) => Ok(Arc::new(sql::SqlStore::open_postgres(url).await?)),
+        None => anyhow::bail!(
+            "unsupported database URL (expected sqlite:PATH or postgres://...): {}",
+            redact_url(url)
+        ),
+    }
+}
+
+/// The URL with any password replaced, for error messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Current time as Unix seconds, the unit of every stored timestamp.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_from_url() {
+        assert_eq!(Backend::from_url("sqlite:data/x.db"), Some(Backend::Sqlite));
+        assert_eq!(Backend::from_url("postgres://h/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::from_url("postgresql://h/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::from_url("mysql://h/db"), None);
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://bob:secret@host/db"),
+            "postgres://bob:***@host/db"
+        );
+        assert_eq!(redact_url("postgres://bob@host/db"), "postgres://bob@host/db");
+        assert_eq!(redact_url("sqlite:x.db"), "sqlite:x.db");
+    }
+}
