@@ -89,9 +89,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     admin_password,
                 },
         }) => {
-            let created =
-                create_account(&cli.database_url, &name, &admin_name, &admin_email, admin_password)
-                    .await?;
+            let created = create_account(
+                &cli.database_url,
+                &name,
+                &admin_name,
+                &admin_email,
+                admin_password,
+            )
+            .await?;
             #[allow(clippy::print_stdout)]
             {
                 println!("{}", serde_json::to_string(&created)?);
@@ -102,10 +107,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
-    let addr: SocketAddr = args
-        .listen
-        .parse()
-        .with_context(|| format!("--listen {} is not an address like 127.0.0.1:3000", args.listen))?;
+    let addr: SocketAddr = args.listen.parse().with_context(|| {
+        format!(
+            "--listen {} is not an address like 127.0.0.1:3000",
+            args.listen
+        )
+    })?;
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -135,11 +142,13 @@ pub async fn create_account(
     admin_email: &str,
     admin_password: String,
 ) -> anyhow::Result<CreatedAccountOutput> {
-    let name = validate::name("--name", name).map_err(|e| anyhow::anyhow!(e.message().to_string()))?;
+    let name =
+        validate::name("--name", name).map_err(|e| anyhow::anyhow!(e.message().to_string()))?;
     let admin_name = validate::name("--admin-name", admin_name)
         .map_err(|e| anyhow::anyhow!(e.message().to_string()))?;
-    let email = validate::email(admin_email)
-        .map_err(|_| anyhow::anyhow!("--admin-email {admin_email:?} is not a valid email address"))?;
+    let email = validate::email(admin_email).map_err(|_| {
+        anyhow::anyhow!("--admin-email {admin_email:?} is not a valid email address")
+    })?;
     let password = validate::password(&admin_password)
         .map_err(|_| anyhow::anyhow!("--admin-password must be 8 to 128 characters"))?;
     let store = store::connect(database_url).await?;

@@ -2,7 +2,7 @@
 //! article's example in data: two salespeople as collaborators of a website
 //! inbox with conversation assignment on and at most 5 conversations each.
 
-use switchboard_protocol::api::{Availability, AutoAssignmentConfig, ChannelType, Role};
+use switchboard_protocol::api::{AutoAssignmentConfig, Availability, ChannelType, Role};
 
 use crate::secrets::{hash_password, new_access_token, random_token, token_sha256};
 use crate::store::{InboxSettings, MemberChange, NewAgent, NewInbox, NewUser, Store};
@@ -14,7 +14,11 @@ pub const PASSWORD: &str = "switchboard-demo";
 
 pub async fn seed(store: &dyn Store, public_url: &str) -> anyhow::Result<()> {
     if store.credentials(ADMIN_EMAIL).await?.is_some() {
-        tracing::info!(email = ADMIN_EMAIL, password = PASSWORD, "demo account already present");
+        tracing::info!(
+            email = ADMIN_EMAIL,
+            password = PASSWORD,
+            "demo account already present"
+        );
         return Ok(());
     }
     let hash = hash_password(PASSWORD.to_string()).await?;

@@ -13,7 +13,10 @@ use super::{views, AppState};
 use crate::secrets::hash_password;
 use crate::store::{AgentPatch, NewAgent, NewUser};
 
-pub async fn list(State(state): State<AppState>, member: Member) -> ApiResult<Json<Vec<wire::Agent>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    member: Member,
+) -> ApiResult<Json<Vec<wire::Agent>>> {
     let agents = state.store.list_agents(member.account_id()).await?;
     Ok(Json(views::agents(&agents)))
 }
@@ -41,10 +44,17 @@ pub async fn create(
     member.require_admin()?;
     let name = validate::name("name", &body.name)?;
     let email = validate::email(&body.email)?;
-    let display_name =
-        validate::optional_text("display_name", body.display_name.as_deref(), validate::MAX_NAME)?;
+    let display_name = validate::optional_text(
+        "display_name",
+        body.display_name.as_deref(),
+        validate::MAX_NAME,
+    )?;
     let password_hash = match body.password {
-        Some(p) => Some(hash_password(validate::password(&p)?).await.map_err(ApiError::internal)?),
+        Some(p) => Some(
+            hash_password(validate::password(&p)?)
+                .await
+                .map_err(ApiError::internal)?,
+        ),
         None => None,
     };
     let new = NewAgent {
@@ -59,7 +69,11 @@ pub async fn create(
         auto_offline: body.auto_offline.unwrap_or(true),
     };
     let agent = state.store.add_agent(member.account_id(), &new).await?;
-    tracing::info!(account_id = member.account_id(), agent_id = agent.user.id, "agent added");
+    tracing::info!(
+        account_id = member.account_id(),
+        agent_id = agent.user.id,
+        "agent added"
+    );
     Ok(Json(views::agent(&agent)))
 }
 
@@ -89,14 +103,22 @@ pub async fn update(
         member.require_admin()?;
     }
     let password_hash = match body.password {
-        Some(p) => Some(hash_password(validate::password(&p)?).await.map_err(ApiError::internal)?),
+        Some(p) => Some(
+            hash_password(validate::password(&p)?)
+                .await
+                .map_err(ApiError::internal)?,
+        ),
         None => None,
     };
     let patch = AgentPatch {
         role: body.role,
         availability: body.availability_status,
         auto_offline: body.auto_offline,
-        name: body.name.as_deref().map(|n| validate::name("name", n)).transpose()?,
+        name: body
+            .name
+            .as_deref()
+            .map(|n| validate::name("name", n))
+            .transpose()?,
         password_hash,
     };
     let agent = state

@@ -117,29 +117,50 @@ impl InboxFields {
             (self.enable_email_collect, &mut s.enable_email_collect),
             (self.csat_survey_enabled, &mut s.csat_survey_enabled),
             (self.working_hours_enabled, &mut s.working_hours_enabled),
-            (self.allow_messages_after_resolved, &mut s.allow_messages_after_resolved),
-            (self.lock_to_single_conversation, &mut s.lock_to_single_conversation),
+            (
+                self.allow_messages_after_resolved,
+                &mut s.allow_messages_after_resolved,
+            ),
+            (
+                self.lock_to_single_conversation,
+                &mut s.lock_to_single_conversation,
+            ),
         ];
         for (given, slot) in flags {
             if let Some(value) = given {
                 *slot = value;
             }
         }
-        set_text(&mut s.greeting_message, "greeting_message", self.greeting_message, MAX_TEXT)?;
+        set_text(
+            &mut s.greeting_message,
+            "greeting_message",
+            self.greeting_message,
+            MAX_TEXT,
+        )?;
         set_text(
             &mut s.out_of_office_message,
             "out_of_office_message",
             self.out_of_office_message,
             MAX_TEXT,
         )?;
-        set_text(&mut s.business_name, "business_name", self.business_name, MAX_NAME)?;
+        set_text(
+            &mut s.business_name,
+            "business_name",
+            self.business_name,
+            MAX_NAME,
+        )?;
         if let Some(tz) = self.timezone {
             let tz = tz.trim();
             let valid = !tz.is_empty()
                 && tz.len() <= 64
-                && tz.chars().all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c));
+                && tz
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c));
             if !valid {
-                return Err(ApiError::invalid("timezone", "must be an IANA name like America/Sao_Paulo"));
+                return Err(ApiError::invalid(
+                    "timezone",
+                    "must be an IANA name like America/Sao_Paulo",
+                ));
             }
             s.timezone = tz.to_string();
         }
@@ -160,15 +181,30 @@ impl InboxFields {
             if channel.widget_color.is_some() {
                 s.widget_color = validate::color(channel.widget_color.as_deref())?;
             }
-            set_text(&mut s.welcome_title, "welcome_title", channel.welcome_title, MAX_NAME)?;
-            set_text(&mut s.welcome_tagline, "welcome_tagline", channel.welcome_tagline, MAX_TEXT)?;
+            set_text(
+                &mut s.welcome_title,
+                "welcome_title",
+                channel.welcome_title,
+                MAX_NAME,
+            )?;
+            set_text(
+                &mut s.welcome_tagline,
+                "welcome_tagline",
+                channel.welcome_tagline,
+                MAX_TEXT,
+            )?;
         }
         Ok(())
     }
 }
 
 /// Sets an optional text setting when given; an empty string clears it.
-fn set_text(slot: &mut Option<String>, field: &str, given: Option<String>, max: usize) -> ApiResult<()> {
+fn set_text(
+    slot: &mut Option<String>,
+    field: &str,
+    given: Option<String>,
+    max: usize,
+) -> ApiResult<()> {
     if let Some(value) = given {
         *slot = validate::optional_text(field, Some(&value), max)?;
     }
@@ -186,9 +222,17 @@ pub async fn create(
     }
     let kind = body.channel.as_mut().and_then(|c| c.kind.take());
     let channel_type = match kind.as_deref() {
-        None => return Err(ApiError::invalid("channel.type", "is required (web_widget or api)")),
+        None => {
+            return Err(ApiError::invalid(
+                "channel.type",
+                "is required (web_widget or api)",
+            ))
+        }
         Some(k) => ChannelType::parse(k).ok_or_else(|| {
-            ApiError::invalid("channel.type", format!("`{k}` is not supported (web_widget or api)"))
+            ApiError::invalid(
+                "channel.type",
+                format!("`{k}` is not supported (web_widget or api)"),
+            )
         })?,
     };
     let mut settings = InboxSettings::default();
@@ -216,7 +260,11 @@ pub async fn create(
         inbox_identifier,
     };
     let inbox = state.store.create_inbox(member.account_id(), &new).await?;
-    tracing::info!(account_id = member.account_id(), inbox_id = inbox.id, "inbox created");
+    tracing::info!(
+        account_id = member.account_id(),
+        inbox_id = inbox.id,
+        "inbox created"
+    );
     Ok(Json(views::inbox(&inbox, &state.public_url)))
 }
 

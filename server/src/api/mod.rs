@@ -19,6 +19,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::store::{Store, StoreError};
@@ -47,12 +48,17 @@ pub(crate) fn not_found_as(err: StoreError, what: &str) -> ApiError {
 pub fn router(state: AppState) -> Router {
     let account = Router::new()
         .route("/agents", get(agents::list).post(agents::create))
-        .route("/agents/{id}", axum::routing::patch(agents::update).delete(agents::delete))
+        .route(
+            "/agents/{id}",
+            axum::routing::patch(agents::update).delete(agents::delete),
+        )
         .route("/inboxes", get(inboxes::list).post(inboxes::create))
         .route("/inboxes/", get(inboxes::list).post(inboxes::create))
         .route(
             "/inboxes/{id}",
-            get(inboxes::show).patch(inboxes::update).delete(inboxes::delete),
+            get(inboxes::show)
+                .patch(inboxes::update)
+                .delete(inboxes::delete),
         )
         .route(
             "/inbox_members",
@@ -68,11 +74,15 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/sign_out", axum::routing::delete(auth::sign_out))
         .route(
             "/api/v1/profile",
-            get(profile::show).put(profile::update).patch(profile::update),
+            get(profile::show)
+                .put(profile::update)
+                .patch(profile::update),
         )
         .nest("/api/v1/accounts/{account_id}", account)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Refuses a declared Content-Length over the limit before reading it.
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(extract::json_errors))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())

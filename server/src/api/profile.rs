@@ -16,7 +16,11 @@ use crate::store::{AgentPatch, UserPatch};
 
 pub async fn show(State(state): State<AppState>, authed: Authed) -> ApiResult<Json<Profile>> {
     let memberships = state.store.memberships(authed.user.id).await?;
-    Ok(Json(views::profile(&authed.user, &memberships, authed.token)))
+    Ok(Json(views::profile(
+        &authed.user,
+        &memberships,
+        authed.token,
+    )))
 }
 
 /// The editable fields. Chatwoot's dashboard wraps them in `{"profile": {...}}`;
@@ -59,7 +63,11 @@ pub async fn update(
 
     // Validate everything before changing anything.
     let mut patch = UserPatch {
-        name: update.name.as_deref().map(|n| validate::name("name", n)).transpose()?,
+        name: update
+            .name
+            .as_deref()
+            .map(|n| validate::name("name", n))
+            .transpose()?,
         email: update.email.as_deref().map(validate::email).transpose()?,
         ..UserPatch::default()
     };
@@ -74,12 +82,15 @@ pub async fn update(
         let password = validate::password(&password)?;
         if let Some(confirmation) = &update.password_confirmation {
             if *confirmation != password {
-                return Err(ApiError::invalid("password_confirmation", "doesn't match password"));
+                return Err(ApiError::invalid(
+                    "password_confirmation",
+                    "doesn't match password",
+                ));
             }
         }
-        let current = update
-            .current_password
-            .ok_or_else(|| ApiError::invalid("current_password", "is required to change the password"))?;
+        let current = update.current_password.ok_or_else(|| {
+            ApiError::invalid("current_password", "is required to change the password")
+        })?;
         let (_, hash) = state
             .store
             .credentials(&authed.user.email)
@@ -95,25 +106,26 @@ pub async fn update(
         auto_offline: update.auto_offline,
         ..AgentPatch::default()
     };
-    let account_id = if membership_patch.availability.is_some() || membership_patch.auto_offline.is_some() {
-        let memberships = state.store.memberships(user_id).await?;
-        let account_id = match (update.account_id, memberships.as_slice()) {
-            (Some(id), _) => id,
-            (None, [only]) => only.account_id,
-            (None, _) => {
-                return Err(ApiError::invalid(
-                    "account_id",
-                    "is required to set availability when you belong to several accounts",
-                ))
+    let account_id =
+        if membership_patch.availability.is_some() || membership_patch.auto_offline.is_some() {
+            let memberships = state.store.memberships(user_id).await?;
+            let account_id = match (update.account_id, memberships.as_slice()) {
+                (Some(id), _) => id,
+                (None, [only]) => only.account_id,
+                (None, _) => {
+                    return Err(ApiError::invalid(
+                        "account_id",
+                        "is required to set availability when you belong to several accounts",
+                    ))
+                }
+            };
+            if !memberships.iter().any(|m| m.account_id == account_id) {
+                return Err(ApiError::not_found("Account"));
             }
+            Some(account_id)
+        } else {
+            None
         };
-        if !memberships.iter().any(|m| m.account_id == account_id) {
-            return Err(ApiError::not_found("Account"));
-        }
-        Some(account_id)
-    } else {
-        None
-    };
 
     let user = state.store.update_user(user_id, &patch).await?;
     if let Some(account_id) = account_id {

@@ -23,9 +23,15 @@ pub fn name(field: &str, value: &str) -> ApiResult<String> {
 /// characters not.
 pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
     if value.chars().count() > max {
-        return Err(ApiError::invalid(field, format!("is too long (maximum is {max} characters)")));
+        return Err(ApiError::invalid(
+            field,
+            format!("is too long (maximum is {max} characters)"),
+        ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err(ApiError::invalid(field, "contains control characters"));
     }
     Ok(value.to_string())
@@ -66,10 +72,16 @@ pub fn email(value: &str) -> ApiResult<String> {
 pub fn password(value: &str) -> ApiResult<String> {
     let len = value.chars().count();
     if len < 8 {
-        return Err(ApiError::invalid("password", "is too short (minimum is 8 characters)"));
+        return Err(ApiError::invalid(
+            "password",
+            "is too short (minimum is 8 characters)",
+        ));
     }
     if len > 128 {
-        return Err(ApiError::invalid("password", "is too long (maximum is 128 characters)"));
+        return Err(ApiError::invalid(
+            "password",
+            "is too long (maximum is 128 characters)",
+        ));
     }
     Ok(value.to_string())
 }
@@ -86,7 +98,10 @@ pub fn url(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
         {
             Ok(Some(v.to_string()))
         }
-        Some(_) => Err(ApiError::invalid(field, "must be an http:// or https:// URL")),
+        Some(_) => Err(ApiError::invalid(
+            field,
+            "must be an http:// or https:// URL",
+        )),
     }
 }
 
@@ -101,7 +116,10 @@ pub fn color(value: Option<&str>) -> ApiResult<Option<String>> {
         {
             Ok(Some(v.to_lowercase()))
         }
-        Some(_) => Err(ApiError::invalid("widget_color", "must be a hex colour like #1f93ff")),
+        Some(_) => Err(ApiError::invalid(
+            "widget_color",
+            "must be a hex colour like #1f93ff",
+        )),
     }
 }
 
@@ -146,8 +164,20 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(email(" Ana@Example.COM ").ok(), Some("ana@example.com".into()));
-        for bad in ["", "ana", "ana@", "@x.io", "ana@localhost", "a b@x.io", "a@b@x.io", "a@x."] {
+        assert_eq!(
+            email(" Ana@Example.COM ").ok(),
+            Some("ana@example.com".into())
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@x.io",
+            "ana@localhost",
+            "a b@x.io",
+            "a@b@x.io",
+            "a@x.",
+        ] {
             assert!(email(bad).is_err(), "{bad} should be rejected");
         }
     }
@@ -164,7 +194,10 @@ mod tests {
     fn colours_and_urls() {
         assert_eq!(color(Some("#1F93FF")).ok(), Some(Some("#1f93ff".into())));
         assert!(color(Some("red")).is_err());
-        assert_eq!(url("u", Some("https://acme.io")).ok(), Some(Some("https://acme.io".into())));
+        assert_eq!(
+            url("u", Some("https://acme.io")).ok(),
+            Some(Some("https://acme.io".into()))
+        );
         assert!(url("u", Some("javascript:alert(1)")).is_err());
     }
 }

@@ -56,8 +56,12 @@ pub trait UserStore: Send + Sync {
     async fn user_by_token(&self, token_sha256: &str) -> StoreResult<Option<User>>;
     /// The user with this e-mail and their password hash, for signing in.
     async fn credentials(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>>;
-    async fn insert_token(&self, user_id: i64, token_sha256: &str, kind: TokenKind)
-        -> StoreResult<()>;
+    async fn insert_token(
+        &self,
+        user_id: i64,
+        token_sha256: &str,
+        kind: TokenKind,
+    ) -> StoreResult<()>;
     /// Revokes a console session token; API tokens are not affected.
     async fn delete_session(&self, token_sha256: &str) -> StoreResult<()>;
     async fn memberships(&self, user_id: i64) -> StoreResult<Vec<Membership>>;
@@ -178,8 +182,14 @@ mod tests {
     #[test]
     fn backend_from_url() {
         assert_eq!(Backend::from_url("sqlite:data/x.db"), Some(Backend::Sqlite));
-        assert_eq!(Backend::from_url("postgres://h/db"), Some(Backend::Postgres));
-        assert_eq!(Backend::from_url("postgresql://h/db"), Some(Backend::Postgres));
+        assert_eq!(
+            Backend::from_url("postgres://h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://h/db"),
+            Some(Backend::Postgres)
+        );
         assert_eq!(Backend::from_url("mysql://h/db"), None);
     }
 
@@ -189,7 +199,10 @@ mod tests {
             redact_url("postgres://bob:secret@host/db"),
             "postgres://bob:***@host/db"
         );
-        assert_eq!(redact_url("postgres://bob@host/db"), "postgres://bob@host/db");
+        assert_eq!(
+            redact_url("postgres://bob@host/db"),
+            "postgres://bob@host/db"
+        );
         assert_eq!(redact_url("sqlite:x.db"), "sqlite:x.db");
     }
 }

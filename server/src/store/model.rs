@@ -1,7 +1,7 @@
 //! Rows as the rest of the server sees them, and the inputs that change them.
 
 use serde::{Deserialize, Serialize};
-use switchboard_protocol::api::{Availability, AutoAssignmentConfig, ChannelType, Role};
+use switchboard_protocol::api::{AutoAssignmentConfig, Availability, ChannelType, Role};
 
 /// A person who can sign in. Belongs to accounts through [`Membership`].
 #[derive(Debug, Clone, PartialEq)]

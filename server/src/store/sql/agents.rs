@@ -5,9 +5,7 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArgumen
 use switchboard_protocol::api::{Availability, Role};
 
 use super::{conflict_on_unique, parse_column, SqlStore};
-use crate::store::{
-    now, Agent, AgentPatch, AgentStore, NewAgent, StoreError, StoreResult, User,
-};
+use crate::store::{now, Agent, AgentPatch, AgentStore, NewAgent, StoreError, StoreResult, User};
 
 /// Selects agents; callers append `WHERE`/`AND` clauses on `au` and `u`.
 pub(super) const AGENT_SELECT: &str = "SELECT u.id, u.email, u.name, u.display_name, \
@@ -73,11 +71,12 @@ where
     usize: ColumnIndex<DB::Row>,
 {
     async fn list_agents(&self, account_id: i64) -> StoreResult<Vec<Agent>> {
-        let rows: Vec<AgentRow> =
-            sqlx::query_as(&format!("{AGENT_SELECT} WHERE au.account_id = $1 ORDER BY u.id"))
-                .bind(account_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<AgentRow> = sqlx::query_as(&format!(
+            "{AGENT_SELECT} WHERE au.account_id = $1 ORDER BY u.id"
+        ))
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter().map(Agent::try_from).collect()
     }
 

@@ -98,6 +98,10 @@ fn conflict_on_unique(err: sqlx::Error, what: &str) -> StoreError {
 }
 
 /// Parses a stored enum column, reporting a corrupt row instead of panicking.
-fn parse_column<T>(value: &str, parse: fn(&str) -> Option<T>, column: &str) -> Result<T, StoreError> {
+fn parse_column<T>(
+    value: &str,
+    parse: fn(&str) -> Option<T>,
+    column: &str,
+) -> Result<T, StoreError> {
     parse(value).ok_or_else(|| StoreError::Corrupt(format!("{column} = {value:?}")))
 }

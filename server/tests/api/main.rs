@@ -1,0 +1,11 @@
+//! API and store tests: one binary, every test on SQLite and on Postgres.
+
+mod common;
+
+mod auth_profile;
+mod cli;
+mod isolation;
+mod malformed;
+mod restart;
+mod roles;
+mod settings_story;
