@@ -1,11 +1,12 @@
 //! switchboard: a real-time chat hub. Conversations from website widgets and
 //! API channels land in inboxes and reach the inbox's collaborators at once.
-//! This crate is the server: HTTP API, persistence and (soon) the live hub.
+//! This crate is the server: HTTP API, the live hub and persistence.
 #![forbid(unsafe_code)]
 
 pub mod api;
 pub mod cli;
 pub mod demo;
+pub mod hub;
 pub mod secrets;
 pub mod store;
 
@@ -33,17 +34,22 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let (hub, writer) = hub::Hub::start(store.clone()).await?;
     let state = api::AppState {
         store,
+        hub: hub.clone(),
         public_url: settings.public_url.trim_end_matches('/').into(),
     };
     let app = api::router(state);
     let addr = listener.local_addr().context("listener has no address")?;
     tracing::info!(%addr, "switchboard listening");
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
-        .context("server failed")?;
+        .context("server failed");
+    // Requests have finished; commit whatever they queued before exiting.
+    hub.stop().await;
+    writer.await.context("the writer task failed")?;
     tracing::info!("switchboard stopped");
-    Ok(())
+    served
 }

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use switchboard_protocol::api::{ErrorBody, FieldError};
 
+use crate::hub::HubError;
 use crate::store::StoreError;
 
 #[derive(Debug)]
@@ -14,6 +15,8 @@ pub struct ApiError {
     error: &'static str,
     message: String,
     errors: Vec<FieldError>,
+    /// Seconds, for 503s: when trying again makes sense.
+    retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -23,6 +26,7 @@ impl ApiError {
             error,
             message: message.into(),
             errors: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -70,6 +74,7 @@ impl ApiError {
                 message,
                 code: "invalid".to_string(),
             }],
+            retry_after: None,
         }
     }
 
@@ -107,6 +112,24 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<HubError> for ApiError {
+    fn from(err: HubError) -> Self {
+        match err {
+            HubError::NotFound => ApiError::not_found("Conversation"),
+            HubError::Busy => ApiError {
+                retry_after: Some(1),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "The server is busy; nothing was changed. Retry shortly.",
+                )
+            },
+            HubError::Write(_) => ApiError::internal(err),
+            HubError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
@@ -114,7 +137,13 @@ impl IntoResponse for ApiError {
             message: self.message,
             errors: self.errors,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

@@ -313,11 +313,13 @@ pub async fn delete(
     ApiPath((_, inbox_id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Json<serde_json::Value>> {
     member.require_admin()?;
+    // Proves the inbox is this account's before the hub removes it.
     state
         .store
-        .delete_inbox(member.account_id(), inbox_id)
+        .get_inbox(member.account_id(), inbox_id)
         .await
         .map_err(|e| not_found_as(e, "Inbox"))?;
+    state.hub.delete_inbox(member.account_id(), inbox_id).await?;
     tracing::info!(account_id = member.account_id(), inbox_id, "inbox deleted");
     Ok(Json(serde_json::json!({})))
 }

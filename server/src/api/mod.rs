@@ -22,6 +22,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::hub::{Hub, HubError};
 use crate::store::{Store, StoreError};
 use error::ApiError;
 
@@ -32,6 +33,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// Live conversations; every conversation change goes through it.
+    pub hub: Arc<Hub>,
     /// Base URL browsers reach this server at (no trailing slash), for the
     /// widget snippet.
     pub public_url: Arc<str>,
@@ -41,6 +44,14 @@ pub struct AppState {
 pub(crate) fn not_found_as(err: StoreError, what: &str) -> ApiError {
     match err {
         StoreError::NotFound => ApiError::not_found(what),
+        other => other.into(),
+    }
+}
+
+/// A hub `NotFound` named after the resource the route is about.
+pub(crate) fn hub_not_found_as(err: HubError, what: &str) -> ApiError {
+    match err {
+        HubError::NotFound | HubError::Store(StoreError::NotFound) => ApiError::not_found(what),
         other => other.into(),
     }
 }

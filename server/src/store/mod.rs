@@ -5,9 +5,11 @@
 //! database URL, by [`connect`]. Every method takes the account it acts for, so
 //! no query can reach another tenant's rows.
 
+mod chat;
 mod model;
 pub mod sql;
 
+pub use chat::*;
 pub use model::*;
 
 use std::sync::Arc;
@@ -98,7 +100,6 @@ pub trait InboxStore: Send + Sync {
     async fn create_inbox(&self, account_id: i64, new: &NewInbox) -> StoreResult<Inbox>;
     /// Saves the inbox's editable fields (name, assignment, settings).
     async fn save_inbox(&self, inbox: &Inbox) -> StoreResult<Inbox>;
-    async fn delete_inbox(&self, account_id: i64, inbox_id: i64) -> StoreResult<()>;
     async fn list_members(&self, account_id: i64, inbox_id: i64) -> StoreResult<Vec<Agent>>;
     /// Adds, replaces or removes collaborators, returning the members after the
     /// change. Every user must be an agent of the account, or nothing changes.
@@ -111,9 +112,69 @@ pub trait InboxStore: Send + Sync {
     ) -> StoreResult<Vec<Agent>>;
 }
 
+/// Contacts, written directly (they are created before anything refers to
+/// them); deleting one goes through the writer, see [`WriteOp::DeleteContact`].
+#[async_trait]
+pub trait ContactStore: Send + Sync {
+    /// A page of the account's contacts, newest first, and the total; with a
+    /// query, only those whose name, e-mail, phone or identifier contain it.
+    async fn list_contacts(
+        &self,
+        account_id: i64,
+        query: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<Contact>, i64)>;
+    async fn get_contact(&self, account_id: i64, contact_id: i64) -> StoreResult<Contact>;
+    /// The contacts with these ids (those of this account only), in any order.
+    async fn contacts_by_ids(&self, account_id: i64, ids: &[i64]) -> StoreResult<Vec<Contact>>;
+    async fn create_contact(&self, account_id: i64, fields: &ContactFields) -> StoreResult<Contact>;
+    async fn update_contact(
+        &self,
+        account_id: i64,
+        contact_id: i64,
+        fields: &ContactFields,
+    ) -> StoreResult<Contact>;
+    async fn contact_inbox(&self, inbox_id: i64, source_id: &str)
+        -> StoreResult<Option<ContactInbox>>;
+    async fn create_contact_inbox(
+        &self,
+        contact_id: i64,
+        inbox_id: i64,
+        source_id: &str,
+    ) -> StoreResult<ContactInbox>;
+}
+
+/// Conversations and messages: the hub loads them at start and writes them
+/// through [`ChatStore::apply_batch`]; message history is read from here.
+#[async_trait]
+pub trait ChatStore: Send + Sync {
+    async fn load_conversations(&self) -> StoreResult<Vec<Conversation>>;
+    /// The newest non-activity message of every conversation, for previews.
+    async fn load_last_messages(&self) -> StoreResult<Vec<Message>>;
+    /// The largest conversation and message ids, where the hub's counters resume.
+    async fn max_ids(&self) -> StoreResult<(i64, i64)>;
+    /// Up to `limit` messages before `before` (or the newest), oldest first.
+    async fn list_messages(
+        &self,
+        conversation_id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Message>>;
+    /// The newest `limit` messages of the conversation that carry an echo id.
+    async fn recent_echoes(&self, conversation_id: i64, limit: i64) -> StoreResult<Vec<Message>>;
+    async fn get_message(&self, conversation_id: i64, message_id: i64) -> StoreResult<Message>;
+    /// Applies the writes in order, in one transaction. Re-applying a batch
+    /// that did commit changes nothing (inserts skip existing rows).
+    async fn apply_batch(&self, ops: &[WriteOp]) -> StoreResult<()>;
+}
+
 /// Everything the server persists.
-pub trait Store: AccountStore + UserStore + AgentStore + InboxStore {}
-impl<T: AccountStore + UserStore + AgentStore + InboxStore> Store for T {}
+pub trait Store: AccountStore + UserStore + AgentStore + InboxStore + ContactStore + ChatStore {}
+impl<T> Store for T where
+    T: AccountStore + UserStore + AgentStore + InboxStore + ContactStore + ChatStore
+{
+}
 
 /// Which backend a database URL selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

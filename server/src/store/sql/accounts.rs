@@ -20,6 +20,7 @@ where
     for<'q> Option<String>: Encode<'q, DB>,
     for<'q> Option<&'q str>: Encode<'q, DB>,
     for<'q> Option<bool>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
     usize: ColumnIndex<DB::Row>,
 {
     async fn create_account(

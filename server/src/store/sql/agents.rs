@@ -68,6 +68,7 @@ where
     for<'q> Option<String>: Encode<'q, DB>,
     for<'q> Option<&'q str>: Encode<'q, DB>,
     for<'q> Option<bool>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
     usize: ColumnIndex<DB::Row>,
 {
     async fn list_agents(&self, account_id: i64) -> StoreResult<Vec<Agent>> {

@@ -68,6 +68,7 @@ where
     for<'q> Option<String>: Encode<'q, DB>,
     for<'q> Option<&'q str>: Encode<'q, DB>,
     for<'q> Option<bool>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
     usize: ColumnIndex<DB::Row>,
 {
     async fn list_inboxes(&self, account_id: i64) -> StoreResult<Vec<Inbox>> {
@@ -127,19 +128,6 @@ where
             return Err(StoreError::NotFound);
         }
         self.get_inbox(inbox.account_id, inbox.id).await
-    }
-
-    async fn delete_inbox(&self, account_id: i64, inbox_id: i64) -> StoreResult<()> {
-        let deleted: Option<(i64,)> =
-            sqlx::query_as("DELETE FROM inboxes WHERE id = $1 AND account_id = $2 RETURNING id")
-                .bind(inbox_id)
-                .bind(account_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        if deleted.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
     }
 
     async fn list_members(&self, account_id: i64, inbox_id: i64) -> StoreResult<Vec<Agent>> {

@@ -9,6 +9,8 @@
 
 mod accounts;
 mod agents;
+mod chat;
+mod contacts;
 mod inboxes;
 mod users;
 

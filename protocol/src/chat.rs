@@ -1,0 +1,131 @@
+//! Conversations, messages and contacts in Chatwoot's response shapes.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::api::Agent;
+
+/// Who wrote a message, as shown next to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageSender {
+    pub id: i64,
+    pub name: String,
+    /// Agents: the display name, or the full name without one.
+    pub available_name: String,
+    pub avatar_url: String,
+    pub thumbnail: String,
+    /// `user` or `contact`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: i64,
+    pub content: Option<String>,
+    pub account_id: i64,
+    pub inbox_id: i64,
+    pub conversation_id: i64,
+    /// 0 incoming, 1 outgoing, 2 activity, 3 template (Chatwoot's encoding).
+    pub message_type: i64,
+    pub content_type: String,
+    pub content_attributes: Value,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub private: bool,
+    pub status: String,
+    pub source_id: Option<String>,
+    /// `User` or `Contact`; absent for activity messages.
+    pub sender_type: Option<String>,
+    pub sender_id: Option<i64>,
+    pub sender: Option<MessageSender>,
+    /// The client's own id for the message, echoed back.
+    pub echo_id: Option<String>,
+}
+
+/// A contact's presence in one inbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactInbox {
+    pub source_id: String,
+    pub inbox: ContactInboxInbox,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactInboxInbox {
+    pub id: i64,
+    pub name: String,
+    pub channel_type: crate::api::ChannelType,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone_number: Option<String>,
+    pub identifier: Option<String>,
+    pub thumbnail: String,
+    pub custom_attributes: Value,
+    pub additional_attributes: Value,
+    pub availability_status: String,
+    pub blocked: bool,
+    pub created_at: i64,
+    pub last_activity_at: Option<i64>,
+}
+
+/// `meta` of a conversation: who it is with, through what, held by whom.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationMeta {
+    pub sender: Contact,
+    pub channel: crate::api::ChannelType,
+    pub assignee: Option<Agent>,
+    pub hmac_verified: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: i64,
+    pub account_id: i64,
+    pub inbox_id: i64,
+    pub contact_id: i64,
+    /// `open`, `pending`, `resolved` or `snoozed`.
+    pub status: String,
+    pub assignee_id: Option<i64>,
+    pub snoozed_until: Option<i64>,
+    pub created_at: i64,
+    pub last_activity_at: i64,
+    /// Chatwoot's name for the last activity time in lists.
+    pub timestamp: i64,
+    pub unread_count: i64,
+    pub can_reply: bool,
+    pub muted: bool,
+    pub labels: Vec<String>,
+    pub additional_attributes: Value,
+    pub custom_attributes: Value,
+    pub priority: Option<String>,
+    pub last_non_activity_message: Option<Message>,
+    /// The last message, as Chatwoot's lists carry it.
+    pub messages: Vec<Message>,
+    pub meta: ConversationMeta,
+}
+
+/// Tab counts of the conversation lists (Mine / Unassigned / All).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationCounts {
+    pub mine_count: usize,
+    pub unassigned_count: usize,
+    pub assigned_count: usize,
+    pub all_count: usize,
+}
+
+/// `GET .../conversations`: `{"data": {"meta": {...}, "payload": [...]}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationList {
+    pub data: ConversationListData,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationListData {
+    pub meta: ConversationCounts,
+    pub payload: Vec<Conversation>,
+}

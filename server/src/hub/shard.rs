@@ -1,0 +1,276 @@
+//! The live state of one account: its conversations, who holds each, and how
+//! many open conversations every agent holds per inbox. Plain data behind the
+//! shard's mutex; nothing here awaits or does I/O.
+
+use std::collections::{HashMap, VecDeque};
+
+use super::writer::Durable;
+use crate::store::{Conversation, ConversationStatus, Message};
+
+/// Conversations per page of a list, as Chatwoot.
+pub const PAGE_SIZE: usize = 25;
+
+/// Echo ids remembered per conversation, to answer retries with the first message.
+const ECHOES_KEPT: usize = 256;
+
+/// A conversation as the hub keeps it.
+#[derive(Debug, Clone)]
+pub struct LiveConversation {
+    pub conversation: Conversation,
+    /// The newest message that is not an activity, for list previews.
+    pub last_message: Option<Message>,
+    pub(super) echoes: Echoes,
+}
+
+/// Recent messages by their client echo id. `warm` once every echo id the
+/// database holds for this conversation has been loaded (or it was created
+/// by this process), so a miss means "new".
+#[derive(Debug, Clone, Default)]
+pub(super) struct Echoes {
+    pub warm: bool,
+    order: VecDeque<String>,
+    by_echo: HashMap<String, (Message, Durable)>,
+}
+
+impl Echoes {
+    /// For a conversation this process creates: nothing older to load.
+    pub fn warm() -> Echoes {
+        Echoes {
+            warm: true,
+            ..Echoes::default()
+        }
+    }
+
+    pub fn get(&self, echo_id: &str) -> Option<&(Message, Durable)> {
+        self.by_echo.get(echo_id)
+    }
+
+    pub fn remember(&mut self, message: Message, durable: Durable) {
+        let Some(echo_id) = message.echo_id.clone() else {
+            return;
+        };
+        if self.by_echo.insert(echo_id.clone(), (message, durable)).is_none() {
+            self.order.push_back(echo_id);
+            if self.order.len() > ECHOES_KEPT {
+                if let Some(old) = self.order.pop_front() {
+                    self.by_echo.remove(&old);
+                }
+            }
+        }
+    }
+}
+
+/// Which conversations a list shows, by assignee (Chatwoot's `assignee_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssigneeType {
+    /// Mine: assigned to the caller.
+    Me,
+    Unassigned,
+    /// Assigned to anyone.
+    Assigned,
+    All,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ListFilter {
+    pub assignee_type: AssigneeType,
+    /// `None`: every status.
+    pub status: Option<ConversationStatus>,
+    pub inbox_id: Option<i64>,
+    /// 1-based.
+    pub page: usize,
+    /// The caller, for `Me`.
+    pub me: i64,
+}
+
+/// The tab counts of a list: the same status and inbox filter, by assignee.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub mine_count: usize,
+    pub unassigned_count: usize,
+    pub assigned_count: usize,
+    pub all_count: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct ShardState {
+    pub conversations: HashMap<i64, LiveConversation>,
+    /// Open conversations per (inbox, assignee): what an inbox's
+    /// `max_assignment_limit` counts.
+    open_counts: HashMap<(i64, i64), u32>,
+}
+
+/// The (inbox, agent) slot a conversation occupies, if it counts.
+fn slot(c: &Conversation) -> Option<(i64, i64)> {
+    match (c.status, c.assignee_id) {
+        (ConversationStatus::Open, Some(agent)) => Some((c.inbox_id, agent)),
+        _ => None,
+    }
+}
+
+impl ShardState {
+    pub fn open_count(&self, inbox_id: i64, agent_id: i64) -> u32 {
+        self.open_counts.get(&(inbox_id, agent_id)).copied().unwrap_or(0)
+    }
+
+    fn count(&mut self, c: &Conversation, delta: i32) {
+        if let Some(key) = slot(c) {
+            let n = self.open_counts.entry(key).or_insert(0);
+            *n = n.saturating_add_signed(delta);
+            if *n == 0 {
+                self.open_counts.remove(&key);
+            }
+        }
+    }
+
+    pub fn insert(&mut self, live: LiveConversation) {
+        self.count(&live.conversation, 1);
+        if let Some(old) = self.conversations.insert(live.conversation.id, live) {
+            self.count(&old.conversation, -1);
+        }
+    }
+
+    /// Replaces a conversation's state, moving its slot in the counts.
+    pub fn update(&mut self, conversation: Conversation) {
+        self.count(&conversation, 1);
+        if let Some(live) = self.conversations.get_mut(&conversation.id) {
+            let old = std::mem::replace(&mut live.conversation, conversation);
+            self.count(&old, -1);
+        }
+    }
+
+    pub fn remove(&mut self, id: i64) -> Option<LiveConversation> {
+        let live = self.conversations.remove(&id)?;
+        self.count(&live.conversation, -1);
+        Some(live)
+    }
+
+    /// The tab counts and one page of matching conversations, newest
+    /// activity first.
+    pub fn list(&self, filter: &ListFilter) -> (Counts, Vec<&LiveConversation>) {
+        let mut counts = Counts::default();
+        let mut matching = Vec::new();
+        for live in self.conversations.values() {
+            let c = &live.conversation;
+            if filter.status.is_some_and(|s| s != c.status)
+                || filter.inbox_id.is_some_and(|i| i != c.inbox_id)
+            {
+                continue;
+            }
+            counts.all_count += 1;
+            match c.assignee_id {
+                None => counts.unassigned_count += 1,
+                Some(agent) => {
+                    counts.assigned_count += 1;
+                    if agent == filter.me {
+                        counts.mine_count += 1;
+                    }
+                }
+            }
+            let shown = match filter.assignee_type {
+                AssigneeType::All => true,
+                AssigneeType::Unassigned => c.assignee_id.is_none(),
+                AssigneeType::Assigned => c.assignee_id.is_some(),
+                AssigneeType::Me => c.assignee_id == Some(filter.me),
+            };
+            if shown {
+                matching.push(live);
+            }
+        }
+        matching.sort_unstable_by_key(|l| {
+            let c = &l.conversation;
+            (std::cmp::Reverse(c.last_activity_at), std::cmp::Reverse(c.id))
+        });
+        let start = filter.page.saturating_sub(1).saturating_mul(PAGE_SIZE);
+        let page = matching.into_iter().skip(start).take(PAGE_SIZE).collect();
+        (counts, page)
+    }
+
+    /// Every (inbox, agent) open count, for comparing states in tests.
+    pub fn open_counts(&self) -> &HashMap<(i64, i64), u32> {
+        &self.open_counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conv(id: i64, inbox: i64, status: ConversationStatus, assignee: Option<i64>) -> LiveConversation {
+        LiveConversation {
+            conversation: Conversation {
+                id,
+                account_id: 1,
+                inbox_id: inbox,
+                contact_id: 1,
+                contact_inbox_id: None,
+                status,
+                assignee_id: assignee,
+                snoozed_until: None,
+                created_at: id,
+                last_activity_at: id,
+            },
+            last_message: None,
+            echoes: Echoes::default(),
+        }
+    }
+
+    #[test]
+    fn counts_follow_status_and_assignee() {
+        use ConversationStatus::*;
+        let mut s = ShardState::default();
+        s.insert(conv(1, 10, Open, Some(7)));
+        s.insert(conv(2, 10, Open, Some(7)));
+        s.insert(conv(3, 10, Pending, Some(7)));
+        s.insert(conv(4, 11, Open, Some(7)));
+        assert_eq!(s.open_count(10, 7), 2);
+        assert_eq!(s.open_count(11, 7), 1);
+
+        let mut resolved = s.conversations[&1].conversation.clone();
+        resolved.status = Resolved;
+        s.update(resolved);
+        assert_eq!(s.open_count(10, 7), 1, "resolving frees the slot at once");
+
+        let mut moved = s.conversations[&2].conversation.clone();
+        moved.assignee_id = Some(8);
+        s.update(moved);
+        assert_eq!(s.open_count(10, 7), 0);
+        assert_eq!(s.open_count(10, 8), 1);
+
+        s.remove(4);
+        assert_eq!(s.open_count(11, 7), 0);
+        assert!(s.open_counts().values().all(|&n| n > 0));
+    }
+
+    #[test]
+    fn lists_filter_count_and_sort() {
+        use ConversationStatus::*;
+        let mut s = ShardState::default();
+        s.insert(conv(1, 10, Open, Some(7)));
+        s.insert(conv(2, 10, Open, None));
+        s.insert(conv(3, 10, Open, Some(8)));
+        s.insert(conv(4, 11, Resolved, Some(7)));
+        let filter = ListFilter {
+            assignee_type: AssigneeType::All,
+            status: Some(Open),
+            inbox_id: None,
+            page: 1,
+            me: 7,
+        };
+        let (counts, page) = s.list(&filter);
+        assert_eq!(
+            counts,
+            Counts { mine_count: 1, unassigned_count: 1, assigned_count: 2, all_count: 3 }
+        );
+        let ids: Vec<i64> = page.iter().map(|l| l.conversation.id).collect();
+        assert_eq!(ids, vec![3, 2, 1]);
+        let mine = ListFilter { assignee_type: AssigneeType::Me, status: None, ..filter };
+        let (counts, page) = s.list(&mine);
+        assert_eq!(counts.all_count, 4);
+        let ids: Vec<i64> = page.iter().map(|l| l.conversation.id).collect();
+        assert_eq!(ids, vec![4, 1]);
+        let second_page = ListFilter { page: 2, ..filter };
+        assert!(s.list(&second_page).1.is_empty());
+    }
+}

@@ -1,0 +1,207 @@
+//! The group-commit writer: one task that takes queued writes, commits as many
+//! as are waiting in one transaction, then tells every waiter.
+//!
+//! There is no timer: while one batch commits (an fsync on SQLite), the next
+//! one accumulates, so batches grow exactly as fast as load does and a lone
+//! write is never held back. The queue is bounded; callers reserve a slot
+//! *before* changing any in-memory state, so a full queue refuses cleanly (503)
+//! instead of growing or dropping. Transient database failures are retried
+//! forever with backoff (nothing is dropped; the queue fills and pushes back);
+//! a write the database itself rejects fails alone, and only its waiter hears.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::store::{Store, StoreError, WriteOp};
+
+/// Most writes (rows) one transaction carries.
+pub const MAX_BATCH_OPS: usize = 4096;
+
+/// The outcome of one logical write, as every waiter sees it.
+pub type Outcome = Option<Result<(), Arc<str>>>;
+
+/// A receiver that completes when the write it belongs to is committed.
+#[derive(Debug, Clone)]
+pub struct Durable(watch::Receiver<Outcome>);
+
+impl Durable {
+    /// Already committed (e.g. a row loaded from the database).
+    pub fn committed() -> Durable {
+        let (_tx, rx) = watch::channel(Some(Ok(())));
+        Durable(rx)
+    }
+
+    /// Waits for the commit. An error names why the database refused the write.
+    pub async fn wait(mut self) -> Result<(), Arc<str>> {
+        match self.0.wait_for(Option::is_some).await {
+            Ok(outcome) => outcome.clone().unwrap_or(Ok(())),
+            Err(_) => Err(Arc::from("the writer stopped before committing")),
+        }
+    }
+}
+
+struct Job {
+    ops: Vec<WriteOp>,
+    done: watch::Sender<Outcome>,
+}
+
+enum Msg {
+    Job(Job),
+    /// Commit what is queued, then stop.
+    Stop,
+}
+
+/// The queue's sending side; cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Msg>,
+}
+
+/// A reserved place in the queue: taking it cannot fail or wait.
+pub struct Slot<'a>(mpsc::Permit<'a, Msg>);
+
+impl Slot<'_> {
+    /// Queues `ops` as one logical write, committed together.
+    pub fn send(self, ops: Vec<WriteOp>) -> Durable {
+        let (done, rx) = watch::channel(None);
+        self.0.send(Msg::Job(Job { ops, done }));
+        Durable(rx)
+    }
+}
+
+/// The queue stayed full for the whole wait: the caller should answer 503.
+#[derive(Debug, thiserror::Error)]
+#[error("the write queue is full")]
+pub struct QueueFull;
+
+impl Writer {
+    /// Starts the writer task over `store` with room for `capacity` queued writes.
+    pub fn spawn(store: Arc<dyn Store>, capacity: usize) -> (Writer, JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let handle = tokio::spawn(run(store, rx));
+        (Writer { tx }, handle)
+    }
+
+    /// Reserves a queue slot, waiting up to `wait` for one to free.
+    pub async fn reserve(&self, wait: Duration) -> Result<Slot<'_>, QueueFull> {
+        match tokio::time::timeout(wait, self.tx.reserve()).await {
+            Ok(Ok(permit)) => Ok(Slot(permit)),
+            _ => Err(QueueFull),
+        }
+    }
+
+    /// Asks the writer to commit everything queued so far and stop.
+    pub async fn stop(&self) {
+        let _ = self.tx.send(Msg::Stop).await;
+    }
+}
+
+async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Msg>) {
+    let mut stopping = false;
+    while !stopping {
+        let Some(first) = rx.recv().await else { break };
+        let mut jobs = Vec::new();
+        let mut ops = 0;
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Job(job) => {
+                    ops += job.ops.len();
+                    jobs.push(job);
+                }
+                Msg::Stop => {
+                    stopping = true;
+                    rx.close();
+                }
+            }
+            if ops < MAX_BATCH_OPS {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !jobs.is_empty() {
+            commit(store.as_ref(), jobs).await;
+        }
+    }
+    // After a stop, whatever was still queued behind it is committed too.
+    let mut rest = Vec::new();
+    while let Ok(Msg::Job(job)) = rx.try_recv() {
+        rest.push(job);
+    }
+    if !rest.is_empty() {
+        commit(store.as_ref(), rest).await;
+    }
+    tracing::info!("writer stopped; every queued write is committed");
+}
+
+async fn commit(store: &dyn Store, mut jobs: Vec<Job>) {
+    // One flat batch; each job remembers where its writes start and end.
+    let mut batch: Vec<WriteOp> = Vec::with_capacity(jobs.iter().map(|j| j.ops.len()).sum());
+    let mut bounds = Vec::with_capacity(jobs.len());
+    for job in &mut jobs {
+        let start = batch.len();
+        batch.append(&mut job.ops);
+        bounds.push(start..batch.len());
+    }
+    match apply_with_retry(store, &batch).await {
+        Ok(()) => {
+            for job in jobs {
+                job.done.send_replace(Some(Ok(())));
+            }
+        }
+        Err(_) if jobs.len() > 1 => {
+            // Find the write the database refuses: each job on its own.
+            for (job, range) in jobs.into_iter().zip(bounds) {
+                let outcome = apply_with_retry(store, &batch[range]).await;
+                job.done.send_replace(Some(outcome.map_err(|e| Arc::from(e.to_string()))));
+            }
+        }
+        Err(e) => {
+            for job in jobs {
+                job.done.send_replace(Some(Err(Arc::from(e.to_string()))));
+            }
+        }
+    }
+}
+
+/// Applies one batch; transient failures are retried until they pass.
+async fn apply_with_retry(store: &dyn Store, ops: &[WriteOp]) -> Result<(), StoreError> {
+    let mut delay = Duration::from_millis(10);
+    loop {
+        match store.apply_batch(ops).await {
+            Ok(()) => return Ok(()),
+            Err(e) if is_transient(&e) => {
+                tracing::warn!(error = %e, retry_in = ?delay, ops = ops.len(), "write failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(1));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, ops = ops.len(), "the database refused a write");
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Failures that go away by themselves: lost connections, a busy database.
+fn is_transient(err: &StoreError) -> bool {
+    let StoreError::Database(e) = err else {
+        return false;
+    };
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // SQLite BUSY/LOCKED; Postgres serialization, deadlock,
+            // connection and shutdown classes.
+            matches!(code.as_ref(), "5" | "6" | "517" | "40001" | "40P01" | "57P01" | "57P03")
+                || code.starts_with("08")
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,215 @@
+//! Contacts and the inboxes they write through.
+
+use async_trait::async_trait;
+use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool, Type};
+
+use super::{conflict_on_unique, SqlStore};
+use crate::store::{
+    now, Contact, ContactFields, ContactInbox, ContactStore, StoreError, StoreResult,
+};
+
+const CONTACT_SELECT: &str = "SELECT id, account_id, name, email, phone_number, identifier, \
+     custom_attributes, created_at FROM contacts";
+
+const TAKEN: &str = "a contact with this email or identifier already exists";
+
+#[derive(FromRow)]
+struct ContactRow {
+    id: i64,
+    account_id: i64,
+    name: String,
+    email: Option<String>,
+    phone_number: Option<String>,
+    identifier: Option<String>,
+    custom_attributes: String,
+    created_at: i64,
+}
+
+impl TryFrom<ContactRow> for Contact {
+    type Error = StoreError;
+    fn try_from(r: ContactRow) -> Result<Self, StoreError> {
+        Ok(Contact {
+            id: r.id,
+            account_id: r.account_id,
+            name: r.name,
+            email: r.email,
+            phone_number: r.phone_number,
+            identifier: r.identifier,
+            custom_attributes: serde_json::from_str(&r.custom_attributes)
+                .map_err(|e| StoreError::Corrupt(format!("contact {}: {e}", r.id)))?,
+            created_at: r.created_at,
+        })
+    }
+}
+
+fn rows(rows: Vec<ContactRow>) -> StoreResult<Vec<Contact>> {
+    rows.into_iter().map(Contact::try_from).collect()
+}
+
+/// `%q%` for LIKE, with the pattern characters of `q` escaped by `\`.
+fn like_pattern(q: &str) -> String {
+    let mut out = String::with_capacity(q.len() + 2);
+    out.push('%');
+    for c in q.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[async_trait]
+impl<DB> ContactStore for SqlStore<DB>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB> + ColumnIndex<DB::Row>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB>,
+    for<'q> Option<bool>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    async fn list_contacts(
+        &self,
+        account_id: i64,
+        query: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<Contact>, i64)> {
+        let filter = "WHERE account_id = $1 AND ($2 IS NULL OR LOWER(name) LIKE $2 ESCAPE '\\' \
+             OR email LIKE $2 ESCAPE '\\' OR phone_number LIKE $2 ESCAPE '\\' \
+             OR LOWER(identifier) LIKE $2 ESCAPE '\\')";
+        let pattern = query.map(like_pattern);
+        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM contacts {filter}"))
+            .bind(account_id)
+            .bind(pattern.clone())
+            .fetch_one(&self.pool)
+            .await?;
+        let found: Vec<ContactRow> = sqlx::query_as(&format!(
+            "{CONTACT_SELECT} {filter} ORDER BY id DESC LIMIT $3 OFFSET $4"
+        ))
+        .bind(account_id)
+        .bind(pattern)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((rows(found)?, total))
+    }
+
+    async fn get_contact(&self, account_id: i64, contact_id: i64) -> StoreResult<Contact> {
+        let row: Option<ContactRow> =
+            sqlx::query_as(&format!("{CONTACT_SELECT} WHERE account_id = $1 AND id = $2"))
+                .bind(account_id)
+                .bind(contact_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    async fn contacts_by_ids(&self, account_id: i64, ids: &[i64]) -> StoreResult<Vec<Contact>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = super::chat::placeholders(1, ids.len(), 2);
+        let sql = format!("{CONTACT_SELECT} WHERE account_id = $1 AND id IN {list}");
+        let mut query = sqlx::query_as::<DB, ContactRow>(&sql).bind(account_id);
+        for &id in ids {
+            query = query.bind(id);
+        }
+        let found = query.fetch_all(&self.pool).await?;
+        rows(found)
+    }
+
+    async fn create_contact(&self, account_id: i64, fields: &ContactFields) -> StoreResult<Contact> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO contacts (account_id, name, email, phone_number, identifier, \
+             custom_attributes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(account_id)
+        .bind(fields.name.as_str())
+        .bind(fields.email.clone())
+        .bind(fields.phone_number.clone())
+        .bind(fields.identifier.clone())
+        .bind(fields.custom_attributes.to_string())
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| conflict_on_unique(e, TAKEN))?;
+        self.get_contact(account_id, id).await
+    }
+
+    async fn update_contact(
+        &self,
+        account_id: i64,
+        contact_id: i64,
+        fields: &ContactFields,
+    ) -> StoreResult<Contact> {
+        let updated: Option<(i64,)> = sqlx::query_as(
+            "UPDATE contacts SET name = $1, email = $2, phone_number = $3, identifier = $4, \
+             custom_attributes = $5 WHERE account_id = $6 AND id = $7 RETURNING id",
+        )
+        .bind(fields.name.as_str())
+        .bind(fields.email.clone())
+        .bind(fields.phone_number.clone())
+        .bind(fields.identifier.clone())
+        .bind(fields.custom_attributes.to_string())
+        .bind(account_id)
+        .bind(contact_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| conflict_on_unique(e, TAKEN))?;
+        updated.ok_or(StoreError::NotFound)?;
+        self.get_contact(account_id, contact_id).await
+    }
+
+    async fn contact_inbox(&self, inbox_id: i64, source_id: &str) -> StoreResult<Option<ContactInbox>> {
+        let row: Option<(i64, i64, i64, String)> = sqlx::query_as(
+            "SELECT id, contact_id, inbox_id, source_id FROM contact_inboxes \
+             WHERE inbox_id = $1 AND source_id = $2",
+        )
+        .bind(inbox_id)
+        .bind(source_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id, contact_id, inbox_id, source_id)| ContactInbox {
+            id,
+            contact_id,
+            inbox_id,
+            source_id,
+        }))
+    }
+
+    async fn create_contact_inbox(
+        &self,
+        contact_id: i64,
+        inbox_id: i64,
+        source_id: &str,
+    ) -> StoreResult<ContactInbox> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO contact_inboxes (contact_id, inbox_id, source_id, created_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(contact_id)
+        .bind(inbox_id)
+        .bind(source_id)
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| conflict_on_unique(e, "this source_id is already used in the inbox"))?;
+        Ok(ContactInbox {
+            id,
+            contact_id,
+            inbox_id,
+            source_id: source_id.to_string(),
+        })
+    }
+}
