@@ -319,7 +319,10 @@ pub async fn delete(
         .get_inbox(member.account_id(), inbox_id)
         .await
         .map_err(|e| not_found_as(e, "Inbox"))?;
-    state.hub.delete_inbox(member.account_id(), inbox_id).await?;
+    state
+        .hub
+        .delete_inbox(member.account_id(), inbox_id)
+        .await?;
     tracing::info!(account_id = member.account_id(), inbox_id, "inbox deleted");
     Ok(Json(serde_json::json!({})))
 }

@@ -4,10 +4,14 @@
 
 pub mod agents;
 pub mod auth;
+pub mod chat_views;
+pub mod contacts;
+pub mod conversations;
 pub mod error;
 pub mod extract;
 pub mod inbox_members;
 pub mod inboxes;
+pub mod messages;
 pub mod profile;
 pub mod validate;
 pub mod views;
@@ -77,7 +81,42 @@ pub fn router(state: AppState) -> Router {
                 .patch(inbox_members::replace)
                 .delete(inbox_members::remove),
         )
-        .route("/inbox_members/{inbox_id}", get(inbox_members::list));
+        .route("/inbox_members/{inbox_id}", get(inbox_members::list))
+        .route("/contacts", get(contacts::list).post(contacts::create))
+        .route("/contacts/search", get(contacts::search))
+        .route(
+            "/contacts/{id}",
+            get(contacts::show)
+                .put(contacts::update)
+                .patch(contacts::update)
+                .delete(contacts::delete),
+        )
+        .route("/contacts/{id}/conversations", get(contacts::conversations))
+        .route(
+            "/conversations",
+            get(conversations::list).post(conversations::create),
+        )
+        .route("/conversations/meta", get(conversations::meta))
+        .route(
+            "/conversations/{id}",
+            get(conversations::show).patch(conversations::update),
+        )
+        .route(
+            "/conversations/{id}/toggle_status",
+            post(conversations::toggle_status),
+        )
+        .route(
+            "/conversations/{id}/assignments",
+            post(conversations::assignments),
+        )
+        .route(
+            "/conversations/{id}/messages",
+            get(messages::list).post(messages::create),
+        )
+        .route(
+            "/conversations/{id}/messages/{message_id}",
+            axum::routing::delete(messages::delete),
+        );
 
     Router::new()
         .route("/healthz", get(healthz))

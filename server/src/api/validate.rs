@@ -68,6 +68,22 @@ pub fn email(value: &str) -> ApiResult<String> {
     }
 }
 
+/// A phone number in E.164 form: `+` and 2 to 15 digits, the first not 0.
+pub fn phone(value: &str) -> ApiResult<String> {
+    let digits = value.strip_prefix('+').unwrap_or("");
+    if (2..=15).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0')
+    {
+        Ok(value.to_string())
+    } else {
+        Err(ApiError::invalid(
+            "phone_number",
+            "must be in E.164 form, like +5511999998888",
+        ))
+    }
+}
+
 /// Length only (8..=128 characters): long passphrases beat composition rules.
 pub fn password(value: &str) -> ApiResult<String> {
     let len = value.chars().count();

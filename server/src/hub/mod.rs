@@ -22,8 +22,7 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 
 use crate::store::{
-    now, Conversation, ConversationStatus, Message, MessageType, Sender, Store, StoreError,
-    WriteOp,
+    now, Conversation, ConversationStatus, Message, MessageType, Sender, Store, StoreError, WriteOp,
 };
 use shard::{Counts, Echoes, ListFilter, LiveConversation, ShardState};
 use writer::{Durable, Writer};
@@ -89,6 +88,14 @@ pub struct NewConversation {
     pub messages: Vec<NewMessage>,
 }
 
+/// What the hub knows of a message's echo id.
+enum Echo {
+    Seen(Message, Durable),
+    New,
+    /// Not known yet whether the store holds it.
+    Cold,
+}
+
 pub struct Hub {
     store: Arc<dyn Store>,
     writer: Writer,
@@ -122,7 +129,10 @@ impl Hub {
         }
         tracing::info!(
             accounts = shards.len(),
-            conversations = shards.values().map(|s| s.conversations.len()).sum::<usize>(),
+            conversations = shards
+                .values()
+                .map(|s| s.conversations.len())
+                .sum::<usize>(),
             "hub rebuilt from the store"
         );
         let (writer, handle) = Writer::spawn(store.clone(), QUEUE_CAPACITY);
@@ -147,7 +157,12 @@ impl Hub {
     }
 
     fn shard(&self, account_id: i64) -> Arc<Mutex<ShardState>> {
-        if let Some(shard) = self.shards.read().unwrap_or_else(|e| e.into_inner()).get(&account_id) {
+        if let Some(shard) = self
+            .shards
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&account_id)
+        {
             return shard.clone();
         }
         let mut shards = self.shards.write().unwrap_or_else(|e| e.into_inner());
@@ -230,7 +245,10 @@ impl Hub {
     }
 
     async fn slot(&self) -> HubResult<writer::Slot<'_>> {
-        self.writer.reserve(SLOT_WAIT).await.map_err(|_| HubError::Busy)
+        self.writer
+            .reserve(SLOT_WAIT)
+            .await
+            .map_err(|_| HubError::Busy)
     }
 
     async fn durable(durable: Durable) -> HubResult<()> {
@@ -334,23 +352,29 @@ impl Hub {
     ) -> HubResult<Message> {
         let shard = self.shard(account_id);
         if let Some(echo_id) = &new.echo_id {
-            let warm = {
-                let state = Self::lock(&shard);
-                let live = state
-                    .conversations
-                    .get(&conversation_id)
-                    .ok_or(HubError::NotFound)?;
-                if let Some((message, durable)) = live.echoes.get(echo_id) {
-                    let (message, durable) = (message.clone(), durable.clone());
-                    drop(state);
-                    Self::durable(durable).await?;
-                    return Ok(message);
+            // A retry answers with the first message; a conversation loaded
+            // from the store first learns the echo ids it already holds.
+            for _ in 0..2 {
+                let seen = {
+                    let state = Self::lock(&shard);
+                    let live = state
+                        .conversations
+                        .get(&conversation_id)
+                        .ok_or(HubError::NotFound)?;
+                    match live.echoes.get(echo_id) {
+                        Some((message, durable)) => Echo::Seen(message.clone(), durable.clone()),
+                        None if live.echoes.warm => Echo::New,
+                        None => Echo::Cold,
+                    }
+                };
+                match seen {
+                    Echo::Seen(message, durable) => {
+                        Self::durable(durable).await?;
+                        return Ok(message);
+                    }
+                    Echo::New => break,
+                    Echo::Cold => self.warm_echoes(&shard, conversation_id).await?,
                 }
-                live.echoes.warm
-            };
-            if !warm {
-                self.warm_echoes(&shard, conversation_id).await?;
-                return Box::pin(self.post_message(account_id, conversation_id, new)).await;
             }
         }
         let slot = self.slot().await?;
@@ -426,7 +450,11 @@ impl Hub {
                 .conversations
                 .get_mut(&message.conversation_id)
                 .ok_or(HubError::NotFound)?;
-            if live.last_message.as_ref().is_some_and(|m| m.id == message.id) {
+            if live
+                .last_message
+                .as_ref()
+                .is_some_and(|m| m.id == message.id)
+            {
                 live.last_message = Some(message.clone());
             }
             slot.send(vec![WriteOp::UpdateMessage(message.clone())])

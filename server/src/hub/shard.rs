@@ -49,7 +49,11 @@ impl Echoes {
         let Some(echo_id) = message.echo_id.clone() else {
             return;
         };
-        if self.by_echo.insert(echo_id.clone(), (message, durable)).is_none() {
+        if self
+            .by_echo
+            .insert(echo_id.clone(), (message, durable))
+            .is_none()
+        {
             self.order.push_back(echo_id);
             if self.order.len() > ECHOES_KEPT {
                 if let Some(old) = self.order.pop_front() {
@@ -111,7 +115,10 @@ fn slot(c: &Conversation) -> Option<(i64, i64)> {
 
 impl ShardState {
     pub fn open_count(&self, inbox_id: i64, agent_id: i64) -> u32 {
-        self.open_counts.get(&(inbox_id, agent_id)).copied().unwrap_or(0)
+        self.open_counts
+            .get(&(inbox_id, agent_id))
+            .copied()
+            .unwrap_or(0)
     }
 
     fn count(&mut self, c: &Conversation, delta: i32) {
@@ -180,7 +187,10 @@ impl ShardState {
         }
         matching.sort_unstable_by_key(|l| {
             let c = &l.conversation;
-            (std::cmp::Reverse(c.last_activity_at), std::cmp::Reverse(c.id))
+            (
+                std::cmp::Reverse(c.last_activity_at),
+                std::cmp::Reverse(c.id),
+            )
         });
         let start = filter.page.saturating_sub(1).saturating_mul(PAGE_SIZE);
         let page = matching.into_iter().skip(start).take(PAGE_SIZE).collect();
@@ -197,7 +207,12 @@ impl ShardState {
 mod tests {
     use super::*;
 
-    fn conv(id: i64, inbox: i64, status: ConversationStatus, assignee: Option<i64>) -> LiveConversation {
+    fn conv(
+        id: i64,
+        inbox: i64,
+        status: ConversationStatus,
+        assignee: Option<i64>,
+    ) -> LiveConversation {
         LiveConversation {
             conversation: Conversation {
                 id,
@@ -261,11 +276,20 @@ mod tests {
         let (counts, page) = s.list(&filter);
         assert_eq!(
             counts,
-            Counts { mine_count: 1, unassigned_count: 1, assigned_count: 2, all_count: 3 }
+            Counts {
+                mine_count: 1,
+                unassigned_count: 1,
+                assigned_count: 2,
+                all_count: 3
+            }
         );
         let ids: Vec<i64> = page.iter().map(|l| l.conversation.id).collect();
         assert_eq!(ids, vec![3, 2, 1]);
-        let mine = ListFilter { assignee_type: AssigneeType::Me, status: None, ..filter };
+        let mine = ListFilter {
+            assignee_type: AssigneeType::Me,
+            status: None,
+            ..filter
+        };
         let (counts, page) = s.list(&mine);
         assert_eq!(counts.all_count, 4);
         let ids: Vec<i64> = page.iter().map(|l| l.conversation.id).collect();

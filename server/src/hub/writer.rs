@@ -155,7 +155,8 @@ async fn commit(store: &dyn Store, mut jobs: Vec<Job>) {
             // Find the write the database refuses: each job on its own.
             for (job, range) in jobs.into_iter().zip(bounds) {
                 let outcome = apply_with_retry(store, &batch[range]).await;
-                job.done.send_replace(Some(outcome.map_err(|e| Arc::from(e.to_string()))));
+                job.done
+                    .send_replace(Some(outcome.map_err(|e| Arc::from(e.to_string()))));
             }
         }
         Err(e) => {
@@ -199,8 +200,10 @@ fn is_transient(err: &StoreError) -> bool {
             let code = db.code().unwrap_or_default();
             // SQLite BUSY/LOCKED; Postgres serialization, deadlock,
             // connection and shutdown classes.
-            matches!(code.as_ref(), "5" | "6" | "517" | "40001" | "40P01" | "57P01" | "57P03")
-                || code.starts_with("08")
+            matches!(
+                code.as_ref(),
+                "5" | "6" | "517" | "40001" | "40P01" | "57P01" | "57P03"
+            ) || code.starts_with("08")
         }
         _ => false,
     }

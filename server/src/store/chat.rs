@@ -157,7 +157,13 @@ pub enum WriteOp {
     /// Saves content, attributes and the deleted flag.
     UpdateMessage(Message),
     /// Removes the contact with its conversations and messages.
-    DeleteContact { account_id: i64, contact_id: i64 },
+    DeleteContact {
+        account_id: i64,
+        contact_id: i64,
+    },
     /// Removes the inbox with its conversations, messages and collaborators.
-    DeleteInbox { account_id: i64, inbox_id: i64 },
+    DeleteInbox {
+        account_id: i64,
+        inbox_id: i64,
+    },
 }

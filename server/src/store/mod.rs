@@ -128,15 +128,19 @@ pub trait ContactStore: Send + Sync {
     async fn get_contact(&self, account_id: i64, contact_id: i64) -> StoreResult<Contact>;
     /// The contacts with these ids (those of this account only), in any order.
     async fn contacts_by_ids(&self, account_id: i64, ids: &[i64]) -> StoreResult<Vec<Contact>>;
-    async fn create_contact(&self, account_id: i64, fields: &ContactFields) -> StoreResult<Contact>;
+    async fn create_contact(&self, account_id: i64, fields: &ContactFields)
+        -> StoreResult<Contact>;
     async fn update_contact(
         &self,
         account_id: i64,
         contact_id: i64,
         fields: &ContactFields,
     ) -> StoreResult<Contact>;
-    async fn contact_inbox(&self, inbox_id: i64, source_id: &str)
-        -> StoreResult<Option<ContactInbox>>;
+    async fn contact_inbox(
+        &self,
+        inbox_id: i64,
+        source_id: &str,
+    ) -> StoreResult<Option<ContactInbox>>;
     async fn create_contact_inbox(
         &self,
         contact_id: i64,
@@ -170,7 +174,10 @@ pub trait ChatStore: Send + Sync {
 }
 
 /// Everything the server persists.
-pub trait Store: AccountStore + UserStore + AgentStore + InboxStore + ContactStore + ChatStore {}
+pub trait Store:
+    AccountStore + UserStore + AgentStore + InboxStore + ContactStore + ChatStore
+{
+}
 impl<T> Store for T where
     T: AccountStore + UserStore + AgentStore + InboxStore + ContactStore + ChatStore
 {

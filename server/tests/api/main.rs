@@ -4,6 +4,7 @@ mod common;
 
 mod auth_profile;
 mod cli;
+mod conversations;
 mod isolation;
 mod malformed;
 mod restart;

@@ -106,12 +106,13 @@ where
     }
 
     async fn get_contact(&self, account_id: i64, contact_id: i64) -> StoreResult<Contact> {
-        let row: Option<ContactRow> =
-            sqlx::query_as(&format!("{CONTACT_SELECT} WHERE account_id = $1 AND id = $2"))
-                .bind(account_id)
-                .bind(contact_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<ContactRow> = sqlx::query_as(&format!(
+            "{CONTACT_SELECT} WHERE account_id = $1 AND id = $2"
+        ))
+        .bind(account_id)
+        .bind(contact_id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
@@ -129,7 +130,11 @@ where
         rows(found)
     }
 
-    async fn create_contact(&self, account_id: i64, fields: &ContactFields) -> StoreResult<Contact> {
+    async fn create_contact(
+        &self,
+        account_id: i64,
+        fields: &ContactFields,
+    ) -> StoreResult<Contact> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO contacts (account_id, name, email, phone_number, identifier, \
              custom_attributes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -171,7 +176,11 @@ where
         self.get_contact(account_id, contact_id).await
     }
 
-    async fn contact_inbox(&self, inbox_id: i64, source_id: &str) -> StoreResult<Option<ContactInbox>> {
+    async fn contact_inbox(
+        &self,
+        inbox_id: i64,
+        source_id: &str,
+    ) -> StoreResult<Option<ContactInbox>> {
         let row: Option<(i64, i64, i64, String)> = sqlx::query_as(
             "SELECT id, contact_id, inbox_id, source_id FROM contact_inboxes \
              WHERE inbox_id = $1 AND source_id = $2",
@@ -180,12 +189,14 @@ where
         .bind(source_id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(id, contact_id, inbox_id, source_id)| ContactInbox {
-            id,
-            contact_id,
-            inbox_id,
-            source_id,
-        }))
+        Ok(
+            row.map(|(id, contact_id, inbox_id, source_id)| ContactInbox {
+                id,
+                contact_id,
+                inbox_id,
+                source_id,
+            }),
+        )
     }
 
     async fn create_contact_inbox(

@@ -1,0 +1,183 @@
+//! Conversations, messages and contacts rendered in Chatwoot's shapes.
+//!
+//! Rendering needs names the hub does not keep (contacts, agents, inboxes);
+//! [`Names`] fetches them once per request by primary key, never by scanning.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+use switchboard_protocol::api::ChannelType;
+use switchboard_protocol::chat as wire;
+
+use super::error::ApiResult;
+use super::{views, AppState};
+use crate::hub::shard::LiveConversation;
+use crate::store::{Agent, Contact, Inbox, Message, Sender};
+
+/// The names a page of conversations or messages refers to.
+pub struct Names {
+    pub contacts: HashMap<i64, Contact>,
+    pub agents: HashMap<i64, Agent>,
+    pub inboxes: HashMap<i64, Inbox>,
+}
+
+impl Names {
+    /// Loads the given contacts and the account's agents and inboxes.
+    pub async fn load(state: &AppState, account_id: i64, contact_ids: &[i64]) -> ApiResult<Names> {
+        let mut ids = contact_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let contacts = state.store.contacts_by_ids(account_id, &ids).await?;
+        let agents = state.store.list_agents(account_id).await?;
+        let inboxes = state.store.list_inboxes(account_id).await?;
+        Ok(Names {
+            contacts: contacts.into_iter().map(|c| (c.id, c)).collect(),
+            agents: agents.into_iter().map(|a| (a.user.id, a)).collect(),
+            inboxes: inboxes.into_iter().map(|i| (i.id, i)).collect(),
+        })
+    }
+
+    /// For the conversations in `list`.
+    pub async fn for_conversations(
+        state: &AppState,
+        account_id: i64,
+        list: &[LiveConversation],
+    ) -> ApiResult<Names> {
+        let ids: Vec<i64> = list.iter().map(|l| l.conversation.contact_id).collect();
+        Names::load(state, account_id, &ids).await
+    }
+
+    fn sender(&self, sender: Sender) -> Option<wire::MessageSender> {
+        match sender {
+            Sender::User(id) => self.agents.get(&id).map(|a| wire::MessageSender {
+                id,
+                name: a.user.name.clone(),
+                available_name: a.user.available_name().to_string(),
+                avatar_url: String::new(),
+                thumbnail: String::new(),
+                kind: "user".to_string(),
+            }),
+            Sender::Contact(id) => self.contacts.get(&id).map(|c| wire::MessageSender {
+                id,
+                name: c.name.clone(),
+                available_name: c.name.clone(),
+                avatar_url: String::new(),
+                thumbnail: String::new(),
+                kind: "contact".to_string(),
+            }),
+        }
+    }
+
+    pub fn message(&self, m: &Message, inbox_id: i64) -> wire::Message {
+        wire::Message {
+            id: m.id,
+            content: m.content.clone(),
+            account_id: m.account_id,
+            inbox_id,
+            conversation_id: m.conversation_id,
+            message_type: m.message_type.code(),
+            content_type: "text".to_string(),
+            content_attributes: m.content_attributes.clone(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            private: m.private,
+            status: "sent".to_string(),
+            source_id: None,
+            sender_type: m.sender.map(|s| s.type_str().to_string()),
+            sender_id: m.sender.map(Sender::id),
+            sender: m.sender.and_then(|s| self.sender(s)),
+            echo_id: m.echo_id.clone(),
+        }
+    }
+
+    pub fn conversation(&self, live: &LiveConversation) -> wire::Conversation {
+        let c = &live.conversation;
+        let last = live
+            .last_message
+            .as_ref()
+            .map(|m| self.message(m, c.inbox_id));
+        let sender = self
+            .contacts
+            .get(&c.contact_id)
+            .map(contact)
+            .unwrap_or_else(|| unknown_contact(c.contact_id));
+        wire::Conversation {
+            id: c.id,
+            account_id: c.account_id,
+            inbox_id: c.inbox_id,
+            contact_id: c.contact_id,
+            status: c.status.as_str().to_string(),
+            assignee_id: c.assignee_id,
+            snoozed_until: c.snoozed_until,
+            created_at: c.created_at,
+            last_activity_at: c.last_activity_at,
+            timestamp: c.last_activity_at,
+            unread_count: 0,
+            can_reply: true,
+            muted: false,
+            labels: Vec::new(),
+            additional_attributes: json!({}),
+            custom_attributes: json!({}),
+            priority: None,
+            messages: last.iter().cloned().collect(),
+            last_non_activity_message: last,
+            meta: wire::ConversationMeta {
+                sender,
+                channel: self
+                    .inboxes
+                    .get(&c.inbox_id)
+                    .map(|i| i.channel_type)
+                    .unwrap_or(ChannelType::Api),
+                assignee: c
+                    .assignee_id
+                    .and_then(|id| self.agents.get(&id))
+                    .map(views::agent),
+                hmac_verified: false,
+            },
+        }
+    }
+
+    pub fn conversations(&self, list: &[LiveConversation]) -> Vec<wire::Conversation> {
+        list.iter().map(|l| self.conversation(l)).collect()
+    }
+}
+
+pub fn contact(c: &Contact) -> wire::Contact {
+    wire::Contact {
+        id: c.id,
+        name: c.name.clone(),
+        email: c.email.clone(),
+        phone_number: c.phone_number.clone(),
+        identifier: c.identifier.clone(),
+        thumbnail: String::new(),
+        custom_attributes: c.custom_attributes.clone(),
+        additional_attributes: json!({}),
+        availability_status: "offline".to_string(),
+        blocked: false,
+        created_at: c.created_at,
+        last_activity_at: None,
+    }
+}
+
+/// A contact deleted between listing and rendering.
+fn unknown_contact(id: i64) -> wire::Contact {
+    wire::Contact {
+        id,
+        name: String::new(),
+        email: None,
+        phone_number: None,
+        identifier: None,
+        thumbnail: String::new(),
+        custom_attributes: json!({}),
+        additional_attributes: json!({}),
+        availability_status: "offline".to_string(),
+        blocked: false,
+        created_at: 0,
+        last_activity_at: None,
+    }
+}
+
+/// The `{"payload": ...}` envelope as a JSON value.
+pub fn payload(value: impl serde::Serialize) -> Value {
+    json!({ "payload": value })
+}

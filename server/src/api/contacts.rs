@@ -1,0 +1,245 @@
+//! `/api/v1/accounts/{account_id}/contacts`: the people who write in. Every
+//! agent of the account sees every contact (product rule).
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::auth::Member;
+use super::chat_views::{contact, payload, Names};
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::validate::{self, MAX_NAME};
+use super::{not_found_as, AppState};
+use crate::store::ContactFields;
+
+/// Contacts per page, as Chatwoot.
+const PAGE_SIZE: i64 = 15;
+/// Largest `custom_attributes` object, serialized.
+const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    page: Option<i64>,
+    q: Option<String>,
+}
+
+fn page_of(query: &PageQuery) -> ApiResult<i64> {
+    match query.page {
+        None => Ok(1),
+        Some(p) if (1..=1_000_000).contains(&p) => Ok(p),
+        Some(_) => Err(ApiError::invalid("page", "must be a positive number")),
+    }
+}
+
+async fn listing(
+    state: &AppState,
+    member: &Member,
+    q: Option<&str>,
+    page: i64,
+) -> ApiResult<Value> {
+    let (found, total) = state
+        .store
+        .list_contacts(member.account_id(), q, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        .await?;
+    let list: Vec<_> = found.iter().map(contact).collect();
+    Ok(json!({"meta": {"count": total, "current_page": page}, "payload": list}))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    member: Member,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Value>> {
+    let page = page_of(&query)?;
+    Ok(Json(listing(&state, &member, None, page).await?))
+}
+
+/// `GET .../contacts/search?q=`: name, e-mail, phone or identifier containing `q`.
+pub async fn search(
+    State(state): State<AppState>,
+    member: Member,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Value>> {
+    let page = page_of(&query)?;
+    let q = query.q.as_deref().map(str::trim).unwrap_or_default();
+    if q.is_empty() {
+        return Err(ApiError::invalid(
+            "q",
+            "is required: the text to search for",
+        ));
+    }
+    let q = validate::text("q", q, MAX_NAME)?;
+    Ok(Json(listing(&state, &member, Some(&q), page).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ContactBody {
+    name: Option<String>,
+    email: Option<String>,
+    phone_number: Option<String>,
+    identifier: Option<String>,
+    custom_attributes: Option<Map<String, Value>>,
+    /// Create only: also register the contact in this inbox.
+    inbox_id: Option<i64>,
+    /// Create only: the contact's id in that inbox (random when absent).
+    source_id: Option<String>,
+}
+
+/// Applies the given fields onto `fields`, validating each.
+fn apply(body: &ContactBody, fields: &mut ContactFields) -> ApiResult<()> {
+    if let Some(name) = &body.name {
+        fields.name = validate::optional_text("name", Some(name), MAX_NAME)?.unwrap_or_default();
+    }
+    if let Some(email) = &body.email {
+        fields.email = match email.trim() {
+            "" => None,
+            e => Some(validate::email(e)?),
+        };
+    }
+    if let Some(phone) = &body.phone_number {
+        fields.phone_number = match phone.trim() {
+            "" => None,
+            p => Some(validate::phone(p)?),
+        };
+    }
+    if let Some(identifier) = &body.identifier {
+        fields.identifier = validate::optional_text("identifier", Some(identifier), MAX_NAME)?;
+    }
+    if let Some(attributes) = &body.custom_attributes {
+        // Chatwoot merges custom attributes into the existing ones.
+        let mut merged = fields
+            .custom_attributes
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        merged.extend(attributes.clone());
+        let merged = Value::Object(merged);
+        if merged.to_string().len() > MAX_ATTRIBUTES_BYTES {
+            return Err(ApiError::invalid(
+                "custom_attributes",
+                "are too large (16 KiB at most)",
+            ));
+        }
+        fields.custom_attributes = merged;
+    }
+    Ok(())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    member: Member,
+    ApiJson(body): ApiJson<ContactBody>,
+) -> ApiResult<Json<Value>> {
+    let mut fields = ContactFields {
+        custom_attributes: json!({}),
+        ..ContactFields::default()
+    };
+    apply(&body, &mut fields)?;
+    let inbox = match body.inbox_id {
+        Some(id) => Some(
+            state
+                .store
+                .get_inbox(member.account_id(), id)
+                .await
+                .map_err(|_| ApiError::invalid("inbox_id", "is not an inbox of this account"))?,
+        ),
+        None => None,
+    };
+    let source_id = match &body.source_id {
+        Some(s) => validate::name("source_id", s)?,
+        None => crate::secrets::random_token(24),
+    };
+    let created = state
+        .store
+        .create_contact(member.account_id(), &fields)
+        .await?;
+    let contact_inbox = match &inbox {
+        Some(inbox) => Some(
+            state
+                .store
+                .create_contact_inbox(created.id, inbox.id, &source_id)
+                .await?,
+        ),
+        None => None,
+    };
+    Ok(Json(json!({"payload": {
+        "contact": contact(&created),
+        "contact_inbox": {
+            "inbox": inbox.map(|i| super::views::inbox(&i, &state.public_url)),
+            "source_id": contact_inbox.map(|ci| ci.source_id),
+        }
+    }})))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<Value>> {
+    let found = state
+        .store
+        .get_contact(member.account_id(), id)
+        .await
+        .map_err(|e| not_found_as(e, "Contact"))?;
+    Ok(Json(payload(contact(&found))))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, id)): ApiPath<(i64, i64)>,
+    ApiJson(body): ApiJson<ContactBody>,
+) -> ApiResult<Json<Value>> {
+    let current = state
+        .store
+        .get_contact(member.account_id(), id)
+        .await
+        .map_err(|e| not_found_as(e, "Contact"))?;
+    let mut fields = ContactFields {
+        name: current.name,
+        email: current.email,
+        phone_number: current.phone_number,
+        identifier: current.identifier,
+        custom_attributes: current.custom_attributes,
+    };
+    apply(&body, &mut fields)?;
+    let updated = state
+        .store
+        .update_contact(member.account_id(), id, &fields)
+        .await
+        .map_err(|e| not_found_as(e, "Contact"))?;
+    Ok(Json(payload(contact(&updated))))
+}
+
+/// Deletes the contact with its conversations and messages.
+pub async fn delete(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<Value>> {
+    state
+        .store
+        .get_contact(member.account_id(), id)
+        .await
+        .map_err(|e| not_found_as(e, "Contact"))?;
+    state.hub.delete_contact(member.account_id(), id).await?;
+    Ok(Json(json!({})))
+}
+
+/// The contact's conversations, newest first, every status.
+pub async fn conversations(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<Value>> {
+    state
+        .store
+        .get_contact(member.account_id(), id)
+        .await
+        .map_err(|e| not_found_as(e, "Contact"))?;
+    let list = state.hub.contact_conversations(member.account_id(), id);
+    let names = Names::for_conversations(&state, member.account_id(), &list).await?;
+    Ok(Json(payload(names.conversations(&list))))
+}

@@ -1,0 +1,397 @@
+//! `/api/v1/accounts/{account_id}/conversations`: the lists (Mine /
+//! Unassigned / All, answered by the hub), opening conversations, status
+//! changes and manual assignment ("Ações da conversa" -> responsável).
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use switchboard_protocol::chat::ConversationCounts;
+
+use super::auth::Member;
+use super::chat_views::Names;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::validate::present;
+use super::{hub_not_found_as, views, AppState};
+use crate::hub::shard::{AssigneeType, Counts, ListFilter};
+use crate::hub::{HubError, NewConversation, NewMessage};
+use crate::store::{now, Conversation, ConversationStatus, Sender};
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    assignee_type: Option<AssigneeType>,
+    /// open (default), pending, resolved, snoozed or all.
+    status: Option<String>,
+    inbox_id: Option<i64>,
+    page: Option<usize>,
+}
+
+fn filter(query: &ListQuery, me: i64) -> ApiResult<ListFilter> {
+    let status = match query.status.as_deref().unwrap_or("open") {
+        "all" => None,
+        s => Some(ConversationStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "status `{s}` is not one of open, pending, resolved, snoozed, all"
+            ))
+        })?),
+    };
+    let page = query.page.unwrap_or(1);
+    if page == 0 || page > 1_000_000 {
+        return Err(ApiError::bad_request("page must be a positive number"));
+    }
+    Ok(ListFilter {
+        assignee_type: query.assignee_type.unwrap_or(AssigneeType::All),
+        status,
+        inbox_id: query.inbox_id,
+        page,
+        me,
+    })
+}
+
+fn counts(c: Counts) -> ConversationCounts {
+    ConversationCounts {
+        mine_count: c.mine_count,
+        unassigned_count: c.unassigned_count,
+        assigned_count: c.assigned_count,
+        all_count: c.all_count,
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    member: Member,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let filter = filter(&query, member.user.id)?;
+    let (tab_counts, page) = state.hub.list(member.account_id(), &filter);
+    let names = Names::for_conversations(&state, member.account_id(), &page).await?;
+    Ok(Json(json!({"data": {
+        "meta": counts(tab_counts),
+        "payload": names.conversations(&page),
+    }})))
+}
+
+/// `GET .../conversations/meta`: the tab counts alone.
+pub async fn meta(
+    State(state): State<AppState>,
+    member: Member,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let filter = filter(&query, member.user.id)?;
+    let (tab_counts, _) = state.hub.list(member.account_id(), &filter);
+    Ok(Json(json!({"meta": counts(tab_counts)})))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<Value>> {
+    let live = state
+        .hub
+        .get(member.account_id(), id)
+        .map_err(|e| hub_not_found_as(e, "Conversation"))?;
+    let names =
+        Names::for_conversations(&state, member.account_id(), std::slice::from_ref(&live)).await?;
+    Ok(Json(json!(names.conversation(&live))))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InitialMessage {
+    content: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateBody {
+    inbox_id: i64,
+    contact_id: Option<i64>,
+    /// The contact's id in the inbox: finds the contact when `contact_id` is
+    /// absent; names the new contact-inbox link otherwise.
+    source_id: Option<String>,
+    status: Option<ConversationStatus>,
+    assignee_id: Option<i64>,
+    /// An outgoing first message from the caller.
+    message: Option<InitialMessage>,
+}
+
+/// Checks that `assignee_id` may hold conversations of the inbox: a
+/// collaborator, whatever their load (manual assignment ignores the maximum).
+async fn collaborator(
+    state: &AppState,
+    account_id: i64,
+    inbox_id: i64,
+    assignee_id: i64,
+) -> ApiResult<crate::store::Agent> {
+    let members = state.store.list_members(account_id, inbox_id).await?;
+    members
+        .into_iter()
+        .find(|a| a.user.id == assignee_id)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "assignee_id",
+                "must be a collaborator of the conversation's inbox",
+            )
+        })
+}
+
+/// The activity line for an assignment change made by `actor`.
+fn assignment_line(actor: &Member, assignee: Option<&crate::store::Agent>) -> String {
+    let by = actor.user.available_name();
+    match assignee {
+        Some(a) if a.user.id == actor.user.id => format!("{by} self-assigned this conversation"),
+        Some(a) => format!("Assigned to {} by {by}", a.user.available_name()),
+        None => format!("Conversation unassigned by {by}"),
+    }
+}
+
+/// The activity line for a status change made by `actor`.
+fn status_line(status: ConversationStatus, by: &str) -> String {
+    match status {
+        ConversationStatus::Resolved => format!("Conversation was marked resolved by {by}"),
+        ConversationStatus::Open => format!("Conversation was reopened by {by}"),
+        ConversationStatus::Pending => format!("Conversation was marked as pending by {by}"),
+        ConversationStatus::Snoozed => format!("Conversation was snoozed by {by}"),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    member: Member,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> ApiResult<Json<Value>> {
+    let account_id = member.account_id();
+    let inbox = state
+        .store
+        .get_inbox(account_id, body.inbox_id)
+        .await
+        .map_err(|_| ApiError::invalid("inbox_id", "is not an inbox of this account"))?;
+    let source_id = body
+        .source_id
+        .as_deref()
+        .map(|s| super::validate::name("source_id", s))
+        .transpose()?;
+    let contact_inbox = match (body.contact_id, source_id) {
+        (Some(contact_id), source_id) => {
+            state
+                .store
+                .get_contact(account_id, contact_id)
+                .await
+                .map_err(|_| ApiError::invalid("contact_id", "is not a contact of this account"))?;
+            let source_id = source_id.unwrap_or_else(|| crate::secrets::random_token(24));
+            match state.store.contact_inbox(inbox.id, &source_id).await? {
+                Some(ci) if ci.contact_id == contact_id => ci,
+                Some(_) => {
+                    return Err(ApiError::invalid("source_id", "belongs to another contact"))
+                }
+                None => {
+                    state
+                        .store
+                        .create_contact_inbox(contact_id, inbox.id, &source_id)
+                        .await?
+                }
+            }
+        }
+        (None, Some(source_id)) => state
+            .store
+            .contact_inbox(inbox.id, &source_id)
+            .await?
+            .ok_or_else(|| ApiError::invalid("source_id", "is not a contact of this inbox"))?,
+        (None, None) => return Err(ApiError::invalid("contact_id", "or source_id is required")),
+    };
+    let status = body.status.unwrap_or(ConversationStatus::Open);
+    if status == ConversationStatus::Snoozed {
+        return Err(ApiError::invalid(
+            "status",
+            "must be open, pending or resolved",
+        ));
+    }
+    let mut messages = Vec::new();
+    if let Some(first) = body.message {
+        messages.push(NewMessage {
+            sender: Some(Sender::User(member.user.id)),
+            ..super::messages::outgoing(first.content)?
+        });
+    }
+    if let Some(assignee_id) = body.assignee_id {
+        let assignee = collaborator(&state, account_id, inbox.id, assignee_id).await?;
+        messages.push(NewMessage::activity(assignment_line(
+            &member,
+            Some(&assignee),
+        )));
+    }
+    let (live, _) = state
+        .hub
+        .create_conversation(NewConversation {
+            account_id,
+            inbox_id: inbox.id,
+            contact_id: contact_inbox.contact_id,
+            contact_inbox_id: Some(contact_inbox.id),
+            status,
+            assignee_id: body.assignee_id,
+            messages,
+        })
+        .await?;
+    let names = Names::for_conversations(&state, account_id, std::slice::from_ref(&live)).await?;
+    Ok(Json(json!(names.conversation(&live))))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct StatusBody {
+    status: Option<ConversationStatus>,
+    /// Unix seconds; with `snoozed` only.
+    snoozed_until: Option<i64>,
+}
+
+/// Refuses a `snoozed_until` without `snoozed`, or in the past.
+fn check_status(body: &StatusBody) -> ApiResult<()> {
+    if let Some(until) = body.snoozed_until {
+        if body.status != Some(ConversationStatus::Snoozed) {
+            return Err(ApiError::invalid(
+                "snoozed_until",
+                "goes with status snoozed",
+            ));
+        }
+        if until <= now() {
+            return Err(ApiError::invalid("snoozed_until", "must be in the future"));
+        }
+    }
+    Ok(())
+}
+
+/// Sets (or, without a status, toggles open <-> resolved) the status.
+async fn change_status(
+    state: &AppState,
+    member: &Member,
+    id: i64,
+    body: &StatusBody,
+) -> ApiResult<Conversation> {
+    check_status(body)?;
+    let by = member.user.available_name().to_string();
+    let (conversation, _) = state
+        .hub
+        .change(member.account_id(), id, |c| {
+            let next = body.status.unwrap_or(match c.status {
+                ConversationStatus::Open => ConversationStatus::Resolved,
+                _ => ConversationStatus::Open,
+            });
+            let changed = next != c.status || c.snoozed_until != body.snoozed_until;
+            c.status = next;
+            c.snoozed_until = body.snoozed_until;
+            Ok(if changed {
+                vec![NewMessage::activity(status_line(next, &by))]
+            } else {
+                Vec::new()
+            })
+        })
+        .await
+        .map_err(|e| hub_not_found_as(e, "Conversation"))?;
+    Ok(conversation)
+}
+
+pub async fn toggle_status(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, id)): ApiPath<(i64, i64)>,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> ApiResult<Json<Value>> {
+    let c = change_status(&state, &member, id, &body).await?;
+    Ok(Json(json!({"meta": {}, "payload": {
+        "success": true,
+        "conversation_id": c.id,
+        "current_status": c.status.as_str(),
+        "snoozed_until": c.snoozed_until,
+    }})))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AssignBody {
+    /// `null` unassigns; the key itself is required.
+    #[serde(default, deserialize_with = "present")]
+    assignee_id: Option<Option<i64>>,
+}
+
+/// Sets, changes or (with `null`) removes the assignee.
+async fn assign(
+    state: &AppState,
+    member: &Member,
+    id: i64,
+    assignee_id: Option<i64>,
+) -> ApiResult<Option<crate::store::Agent>> {
+    let account_id = member.account_id();
+    let inbox_id = state
+        .hub
+        .get(account_id, id)
+        .map_err(|e| hub_not_found_as(e, "Conversation"))?
+        .conversation
+        .inbox_id;
+    let assignee = match assignee_id {
+        Some(agent) => Some(collaborator(state, account_id, inbox_id, agent).await?),
+        None => None,
+    };
+    let line = assignment_line(member, assignee.as_ref());
+    state
+        .hub
+        .change(account_id, id, |c| {
+            if c.inbox_id != inbox_id {
+                return Err(HubError::NotFound);
+            }
+            let changed = c.assignee_id != assignee_id;
+            c.assignee_id = assignee_id;
+            Ok(if changed {
+                vec![NewMessage::activity(line)]
+            } else {
+                Vec::new()
+            })
+        })
+        .await
+        .map_err(|e| hub_not_found_as(e, "Conversation"))?;
+    Ok(assignee)
+}
+
+/// `POST .../conversations/{id}/assignments`: answers with the assignee (or null).
+pub async fn assignments(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, id)): ApiPath<(i64, i64)>,
+    ApiJson(body): ApiJson<AssignBody>,
+) -> ApiResult<Json<Value>> {
+    let assignee_id = body
+        .assignee_id
+        .ok_or_else(|| ApiError::invalid("assignee_id", "is required (null unassigns)"))?;
+    let assignee = assign(&state, &member, id, assignee_id).await?;
+    Ok(Json(json!(assignee.as_ref().map(views::agent))))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UpdateBody {
+    status: Option<ConversationStatus>,
+    snoozed_until: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    assignee_id: Option<Option<i64>>,
+}
+
+/// `PATCH .../conversations/{id}`: status and assignee in one call.
+pub async fn update(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, id)): ApiPath<(i64, i64)>,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> ApiResult<Json<Value>> {
+    state
+        .hub
+        .get(member.account_id(), id)
+        .map_err(|e| hub_not_found_as(e, "Conversation"))?;
+    let status = StatusBody {
+        status: body.status,
+        snoozed_until: body.snoozed_until,
+    };
+    check_status(&status)?;
+    if let Some(assignee_id) = body.assignee_id {
+        assign(&state, &member, id, assignee_id).await?;
+    }
+    if status.status.is_some() {
+        change_status(&state, &member, id, &status).await?;
+    }
+    show(State(state), member, ApiPath((0, id))).await
+}

@@ -1,0 +1,208 @@
+//! `/api/v1/accounts/{account_id}/conversations/{id}/messages`: the history
+//! (read from the store, 20 at a time) and new messages (through the hub,
+//! answered once durably committed).
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::auth::Member;
+use super::chat_views::{contact, Names};
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::{hub_not_found_as, not_found_as, views, AppState};
+use crate::hub::NewMessage;
+use crate::store::{now, MessageType, Sender};
+use switchboard_protocol::api::ChannelType;
+
+/// Messages per page, as Chatwoot.
+const PAGE_SIZE: i64 = 20;
+/// Longest message, in characters (Chatwoot's limit).
+pub const MAX_CONTENT_CHARS: usize = 150_000;
+/// Longest client echo id.
+const MAX_ECHO_ID: usize = 128;
+/// What a deleted message shows instead of its content.
+const DELETED: &str = "This message was deleted";
+
+/// Validates message text: not blank, not over the limit.
+fn content(text: String) -> ApiResult<String> {
+    if text.trim().is_empty() {
+        return Err(ApiError::invalid("content", "can't be blank"));
+    }
+    if text.chars().count() > MAX_CONTENT_CHARS {
+        return Err(ApiError::invalid(
+            "content",
+            format!("is too long (maximum is {MAX_CONTENT_CHARS} characters)"),
+        ));
+    }
+    Ok(text)
+}
+
+/// An outgoing public message with this text (sender to be filled in).
+pub fn outgoing(text: String) -> ApiResult<NewMessage> {
+    Ok(NewMessage {
+        message_type: MessageType::Outgoing,
+        content: Some(content(text)?),
+        private: false,
+        sender: None,
+        echo_id: None,
+        content_attributes: json!({}),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HistoryQuery {
+    /// A message id: the page of messages just older than it.
+    before: Option<i64>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, id)): ApiPath<(i64, i64)>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> ApiResult<Json<Value>> {
+    let account_id = member.account_id();
+    let live = state
+        .hub
+        .get(account_id, id)
+        .map_err(|e| hub_not_found_as(e, "Conversation"))?;
+    let c = &live.conversation;
+    let messages = state
+        .store
+        .list_messages(id, query.before, PAGE_SIZE)
+        .await?;
+    let names = Names::load(&state, account_id, &[c.contact_id]).await?;
+    let payload: Vec<_> = messages
+        .iter()
+        .map(|m| names.message(m, c.inbox_id))
+        .collect();
+    Ok(Json(json!({
+        "meta": {
+            "contact": names.contacts.get(&c.contact_id).map(contact),
+            "assignee": c.assignee_id.and_then(|a| names.agents.get(&a)).map(views::agent),
+            "labels": [],
+            "additional_attributes": {},
+        },
+        "payload": payload,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostedType {
+    Outgoing,
+    Incoming,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MessageBody {
+    content: Option<String>,
+    message_type: Option<PostedType>,
+    /// A private note: visible to agents only.
+    #[serde(default)]
+    private: bool,
+    content_attributes: Option<Map<String, Value>>,
+    /// The client's id for this message; a retry with the same one returns
+    /// the first message instead of adding another.
+    echo_id: Option<String>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, id)): ApiPath<(i64, i64)>,
+    ApiJson(body): ApiJson<MessageBody>,
+) -> ApiResult<Json<Value>> {
+    let account_id = member.account_id();
+    let live = state
+        .hub
+        .get(account_id, id)
+        .map_err(|e| hub_not_found_as(e, "Conversation"))?;
+    let c = &live.conversation;
+    let text = content(body.content.unwrap_or_default())?;
+    let echo_id = match body.echo_id.map(|e| e.trim().to_string()) {
+        Some(e) if e.is_empty() || e.len() > MAX_ECHO_ID => {
+            return Err(ApiError::invalid("echo_id", "must be 1 to 128 characters"))
+        }
+        other => other,
+    };
+    let attributes = Value::Object(body.content_attributes.unwrap_or_default());
+    if attributes.to_string().len() > 16 * 1024 {
+        return Err(ApiError::invalid(
+            "content_attributes",
+            "are too large (16 KiB at most)",
+        ));
+    }
+    let (message_type, sender) = match body.message_type.unwrap_or(PostedType::Outgoing) {
+        PostedType::Outgoing => (MessageType::Outgoing, Sender::User(member.user.id)),
+        PostedType::Incoming => {
+            let inbox = state.store.get_inbox(account_id, c.inbox_id).await?;
+            if inbox.channel_type != ChannelType::Api {
+                return Err(ApiError::invalid(
+                    "message_type",
+                    "incoming messages can be posted in API inboxes only",
+                ));
+            }
+            if body.private {
+                return Err(ApiError::invalid(
+                    "private",
+                    "notes are written by agents (outgoing)",
+                ));
+            }
+            (MessageType::Incoming, Sender::Contact(c.contact_id))
+        }
+    };
+    let message = state
+        .hub
+        .post_message(
+            account_id,
+            id,
+            NewMessage {
+                message_type,
+                content: Some(text),
+                private: body.private,
+                sender: Some(sender),
+                echo_id,
+                content_attributes: attributes,
+            },
+        )
+        .await
+        .map_err(|e| hub_not_found_as(e, "Conversation"))?;
+    let names = Names::load(&state, account_id, &[c.contact_id]).await?;
+    Ok(Json(json!(names.message(&message, c.inbox_id))))
+}
+
+/// Deletes a message's content, keeping its place in the conversation.
+pub async fn delete(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, id, message_id)): ApiPath<(i64, i64, i64)>,
+) -> ApiResult<Json<Value>> {
+    let account_id = member.account_id();
+    let live = state
+        .hub
+        .get(account_id, id)
+        .map_err(|e| hub_not_found_as(e, "Conversation"))?;
+    let mut message = state
+        .store
+        .get_message(id, message_id)
+        .await
+        .map_err(|e| not_found_as(e, "Message"))?;
+    if message.message_type == MessageType::Activity {
+        return Err(ApiError::invalid(
+            "message_id",
+            "activity messages cannot be deleted",
+        ));
+    }
+    message.content = Some(DELETED.to_string());
+    message.content_attributes = json!({"deleted": true});
+    message.deleted = true;
+    message.updated_at = now();
+    let message = state.hub.update_message(message).await?;
+    let names = Names::load(&state, account_id, &[live.conversation.contact_id]).await?;
+    Ok(Json(json!(
+        names.message(&message, live.conversation.inbox_id)
+    )))
+}
