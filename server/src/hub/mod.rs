@@ -50,6 +50,9 @@ pub enum HubError {
 
 pub type HubResult<T> = Result<T, HubError>;
 
+/// ((inbox, agent), open conversations), sorted: see [`Hub::snapshot`].
+pub type OpenCounts = Vec<((i64, i64), u32)>;
+
 /// A message to add; the hub fills in ids and times.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
@@ -208,7 +211,7 @@ impl Hub {
 
     /// Every conversation of the account (by id) and the open counts: what a
     /// restart must reproduce exactly.
-    pub fn snapshot(&self, account_id: i64) -> (Vec<Conversation>, Vec<((i64, i64), u32)>) {
+    pub fn snapshot(&self, account_id: i64) -> (Vec<Conversation>, OpenCounts) {
         let shard = self.shard(account_id);
         let state = Self::lock(&shard);
         let mut conversations: Vec<Conversation> = state
