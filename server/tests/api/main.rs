@@ -4,9 +4,10 @@ mod common;
 
 mod auth_profile;
 mod cli;
-mod conversations;
+pub mod conversations;
 mod isolation;
 mod malformed;
+mod messages;
 mod restart;
 mod roles;
 mod settings_story;
