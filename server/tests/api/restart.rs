@@ -56,3 +56,81 @@ async fn restart_keeps_everything(db: Db) {
     assert_eq!(status, 200);
     sign_in(&env.app, "bruno@acme.test", "password123").await;
 }
+
+both_databases!(conversations_survive_restart);
+
+/// Everything an agent's lists and histories show, for every filter.
+async fn lists(env: &Env, token: &str, conversations: &[i64]) -> Value {
+    let mut all = Vec::new();
+    for kind in ["me", "unassigned", "assigned", "all"] {
+        for status in ["open", "pending", "resolved", "snoozed", "all"] {
+            let path = env.path(&format!(
+                "/conversations?assignee_type={kind}&status={status}"
+            ));
+            all.push(env.app.get(&path, token).await.1);
+        }
+    }
+    for id in conversations {
+        let path = env.path(&format!("/conversations/{id}/messages"));
+        all.push(env.app.get(&path, token).await.1);
+    }
+    Value::Array(all)
+}
+
+async fn conversations_survive_restart(db: Db) {
+    let env = Env::start(db).await;
+    let t = env.admin_token.clone();
+    let (bruno, bruno_token) = env.agent("Bruno", "bruno@acme.test", "agent").await;
+    let inbox = env.web_inbox("Website").await;
+    let body = json!({"inbox_id": inbox, "user_ids": [bruno]});
+    env.app.post(&env.path("/inbox_members"), &t, body).await;
+    let visitor = crate::conversations::contact(&env, "Visitor").await;
+    let mut ids = Vec::new();
+    for (n, (assignee, status)) in [
+        (Some(bruno), "open"),
+        (None, "pending"),
+        (Some(bruno), "resolved"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let c = crate::conversations::open(&env, inbox, visitor, json!({"assignee_id": assignee}))
+            .await;
+        let id = c["id"].as_i64().expect("id");
+        let toggle = env.path(&format!("/conversations/{id}/toggle_status"));
+        env.app.post(&toggle, &t, json!({"status": status})).await;
+        let messages = env.path(&format!("/conversations/{id}/messages"));
+        let body = json!({"content": format!("message {n}"), "echo_id": format!("echo-{n}")});
+        env.app.post(&messages, &bruno_token, body).await;
+        ids.push(id);
+    }
+    let before = lists(&env, &bruno_token, &ids).await;
+
+    let env = env.restart().await;
+    assert_eq!(lists(&env, &bruno_token, &ids).await, before);
+
+    // A retry after the restart is still recognised by its echo id.
+    let messages = env.path(&format!("/conversations/{}/messages", ids[0]));
+    let (status, retry) = env
+        .app
+        .post(
+            &messages,
+            &bruno_token,
+            json!({"content": "again", "echo_id": "echo-0"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(retry["content"], "message 0");
+    assert_eq!(lists(&env, &bruno_token, &ids).await, before);
+    // New ids continue after the stored ones.
+    let (_, fresh) = env
+        .app
+        .post(&messages, &bruno_token, json!({"content": "new"}))
+        .await;
+    let newest = before[20]["payload"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["id"].as_i64())
+        .expect("message id");
+    assert!(fresh["id"].as_i64().expect("id") > newest);
+}
