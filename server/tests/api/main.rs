@@ -5,6 +5,7 @@ mod common;
 mod auth_profile;
 mod cli;
 pub mod conversations;
+mod durability;
 mod hub;
 mod isolation;
 mod malformed;
