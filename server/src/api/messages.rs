@@ -71,7 +71,7 @@ pub async fn list(
     let c = &live.conversation;
     let messages = state
         .store
-        .list_messages(id, query.before, PAGE_SIZE)
+        .list_messages(id, query.before, PAGE_SIZE, false)
         .await?;
     let names = Names::load(&state, account_id, &[c.contact_id]).await?;
     let payload: Vec<_> = messages

@@ -13,6 +13,7 @@ pub mod inbox_members;
 pub mod inboxes;
 pub mod messages;
 pub mod profile;
+pub mod public;
 pub mod validate;
 pub mod views;
 
@@ -118,6 +119,33 @@ pub fn router(state: AppState) -> Router {
             axum::routing::delete(messages::delete),
         );
 
+    let public = Router::new()
+        .route("/contacts", post(public::create_contact))
+        .route(
+            "/contacts/{contact_identifier}",
+            get(public::show_contact).patch(public::update_contact),
+        )
+        .route(
+            "/contacts/{contact_identifier}/conversations",
+            get(public::list_conversations).post(public::create_conversation),
+        )
+        .route(
+            "/contacts/{contact_identifier}/conversations/{conversation_id}",
+            get(public::show_conversation),
+        )
+        .route(
+            "/contacts/{contact_identifier}/conversations/{conversation_id}/toggle_status",
+            post(public::toggle_status),
+        )
+        .route(
+            "/contacts/{contact_identifier}/conversations/{conversation_id}/messages",
+            get(public::list_messages).post(public::create_message),
+        )
+        .route(
+            "/contacts/{contact_identifier}/conversations/{conversation_id}/messages/{message_id}",
+            axum::routing::patch(public::update_message),
+        );
+
     Router::new()
         .route("/healthz", get(healthz))
         .route("/auth/sign_in", post(auth::sign_in))
@@ -129,6 +157,7 @@ pub fn router(state: AppState) -> Router {
                 .patch(profile::update),
         )
         .nest("/api/v1/accounts/{account_id}", account)
+        .nest("/public/api/v1/inboxes/{inbox_identifier}", public)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Refuses a declared Content-Length over the limit before reading it.

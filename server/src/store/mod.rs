@@ -97,6 +97,8 @@ pub trait AgentStore: Send + Sync {
 pub trait InboxStore: Send + Sync {
     async fn list_inboxes(&self, account_id: i64) -> StoreResult<Vec<Inbox>>;
     async fn get_inbox(&self, account_id: i64, inbox_id: i64) -> StoreResult<Inbox>;
+    /// The API inbox with this public identifier (Public client API).
+    async fn inbox_by_identifier(&self, identifier: &str) -> StoreResult<Inbox>;
     async fn create_inbox(&self, account_id: i64, new: &NewInbox) -> StoreResult<Inbox>;
     /// Saves the inbox's editable fields (name, assignment, settings).
     async fn save_inbox(&self, inbox: &Inbox) -> StoreResult<Inbox>;
@@ -126,6 +128,13 @@ pub trait ContactStore: Send + Sync {
         limit: i64,
     ) -> StoreResult<(Vec<Contact>, i64)>;
     async fn get_contact(&self, account_id: i64, contact_id: i64) -> StoreResult<Contact>;
+    /// The contact with this e-mail or identifier, if any.
+    async fn find_contact(
+        &self,
+        account_id: i64,
+        email: Option<&str>,
+        identifier: Option<&str>,
+    ) -> StoreResult<Option<Contact>>;
     /// The contacts with these ids (those of this account only), in any order.
     async fn contacts_by_ids(&self, account_id: i64, ids: &[i64]) -> StoreResult<Vec<Contact>>;
     async fn create_contact(&self, account_id: i64, fields: &ContactFields)
@@ -158,12 +167,14 @@ pub trait ChatStore: Send + Sync {
     async fn load_last_messages(&self) -> StoreResult<Vec<Message>>;
     /// The largest conversation and message ids, where the hub's counters resume.
     async fn max_ids(&self) -> StoreResult<(i64, i64)>;
-    /// Up to `limit` messages before `before` (or the newest), oldest first.
+    /// Up to `limit` messages before `before` (or the newest), oldest first;
+    /// with `public_only`, no private notes and no activity lines.
     async fn list_messages(
         &self,
         conversation_id: i64,
         before: Option<i64>,
         limit: i64,
+        public_only: bool,
     ) -> StoreResult<Vec<Message>>;
     /// The newest `limit` messages of the conversation that carry an echo id.
     async fn recent_echoes(&self, conversation_id: i64, limit: i64) -> StoreResult<Vec<Message>>;

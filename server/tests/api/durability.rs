@@ -158,7 +158,7 @@ async fn kill_9_loses_no_acknowledged_message(db: Db) {
     }
     for conversation in &conversations {
         let all = store
-            .list_messages(*conversation, None, 100_000)
+            .list_messages(*conversation, None, 100_000, false)
             .await
             .expect("messages");
         let mut echo_ids: Vec<_> = all.iter().filter_map(|m| m.echo_id.clone()).collect();

@@ -4,12 +4,14 @@ mod common;
 
 mod auth_profile;
 mod cli;
+mod contacts;
 pub mod conversations;
 mod durability;
 mod hub;
 mod isolation;
 mod malformed;
 mod messages;
+mod public_api;
 mod restart;
 mod roles;
 mod settings_story;

@@ -1,6 +1,8 @@
 //! Conversations and messages: loading them for the hub, reading message
 //! history, and applying the writer's batches in one transaction each.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool, Type};
 
@@ -166,14 +168,17 @@ where
         conversation_id: i64,
         before: Option<i64>,
         limit: i64,
+        public_only: bool,
     ) -> StoreResult<Vec<Message>> {
         let rows: Vec<MessageRow> = sqlx::query_as(&format!(
             "{MESSAGE_SELECT} WHERE conversation_id = $1 AND ($2 IS NULL OR id < $2) \
+             AND ($4 = FALSE OR (private = FALSE AND message_type <> 'activity')) \
              ORDER BY id DESC LIMIT $3"
         ))
         .bind(conversation_id)
         .bind(before)
         .bind(limit)
+        .bind(public_only)
         .fetch_all(&self.pool)
         .await?;
         let mut list = messages(rows)?;
@@ -206,6 +211,7 @@ where
 
     async fn apply_batch(&self, ops: &[WriteOp]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
+        let mut latest: HashMap<i64, &Conversation> = HashMap::new();
         let mut i = 0;
         while i < ops.len() {
             // Runs of inserts of one kind become one multi-row INSERT; the
@@ -270,17 +276,9 @@ where
                     q.execute(&mut *tx).await?;
                 }
                 WriteOp::UpdateConversation(c) => {
-                    sqlx::query(
-                        "UPDATE conversations SET status = $1, assignee_id = $2, \
-                         snoozed_until = $3, last_activity_at = $4 WHERE id = $5",
-                    )
-                    .bind(c.status.as_str())
-                    .bind(c.assignee_id)
-                    .bind(c.snoozed_until)
-                    .bind(c.last_activity_at)
-                    .bind(c.id)
-                    .execute(&mut *tx)
-                    .await?;
+                    // Deferred to the end of the batch, last state per
+                    // conversation wins: see `save_conversations`.
+                    latest.insert(c.id, c);
                 }
                 WriteOp::UpdateMessage(m) => {
                     sqlx::query(
@@ -320,6 +318,30 @@ where
                 WriteOp::InsertConversation(_) | WriteOp::InsertMessage(_) => run,
                 _ => 1,
             };
+        }
+        // Conversation states are whole-row writes, so only the last one per
+        // conversation matters, and running them after the batch's inserts
+        // and deletes changes nothing: inserts come first anyway, and a row a
+        // delete removed matches no update. One statement per chunk instead
+        // of one per message keeps busy conversations cheap.
+        let states: Vec<&Conversation> = latest.into_values().collect();
+        for chunk in states.chunks(ROWS_PER_INSERT) {
+            let sql = format!(
+                "UPDATE conversations SET status = v.column2, assignee_id = v.column3, \
+                 snoozed_until = v.column4, last_activity_at = v.column5 \
+                 FROM (VALUES {}) AS v WHERE conversations.id = v.column1",
+                placeholders(chunk.len(), 5, 1)
+            );
+            let mut q = sqlx::query(&sql);
+            for c in chunk {
+                q = q
+                    .bind(c.id)
+                    .bind(c.status.as_str())
+                    .bind(c.assignee_id)
+                    .bind(c.snoozed_until)
+                    .bind(c.last_activity_at);
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -1,0 +1,406 @@
+//! The Public client API (`/public/api/v1/inboxes/{inbox_identifier}/...`):
+//! what an API inbox's own front end calls on behalf of one contact.
+//!
+//! There is no token: the inbox identifier names the inbox, and the contact
+//! identifier (the contact's `source_id` in that inbox, 32 random letters and
+//! digits that only that contact holds) names the contact. A contact reaches
+//! only their own conversations, and never sees private notes or activity
+//! lines. Unknown identifiers are 404s.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::chat_views::Names;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::validate::{self, MAX_NAME};
+use super::{hub_not_found_as, AppState};
+use crate::hub::shard::LiveConversation;
+use crate::hub::{NewConversation, NewMessage};
+use crate::secrets::random_token;
+use crate::store::{
+    Contact, ContactFields, ContactInbox, ConversationStatus, Inbox, Message, MessageType, Sender,
+    StoreError,
+};
+
+/// Length of a contact identifier we generate.
+const CONTACT_IDENTIFIER_LEN: usize = 32;
+
+/// The inbox and contact named by the path.
+struct Visitor {
+    inbox: Inbox,
+    contact: Contact,
+    link: ContactInbox,
+}
+
+async fn inbox(state: &AppState, identifier: &str) -> ApiResult<Inbox> {
+    state
+        .store
+        .inbox_by_identifier(identifier)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("Inbox"),
+            other => other.into(),
+        })
+}
+
+async fn visitor(
+    state: &AppState,
+    inbox_identifier: &str,
+    contact_identifier: &str,
+) -> ApiResult<Visitor> {
+    let inbox = inbox(state, inbox_identifier).await?;
+    let link = state
+        .store
+        .contact_inbox(inbox.id, contact_identifier)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Contact"))?;
+    let contact = state
+        .store
+        .get_contact(inbox.account_id, link.contact_id)
+        .await?;
+    Ok(Visitor {
+        inbox,
+        contact,
+        link,
+    })
+}
+
+fn public_contact(contact: &Contact, source_id: &str) -> Value {
+    json!({
+        "id": contact.id,
+        "source_id": source_id,
+        "name": contact.name,
+        "email": contact.email,
+        "phone_number": contact.phone_number,
+        "identifier": contact.identifier,
+        "custom_attributes": contact.custom_attributes,
+    })
+}
+
+fn public_message(names: &Names, m: &Message) -> Value {
+    let full = names.message(m, 0);
+    json!({
+        "id": full.id,
+        "content": full.content,
+        "message_type": full.message_type,
+        "content_type": full.content_type,
+        "content_attributes": full.content_attributes,
+        "created_at": full.created_at,
+        "conversation_id": full.conversation_id,
+        "sender": full.sender,
+        "echo_id": full.echo_id,
+    })
+}
+
+async fn public_conversation(
+    state: &AppState,
+    v: &Visitor,
+    live: &LiveConversation,
+) -> ApiResult<Value> {
+    let c = &live.conversation;
+    let messages = state.store.list_messages(c.id, None, 1000, true).await?;
+    let names = Names::load(state, v.inbox.account_id, &[v.contact.id]).await?;
+    let list: Vec<Value> = messages.iter().map(|m| public_message(&names, m)).collect();
+    Ok(json!({
+        "id": c.id,
+        "inbox_id": c.inbox_id,
+        "status": c.status.as_str(),
+        "contact_last_seen_at": 0,
+        "agent_last_seen_at": 0,
+        "messages": list,
+        "contact": public_contact(&v.contact, &v.link.source_id),
+    }))
+}
+
+/// The contact's own conversation `id` in this inbox, or 404.
+fn own(state: &AppState, v: &Visitor, id: i64) -> ApiResult<LiveConversation> {
+    let live = state
+        .hub
+        .get(v.inbox.account_id, id)
+        .map_err(|e| hub_not_found_as(e, "Conversation"))?;
+    if live.conversation.contact_id != v.contact.id || live.conversation.inbox_id != v.inbox.id {
+        return Err(ApiError::not_found("Conversation"));
+    }
+    Ok(live)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ContactBody {
+    name: Option<String>,
+    email: Option<String>,
+    phone_number: Option<String>,
+    identifier: Option<String>,
+    custom_attributes: Option<Map<String, Value>>,
+}
+
+fn fields(body: &ContactBody, base: ContactFields) -> ApiResult<ContactFields> {
+    let mut f = base;
+    if let Some(name) = &body.name {
+        f.name = validate::optional_text("name", Some(name), MAX_NAME)?.unwrap_or_default();
+    }
+    if let Some(email) = body
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        f.email = Some(validate::email(email)?);
+    }
+    if let Some(phone) = body
+        .phone_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        f.phone_number = Some(validate::phone(phone)?);
+    }
+    if let Some(identifier) = &body.identifier {
+        f.identifier = validate::optional_text("identifier", Some(identifier), MAX_NAME)?;
+    }
+    if let Some(attributes) = &body.custom_attributes {
+        let mut merged = f.custom_attributes.as_object().cloned().unwrap_or_default();
+        merged.extend(attributes.clone());
+        f.custom_attributes = Value::Object(merged);
+        if f.custom_attributes.to_string().len() > 16 * 1024 {
+            return Err(ApiError::invalid(
+                "custom_attributes",
+                "are too large (16 KiB at most)",
+            ));
+        }
+    }
+    Ok(f)
+}
+
+/// `POST .../contacts`: a new contact for this inbox, or (same identifier or
+/// e-mail) the existing one, with a fresh contact identifier.
+pub async fn create_contact(
+    State(state): State<AppState>,
+    ApiPath(inbox_identifier): ApiPath<String>,
+    ApiJson(body): ApiJson<ContactBody>,
+) -> ApiResult<Json<Value>> {
+    let inbox = inbox(&state, &inbox_identifier).await?;
+    let new = fields(
+        &body,
+        ContactFields {
+            custom_attributes: json!({}),
+            ..Default::default()
+        },
+    )?;
+    let existing = state
+        .store
+        .find_contact(
+            inbox.account_id,
+            new.email.as_deref(),
+            new.identifier.as_deref(),
+        )
+        .await?;
+    let contact = match existing {
+        Some(c) => c,
+        None => state.store.create_contact(inbox.account_id, &new).await?,
+    };
+    let source_id = random_token(CONTACT_IDENTIFIER_LEN);
+    state
+        .store
+        .create_contact_inbox(contact.id, inbox.id, &source_id)
+        .await?;
+    Ok(Json(public_contact(&contact, &source_id)))
+}
+
+pub async fn show_contact(
+    State(state): State<AppState>,
+    ApiPath((inbox_identifier, contact_identifier)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
+    Ok(Json(public_contact(&v.contact, &v.link.source_id)))
+}
+
+pub async fn update_contact(
+    State(state): State<AppState>,
+    ApiPath((inbox_identifier, contact_identifier)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<ContactBody>,
+) -> ApiResult<Json<Value>> {
+    let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
+    let current = ContactFields {
+        name: v.contact.name.clone(),
+        email: v.contact.email.clone(),
+        phone_number: v.contact.phone_number.clone(),
+        identifier: v.contact.identifier.clone(),
+        custom_attributes: v.contact.custom_attributes.clone(),
+    };
+    let updated = state
+        .store
+        .update_contact(v.inbox.account_id, v.contact.id, &fields(&body, current)?)
+        .await?;
+    Ok(Json(public_contact(&updated, &v.link.source_id)))
+}
+
+pub async fn list_conversations(
+    State(state): State<AppState>,
+    ApiPath((inbox_identifier, contact_identifier)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
+    let mut list = Vec::new();
+    for live in state
+        .hub
+        .contact_conversations(v.inbox.account_id, v.contact.id)
+    {
+        if live.conversation.inbox_id == v.inbox.id {
+            list.push(public_conversation(&state, &v, &live).await?);
+        }
+    }
+    Ok(Json(Value::Array(list)))
+}
+
+pub async fn create_conversation(
+    State(state): State<AppState>,
+    ApiPath((inbox_identifier, contact_identifier)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
+    let (live, _) = state
+        .hub
+        .create_conversation(NewConversation {
+            account_id: v.inbox.account_id,
+            inbox_id: v.inbox.id,
+            contact_id: v.contact.id,
+            contact_inbox_id: Some(v.link.id),
+            status: ConversationStatus::Open,
+            assignee_id: None,
+            messages: Vec::new(),
+        })
+        .await?;
+    Ok(Json(public_conversation(&state, &v, &live).await?))
+}
+
+pub async fn show_conversation(
+    State(state): State<AppState>,
+    ApiPath((inbox_identifier, contact_identifier, id)): ApiPath<(String, String, i64)>,
+) -> ApiResult<Json<Value>> {
+    let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
+    let live = own(&state, &v, id)?;
+    Ok(Json(public_conversation(&state, &v, &live).await?))
+}
+
+/// The contact resolves their conversation (the only status they can set).
+pub async fn toggle_status(
+    State(state): State<AppState>,
+    ApiPath((inbox_identifier, contact_identifier, id)): ApiPath<(String, String, i64)>,
+) -> ApiResult<Json<Value>> {
+    let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
+    own(&state, &v, id)?;
+    let line = format!("Conversation was resolved by {}", v.contact.name);
+    state
+        .hub
+        .change(v.inbox.account_id, id, |c| {
+            if c.status == ConversationStatus::Resolved {
+                return Ok(Vec::new());
+            }
+            c.status = ConversationStatus::Resolved;
+            c.snoozed_until = None;
+            Ok(vec![NewMessage::activity(line)])
+        })
+        .await?;
+    let live = own(&state, &v, id)?;
+    Ok(Json(public_conversation(&state, &v, &live).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Before {
+    before: Option<i64>,
+}
+
+pub async fn list_messages(
+    State(state): State<AppState>,
+    ApiPath((inbox_identifier, contact_identifier, id)): ApiPath<(String, String, i64)>,
+    ApiQuery(query): ApiQuery<Before>,
+) -> ApiResult<Json<Value>> {
+    let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
+    own(&state, &v, id)?;
+    let messages = state
+        .store
+        .list_messages(id, query.before, 20, true)
+        .await?;
+    let names = Names::load(&state, v.inbox.account_id, &[v.contact.id]).await?;
+    Ok(Json(Value::Array(
+        messages.iter().map(|m| public_message(&names, m)).collect(),
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PublicMessageBody {
+    content: Option<String>,
+    echo_id: Option<String>,
+}
+
+/// The contact writes: an incoming message, acknowledged once durable.
+pub async fn create_message(
+    State(state): State<AppState>,
+    ApiPath((inbox_identifier, contact_identifier, id)): ApiPath<(String, String, i64)>,
+    ApiJson(body): ApiJson<PublicMessageBody>,
+) -> ApiResult<Json<Value>> {
+    let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
+    own(&state, &v, id)?;
+    let mut message = super::messages::outgoing(body.content.unwrap_or_default())?;
+    message.message_type = MessageType::Incoming;
+    message.sender = Some(Sender::Contact(v.contact.id));
+    message.echo_id = match body.echo_id.map(|e| e.trim().to_string()) {
+        Some(e) if e.is_empty() || e.len() > 128 => {
+            return Err(ApiError::invalid("echo_id", "must be 1 to 128 characters"))
+        }
+        other => other,
+    };
+    let stored = state
+        .hub
+        .post_message(v.inbox.account_id, id, message)
+        .await
+        .map_err(|e| hub_not_found_as(e, "Conversation"))?;
+    let names = Names::load(&state, v.inbox.account_id, &[v.contact.id]).await?;
+    Ok(Json(public_message(&names, &stored)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SubmittedBody {
+    submitted_values: Value,
+}
+
+/// The contact answers a form or CSAT message: its `submitted_values`.
+pub async fn update_message(
+    State(state): State<AppState>,
+    ApiPath((inbox_identifier, contact_identifier, id, message_id)): ApiPath<(
+        String,
+        String,
+        i64,
+        i64,
+    )>,
+    ApiJson(body): ApiJson<SubmittedBody>,
+) -> ApiResult<Json<Value>> {
+    let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
+    own(&state, &v, id)?;
+    let mut message = state
+        .store
+        .get_message(id, message_id)
+        .await
+        .map_err(|e| super::not_found_as(e, "Message"))?;
+    if message.private || message.message_type == MessageType::Activity {
+        return Err(ApiError::not_found("Message"));
+    }
+    if body.submitted_values.to_string().len() > 16 * 1024 {
+        return Err(ApiError::invalid(
+            "submitted_values",
+            "are too large (16 KiB at most)",
+        ));
+    }
+    let mut attributes = message
+        .content_attributes
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    attributes.insert("submitted_values".to_string(), body.submitted_values);
+    message.content_attributes = Value::Object(attributes);
+    message.updated_at = crate::store::now();
+    let stored = state.hub.update_message(message).await?;
+    let names = Names::load(&state, v.inbox.account_id, &[v.contact.id]).await?;
+    Ok(Json(public_message(&names, &stored)))
+}
