@@ -4,6 +4,7 @@
 //!
 //! cargo bench -p switchboard-server --bench persist            # full run
 //! cargo bench -p switchboard-server --bench persist -- --smoke # seconds, for CI
+//! ... -- --writers 1000 --sqlite-only                          # one case
 //!
 //! Postgres runs when SWITCHBOARD_BENCH_POSTGRES_URL (or the tests'
 //! SWITCHBOARD_TEST_POSTGRES_URL) is set; it uses a schema of its own.
@@ -197,11 +198,20 @@ async fn backend(name: &str, url: &str, writer_counts: &[usize], duration: Durat
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let smoke = args.iter().any(|a| a == "--smoke");
-    let (writer_counts, duration) = if smoke {
+    let (mut writer_counts, duration) = if smoke {
         (vec![1, 100], Duration::from_millis(500))
     } else {
         (vec![1, 100, 1000], Duration::from_secs(5))
     };
+    // `--writers 1000` (or `10,1000`) runs those counts only.
+    if let Some(list) = args
+        .iter()
+        .position(|a| a == "--writers")
+        .and_then(|i| args.get(i + 1))
+    {
+        writer_counts = list.split(',').filter_map(|n| n.parse().ok()).collect();
+    }
+    let sqlite_only = args.iter().any(|a| a == "--sqlite-only");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -215,7 +225,10 @@ fn main() {
         .await;
 
         let pg = std::env::var("SWITCHBOARD_BENCH_POSTGRES_URL")
-            .or_else(|_| std::env::var("SWITCHBOARD_TEST_POSTGRES_URL"));
+            .or_else(|_| std::env::var("SWITCHBOARD_TEST_POSTGRES_URL"))
+            .ok()
+            .filter(|_| !sqlite_only)
+            .ok_or(());
         match pg {
             Ok(base) => {
                 let schema = format!("bench_{}", random_token(12).to_lowercase());

@@ -119,8 +119,11 @@ impl Hub {
             .into_iter()
             .map(|m| (m.conversation_id, m))
             .collect();
-        for conversation in store.load_conversations().await? {
+        for mut conversation in store.load_conversations().await? {
             let last_message = last.remove(&conversation.id);
+            if let Some(m) = &last_message {
+                conversation.last_activity_at = conversation.last_activity_at.max(m.created_at);
+            }
             shards
                 .entry(conversation.account_id)
                 .or_default()
@@ -406,10 +409,14 @@ impl Hub {
                     conversation.snoozed_until = None;
                 }
                 let message = self.message(account_id, conversation_id, new, at);
-                let durable = slot.send(vec![
-                    WriteOp::InsertMessage(message.clone()),
-                    WriteOp::UpdateConversation(conversation.clone()),
-                ]);
+                // The row's last_activity_at is not rewritten per message:
+                // the rebuild derives it from the newest message, which keeps
+                // a busy conversation at one row write per message.
+                let mut ops = vec![WriteOp::InsertMessage(message.clone())];
+                if reopens {
+                    ops.push(WriteOp::UpdateConversation(conversation.clone()));
+                }
+                let durable = slot.send(ops);
                 state.update(conversation);
                 if let Some(live) = state.conversations.get_mut(&conversation_id) {
                     if message.message_type != MessageType::Activity {

@@ -141,7 +141,7 @@ where
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let list = super::chat::placeholders(1, ids.len(), 2);
+        let list = super::batch::placeholders(1, ids.len(), 2);
         let sql = format!("{CONTACT_SELECT} WHERE account_id = $1 AND id IN {list}");
         let mut query = sqlx::query_as::<DB, ContactRow>(&sql).bind(account_id);
         for &id in ids {

@@ -1,0 +1,228 @@
+//! Applying one batch of the writer's queue in one transaction.
+//!
+//! Inserts are buffered and flushed as multi-row INSERTs; anything that must
+//! see them (a message edit, a delete) flushes them first, so the effect is
+//! that of applying the ops one by one in queue order. Conversation states
+//! are whole-row writes, so only the last per conversation is kept, and they
+//! run after everything else: inserts of those
+//! conversations come earlier anyway, and a row a delete removed simply
+//! matches no update. A busy conversation costs one row write per batch,
+//! not one per message.
+
+use std::collections::HashMap;
+
+use sqlx::{
+    ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Transaction, Type,
+};
+
+use super::SqlStore;
+use crate::store::{Conversation, Message, Sender, StoreResult, WriteOp};
+
+/// Most rows one multi-row statement carries (SQLite allows 32,766 parameters).
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// `($1, $2), ($3, $4)` for `rows` rows of `columns` values numbered from
+/// `first`: the VALUES list of a multi-row statement (or an IN list).
+/// SQLite gets plain `?`s instead: sqlx resolves each `$N` there by name, which
+/// grows with the square of the parameter count.
+pub(super) fn placeholders_for<DB: Database>(rows: usize, columns: usize, first: usize) -> String {
+    if DB::NAME == "SQLite" {
+        let row = format!("({})", vec!["?"; columns].join(", "));
+        return vec![row; rows].join(", ");
+    }
+    placeholders(rows, columns, first)
+}
+
+/// `($1, $2), ($3, $4)`: see [`placeholders_for`].
+pub(super) fn placeholders(rows: usize, columns: usize, first: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 6);
+    for row in 0..rows {
+        if row > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(first + row * columns + column).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// Inserts waiting to be flushed, in queue order.
+#[derive(Default)]
+struct Pending<'a> {
+    conversations: Vec<&'a Conversation>,
+    messages: Vec<&'a Message>,
+}
+
+impl<DB> SqlStore<DB>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB> + ColumnIndex<DB::Row>,
+    for<'q> Option<String>: Encode<'q, DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB>,
+    for<'q> Option<bool>: Encode<'q, DB>,
+    for<'q> Option<i64>: Encode<'q, DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    pub(super) async fn apply(&self, ops: &[WriteOp]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let mut pending = Pending::default();
+        let mut latest: HashMap<i64, &Conversation> = HashMap::new();
+        for op in ops {
+            match op {
+                WriteOp::InsertConversation(c) => pending.conversations.push(c),
+                WriteOp::InsertMessage(m) => pending.messages.push(m),
+                WriteOp::UpdateConversation(c) => {
+                    latest.insert(c.id, c);
+                }
+                WriteOp::UpdateMessage(m) => {
+                    Self::flush(&mut tx, &mut pending).await?;
+                    sqlx::query(
+                        "UPDATE messages SET content = $1, content_attributes = $2, deleted = $3, \
+                         updated_at = $4 WHERE id = $5",
+                    )
+                    .bind(m.content.as_deref())
+                    .bind(m.content_attributes.to_string())
+                    .bind(m.deleted)
+                    .bind(m.updated_at)
+                    .bind(m.id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                WriteOp::DeleteContact {
+                    account_id,
+                    contact_id,
+                } => {
+                    Self::flush(&mut tx, &mut pending).await?;
+                    sqlx::query("DELETE FROM contacts WHERE account_id = $1 AND id = $2")
+                        .bind(*account_id)
+                        .bind(*contact_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                WriteOp::DeleteInbox {
+                    account_id,
+                    inbox_id,
+                } => {
+                    Self::flush(&mut tx, &mut pending).await?;
+                    sqlx::query("DELETE FROM inboxes WHERE account_id = $1 AND id = $2")
+                        .bind(*account_id)
+                        .bind(*inbox_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        Self::flush(&mut tx, &mut pending).await?;
+        let states: Vec<&Conversation> = latest.into_values().collect();
+        if DB::NAME == "SQLite" {
+            // In-process, a cached statement per row is the fast path;
+            // SQLite would rescan a VALUES list for every row it updates.
+            for c in states {
+                sqlx::query(
+                    "UPDATE conversations SET status = $1, assignee_id = $2, snoozed_until = $3, \
+                     last_activity_at = $4 WHERE id = $5",
+                )
+                .bind(c.status.as_str())
+                .bind(c.assignee_id)
+                .bind(c.snoozed_until)
+                .bind(c.last_activity_at)
+                .bind(c.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        } else {
+            // Over the network, one statement per chunk saves a round trip per row.
+            for chunk in states.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "UPDATE conversations SET status = v.column2, assignee_id = v.column3, \
+                     snoozed_until = v.column4, last_activity_at = v.column5 \
+                     FROM (VALUES {}) AS v WHERE conversations.id = v.column1",
+                    placeholders(chunk.len(), 5, 1)
+                );
+                let mut q = sqlx::query(&sql);
+                for c in chunk {
+                    q = q
+                        .bind(c.id)
+                        .bind(c.status.as_str())
+                        .bind(c.assignee_id)
+                        .bind(c.snoozed_until)
+                        .bind(c.last_activity_at);
+                }
+                q.execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes the buffered inserts: conversations before the messages that
+    /// may belong to them. Existing rows are skipped, so a batch that did
+    /// commit can be applied again harmlessly.
+    async fn flush(tx: &mut Transaction<'_, DB>, pending: &mut Pending<'_>) -> StoreResult<()> {
+        for chunk in pending.conversations.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO conversations (id, account_id, inbox_id, contact_id, \
+                 contact_inbox_id, status, assignee_id, snoozed_until, created_at, \
+                 last_activity_at) VALUES {} ON CONFLICT DO NOTHING",
+                placeholders_for::<DB>(chunk.len(), 10, 1)
+            );
+            let mut q = sqlx::query(&sql);
+            for c in chunk {
+                q = q
+                    .bind(c.id)
+                    .bind(c.account_id)
+                    .bind(c.inbox_id)
+                    .bind(c.contact_id)
+                    .bind(c.contact_inbox_id)
+                    .bind(c.status.as_str())
+                    .bind(c.assignee_id)
+                    .bind(c.snoozed_until)
+                    .bind(c.created_at)
+                    .bind(c.last_activity_at);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        for chunk in pending.messages.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO messages (id, account_id, conversation_id, message_type, content, \
+                 private, sender_type, sender_id, echo_id, content_attributes, deleted, \
+                 created_at, updated_at) VALUES {} ON CONFLICT DO NOTHING",
+                placeholders_for::<DB>(chunk.len(), 13, 1)
+            );
+            let mut q = sqlx::query(&sql);
+            for m in chunk {
+                q = q
+                    .bind(m.id)
+                    .bind(m.account_id)
+                    .bind(m.conversation_id)
+                    .bind(m.message_type.as_str())
+                    .bind(m.content.as_deref())
+                    .bind(m.private)
+                    .bind(m.sender.map(Sender::type_str))
+                    .bind(m.sender.map(Sender::id))
+                    .bind(m.echo_id.as_deref())
+                    .bind(m.content_attributes.to_string())
+                    .bind(m.deleted)
+                    .bind(m.created_at)
+                    .bind(m.updated_at);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        pending.conversations.clear();
+        pending.messages.clear();
+        Ok(())
+    }
+}
