@@ -21,6 +21,24 @@ use crate::store::{Conversation, Message, Sender, StoreResult, WriteOp};
 /// Most rows one multi-row statement carries (SQLite allows 32,766 parameters).
 const ROWS_PER_STATEMENT: usize = 1000;
 
+/// Row counts of the multi-row inserts. Each shape is one SQL text, prepared
+/// once per connection and cached; arbitrary counts would mean a fresh
+/// prepare of a statement with thousands of parameters on every batch.
+const INSERT_SHAPES: [usize; 5] = [256, 64, 16, 4, 1];
+
+/// Splits `rows` into slices of the [`INSERT_SHAPES`] sizes, largest first.
+fn shaped<T>(mut rows: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    for size in INSERT_SHAPES {
+        while rows.len() >= size {
+            let (head, tail) = rows.split_at(size);
+            out.push(head);
+            rows = tail;
+        }
+    }
+    out
+}
+
 /// `($1, $2), ($3, $4)` for `rows` rows of `columns` values numbered from
 /// `first`: the VALUES list of a multi-row statement (or an IN list).
 /// SQLite gets plain `?`s instead: sqlx resolves each `$N` there by name, which
@@ -172,7 +190,7 @@ where
     /// may belong to them. Existing rows are skipped, so a batch that did
     /// commit can be applied again harmlessly.
     async fn flush(tx: &mut Transaction<'_, DB>, pending: &mut Pending<'_>) -> StoreResult<()> {
-        for chunk in pending.conversations.chunks(ROWS_PER_STATEMENT) {
+        for chunk in shaped(&pending.conversations) {
             let sql = format!(
                 "INSERT INTO conversations (id, account_id, inbox_id, contact_id, \
                  contact_inbox_id, status, assignee_id, snoozed_until, created_at, \
@@ -195,7 +213,7 @@ where
             }
             q.execute(&mut **tx).await?;
         }
-        for chunk in pending.messages.chunks(ROWS_PER_STATEMENT) {
+        for chunk in shaped(&pending.messages) {
             let sql = format!(
                 "INSERT INTO messages (id, account_id, conversation_id, message_type, content, \
                  private, sender_type, sender_id, echo_id, content_attributes, deleted, \
@@ -224,5 +242,27 @@ where
         pending.conversations.clear();
         pending.messages.clear();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_cover_every_row_once() {
+        for n in [0, 1, 3, 4, 5, 255, 256, 257, 1000, 4097] {
+            let rows: Vec<usize> = (0..n).collect();
+            let parts = shaped(&rows);
+            assert!(parts.iter().all(|p| INSERT_SHAPES.contains(&p.len())));
+            let joined: Vec<usize> = parts.concat();
+            assert_eq!(joined, rows);
+        }
+    }
+
+    #[test]
+    fn placeholders_number_rows_in_order() {
+        assert_eq!(placeholders(2, 2, 1), "($1, $2), ($3, $4)");
+        assert_eq!(placeholders(1, 3, 2), "($2, $3, $4)");
     }
 }
