@@ -53,11 +53,11 @@ CREATE TABLE messages (
     private             BOOLEAN NOT NULL DEFAULT FALSE,
     sender_type         TEXT    CHECK (sender_type IN ('User', 'Contact')),
     sender_id           BIGINT,
-    echo_id             TEXT,    -- the client's id for the message; retries carry it
+    echo_id             TEXT,    -- the client's id for the message; retries carry it (the hub
+                                 -- answers retries from memory, see hub::shard::Echoes)
     content_attributes  TEXT    NOT NULL DEFAULT '{}',
     deleted             BOOLEAN NOT NULL DEFAULT FALSE,
     created_at          BIGINT  NOT NULL,
     updated_at          BIGINT  NOT NULL
 );
 CREATE INDEX messages_conversation ON messages (conversation_id, id);
-CREATE UNIQUE INDEX messages_echo ON messages (conversation_id, echo_id) WHERE echo_id IS NOT NULL;

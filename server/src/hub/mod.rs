@@ -93,7 +93,7 @@ pub struct NewConversation {
 
 /// What the hub knows of a message's echo id.
 enum Echo {
-    Seen(Message, Durable),
+    Seen(Arc<Message>, Durable),
     New,
     /// Not known yet whether the store holds it.
     Cold,
@@ -120,7 +120,7 @@ impl Hub {
             .map(|m| (m.conversation_id, m))
             .collect();
         for mut conversation in store.load_conversations().await? {
-            let last_message = last.remove(&conversation.id);
+            let last_message = last.remove(&conversation.id).map(Arc::new);
             if let Some(m) = &last_message {
                 conversation.last_activity_at = conversation.last_activity_at.max(m.created_at);
             }
@@ -233,8 +233,8 @@ impl Hub {
         Self::lock(&self.shard(account_id)).open_count(inbox_id, agent_id)
     }
 
-    fn message(&self, account_id: i64, conversation_id: i64, new: NewMessage, at: i64) -> Message {
-        Message {
+    fn message(&self, account_id: i64, conversation_id: i64, new: NewMessage, at: i64) -> Arc<Message> {
+        Arc::new(Message {
             id: self.next_message_id.fetch_add(1, Ordering::Relaxed),
             account_id,
             conversation_id,
@@ -247,7 +247,7 @@ impl Hub {
             deleted: false,
             created_at: at,
             updated_at: at,
-        }
+        })
     }
 
     async fn slot(&self) -> HubResult<writer::Slot<'_>> {
@@ -265,7 +265,7 @@ impl Hub {
     pub async fn create_conversation(
         &self,
         new: NewConversation,
-    ) -> HubResult<(LiveConversation, Vec<Message>)> {
+    ) -> HubResult<(LiveConversation, Vec<Arc<Message>>)> {
         let slot = self.slot().await?;
         let at = now();
         let conversation = Conversation {
@@ -280,7 +280,7 @@ impl Hub {
             created_at: at,
             last_activity_at: at,
         };
-        let messages: Vec<Message> = new
+        let messages: Vec<Arc<Message>> = new
             .messages
             .into_iter()
             .map(|m| self.message(new.account_id, conversation.id, m, at))
@@ -318,7 +318,7 @@ impl Hub {
         account_id: i64,
         conversation_id: i64,
         change: F,
-    ) -> HubResult<(Conversation, Vec<Message>)>
+    ) -> HubResult<(Conversation, Vec<Arc<Message>>)>
     where
         F: FnOnce(&mut Conversation) -> HubResult<Vec<NewMessage>>,
     {
@@ -333,7 +333,7 @@ impl Hub {
             let mut conversation = live.conversation.clone();
             let activity = change(&mut conversation)?;
             let at = now();
-            let messages: Vec<Message> = activity
+            let messages: Vec<Arc<Message>> = activity
                 .into_iter()
                 .map(|m| self.message(account_id, conversation_id, m, at))
                 .collect();
@@ -355,7 +355,7 @@ impl Hub {
         account_id: i64,
         conversation_id: i64,
         new: NewMessage,
-    ) -> HubResult<Message> {
+    ) -> HubResult<Arc<Message>> {
         let shard = self.shard(account_id);
         if let Some(echo_id) = &new.echo_id {
             // A retry answers with the first message; a conversation loaded
@@ -442,7 +442,7 @@ impl Hub {
         if let Some(live) = state.conversations.get_mut(&conversation_id) {
             if !live.echoes.warm {
                 for message in stored.into_iter().rev() {
-                    live.echoes.remember(message, Durable::committed());
+                    live.echoes.remember(Arc::new(message), Durable::committed());
                 }
                 live.echoes.warm = true;
             }
@@ -465,7 +465,7 @@ impl Hub {
                 .as_ref()
                 .is_some_and(|m| m.id == message.id)
             {
-                live.last_message = Some(message.clone());
+                live.last_message = Some(Arc::new(message.clone()));
             }
             slot.send(vec![WriteOp::UpdateMessage(message.clone())])
         };

@@ -3,6 +3,7 @@
 //! shard's mutex; nothing here awaits or does I/O.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use super::writer::Durable;
 use crate::store::{Conversation, ConversationStatus, Message};
@@ -18,7 +19,7 @@ const ECHOES_KEPT: usize = 256;
 pub struct LiveConversation {
     pub conversation: Conversation,
     /// The newest message that is not an activity, for list previews.
-    pub last_message: Option<Message>,
+    pub last_message: Option<Arc<Message>>,
     pub(super) echoes: Echoes,
 }
 
@@ -29,7 +30,7 @@ pub struct LiveConversation {
 pub(super) struct Echoes {
     pub warm: bool,
     order: VecDeque<String>,
-    by_echo: HashMap<String, (Message, Durable)>,
+    by_echo: HashMap<String, (Arc<Message>, Durable)>,
 }
 
 impl Echoes {
@@ -41,11 +42,11 @@ impl Echoes {
         }
     }
 
-    pub fn get(&self, echo_id: &str) -> Option<&(Message, Durable)> {
+    pub fn get(&self, echo_id: &str) -> Option<&(Arc<Message>, Durable)> {
         self.by_echo.get(echo_id)
     }
 
-    pub fn remember(&mut self, message: Message, durable: Durable) {
+    pub fn remember(&mut self, message: Arc<Message>, durable: Durable) {
         let Some(echo_id) = message.echo_id.clone() else {
             return;
         };

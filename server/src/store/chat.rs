@@ -153,7 +153,8 @@ pub enum WriteOp {
     InsertConversation(Conversation),
     /// Saves the conversation's whole mutable state (status, assignee, ...).
     UpdateConversation(Conversation),
-    InsertMessage(Message),
+    /// Shared with the hub's memory: the same row, not a copy.
+    InsertMessage(std::sync::Arc<Message>),
     /// Saves content, attributes and the deleted flag.
     UpdateMessage(Message),
     /// Removes the contact with its conversations and messages.

@@ -101,7 +101,7 @@ where
         for op in ops {
             match op {
                 WriteOp::InsertConversation(c) => pending.conversations.push(c),
-                WriteOp::InsertMessage(m) => pending.messages.push(m),
+                WriteOp::InsertMessage(m) => pending.messages.push(m.as_ref()),
                 WriteOp::UpdateConversation(c) => {
                     latest.insert(c.id, c);
                 }
