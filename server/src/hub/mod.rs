@@ -233,7 +233,13 @@ impl Hub {
         Self::lock(&self.shard(account_id)).open_count(inbox_id, agent_id)
     }
 
-    fn message(&self, account_id: i64, conversation_id: i64, new: NewMessage, at: i64) -> Arc<Message> {
+    fn message(
+        &self,
+        account_id: i64,
+        conversation_id: i64,
+        new: NewMessage,
+        at: i64,
+    ) -> Arc<Message> {
         Arc::new(Message {
             id: self.next_message_id.fetch_add(1, Ordering::Relaxed),
             account_id,
@@ -442,7 +448,8 @@ impl Hub {
         if let Some(live) = state.conversations.get_mut(&conversation_id) {
             if !live.echoes.warm {
                 for message in stored.into_iter().rev() {
-                    live.echoes.remember(Arc::new(message), Durable::committed());
+                    live.echoes
+                        .remember(Arc::new(message), Durable::committed());
                 }
                 live.echoes.warm = true;
             }

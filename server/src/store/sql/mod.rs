@@ -55,7 +55,10 @@ impl SqlStore<Sqlite> {
             // 2 MiB cache sends most of those reads to the kernel.
             .pragma("cache_size", "-65536")
             .pragma("mmap_size", "268435456")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // Checkpoints run on a background task (see `checkpoints`), not
+            // inside the commit of whichever batch crosses the threshold.
+            .pragma("wal_autocheckpoint", "0");
         if let Some(parent) = Path::new(options.get_filename()).parent() {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent).with_context(|| {
@@ -72,7 +75,28 @@ impl SqlStore<Sqlite> {
             .run(&pool)
             .await
             .context("cannot apply the SQLite migrations")?;
+        tokio::spawn(checkpoints(pool.clone()));
         Ok(SqlStore { pool })
+    }
+}
+
+/// Copies the WAL back into the database file every few hundred
+/// milliseconds, off the writer's path, so the WAL stays small without any
+/// commit paying for it. Ends when the pool is closed.
+async fn checkpoints(pool: Pool<Sqlite>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
     }
 }
 
