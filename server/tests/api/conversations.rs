@@ -253,3 +253,88 @@ async fn assignment_and_status_story(db: Db) {
         .await;
     assert_eq!(ids(&theirs["payload"]), vec![id]);
 }
+
+async fn bad_conversation_input_changes_nothing(db: Db) {
+    let env = Env::start(db).await;
+    let (app, t) = (&env.app, env.admin_token.as_str());
+    let inbox = env.web_inbox("Website").await;
+    let visitor = contact(&env, "Visitor").await;
+    let id = open(&env, inbox, visitor, json!({})).await["id"]
+        .as_i64()
+        .expect("id");
+    let other = crate::common::new_account(&env.db, "Globex", "gus@globex.test").await;
+    let (_, their_contact) = app
+        .post(
+            &format!("/api/v1/accounts/{}/contacts", other.account_id),
+            &other.access_token,
+            json!({"name": "Theirs"}),
+        )
+        .await;
+    let their_contact = their_contact["payload"]["contact"]["id"].clone();
+    let snapshot = || async {
+        let (_, list) = app.get(&env.path("/conversations?status=all"), t).await;
+        let (_, history) = app
+            .get(&env.path(&format!("/conversations/{id}/messages")), t)
+            .await;
+        json!([list, history])
+    };
+    let before = snapshot().await;
+    let create = env.path("/conversations");
+    let toggle = env.path(&format!("/conversations/{id}/toggle_status"));
+    let assign = env.path(&format!("/conversations/{id}/assignments"));
+    #[rustfmt::skip]
+    let cases = [
+        (create.clone(), json!({"contact_id": visitor}), 422),
+        (create.clone(), json!({"inbox_id": inbox}), 422),
+        (create.clone(), json!({"inbox_id": 999_999, "contact_id": visitor}), 422),
+        (create.clone(), json!({"inbox_id": inbox, "contact_id": 999_999}), 422),
+        (create.clone(), json!({"inbox_id": inbox, "contact_id": their_contact}), 422),
+        (create.clone(), json!({"inbox_id": inbox, "source_id": "nobody"}), 422),
+        (create.clone(), json!({"inbox_id": "one", "contact_id": visitor}), 422),
+        (create.clone(), json!({"inbox_id": inbox, "contact_id": visitor, "status": "done"}), 422),
+        (create.clone(), json!({"inbox_id": inbox, "contact_id": visitor, "assignee_id": 999_999}), 422),
+        (create.clone(), json!({"inbox_id": inbox, "contact_id": visitor, "message": {"content": ""}}), 422),
+        (toggle.clone(), json!({"status": "closed"}), 422),
+        (toggle.clone(), json!({"status": "open", "snoozed_until": 4_000_000_000i64}), 422),
+        (toggle.clone(), json!({"status": "snoozed", "snoozed_until": 1}), 422),
+        (assign.clone(), json!({}), 422),
+        (assign.clone(), json!({"assignee_id": "me"}), 422),
+        (assign.clone(), json!({"assignee_id": other.user_id}), 422),
+        (env.path("/conversations/999999/toggle_status"), json!({}), 404),
+        (env.path("/conversations/999999/assignments"), json!({"assignee_id": null}), 404),
+        (format!("/api/v1/accounts/{}/conversations/{id}/toggle_status", other.account_id), json!({}), 404),
+    ];
+    for (path, body, expected) in cases {
+        let (status, answer) =
+            if path.ends_with("/toggle_status") || path.ends_with("/assignments") || path == create
+            {
+                let token = if path.contains(&format!("accounts/{}/", other.account_id)) {
+                    other.access_token.as_str()
+                } else {
+                    t
+                };
+                app.post(&path, token, body.clone()).await
+            } else {
+                unreachable!()
+            };
+        assert_eq!(status, expected, "{path} {body} -> {answer}");
+    }
+    for query in [
+        "?status=closed",
+        "?assignee_type=everyone",
+        "?page=0",
+        "?page=x",
+        "?inbox_id=x",
+    ] {
+        let (status, answer) = app
+            .get(&env.path(&format!("/conversations{query}")), t)
+            .await;
+        assert!(
+            status == 400 || status == 422,
+            "{query} -> {status} {answer}"
+        );
+    }
+    let (status, _) = app.get(&env.path("/conversations/abc"), t).await;
+    assert_eq!(status, 400);
+    assert_eq!(snapshot().await, before, "bad input changed something");
+}

@@ -170,3 +170,67 @@ async fn kill_9_loses_no_acknowledged_message(db: Db) {
     server.kill().expect("stop");
     let _ = server.wait();
 }
+
+both_databases!(sigterm_commits_everything_and_exits_cleanly);
+
+async fn sigterm_commits_everything_and_exits_cleanly(db: Db) {
+    let db = TestDb::new(db).await;
+    let account = new_account(&db, "Acme", "ana@acme.test").await;
+    let (mut server, base) = serve(&db);
+    let client = reqwest::Client::new();
+    let api = format!("{base}/api/v1/accounts/{}", account.account_id);
+    let call = |path: &str, body: serde_json::Value| {
+        client
+            .post(format!("{api}{path}"))
+            .header("api_access_token", &account.access_token)
+            .json(&body)
+            .send()
+    };
+    let inbox: serde_json::Value =
+        call("/inboxes", json!({"name": "W", "channel": {"type": "api"}}))
+            .await
+            .expect("inbox")
+            .json()
+            .await
+            .expect("json");
+    let contact: serde_json::Value = call("/contacts", json!({"name": "V"}))
+        .await
+        .expect("contact")
+        .json()
+        .await
+        .expect("json");
+    let body = json!({"inbox_id": inbox["id"], "contact_id": contact["payload"]["contact"]["id"]});
+    let conversation: serde_json::Value = call("/conversations", body)
+        .await
+        .expect("conversation")
+        .json()
+        .await
+        .expect("json");
+    let id = conversation["id"].as_i64().expect("id");
+    let mut acked = Vec::new();
+    for n in 0..50 {
+        let res = call(
+            &format!("/conversations/{id}/messages"),
+            json!({"content": format!("m{n}")}),
+        )
+        .await
+        .expect("message");
+        assert!(res.status().is_success());
+        let m: serde_json::Value = res.json().await.expect("json");
+        acked.push(m["id"].as_i64().expect("id"));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let exit = server.wait().expect("wait");
+    assert!(exit.success(), "switchboard exited with {exit} on SIGTERM");
+    let store = db.store().await;
+    let stored = store
+        .list_messages(id, None, 1000, false)
+        .await
+        .expect("messages");
+    let stored: Vec<i64> = stored.iter().map(|m| m.id).collect();
+    assert_eq!(stored, acked);
+}
