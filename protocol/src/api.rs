@@ -76,6 +76,8 @@ pub struct Agent {
     pub display_name: Option<String>,
     pub role: Role,
     pub thumbnail: String,
+    /// switchboard: most open conversations across all inboxes (null: none).
+    pub max_concurrent_conversations: Option<u32>,
 }
 
 /// One account the signed-in user belongs to, inside [`Profile::accounts`].
@@ -117,6 +119,25 @@ pub struct AutoAssignmentConfig {
     /// absent means unlimited. Past it, new conversations wait in Unassigned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_assignment_limit: Option<u32>,
+    /// How conversations are spread over the collaborators.
+    #[serde(default)]
+    pub policy: AssignmentPolicy,
+    /// Waiting (unassigned) conversations go, oldest first, to whoever gets
+    /// room: an agent resolving one, coming online, joining the inbox.
+    #[serde(default)]
+    pub assign_from_queue: bool,
+}
+
+/// `auto_assignment_config.policy`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentPolicy {
+    /// Rotate among eligible collaborators with room, skipping full ones.
+    #[default]
+    RoundRobin,
+    /// The collaborator with the fewest open conversations in the inbox;
+    /// ties go to the one assigned longest ago.
+    Balanced,
 }
 
 /// Channel of an inbox, as `channel_type` names it.

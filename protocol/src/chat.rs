@@ -103,6 +103,9 @@ pub struct Conversation {
     pub additional_attributes: Value,
     pub custom_attributes: Value,
     pub priority: Option<String>,
+    /// switchboard: 1-based place in the inbox's queue while the
+    /// conversation waits unassigned; null otherwise.
+    pub queue_position: Option<usize>,
     pub last_non_activity_message: Option<Message>,
     /// The last message, as Chatwoot's lists carry it.
     pub messages: Vec<Message>,

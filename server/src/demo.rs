@@ -50,7 +50,10 @@ pub async fn seed(store: &dyn Store, public_url: &str) -> anyhow::Result<()> {
                     },
                     role: Role::Agent,
                     availability: Availability::Available,
-                    auto_offline: true,
+                    // Present without a console open, so the demo assigns
+                    // conversations before anyone connects.
+                    auto_offline: false,
+                    max_concurrent_conversations: None,
                 },
             )
             .await?;
@@ -65,6 +68,7 @@ pub async fn seed(store: &dyn Store, public_url: &str) -> anyhow::Result<()> {
                 enable_auto_assignment: true,
                 auto_assignment_config: AutoAssignmentConfig {
                     max_assignment_limit: Some(5),
+                    ..AutoAssignmentConfig::default()
                 },
                 settings: InboxSettings {
                     website_url: Some(public_url.to_string()),

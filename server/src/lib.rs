@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod assign;
 pub mod cli;
 pub mod demo;
 pub mod hub;

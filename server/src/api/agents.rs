@@ -29,6 +29,8 @@ pub struct AgentCreate {
     display_name: Option<String>,
     availability_status: Option<Availability>,
     auto_offline: Option<bool>,
+    /// Most open conversations across all inboxes (absent: no limit).
+    max_concurrent_conversations: Option<u32>,
     /// switchboard sends no invitation e-mails: an administrator may set the
     /// first password here instead (or later with PATCH).
     password: Option<String>,
@@ -67,6 +69,8 @@ pub async fn create(
         role: body.role,
         availability: body.availability_status.unwrap_or(Availability::Available),
         auto_offline: body.auto_offline.unwrap_or(true),
+        max_concurrent_conversations: positive_limit(body.max_concurrent_conversations.map(Some))?
+            .flatten(),
     };
     let agent = state.store.add_agent(member.account_id(), &new).await?;
     tracing::info!(
@@ -74,6 +78,7 @@ pub async fn create(
         agent_id = agent.user.id,
         "agent added"
     );
+    state.hub.reload_roster(member.account_id()).await?;
     Ok(Json(views::agent(&agent)))
 }
 
@@ -82,6 +87,9 @@ pub struct AgentUpdate {
     role: Option<Role>,
     availability_status: Option<Availability>,
     auto_offline: Option<bool>,
+    /// `null` removes the limit.
+    #[serde(default, deserialize_with = "super::validate::present")]
+    max_concurrent_conversations: Option<Option<u32>>,
     name: Option<String>,
     password: Option<String>,
 }
@@ -97,6 +105,7 @@ pub async fn update(
 ) -> ApiResult<Json<wire::Agent>> {
     let own_availability_only = agent_id == member.user.id
         && body.role.is_none()
+        && body.max_concurrent_conversations.is_none()
         && body.name.is_none()
         && body.password.is_none();
     if !own_availability_only {
@@ -114,6 +123,7 @@ pub async fn update(
         role: body.role,
         availability: body.availability_status,
         auto_offline: body.auto_offline,
+        max_concurrent_conversations: positive_limit(body.max_concurrent_conversations)?,
         name: body
             .name
             .as_deref()
@@ -126,7 +136,19 @@ pub async fn update(
         .update_agent(member.account_id(), agent_id, &patch)
         .await
         .map_err(|e| super::not_found_as(e, "Agent"))?;
+    state.hub.reload_roster(member.account_id()).await?;
     Ok(Json(views::agent(&agent)))
+}
+
+/// A limit of 0 would silently stop every assignment: refuse it.
+fn positive_limit(limit: Option<Option<u32>>) -> ApiResult<Option<Option<u32>>> {
+    if limit == Some(Some(0)) {
+        return Err(ApiError::invalid(
+            "max_concurrent_conversations",
+            "must be greater than 0 (null for no limit)",
+        ));
+    }
+    Ok(limit)
 }
 
 /// Removes the agent from the account and from all its inboxes.
@@ -142,5 +164,6 @@ pub async fn delete(
         .await
         .map_err(|e| super::not_found_as(e, "Agent"))?;
     tracing::info!(account_id = member.account_id(), agent_id, "agent removed");
+    state.hub.reload_roster(member.account_id()).await?;
     Ok(Json(serde_json::json!({})))
 }

@@ -119,6 +119,7 @@ impl Names {
             additional_attributes: json!({}),
             custom_attributes: json!({}),
             priority: None,
+            queue_position: live.queue_position,
             messages: last.iter().cloned().collect(),
             last_non_activity_message: last,
             meta: wire::ConversationMeta {

@@ -270,7 +270,7 @@ async fn change_status(
     let by = member.user.available_name().to_string();
     let (conversation, _) = state
         .hub
-        .change(member.account_id(), id, |c| {
+        .change(member.account_id(), id, Some(member.user.id), |c| {
             let next = body.status.unwrap_or(match c.status {
                 ConversationStatus::Open => ConversationStatus::Resolved,
                 _ => ConversationStatus::Open,
@@ -332,7 +332,7 @@ async fn assign(
     let line = assignment_line(member, assignee.as_ref());
     state
         .hub
-        .change(account_id, id, |c| {
+        .change(account_id, id, Some(member.user.id), |c| {
             if c.inbox_id != inbox_id {
                 return Err(HubError::NotFound);
             }

@@ -133,6 +133,7 @@ pub async fn update(
             .store
             .update_agent(account_id, user_id, &membership_patch)
             .await?;
+        state.hub.reload_roster(account_id).await?;
     }
     let memberships = state.store.memberships(user_id).await?;
     Ok(Json(views::profile(&user, &memberships, authed.token)))

@@ -293,7 +293,7 @@ pub async fn toggle_status(
     let line = format!("Conversation was resolved by {}", v.contact.name);
     state
         .hub
-        .change(v.inbox.account_id, id, |c| {
+        .change(v.inbox.account_id, id, None, |c| {
             if c.status == ConversationStatus::Resolved {
                 return Ok(Vec::new());
             }

@@ -17,6 +17,7 @@ pub fn agent(a: &Agent) -> wire::Agent {
         display_name: a.user.display_name.clone(),
         role: a.role,
         thumbnail: String::new(),
+        max_concurrent_conversations: a.max_concurrent_conversations,
     }
 }
 

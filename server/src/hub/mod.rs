@@ -10,6 +10,8 @@
 //! a write can be acknowledged with its id; on start the hub rebuilds every
 //! shard from the store and resumes the ids after the largest stored.
 
+mod roster;
+pub mod routing;
 pub mod shard;
 pub mod writer;
 
@@ -131,7 +133,27 @@ impl Hub {
                     conversation,
                     last_message,
                     echoes: Echoes::default(),
+                    queue_position: None,
                 });
+        }
+        // Round-robin cursors and "assigned longest ago" continue from the
+        // newest assignments instead of starting over.
+        for state in shards.values_mut() {
+            let mut assigned: Vec<(i64, i64, i64)> = state
+                .conversations
+                .values()
+                .filter_map(|l| {
+                    Some((
+                        l.conversation.id,
+                        l.conversation.inbox_id,
+                        l.conversation.assignee_id?,
+                    ))
+                })
+                .collect();
+            assigned.sort_unstable();
+            for (_, inbox, agent) in assigned {
+                state.note_assignment(inbox, agent);
+            }
         }
         tracing::info!(
             accounts = shards.len(),
@@ -185,7 +207,11 @@ impl Hub {
         let shard = self.shard(account_id);
         let state = Self::lock(&shard);
         let (counts, page) = state.list(filter);
-        (counts, page.into_iter().cloned().collect())
+        let page = page
+            .into_iter()
+            .map(|l| Self::with_position(&state, l))
+            .collect();
+        (counts, page)
     }
 
     pub fn get(&self, account_id: i64, conversation_id: i64) -> HubResult<LiveConversation> {
@@ -194,8 +220,15 @@ impl Hub {
         state
             .conversations
             .get(&conversation_id)
-            .cloned()
+            .map(|l| Self::with_position(&state, l))
             .ok_or(HubError::NotFound)
+    }
+
+    /// A copy of the conversation with its current place in the queue.
+    fn with_position(state: &ShardState, live: &LiveConversation) -> LiveConversation {
+        let mut copy = live.clone();
+        copy.queue_position = state.queue_position(&live.conversation);
+        copy
     }
 
     /// The contact's conversations, newest first.
@@ -206,7 +239,7 @@ impl Hub {
             .conversations
             .values()
             .filter(|l| l.conversation.contact_id == contact_id)
-            .cloned()
+            .map(|l| Self::with_position(&state, l))
             .collect();
         list.sort_unstable_by_key(|l| std::cmp::Reverse(l.conversation.id));
         list
@@ -267,67 +300,86 @@ impl Hub {
         durable.wait().await.map_err(HubError::Write)
     }
 
-    /// Opens a conversation with its first messages; answers once committed.
+    /// Opens a conversation with its first messages. Without an assignee, in
+    /// an inbox that assigns automatically, the engine picks one in the same
+    /// critical section that records it. Answers once committed.
     pub async fn create_conversation(
         &self,
         new: NewConversation,
     ) -> HubResult<(LiveConversation, Vec<Arc<Message>>)> {
+        self.ensure_roster(new.account_id).await?;
         let slot = self.slot().await?;
-        let at = now();
-        let conversation = Conversation {
-            id: self.next_conversation_id.fetch_add(1, Ordering::Relaxed),
-            account_id: new.account_id,
-            inbox_id: new.inbox_id,
-            contact_id: new.contact_id,
-            contact_inbox_id: new.contact_inbox_id,
-            status: new.status,
-            assignee_id: new.assignee_id,
-            snoozed_until: None,
-            created_at: at,
-            last_activity_at: at,
-        };
-        let messages: Vec<Arc<Message>> = new
-            .messages
-            .into_iter()
-            .map(|m| self.message(new.account_id, conversation.id, m, at))
-            .collect();
-        let mut ops = vec![WriteOp::InsertConversation(conversation.clone())];
-        ops.extend(messages.iter().cloned().map(WriteOp::InsertMessage));
-        let live = LiveConversation {
-            conversation,
-            last_message: messages
-                .iter()
-                .rev()
-                .find(|m| m.message_type != MessageType::Activity)
-                .cloned(),
-            echoes: Echoes::warm(),
-        };
         let shard = self.shard(new.account_id);
-        let durable = {
+        let (live, messages, durable) = {
             let mut state = Self::lock(&shard);
+            let at = now();
+            let mut conversation = Conversation {
+                id: self.next_conversation_id.fetch_add(1, Ordering::Relaxed),
+                account_id: new.account_id,
+                inbox_id: new.inbox_id,
+                contact_id: new.contact_id,
+                contact_inbox_id: new.contact_inbox_id,
+                status: new.status,
+                assignee_id: new.assignee_id,
+                snoozed_until: None,
+                created_at: at,
+                last_activity_at: at,
+            };
+            let mut lines = new.messages;
+            if conversation.assignee_id.is_none() && conversation.status == ConversationStatus::Open
+            {
+                if let Some(agent) = state.auto_pick(conversation.inbox_id) {
+                    conversation.assignee_id = Some(agent);
+                    lines.push(NewMessage::activity(format!(
+                        "Assigned to {} automatically",
+                        state.agent_name(agent)
+                    )));
+                }
+            }
+            let messages: Vec<Arc<Message>> = lines
+                .into_iter()
+                .map(|m| self.message(new.account_id, conversation.id, m, at))
+                .collect();
+            let mut ops = vec![WriteOp::InsertConversation(conversation.clone())];
+            ops.extend(messages.iter().cloned().map(WriteOp::InsertMessage));
             let durable = slot.send(ops);
-            let mut live = live.clone();
+            let mut live = LiveConversation {
+                conversation,
+                last_message: messages
+                    .iter()
+                    .rev()
+                    .find(|m| m.message_type != MessageType::Activity)
+                    .cloned(),
+                echoes: Echoes::warm(),
+                queue_position: None,
+            };
             for m in &messages {
                 live.echoes.remember(m.clone(), durable.clone());
             }
-            state.insert(live);
-            durable
+            state.insert(live.clone());
+            live.queue_position = state.queue_position(&live.conversation);
+            (live, messages, durable)
         };
         Self::durable(durable).await?;
         Ok((live, messages))
     }
 
     /// Changes a conversation's state with `change` (which may refuse with an
-    /// error) and records `activity` lines; answers once committed.
+    /// error and returns activity lines) and answers once committed. A
+    /// conversation reopened for an absent assignee is assigned again, unless
+    /// the assignee is the `actor` reopening it; with queue pull on, slots it
+    /// frees go to waiting conversations at once.
     pub async fn change<F>(
         &self,
         account_id: i64,
         conversation_id: i64,
+        actor: Option<i64>,
         change: F,
     ) -> HubResult<(Conversation, Vec<Arc<Message>>)>
     where
         F: FnOnce(&mut Conversation) -> HubResult<Vec<NewMessage>>,
     {
+        self.ensure_roster(account_id).await?;
         let slot = self.slot().await?;
         let shard = self.shard(account_id);
         let (conversation, messages, durable) = {
@@ -336,21 +388,41 @@ impl Hub {
                 .conversations
                 .get(&conversation_id)
                 .ok_or(HubError::NotFound)?;
-            let mut conversation = live.conversation.clone();
-            let activity = change(&mut conversation)?;
+            let before = live.conversation.clone();
+            let mut conversation = before.clone();
+            let mut activity = change(&mut conversation)?;
+            if before.status != ConversationStatus::Open && conversation.assignee_id != actor {
+                activity.extend(
+                    state
+                        .reassign_if_absent(&mut conversation)
+                        .map(NewMessage::activity),
+                );
+            }
+            state.update(conversation.clone());
             let at = now();
+            let mut ops = vec![WriteOp::UpdateConversation(conversation.clone())];
             let messages: Vec<Arc<Message>> = activity
                 .into_iter()
                 .map(|m| self.message(account_id, conversation_id, m, at))
                 .collect();
-            let mut ops = vec![WriteOp::UpdateConversation(conversation.clone())];
             ops.extend(messages.iter().cloned().map(WriteOp::InsertMessage));
-            let durable = slot.send(ops);
-            state.update(conversation.clone());
-            (conversation, messages, durable)
+            self.pulled(&mut state, before.inbox_id, at, &mut ops);
+            (conversation, messages, slot.send(ops))
         };
         Self::durable(durable).await?;
         Ok((conversation, messages))
+    }
+
+    /// Runs queue pull for an inbox and queues the rows and activity lines of
+    /// every conversation it assigned.
+    fn pulled(&self, state: &mut ShardState, inbox_id: i64, at: i64, ops: &mut Vec<WriteOp>) {
+        for c in state.pull(inbox_id) {
+            let agent = c.assignee_id.unwrap_or_default();
+            let line = format!("Assigned to {} automatically", state.agent_name(agent));
+            ops.push(WriteOp::UpdateConversation(c.clone()));
+            let message = self.message(c.account_id, c.id, NewMessage::activity(line), at);
+            ops.push(WriteOp::InsertMessage(message));
+        }
     }
 
     /// Adds a message. A retry with an echo id already seen answers with the
@@ -410,9 +482,11 @@ impl Hub {
                         conversation.status,
                         ConversationStatus::Resolved | ConversationStatus::Snoozed
                     );
+                let mut lines = Vec::new();
                 if reopens {
                     conversation.status = ConversationStatus::Open;
                     conversation.snoozed_until = None;
+                    lines.extend(state.reassign_if_absent(&mut conversation));
                 }
                 let message = self.message(account_id, conversation_id, new, at);
                 // The row's last_activity_at is not rewritten per message:
@@ -421,6 +495,15 @@ impl Hub {
                 let mut ops = vec![WriteOp::InsertMessage(message.clone())];
                 if reopens {
                     ops.push(WriteOp::UpdateConversation(conversation.clone()));
+                    for line in lines {
+                        let activity = NewMessage::activity(line);
+                        ops.push(WriteOp::InsertMessage(self.message(
+                            account_id,
+                            conversation_id,
+                            activity,
+                            at,
+                        )));
+                    }
                 }
                 let durable = slot.send(ops);
                 state.update(conversation);

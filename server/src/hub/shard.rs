@@ -21,6 +21,8 @@ pub struct LiveConversation {
     /// The newest message that is not an activity, for list previews.
     pub last_message: Option<Arc<Message>>,
     pub(super) echoes: Echoes,
+    /// Place in the inbox's queue while waiting unassigned; filled in on reads.
+    pub queue_position: Option<usize>,
 }
 
 /// Recent messages by their client echo id. `warm` once every echo id the
@@ -104,6 +106,16 @@ pub struct ShardState {
     /// Open conversations per (inbox, assignee): what an inbox's
     /// `max_assignment_limit` counts.
     open_counts: HashMap<(i64, i64), u32>,
+    /// Open conversations per assignee across inboxes: what an agent's own
+    /// `max_concurrent_conversations` counts.
+    open_totals: HashMap<i64, u32>,
+    /// Assignment settings and presence; loaded on first use.
+    pub roster: Option<super::routing::Roster>,
+    /// Per inbox, the agent its round robin served last.
+    pub cursors: HashMap<i64, i64>,
+    /// Per agent, the order of their latest automatic assignment.
+    pub last_assigned: HashMap<i64, u64>,
+    pub assign_seq: u64,
 }
 
 /// The (inbox, agent) slot a conversation occupies, if it counts.
@@ -122,12 +134,21 @@ impl ShardState {
             .unwrap_or(0)
     }
 
+    pub fn open_total(&self, agent_id: i64) -> u32 {
+        self.open_totals.get(&agent_id).copied().unwrap_or(0)
+    }
+
     fn count(&mut self, c: &Conversation, delta: i32) {
         if let Some(key) = slot(c) {
             let n = self.open_counts.entry(key).or_insert(0);
             *n = n.saturating_add_signed(delta);
             if *n == 0 {
                 self.open_counts.remove(&key);
+            }
+            let total = self.open_totals.entry(key.1).or_insert(0);
+            *total = total.saturating_add_signed(delta);
+            if *total == 0 {
+                self.open_totals.remove(&key.1);
             }
         }
     }
@@ -229,6 +250,7 @@ mod tests {
             },
             last_message: None,
             echoes: Echoes::default(),
+            queue_position: None,
         }
     }
 

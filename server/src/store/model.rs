@@ -42,6 +42,8 @@ pub struct Agent {
     pub role: Role,
     pub availability: Availability,
     pub auto_offline: bool,
+    /// Most open conversations across all inboxes; `None`: no limit.
+    pub max_concurrent_conversations: Option<u32>,
     /// Whether the user can sign in with a password yet.
     pub has_password: bool,
 }
@@ -62,6 +64,7 @@ pub struct NewAgent {
     pub role: Role,
     pub availability: Availability,
     pub auto_offline: bool,
+    pub max_concurrent_conversations: Option<u32>,
 }
 
 /// Changes to a user's own profile; `None` leaves a field as it is.
@@ -80,6 +83,8 @@ pub struct AgentPatch {
     pub role: Option<Role>,
     pub availability: Option<Availability>,
     pub auto_offline: Option<bool>,
+    /// `Some(None)` removes the agent's own limit.
+    pub max_concurrent_conversations: Option<Option<u32>>,
     /// An administrator may (re)set an agent's full name and password.
     pub name: Option<String>,
     pub password_hash: Option<String>,

@@ -67,7 +67,7 @@ async fn restart_reproduces_the_hub(db: Db) {
     }
     // Resolve a few: they leave the open counts.
     for id in created.iter().step_by(5) {
-        hub.change(account.account_id, *id, |c| {
+        hub.change(account.account_id, *id, None, |c| {
             c.status = ConversationStatus::Resolved;
             Ok(Vec::new())
         })

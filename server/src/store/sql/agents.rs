@@ -10,7 +10,8 @@ use crate::store::{now, Agent, AgentPatch, AgentStore, NewAgent, StoreError, Sto
 /// Selects agents; callers append `WHERE`/`AND` clauses on `au` and `u`.
 pub(super) const AGENT_SELECT: &str = "SELECT u.id, u.email, u.name, u.display_name, \
      u.password_hash IS NOT NULL AS has_password, au.account_id, au.role, au.availability, \
-     au.auto_offline FROM account_users au JOIN users u ON u.id = au.user_id";
+     au.auto_offline, au.max_concurrent_conversations \
+     FROM account_users au JOIN users u ON u.id = au.user_id";
 
 #[derive(FromRow)]
 pub(super) struct AgentRow {
@@ -23,6 +24,7 @@ pub(super) struct AgentRow {
     role: String,
     availability: String,
     auto_offline: bool,
+    max_concurrent_conversations: Option<i64>,
 }
 
 impl TryFrom<AgentRow> for Agent {
@@ -39,6 +41,9 @@ impl TryFrom<AgentRow> for Agent {
             role: parse_column(&r.role, Role::parse, "role")?,
             availability: parse_column(&r.availability, Availability::parse, "availability")?,
             auto_offline: r.auto_offline,
+            max_concurrent_conversations: r
+                .max_concurrent_conversations
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
             has_password: r.has_password,
         })
     }
@@ -114,7 +119,7 @@ where
             .await?;
         sqlx::query(
             "INSERT INTO account_users (account_id, user_id, role, availability, auto_offline, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+             created_at, max_concurrent_conversations) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(account_id)
         .bind(user_id)
@@ -122,6 +127,7 @@ where
         .bind(new.availability.as_str())
         .bind(new.auto_offline)
         .bind(at)
+        .bind(new.max_concurrent_conversations.map(i64::from))
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict_on_unique(e, "this user is already an agent of the account"))?;
@@ -143,7 +149,9 @@ where
         let changed: Option<(i64,)> = sqlx::query_as(
             "UPDATE account_users SET role = COALESCE($1, role), \
              availability = COALESCE($2, availability), \
-             auto_offline = COALESCE($3, auto_offline) \
+             auto_offline = COALESCE($3, auto_offline), \
+             max_concurrent_conversations = CASE WHEN $6 THEN $7 \
+                 ELSE max_concurrent_conversations END \
              WHERE account_id = $4 AND user_id = $5 RETURNING user_id",
         )
         .bind(patch.role.map(Role::as_str))
@@ -151,6 +159,8 @@ where
         .bind(patch.auto_offline)
         .bind(account_id)
         .bind(user_id)
+        .bind(patch.max_concurrent_conversations.is_some())
+        .bind(patch.max_concurrent_conversations.flatten().map(i64::from))
         .fetch_optional(&mut *tx)
         .await?;
         if changed.is_none() {

@@ -1,0 +1,94 @@
+//! Loading an account's assignment settings into its shard, and reloading
+//! them after an administrator changes inboxes, collaborators or agents.
+
+use std::collections::HashMap;
+
+use super::routing::{AgentEntry, InboxRoster, Roster};
+use super::{Hub, HubResult};
+use crate::assign::{AgentState, InboxRules};
+use crate::store::now;
+
+impl Hub {
+    /// Reads the account's inboxes, collaborators and agents from the store.
+    async fn load_roster(&self, account_id: i64) -> HubResult<Roster> {
+        let mut roster = Roster::default();
+        for inbox in self.store.list_inboxes(account_id).await? {
+            let members = self.store.list_members(account_id, inbox.id).await?;
+            let config = &inbox.auto_assignment_config;
+            roster.inboxes.insert(
+                inbox.id,
+                InboxRoster {
+                    rules: InboxRules {
+                        enabled: inbox.enable_auto_assignment,
+                        max_per_agent: config.max_assignment_limit,
+                        policy: config.policy,
+                        assign_from_queue: config.assign_from_queue,
+                    },
+                    members: members.iter().map(|a| a.user.id).collect(),
+                },
+            );
+        }
+        for agent in self.store.list_agents(account_id).await? {
+            roster.agents.insert(
+                agent.user.id,
+                AgentEntry {
+                    state: AgentState {
+                        agent_id: agent.user.id,
+                        availability: agent.availability,
+                        auto_offline: agent.auto_offline,
+                        connections: 0,
+                        max_total: agent.max_concurrent_conversations,
+                    },
+                    name: agent.user.available_name().to_string(),
+                },
+            );
+        }
+        Ok(roster)
+    }
+
+    /// Loads the account's roster unless the shard already has it.
+    pub(super) async fn ensure_roster(&self, account_id: i64) -> HubResult<()> {
+        let shard = self.shard(account_id);
+        if Self::lock(&shard).roster.is_some() {
+            return Ok(());
+        }
+        let roster = self.load_roster(account_id).await?;
+        let mut state = Self::lock(&shard);
+        if state.roster.is_none() {
+            state.roster = Some(roster);
+        }
+        Ok(())
+    }
+
+    /// Re-reads the account's settings after a change (inbox rules,
+    /// collaborators, agents, availability), keeping who is connected, then
+    /// gives waiting conversations to whoever now has room (queue pull).
+    pub async fn reload_roster(&self, account_id: i64) -> HubResult<()> {
+        let mut roster = self.load_roster(account_id).await?;
+        let slot = self.slot().await?;
+        let shard = self.shard(account_id);
+        let durable = {
+            let mut state = Self::lock(&shard);
+            let connected: HashMap<i64, u32> = state
+                .roster
+                .as_ref()
+                .map(|r| {
+                    r.agents
+                        .iter()
+                        .map(|(id, a)| (*id, a.state.connections))
+                        .collect()
+                })
+                .unwrap_or_default();
+            for (id, agent) in roster.agents.iter_mut() {
+                agent.state.connections = connected.get(id).copied().unwrap_or(0);
+            }
+            state.roster = Some(roster);
+            let mut ops = Vec::new();
+            for inbox in state.roster_inboxes() {
+                self.pulled(&mut state, inbox, now(), &mut ops);
+            }
+            slot.send(ops)
+        };
+        Self::durable(durable).await
+    }
+}
