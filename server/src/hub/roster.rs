@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use super::routing::{AgentEntry, InboxRoster, Roster};
-use super::{Hub, HubResult};
+use super::{Hub, HubResult, NewMessage};
 use crate::assign::{AgentState, InboxRules};
-use crate::store::now;
+use crate::store::{now, WriteOp};
 
 impl Hub {
     /// Reads the account's inboxes, collaborators and agents from the store.
@@ -82,10 +82,31 @@ impl Hub {
             for (id, agent) in roster.agents.iter_mut() {
                 agent.state.connections = connected.get(id).copied().unwrap_or(0);
             }
+            // Names of agents who just left are still needed for the lines.
+            let old_names: Vec<(i64, AgentEntry)> = state
+                .roster
+                .as_ref()
+                .map(|r| r.agents.iter().map(|(id, a)| (*id, a.clone())).collect())
+                .unwrap_or_default();
+            for (id, entry) in old_names {
+                roster.agents.entry(id).or_insert(AgentEntry {
+                    state: AgentState {
+                        connections: 0,
+                        ..entry.state
+                    },
+                    ..entry
+                });
+            }
             state.roster = Some(roster);
+            let at = now();
             let mut ops = Vec::new();
+            for (c, line) in state.release_non_members() {
+                ops.push(WriteOp::UpdateConversation(c.clone()));
+                let message = self.message(c.account_id, c.id, NewMessage::activity(line), at);
+                ops.push(WriteOp::InsertMessage(message));
+            }
             for inbox in state.roster_inboxes() {
-                self.pulled(&mut state, inbox, now(), &mut ops);
+                self.pulled(&mut state, inbox, at, &mut ops);
             }
             slot.send(ops)
         };

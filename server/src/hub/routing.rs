@@ -196,6 +196,38 @@ impl ShardState {
         assigned
     }
 
+    /// Unassigns the unresolved conversations of agents who are no longer
+    /// collaborators of their inbox (removed from it, or from the account),
+    /// so nothing waits on someone who will never see it. Returns each
+    /// changed conversation with its activity line.
+    pub fn release_non_members(&mut self) -> Vec<(Conversation, String)> {
+        let Some(roster) = &self.roster else {
+            return Vec::new();
+        };
+        let stranded: Vec<Conversation> = self
+            .conversations
+            .values()
+            .map(|l| &l.conversation)
+            .filter(|c| c.status != ConversationStatus::Resolved)
+            .filter(|c| match (c.assignee_id, roster.inboxes.get(&c.inbox_id)) {
+                (Some(agent), Some(inbox)) => !inbox.members.contains(&agent),
+                _ => false,
+            })
+            .cloned()
+            .collect();
+        let mut released = Vec::new();
+        for mut c in stranded {
+            let name = self.agent_name(c.assignee_id.unwrap_or_default());
+            c.assignee_id = None;
+            self.update(c.clone());
+            released.push((
+                c,
+                format!("Returned to the queue: {name} is no longer a collaborator"),
+            ));
+        }
+        released
+    }
+
     /// Every inbox of the roster, for pulling after a settings change.
     pub fn roster_inboxes(&self) -> Vec<i64> {
         self.roster

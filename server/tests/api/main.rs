@@ -2,6 +2,7 @@
 
 mod common;
 
+mod assignment;
 mod auth_profile;
 mod cli;
 mod contacts;
