@@ -10,6 +10,8 @@
 //! a write can be acknowledged with its id; on start the hub rebuilds every
 //! shard from the store and resumes the ids after the largest stored.
 
+#[cfg(test)]
+mod invariants;
 mod roster;
 pub mod routing;
 pub mod shard;
