@@ -25,6 +25,18 @@ pub struct LiveConversation {
     pub queue_position: Option<usize>,
 }
 
+impl LiveConversation {
+    /// A conversation this process just created, without messages yet.
+    pub fn new(conversation: Conversation) -> LiveConversation {
+        LiveConversation {
+            conversation,
+            last_message: None,
+            echoes: Echoes::warm(),
+            queue_position: None,
+        }
+    }
+}
+
 /// Recent messages by their client echo id. `warm` once every echo id the
 /// database holds for this conversation has been loaded (or it was created
 /// by this process), so a miss means "new".
