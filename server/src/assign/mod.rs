@@ -76,21 +76,25 @@ pub fn pick(rules: &InboxRules, candidates: &[Candidate], cursor: Option<i64>) -
     if !rules.enabled {
         return None;
     }
-    let mut open: Vec<&Candidate> = candidates
-        .iter()
-        .filter(|c| c.eligible && c.has_room(rules))
-        .collect();
+    let open = candidates.iter().filter(|c| c.eligible && c.has_room(rules));
     match rules.policy {
         Policy::RoundRobin => {
-            open.sort_unstable_by_key(|c| c.agent_id);
+            // The next agent id after the cursor, wrapping to the smallest:
+            // one pass, no sorting, whatever order the candidates come in.
             let after = cursor.unwrap_or(i64::MIN);
-            open.iter()
-                .find(|c| c.agent_id > after)
-                .or_else(|| open.first())
-                .map(|c| c.agent_id)
+            let (mut next, mut first): (Option<i64>, Option<i64>) = (None, None);
+            for c in open {
+                let id = c.agent_id;
+                if id > after && next.is_none_or(|n| id < n) {
+                    next = Some(id);
+                }
+                if first.is_none_or(|f| id < f) {
+                    first = Some(id);
+                }
+            }
+            next.or(first)
         }
         Policy::Balanced => open
-            .into_iter()
             .min_by_key(|c| (c.open_in_inbox, c.last_assigned, c.agent_id))
             .map(|c| c.agent_id),
     }
