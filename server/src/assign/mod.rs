@@ -76,7 +76,9 @@ pub fn pick(rules: &InboxRules, candidates: &[Candidate], cursor: Option<i64>) -
     if !rules.enabled {
         return None;
     }
-    let open = candidates.iter().filter(|c| c.eligible && c.has_room(rules));
+    let open = candidates
+        .iter()
+        .filter(|c| c.eligible && c.has_room(rules));
     match rules.policy {
         Policy::RoundRobin => {
             // The next agent id after the cursor, wrapping to the smallest:

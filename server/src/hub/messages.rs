@@ -1,0 +1,157 @@
+//! Messages: posting (with echo-id retries answered from memory, across
+//! restarts), and saving edits.
+
+use std::sync::{Arc, Mutex};
+
+use super::shard::ShardState;
+use super::writer::Durable;
+use super::{Hub, HubError, HubResult, NewMessage, ECHOES_LOADED};
+use crate::store::{now, ConversationStatus, Message, MessageType, WriteOp};
+
+/// What the hub knows of a message's echo id.
+enum Echo {
+    Seen(Arc<Message>, Durable),
+    New,
+    /// Not known yet whether the store holds it.
+    Cold,
+}
+
+impl Hub {
+    /// Adds a message. A retry with an echo id already seen answers with the
+    /// first message (once it is committed) and adds nothing. A contact
+    /// writing into a resolved or snoozed conversation reopens it.
+    pub async fn post_message(
+        &self,
+        account_id: i64,
+        conversation_id: i64,
+        new: NewMessage,
+    ) -> HubResult<Arc<Message>> {
+        let shard = self.shard(account_id);
+        if let Some(echo_id) = &new.echo_id {
+            // A retry answers with the first message; a conversation loaded
+            // from the store first learns the echo ids it already holds.
+            for _ in 0..2 {
+                let seen = {
+                    let state = Self::lock(&shard);
+                    let live = state
+                        .conversations
+                        .get(&conversation_id)
+                        .ok_or(HubError::NotFound)?;
+                    match live.echoes.get(echo_id) {
+                        Some((message, durable)) => Echo::Seen(message.clone(), durable.clone()),
+                        None if live.echoes.warm => Echo::New,
+                        None => Echo::Cold,
+                    }
+                };
+                match seen {
+                    Echo::Seen(message, durable) => {
+                        Self::durable(durable).await?;
+                        return Ok(message);
+                    }
+                    Echo::New => break,
+                    Echo::Cold => self.warm_echoes(&shard, conversation_id).await?,
+                }
+            }
+        }
+        let slot = self.slot().await?;
+        let (message, durable) = {
+            let mut state = Self::lock(&shard);
+            let live = state
+                .conversations
+                .get(&conversation_id)
+                .ok_or(HubError::NotFound)?;
+            if let Some((message, durable)) =
+                new.echo_id.as_deref().and_then(|e| live.echoes.get(e))
+            {
+                // The same echo id raced in while we waited for the slot.
+                (message.clone(), durable.clone())
+            } else {
+                let at = now();
+                let mut conversation = live.conversation.clone();
+                conversation.last_activity_at = at;
+                let reopens = new.message_type == MessageType::Incoming
+                    && matches!(
+                        conversation.status,
+                        ConversationStatus::Resolved | ConversationStatus::Snoozed
+                    );
+                let mut lines = Vec::new();
+                if reopens {
+                    conversation.status = ConversationStatus::Open;
+                    conversation.snoozed_until = None;
+                    lines.extend(state.reassign_if_absent(&mut conversation));
+                }
+                let message = self.message(account_id, conversation_id, new, at);
+                // The row's last_activity_at is not rewritten per message:
+                // the rebuild derives it from the newest message, which keeps
+                // a busy conversation at one row write per message.
+                let mut ops = vec![WriteOp::InsertMessage(message.clone())];
+                if reopens {
+                    ops.push(WriteOp::UpdateConversation(conversation.clone()));
+                    for line in lines {
+                        let activity = NewMessage::activity(line);
+                        ops.push(WriteOp::InsertMessage(self.message(
+                            account_id,
+                            conversation_id,
+                            activity,
+                            at,
+                        )));
+                    }
+                }
+                let durable = slot.send(ops);
+                state.update(conversation);
+                if let Some(live) = state.conversations.get_mut(&conversation_id) {
+                    if message.message_type != MessageType::Activity {
+                        live.last_message = Some(message.clone());
+                    }
+                    live.echoes.remember(message.clone(), durable.clone());
+                }
+                (message, durable)
+            }
+        };
+        Self::durable(durable).await?;
+        Ok(message)
+    }
+
+    /// Loads the echo ids the database holds for a conversation this process
+    /// has not seen one for yet, so a retry after a restart is still recognised.
+    async fn warm_echoes(&self, shard: &Mutex<ShardState>, conversation_id: i64) -> HubResult<()> {
+        let stored = self
+            .store
+            .recent_echoes(conversation_id, ECHOES_LOADED)
+            .await?;
+        let mut state = Self::lock(shard);
+        if let Some(live) = state.conversations.get_mut(&conversation_id) {
+            if !live.echoes.warm {
+                for message in stored.into_iter().rev() {
+                    live.echoes
+                        .remember(Arc::new(message), Durable::committed());
+                }
+                live.echoes.warm = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Saves an edited message (content, attributes, deleted); answers once committed.
+    pub async fn update_message(&self, message: Message) -> HubResult<Message> {
+        let slot = self.slot().await?;
+        let shard = self.shard(message.account_id);
+        let durable = {
+            let mut state = Self::lock(&shard);
+            let live = state
+                .conversations
+                .get_mut(&message.conversation_id)
+                .ok_or(HubError::NotFound)?;
+            if live
+                .last_message
+                .as_ref()
+                .is_some_and(|m| m.id == message.id)
+            {
+                live.last_message = Some(Arc::new(message.clone()));
+            }
+            slot.send(vec![WriteOp::UpdateMessage(message.clone())])
+        };
+        Self::durable(durable).await?;
+        Ok(message)
+    }
+}
