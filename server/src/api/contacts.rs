@@ -12,7 +12,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::validate::{self, MAX_NAME};
 use super::{not_found_as, AppState};
-use crate::store::ContactFields;
+use crate::store::{Contact, ContactFields};
 
 /// Contacts per page, as Chatwoot.
 const PAGE_SIZE: i64 = 15;
@@ -76,19 +76,29 @@ pub async fn search(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ContactBody {
-    name: Option<String>,
-    email: Option<String>,
-    phone_number: Option<String>,
-    identifier: Option<String>,
-    custom_attributes: Option<Map<String, Value>>,
+    #[serde(flatten)]
+    fields: ContactFieldsBody,
     /// Create only: also register the contact in this inbox.
     inbox_id: Option<i64>,
     /// Create only: the contact's id in that inbox (random when absent).
     source_id: Option<String>,
 }
 
+/// A contact's editable fields, as both the account API and the public
+/// client API take them.
+#[derive(Debug, Default, Deserialize)]
+pub struct ContactFieldsBody {
+    name: Option<String>,
+    /// An empty string clears it, as for phone and identifier.
+    email: Option<String>,
+    phone_number: Option<String>,
+    identifier: Option<String>,
+    /// Merged into the existing ones, as Chatwoot does.
+    custom_attributes: Option<Map<String, Value>>,
+}
+
 /// Applies the given fields onto `fields`, validating each.
-fn apply(body: &ContactBody, fields: &mut ContactFields) -> ApiResult<()> {
+pub fn apply(body: &ContactFieldsBody, fields: &mut ContactFields) -> ApiResult<()> {
     if let Some(name) = &body.name {
         fields.name = validate::optional_text("name", Some(name), MAX_NAME)?.unwrap_or_default();
     }
@@ -136,7 +146,7 @@ pub async fn create(
         custom_attributes: json!({}),
         ..ContactFields::default()
     };
-    apply(&body, &mut fields)?;
+    apply(&body.fields, &mut fields)?;
     let inbox = match body.inbox_id {
         Some(id) => Some(
             state
@@ -173,16 +183,21 @@ pub async fn create(
     }})))
 }
 
+/// The account's contact `id`, or 404.
+async fn contact_of(state: &AppState, member: &Member, id: i64) -> ApiResult<Contact> {
+    state
+        .store
+        .get_contact(member.account_id(), id)
+        .await
+        .map_err(|e| not_found_as(e, "Contact"))
+}
+
 pub async fn show(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Json<Value>> {
-    let found = state
-        .store
-        .get_contact(member.account_id(), id)
-        .await
-        .map_err(|e| not_found_as(e, "Contact"))?;
+    let found = contact_of(&state, &member, id).await?;
     Ok(Json(payload(contact(&found))))
 }
 
@@ -192,11 +207,7 @@ pub async fn update(
     ApiPath((_, id)): ApiPath<(i64, i64)>,
     ApiJson(body): ApiJson<ContactBody>,
 ) -> ApiResult<Json<Value>> {
-    let current = state
-        .store
-        .get_contact(member.account_id(), id)
-        .await
-        .map_err(|e| not_found_as(e, "Contact"))?;
+    let current = contact_of(&state, &member, id).await?;
     let mut fields = ContactFields {
         name: current.name,
         email: current.email,
@@ -204,7 +215,7 @@ pub async fn update(
         identifier: current.identifier,
         custom_attributes: current.custom_attributes,
     };
-    apply(&body, &mut fields)?;
+    apply(&body.fields, &mut fields)?;
     let updated = state
         .store
         .update_contact(member.account_id(), id, &fields)
@@ -219,11 +230,7 @@ pub async fn delete(
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Json<Value>> {
-    state
-        .store
-        .get_contact(member.account_id(), id)
-        .await
-        .map_err(|e| not_found_as(e, "Contact"))?;
+    contact_of(&state, &member, id).await?;
     state.hub.delete_contact(member.account_id(), id).await?;
     Ok(Json(json!({})))
 }
@@ -234,11 +241,7 @@ pub async fn conversations(
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Json<Value>> {
-    state
-        .store
-        .get_contact(member.account_id(), id)
-        .await
-        .map_err(|e| not_found_as(e, "Contact"))?;
+    contact_of(&state, &member, id).await?;
     let list = state.hub.contact_conversations(member.account_id(), id);
     let names = Names::for_conversations(&state, member.account_id(), &list).await?;
     Ok(Json(payload(names.conversations(&list))))

@@ -14,7 +14,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::validate::present;
 use super::{hub_not_found_as, views, AppState};
-use crate::hub::shard::{AssigneeType, Counts, ListFilter};
+use crate::hub::shard::{AssigneeType, Counts, ListFilter, LiveConversation};
 use crate::hub::{HubError, NewConversation, NewMessage};
 use crate::store::{now, Conversation, ConversationStatus, Sender};
 
@@ -58,6 +58,14 @@ fn counts(c: Counts) -> ConversationCounts {
     }
 }
 
+/// The account's conversation `id` from the hub, or 404.
+pub(super) fn live(state: &AppState, account_id: i64, id: i64) -> ApiResult<LiveConversation> {
+    state
+        .hub
+        .get(account_id, id)
+        .map_err(|e| hub_not_found_as(e, "Conversation"))
+}
+
 pub async fn list(
     State(state): State<AppState>,
     member: Member,
@@ -88,10 +96,7 @@ pub async fn show(
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Json<Value>> {
-    let live = state
-        .hub
-        .get(member.account_id(), id)
-        .map_err(|e| hub_not_found_as(e, "Conversation"))?;
+    let live = live(&state, member.account_id(), id)?;
     let names =
         Names::for_conversations(&state, member.account_id(), std::slice::from_ref(&live)).await?;
     Ok(Json(json!(names.conversation(&live))))
@@ -319,12 +324,7 @@ async fn assign(
     assignee_id: Option<i64>,
 ) -> ApiResult<Option<crate::store::Agent>> {
     let account_id = member.account_id();
-    let inbox_id = state
-        .hub
-        .get(account_id, id)
-        .map_err(|e| hub_not_found_as(e, "Conversation"))?
-        .conversation
-        .inbox_id;
+    let inbox_id = live(state, account_id, id)?.conversation.inbox_id;
     let assignee = match assignee_id {
         Some(agent) => Some(collaborator(state, account_id, inbox_id, agent).await?),
         None => None,
@@ -378,10 +378,7 @@ pub async fn update(
     ApiPath((_, id)): ApiPath<(i64, i64)>,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> ApiResult<Json<Value>> {
-    state
-        .hub
-        .get(member.account_id(), id)
-        .map_err(|e| hub_not_found_as(e, "Conversation"))?;
+    live(&state, member.account_id(), id)?;
     let status = StatusBody {
         status: body.status,
         snoozed_until: body.snoozed_until,

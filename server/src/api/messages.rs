@@ -64,10 +64,7 @@ pub async fn list(
     ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> ApiResult<Json<Value>> {
     let account_id = member.account_id();
-    let live = state
-        .hub
-        .get(account_id, id)
-        .map_err(|e| hub_not_found_as(e, "Conversation"))?;
+    let live = super::conversations::live(&state, account_id, id)?;
     let c = &live.conversation;
     let messages = state
         .store
@@ -116,10 +113,7 @@ pub async fn create(
     ApiJson(body): ApiJson<MessageBody>,
 ) -> ApiResult<Json<Value>> {
     let account_id = member.account_id();
-    let live = state
-        .hub
-        .get(account_id, id)
-        .map_err(|e| hub_not_found_as(e, "Conversation"))?;
+    let live = super::conversations::live(&state, account_id, id)?;
     let c = &live.conversation;
     let text = content(body.content.unwrap_or_default())?;
     let echo_id = match body.echo_id.map(|e| e.trim().to_string()) {
@@ -181,10 +175,7 @@ pub async fn delete(
     ApiPath((_, id, message_id)): ApiPath<(i64, i64, i64)>,
 ) -> ApiResult<Json<Value>> {
     let account_id = member.account_id();
-    let live = state
-        .hub
-        .get(account_id, id)
-        .map_err(|e| hub_not_found_as(e, "Conversation"))?;
+    let live = super::conversations::live(&state, account_id, id)?;
     let mut message = state
         .store
         .get_message(id, message_id)

@@ -10,12 +10,12 @@
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::chat_views::Names;
+use super::contacts::ContactFieldsBody;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::validate::{self, MAX_NAME};
 use super::{hub_not_found_as, AppState};
 use crate::hub::shard::LiveConversation;
 use crate::hub::{NewConversation, NewMessage};
@@ -127,51 +127,11 @@ fn own(state: &AppState, v: &Visitor, id: i64) -> ApiResult<LiveConversation> {
     Ok(live)
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct ContactBody {
-    name: Option<String>,
-    email: Option<String>,
-    phone_number: Option<String>,
-    identifier: Option<String>,
-    custom_attributes: Option<Map<String, Value>>,
-}
-
-fn fields(body: &ContactBody, base: ContactFields) -> ApiResult<ContactFields> {
-    let mut f = base;
-    if let Some(name) = &body.name {
-        f.name = validate::optional_text("name", Some(name), MAX_NAME)?.unwrap_or_default();
-    }
-    if let Some(email) = body
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
-        f.email = Some(validate::email(email)?);
-    }
-    if let Some(phone) = body
-        .phone_number
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        f.phone_number = Some(validate::phone(phone)?);
-    }
-    if let Some(identifier) = &body.identifier {
-        f.identifier = validate::optional_text("identifier", Some(identifier), MAX_NAME)?;
-    }
-    if let Some(attributes) = &body.custom_attributes {
-        let mut merged = f.custom_attributes.as_object().cloned().unwrap_or_default();
-        merged.extend(attributes.clone());
-        f.custom_attributes = Value::Object(merged);
-        if f.custom_attributes.to_string().len() > 16 * 1024 {
-            return Err(ApiError::invalid(
-                "custom_attributes",
-                "are too large (16 KiB at most)",
-            ));
-        }
-    }
-    Ok(f)
+/// The new or changed fields: [`super::contacts::apply`] validates them.
+fn fields(body: &ContactFieldsBody, base: ContactFields) -> ApiResult<ContactFields> {
+    let mut fields = base;
+    super::contacts::apply(body, &mut fields)?;
+    Ok(fields)
 }
 
 /// `POST .../contacts`: a new contact for this inbox, or (same identifier or
@@ -179,7 +139,7 @@ fn fields(body: &ContactBody, base: ContactFields) -> ApiResult<ContactFields> {
 pub async fn create_contact(
     State(state): State<AppState>,
     ApiPath(inbox_identifier): ApiPath<String>,
-    ApiJson(body): ApiJson<ContactBody>,
+    ApiJson(body): ApiJson<ContactFieldsBody>,
 ) -> ApiResult<Json<Value>> {
     let inbox = inbox(&state, &inbox_identifier).await?;
     let new = fields(
@@ -220,7 +180,7 @@ pub async fn show_contact(
 pub async fn update_contact(
     State(state): State<AppState>,
     ApiPath((inbox_identifier, contact_identifier)): ApiPath<(String, String)>,
-    ApiJson(body): ApiJson<ContactBody>,
+    ApiJson(body): ApiJson<ContactFieldsBody>,
 ) -> ApiResult<Json<Value>> {
     let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
     let current = ContactFields {
