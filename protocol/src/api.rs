@@ -126,6 +126,27 @@ pub struct AutoAssignmentConfig {
     /// room: an agent resolving one, coming online, joining the inbox.
     #[serde(default)]
     pub assign_from_queue: bool,
+    /// What happens to an agent's open conversations when they go away.
+    #[serde(default)]
+    pub on_agent_offline: OnAgentOffline,
+    /// How long an agent may be away before `requeue` applies (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_grace_seconds: Option<u32>,
+    /// After an automatic assignment, how long the assignee has to reply
+    /// before the conversation moves on (absent: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reassign_after_seconds: Option<u32>,
+}
+
+/// `auto_assignment_config.on_agent_offline`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnAgentOffline {
+    /// They keep their conversations.
+    #[default]
+    Keep,
+    /// After the grace period their open conversations return to the queue.
+    Requeue,
 }
 
 /// `auto_assignment_config.policy`.

@@ -27,7 +27,7 @@ fn shard(policy: Policy) -> ShardState {
             enabled: true,
             max_per_agent: None,
             policy,
-            assign_from_queue: false,
+            ..InboxRules::default()
         };
         roster.inboxes.insert(
             inbox,
@@ -50,6 +50,7 @@ fn shard(policy: Policy) -> ShardState {
             AgentEntry {
                 state,
                 name: format!("Agent {agent}"),
+                away_since: None,
             },
         );
     }

@@ -20,6 +20,12 @@ pub struct InboxRules {
     pub policy: Policy,
     /// Waiting conversations go to whoever gets room, oldest first.
     pub assign_from_queue: bool,
+    /// An agent away for `offline_grace` seconds hands back their open
+    /// conversations.
+    pub requeue_offline: bool,
+    pub offline_grace: i64,
+    /// Seconds an automatically assigned agent has to reply.
+    pub reassign_after: Option<i64>,
 }
 
 /// One agent as the engine sees them.
@@ -122,7 +128,7 @@ mod tests {
             enabled: true,
             max_per_agent: max,
             policy,
-            assign_from_queue: false,
+            ..InboxRules::default()
         }
     }
 

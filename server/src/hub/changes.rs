@@ -37,9 +37,12 @@ impl Hub {
                 last_activity_at: at,
             };
             let mut lines = new.messages;
+            state.now = at;
+            let mut automatic = false;
             if conversation.assignee_id.is_none() && conversation.status == ConversationStatus::Open
             {
                 if let Some(agent) = state.auto_pick(conversation.inbox_id) {
+                    automatic = true;
                     conversation.assignee_id = Some(agent);
                     lines.push(NewMessage::activity(format!(
                         "Assigned to {} automatically",
@@ -68,6 +71,9 @@ impl Hub {
                 live.echoes.remember(m.clone(), durable.clone());
             }
             state.insert(live.clone());
+            if automatic {
+                state.auto_assigned.insert(live.conversation.id, at);
+            }
             live.queue_position = state.queue_position(&live.conversation);
             (live, messages, durable)
         };
@@ -102,6 +108,12 @@ impl Hub {
             let before = live.conversation.clone();
             let mut conversation = before.clone();
             let mut activity = change(&mut conversation)?;
+            let at = now();
+            state.now = at;
+            if conversation.assignee_id != before.assignee_id {
+                // A person chose: the no-reply clock no longer applies.
+                state.auto_assigned.remove(&conversation_id);
+            }
             if before.status != ConversationStatus::Open && conversation.assignee_id != actor {
                 activity.extend(
                     state
@@ -110,7 +122,6 @@ impl Hub {
                 );
             }
             state.update(conversation.clone());
-            let at = now();
             let mut ops = vec![WriteOp::UpdateConversation(conversation.clone())];
             let messages: Vec<Arc<Message>> = activity
                 .into_iter()

@@ -54,6 +54,7 @@ fn shard(policy: Policy, pull: bool) -> ShardState {
                     max_per_agent: Some(2),
                     policy,
                     assign_from_queue: pull,
+                    ..InboxRules::default()
                 },
                 members: (1..=AGENTS).collect(),
             },
@@ -71,6 +72,7 @@ fn shard(policy: Policy, pull: bool) -> ShardState {
                     max_total: None,
                 },
                 name: format!("agent {agent}"),
+                away_since: None,
             },
         );
     }
@@ -311,4 +313,83 @@ proptest! {
         let spread = loads.iter().max().unwrap_or(&0) - loads.iter().min().unwrap_or(&0);
         prop_assert!(spread <= 1, "loads {:?}", loads);
     }
+}
+
+/// Opens a conversation at `at` in inbox 0 the way the hub does.
+fn open_at(state: &mut ShardState, id: i64, at: i64) -> Option<i64> {
+    state.now = at;
+    let assignee = state.auto_pick(0);
+    let mut live = LiveConversation::new(Conversation {
+        id,
+        account_id: 1,
+        inbox_id: 0,
+        contact_id: 1,
+        contact_inbox_id: None,
+        status: ConversationStatus::Open,
+        assignee_id: assignee,
+        snoozed_until: None,
+        created_at: at,
+        last_activity_at: at,
+    });
+    live.queue_position = None;
+    state.insert(live);
+    if assignee.is_some() {
+        state.auto_assigned.insert(id, at);
+    }
+    assignee
+}
+
+fn set_rules(state: &mut ShardState, change: impl Fn(&mut InboxRules)) {
+    if let Some(roster) = state.roster.as_mut() {
+        for inbox in roster.inboxes.values_mut() {
+            change(&mut inbox.rules);
+        }
+    }
+}
+
+#[test]
+fn no_reply_moves_the_conversation_on_time() {
+    let mut state = shard(Policy::RoundRobin, false);
+    set_rules(&mut state, |r| r.reassign_after = Some(30));
+    let first = open_at(&mut state, 1, 100).expect("assigned");
+    assert!(state.sweep(129).is_empty(), "not yet");
+    let moved = state.sweep(130);
+    assert_eq!(moved.len(), 1);
+    let (c, line) = &moved[0];
+    let next = c.assignee_id.expect("reassigned");
+    assert_ne!(next, first);
+    assert!(
+        line.starts_with(&format!("Reassigned to agent {next} automatically")),
+        "{line}"
+    );
+    assert_eq!(state.open_count(0, first), 0);
+    assert_eq!(state.open_count(0, next), 1);
+    // An answered conversation is left alone.
+    state.auto_assigned.remove(&1);
+    assert!(state.sweep(1000).is_empty());
+}
+
+#[test]
+fn away_agents_hand_back_after_the_grace_period() {
+    let mut state = shard(Policy::RoundRobin, false);
+    set_rules(&mut state, |r| {
+        r.requeue_offline = true;
+        r.offline_grace = 60;
+    });
+    let agent = open_at(&mut state, 1, 100).expect("assigned");
+    if let Some(entry) = state.roster.as_mut().and_then(|r| r.agents.get_mut(&agent)) {
+        entry.state.availability = Availability::Offline;
+        entry.away_since = Some(200);
+    }
+    assert!(!state.anything_due(259));
+    assert!(state.sweep(259).is_empty());
+    assert!(state.anything_due(260));
+    let back = state.sweep(260);
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].0.assignee_id, None);
+    assert_eq!(
+        back[0].1,
+        format!("Returned to the queue: agent {agent} went offline")
+    );
+    assert_eq!(state.open_count(0, agent), 0);
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use super::shard::ShardState;
 use super::writer::Durable;
 use super::{Hub, HubError, HubResult, NewMessage, ECHOES_LOADED};
-use crate::store::{now, ConversationStatus, Message, MessageType, WriteOp};
+use crate::store::{now, ConversationStatus, Message, MessageType, Sender, WriteOp};
 
 /// What the hub knows of a message's echo id.
 enum Echo {
@@ -75,6 +75,15 @@ impl Hub {
                         ConversationStatus::Resolved | ConversationStatus::Snoozed
                     );
                 let mut lines = Vec::new();
+                state.now = at;
+                if new.message_type == MessageType::Outgoing
+                    && conversation
+                        .assignee_id
+                        .is_some_and(|a| new.sender == Some(Sender::User(a)))
+                {
+                    // The assignee answered: the no-reply clock stops.
+                    state.auto_assigned.remove(&conversation_id);
+                }
                 if reopens {
                     conversation.status = ConversationStatus::Open;
                     conversation.snoozed_until = None;

@@ -20,7 +20,7 @@ pub mod shard;
 pub mod writer;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 
 use crate::store::{
-    Conversation, ConversationStatus, Message, MessageType, Sender, Store, StoreError,
+    Conversation, ConversationStatus, Message, MessageType, Sender, Store, StoreError, WriteOp,
 };
 use shard::{Counts, Echoes, ListFilter, LiveConversation, ShardState};
 use writer::{Durable, Writer};
@@ -100,6 +100,8 @@ pub struct NewConversation {
 pub struct Hub {
     store: Arc<dyn Store>,
     writer: Writer,
+    /// Set by [`Hub::stop`]: the sweeper stops queueing.
+    stopping: AtomicBool,
     shards: RwLock<HashMap<i64, Arc<Mutex<ShardState>>>>,
     next_conversation_id: AtomicI64,
     next_message_id: AtomicI64,
@@ -163,6 +165,7 @@ impl Hub {
         let hub = Hub {
             store,
             writer,
+            stopping: AtomicBool::new(false),
             shards: RwLock::new(
                 shards
                     .into_iter()
@@ -172,11 +175,14 @@ impl Hub {
             next_conversation_id: AtomicI64::new(max_conversation + 1),
             next_message_id: AtomicI64::new(max_message + 1),
         };
-        Ok((Arc::new(hub), handle))
+        let hub = Arc::new(hub);
+        tokio::spawn(sweeper(Arc::downgrade(&hub)));
+        Ok((hub, handle))
     }
 
     /// Commits everything queued, then stops the writer.
     pub async fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
         self.writer.stop().await;
     }
 
@@ -294,5 +300,56 @@ impl Hub {
 
     async fn durable(durable: Durable) -> HubResult<()> {
         durable.wait().await.map_err(HubError::Write)
+    }
+}
+
+/// Once a second, applies every account's time rules (agents away past their
+/// grace period, assignees who did not reply in time; see
+/// [`ShardState::sweep`]) and queues the result. Ends with the hub.
+async fn sweeper(hub: std::sync::Weak<Hub>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(hub) = hub.upgrade() else { return };
+        if hub.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let shards: Vec<Arc<Mutex<ShardState>>> = hub
+            .shards
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let at = crate::store::now();
+        for shard in shards {
+            if !Hub::lock(&shard).anything_due(at) {
+                continue;
+            }
+            let Ok(slot) = hub.writer.reserve(SLOT_WAIT).await else {
+                continue;
+            };
+            let mut state = Hub::lock(&shard);
+            let changed = state.sweep(at);
+            if changed.is_empty() {
+                continue;
+            }
+            let mut ops = Vec::new();
+            let mut inboxes = Vec::new();
+            for (c, line) in changed {
+                inboxes.push(c.inbox_id);
+                ops.push(WriteOp::UpdateConversation(c.clone()));
+                let message = hub.message(c.account_id, c.id, NewMessage::activity(line), at);
+                ops.push(WriteOp::InsertMessage(message));
+            }
+            inboxes.sort_unstable();
+            inboxes.dedup();
+            for inbox in inboxes {
+                hub.pulled(&mut state, inbox, at, &mut ops);
+            }
+            tracing::info!(changes = ops.len(), "time rules applied");
+            slot.send(ops);
+        }
     }
 }

@@ -7,6 +7,7 @@ use super::routing::{AgentEntry, InboxRoster, Roster};
 use super::{Hub, HubResult, NewMessage};
 use crate::assign::{AgentState, InboxRules};
 use crate::store::{now, WriteOp};
+use switchboard_protocol::api::OnAgentOffline;
 
 impl Hub {
     /// Reads the account's inboxes, collaborators and agents from the store.
@@ -23,6 +24,9 @@ impl Hub {
                         max_per_agent: config.max_assignment_limit,
                         policy: config.policy,
                         assign_from_queue: config.assign_from_queue,
+                        requeue_offline: config.on_agent_offline == OnAgentOffline::Requeue,
+                        offline_grace: i64::from(config.offline_grace_seconds.unwrap_or(60)),
+                        reassign_after: config.reassign_after_seconds.map(i64::from),
                     },
                     members: members.iter().map(|a| a.user.id).collect(),
                 },
@@ -40,6 +44,7 @@ impl Hub {
                         max_total: agent.max_concurrent_conversations,
                     },
                     name: agent.user.available_name().to_string(),
+                    away_since: None,
                 },
             );
         }
@@ -52,7 +57,14 @@ impl Hub {
         if Self::lock(&shard).roster.is_some() {
             return Ok(());
         }
-        let roster = self.load_roster(account_id).await?;
+        let mut roster = self.load_roster(account_id).await?;
+        // Whoever is away now starts their grace period now.
+        let at = now();
+        for agent in roster.agents.values_mut() {
+            if !agent.state.eligible() {
+                agent.away_since = Some(at);
+            }
+        }
         let mut state = Self::lock(&shard);
         if state.roster.is_none() {
             state.roster = Some(roster);
@@ -79,8 +91,15 @@ impl Hub {
                         .collect()
                 })
                 .unwrap_or_default();
+            let at = now();
             for (id, agent) in roster.agents.iter_mut() {
                 agent.state.connections = connected.get(id).copied().unwrap_or(0);
+                let before = state.roster.as_ref().and_then(|r| r.agents.get(id));
+                agent.away_since = match (agent.state.eligible(), before) {
+                    (true, _) => None,
+                    (false, Some(b)) if !b.state.eligible() => b.away_since.or(Some(at)),
+                    (false, _) => Some(at),
+                };
             }
             // Names of agents who just left are still needed for the lines.
             let old_names: Vec<(i64, AgentEntry)> = state
@@ -98,7 +117,7 @@ impl Hub {
                 });
             }
             state.roster = Some(roster);
-            let at = now();
+            state.now = at;
             let mut ops = Vec::new();
             for (c, line) in state.release_non_members() {
                 ops.push(WriteOp::UpdateConversation(c.clone()));

@@ -23,6 +23,15 @@ pub struct InboxRoster {
 pub struct AgentEntry {
     pub state: AgentState,
     pub name: String,
+    /// Since when the agent has been away (not eligible), for
+    /// `on_agent_offline: requeue`.
+    pub away_since: Option<i64>,
+}
+
+/// Why [`ShardState::sweep`] moves a conversation.
+enum Due {
+    Away,
+    NoReply(i64),
 }
 
 /// Everything assignment needs to know about an account's settings.
@@ -82,9 +91,17 @@ impl ShardState {
     /// the inbox's cursor. The caller must record the assignment before
     /// releasing the lock: that is what reserves the slot.
     pub fn auto_pick(&mut self, inbox_id: i64) -> Option<i64> {
+        self.auto_pick_except(inbox_id, None)
+    }
+
+    /// [`ShardState::auto_pick`], passing over `except` (the agent a
+    /// conversation is being taken from).
+    pub fn auto_pick_except(&mut self, inbox_id: i64, except: Option<i64>) -> Option<i64> {
         let rules = self.rules(inbox_id)?;
         let cursor = self.cursors.get(&inbox_id).copied();
-        let agent = assign::pick(&rules, &self.candidates(inbox_id), cursor)?;
+        let mut candidates = self.candidates(inbox_id);
+        candidates.retain(|c| Some(c.agent_id) != except);
+        let agent = assign::pick(&rules, &candidates, cursor)?;
         self.note_assignment(inbox_id, agent);
         Some(agent)
     }
@@ -162,6 +179,7 @@ impl ShardState {
         Some(match self.auto_pick(c.inbox_id) {
             Some(agent) => {
                 c.assignee_id = Some(agent);
+                self.auto_assigned.insert(c.id, self.now);
                 format!(
                     "Assigned to {} automatically: {name} is away",
                     self.agent_name(agent)
@@ -190,6 +208,7 @@ impl ShardState {
                 let mut c = live.conversation.clone();
                 c.assignee_id = Some(agent);
                 self.update(c.clone());
+                self.auto_assigned.insert(c.id, self.now);
                 assigned.push(c);
             }
         }
@@ -226,6 +245,94 @@ impl ShardState {
             ));
         }
         released
+    }
+
+    /// Applies the inboxes' time rules as of `now`: conversations of agents
+    /// away past the grace period return to the queue (`on_agent_offline:
+    /// requeue`), and automatically assigned conversations the assignee has
+    /// not answered within `reassign_after_seconds` move to the next
+    /// eligible agent or the queue. Returns each change with its line.
+    pub fn sweep(&mut self, now: i64) -> Vec<(Conversation, String)> {
+        self.now = now;
+        let Some(roster) = &self.roster else {
+            return Vec::new();
+        };
+        let mut due: Vec<(Conversation, Due)> = Vec::new();
+        for live in self.conversations.values() {
+            let c = &live.conversation;
+            let (Some(agent), Some(inbox)) = (c.assignee_id, roster.inboxes.get(&c.inbox_id))
+            else {
+                continue;
+            };
+            if c.status != ConversationStatus::Open || !inbox.rules.enabled {
+                continue;
+            }
+            let away = roster.agents.get(&agent).and_then(|a| a.away_since);
+            if inbox.rules.requeue_offline
+                && away.is_some_and(|t| t + inbox.rules.offline_grace <= now)
+            {
+                due.push((c.clone(), Due::Away));
+            } else if let (Some(wait), Some(at)) =
+                (inbox.rules.reassign_after, self.auto_assigned.get(&c.id))
+            {
+                if at + wait <= now {
+                    due.push((c.clone(), Due::NoReply(wait)));
+                }
+            }
+        }
+        due.sort_unstable_by_key(|(c, _)| c.id);
+        let mut changed = Vec::new();
+        for (mut c, why) in due {
+            let from = c.assignee_id.unwrap_or_default();
+            let name = self.agent_name(from);
+            c.assignee_id = None;
+            self.update(c.clone());
+            self.auto_assigned.remove(&c.id);
+            let line = match why {
+                Due::Away => format!("Returned to the queue: {name} went offline"),
+                Due::NoReply(wait) => match self.auto_pick_except(c.inbox_id, Some(from)) {
+                    Some(next) => {
+                        c.assignee_id = Some(next);
+                        self.update(c.clone());
+                        self.auto_assigned.insert(c.id, now);
+                        format!(
+                            "Reassigned to {} automatically: no reply from {name} in {wait} seconds",
+                            self.agent_name(next)
+                        )
+                    }
+                    None => {
+                        format!("Returned to the queue: no reply from {name} in {wait} seconds")
+                    }
+                },
+            };
+            changed.push((c, line));
+        }
+        changed
+    }
+
+    /// Whether [`ShardState::sweep`] would change anything at `now`.
+    pub fn anything_due(&self, now: i64) -> bool {
+        let Some(roster) = &self.roster else {
+            return false;
+        };
+        let grace = roster
+            .inboxes
+            .values()
+            .filter(|i| i.rules.requeue_offline)
+            .map(|i| i.rules.offline_grace)
+            .min();
+        let away_due = grace.is_some_and(|grace| {
+            roster
+                .agents
+                .values()
+                .any(|a| a.away_since.is_some_and(|t| t + grace <= now))
+        });
+        let reply_due = roster
+            .inboxes
+            .values()
+            .any(|i| i.rules.reassign_after.is_some())
+            && !self.auto_assigned.is_empty();
+        away_due || reply_due
     }
 
     /// Every inbox of the roster, for pulling after a settings change.

@@ -128,6 +128,12 @@ pub struct ShardState {
     /// Per agent, the order of their latest automatic assignment.
     pub last_assigned: HashMap<i64, u64>,
     pub assign_seq: u64,
+    /// Conversations assigned automatically and not yet answered by their
+    /// assignee, with when (for `reassign_after_seconds`).
+    pub auto_assigned: HashMap<i64, i64>,
+    /// The time of the change being applied, set by the hub before it asks
+    /// the engine (the shard never reads the clock itself).
+    pub now: i64,
 }
 
 /// The (inbox, agent) slot a conversation occupies, if it counts.
@@ -182,6 +188,7 @@ impl ShardState {
     }
 
     pub fn remove(&mut self, id: i64) -> Option<LiveConversation> {
+        self.auto_assigned.remove(&id);
         let live = self.conversations.remove(&id)?;
         self.count(&live.conversation, -1);
         Some(live)

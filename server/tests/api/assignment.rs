@@ -12,7 +12,11 @@ use crate::both_databases;
 use crate::common::{Db, Env};
 use crate::conversations::contact;
 
-both_databases!(article_promise_policies_and_queue, ten_thousand_at_once);
+both_databases!(
+    article_promise_policies_and_queue,
+    ten_thousand_at_once,
+    time_rules_move_conversations,
+);
 
 /// Adds an agent who counts as present without a console.
 async fn present_agent(env: &Env, name: &str) -> i64 {
@@ -280,4 +284,92 @@ async fn ten_thousand_at_once(db: Db) {
         *per_agent.entry(*agent).or_default() += 1;
     }
     assert!(per_agent.values().all(|&n| n == 5), "{per_agent:?}");
+}
+
+/// Polls the conversation until `done` holds (the hub's sweeper runs every
+/// second), for at most ten seconds.
+async fn eventually(env: &Env, id: &Value, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..50 {
+        let c = show(env, id).await;
+        if done(&c) {
+            return c;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!(
+        "conversation {id} never reached the expected state: {}",
+        show(env, id).await
+    );
+}
+
+async fn time_rules_move_conversations(db: Db) {
+    let env = Env::start(db).await;
+    let t = env.admin_token.clone();
+    let (bruno, bruno_token) = env.agent("Bruno", "bruno@acme.test", "agent").await;
+    let (carla, _) = env.agent("Carla", "carla@acme.test", "agent").await;
+    for agent in [bruno, carla] {
+        let path = env.path(&format!("/agents/{agent}"));
+        env.app
+            .patch(&path, &t, json!({"auto_offline": false}))
+            .await;
+    }
+    let inbox = env.web_inbox("Website").await;
+    let members = json!({"inbox_id": inbox, "user_ids": [bruno, carla]});
+    env.app.post(&env.path("/inbox_members"), &t, members).await;
+    configure(
+        &env,
+        inbox,
+        json!({"auto_assignment_config": {
+        "reassign_after_seconds": 1, "on_agent_offline": "requeue", "offline_grace_seconds": 1}}),
+    )
+    .await;
+    let (_, shown) = env
+        .app
+        .get(&env.path(&format!("/inboxes/{inbox}")), &t)
+        .await;
+    assert_eq!(
+        shown["auto_assignment_config"]["on_agent_offline"],
+        "requeue"
+    );
+    let visitor = contact(&env, "Visitor").await;
+
+    // Nobody answers: the conversation moves on to the other collaborator.
+    let first = new_conversation(&env, inbox, visitor).await;
+    let holder = first["assignee_id"].as_i64().expect("assigned");
+    let other = if holder == bruno { carla } else { bruno };
+    eventually(&env, &first["id"], |c| c["assignee_id"] == other).await;
+    let history = env.path(&format!("/conversations/{}/messages", first["id"]));
+    let (_, history) = env.app.get(&history, &t).await;
+    let last = history["payload"]
+        .as_array()
+        .and_then(|m| m.last())
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        last["content"]
+            .as_str()
+            .is_some_and(|l| l.contains("automatically: no reply from")),
+        "{last}"
+    );
+
+    // Bruno answers his: it stays his.
+    let mut mine = new_conversation(&env, inbox, visitor).await;
+    while mine["assignee_id"] != bruno {
+        mine = new_conversation(&env, inbox, visitor).await;
+    }
+    let reply = env.path(&format!("/conversations/{}/messages", mine["id"]));
+    let (status, _) = env
+        .app
+        .post(&reply, &bruno_token, json!({"content": "Olá!"}))
+        .await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(show(&env, &mine["id"]).await["assignee_id"], bruno);
+
+    // Bruno goes offline: after the grace period his open conversations
+    // return to the queue (Carla is the only one left, and queue pull is off).
+    let away = json!({"availability": "offline"});
+    env.app.patch("/api/v1/profile", &bruno_token, away).await;
+    let back = eventually(&env, &mine["id"], |c| c["assignee_id"].is_null()).await;
+    assert_eq!(back["queue_position"].as_i64().map(|p| p >= 1), Some(true));
 }
