@@ -115,13 +115,19 @@ async fn public_conversation(
     }))
 }
 
-/// The contact's own conversation `id` in this inbox, or 404.
+/// Whether the conversation was opened through this contact identifier: a
+/// visitor reaches only those, even if their contact writes elsewhere too.
+fn theirs(v: &Visitor, c: &crate::store::Conversation) -> bool {
+    c.contact_inbox_id == Some(v.link.id) && c.contact_id == v.contact.id
+}
+
+/// The visitor's own conversation `id`, or 404.
 fn own(state: &AppState, v: &Visitor, id: i64) -> ApiResult<LiveConversation> {
     let live = state
         .hub
         .get(v.inbox.account_id, id)
         .map_err(|e| hub_not_found_as(e, "Conversation"))?;
-    if live.conversation.contact_id != v.contact.id || live.conversation.inbox_id != v.inbox.id {
+    if !theirs(v, &live.conversation) {
         return Err(ApiError::not_found("Conversation"));
     }
     Ok(live)
@@ -134,8 +140,10 @@ fn fields(body: &ContactFieldsBody, base: ContactFields) -> ApiResult<ContactFie
     Ok(fields)
 }
 
-/// `POST .../contacts`: a new contact for this inbox, or (same identifier or
-/// e-mail) the existing one, with a fresh contact identifier.
+/// `POST .../contacts`: a new contact for this inbox, with a fresh contact
+/// identifier. Nobody becomes an existing contact by naming their e-mail or
+/// identifier: that is a 409, so a visitor can never read someone else's
+/// details or conversations.
 pub async fn create_contact(
     State(state): State<AppState>,
     ApiPath(inbox_identifier): ApiPath<String>,
@@ -149,18 +157,7 @@ pub async fn create_contact(
             ..Default::default()
         },
     )?;
-    let existing = state
-        .store
-        .find_contact(
-            inbox.account_id,
-            new.email.as_deref(),
-            new.identifier.as_deref(),
-        )
-        .await?;
-    let contact = match existing {
-        Some(c) => c,
-        None => state.store.create_contact(inbox.account_id, &new).await?,
-    };
+    let contact = state.store.create_contact(inbox.account_id, &new).await?;
     let source_id = random_token(CONTACT_IDENTIFIER_LEN);
     state
         .store
@@ -207,7 +204,7 @@ pub async fn list_conversations(
         .hub
         .contact_conversations(v.inbox.account_id, v.contact.id)
     {
-        if live.conversation.inbox_id == v.inbox.id {
+        if theirs(&v, &live.conversation) {
             list.push(public_conversation(&state, &v, &live).await?);
         }
     }

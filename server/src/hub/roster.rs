@@ -127,6 +127,10 @@ impl Hub {
             for inbox in state.roster_inboxes() {
                 self.pulled(&mut state, inbox, at, &mut ops);
             }
+            if ops.is_empty() {
+                // Nothing moved: release the slot instead of committing nothing.
+                return Ok(());
+            }
             slot.send(ops)
         };
         Self::durable(durable).await

@@ -128,13 +128,6 @@ pub trait ContactStore: Send + Sync {
         limit: i64,
     ) -> StoreResult<(Vec<Contact>, i64)>;
     async fn get_contact(&self, account_id: i64, contact_id: i64) -> StoreResult<Contact>;
-    /// The contact with this e-mail or identifier, if any.
-    async fn find_contact(
-        &self,
-        account_id: i64,
-        email: Option<&str>,
-        identifier: Option<&str>,
-    ) -> StoreResult<Option<Contact>>;
     /// The contacts with these ids (those of this account only), in any order.
     async fn contacts_by_ids(&self, account_id: i64, ids: &[i64]) -> StoreResult<Vec<Contact>>;
     async fn create_contact(&self, account_id: i64, fields: &ContactFields)

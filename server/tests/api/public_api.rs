@@ -113,6 +113,15 @@ async fn a_contact_chats_through_the_public_api(db: Db) {
     .await;
     assert_eq!(list.as_array().map(Vec::len), Some(1));
 
+    // Naming Joana's e-mail does not make anyone Joana.
+    let (status, _) = public(
+        Method::POST,
+        "/contacts".into(),
+        Some(json!({"name": "Impostor", "email": "joana@x.test"})),
+    )
+    .await;
+    assert_eq!(status, 409);
+
     // The contact resolves it.
     let (_, resolved) = public(
         Method::POST,

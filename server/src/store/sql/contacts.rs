@@ -116,27 +116,6 @@ where
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
-    async fn find_contact(
-        &self,
-        account_id: i64,
-        email: Option<&str>,
-        identifier: Option<&str>,
-    ) -> StoreResult<Option<Contact>> {
-        if email.is_none() && identifier.is_none() {
-            return Ok(None);
-        }
-        let row: Option<ContactRow> = sqlx::query_as(&format!(
-            "{CONTACT_SELECT} WHERE account_id = $1 AND (identifier = $2 OR email = $3) \
-             ORDER BY CASE WHEN identifier = $2 THEN 0 ELSE 1 END LIMIT 1"
-        ))
-        .bind(account_id)
-        .bind(identifier)
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(Contact::try_from).transpose()
-    }
-
     async fn contacts_by_ids(&self, account_id: i64, ids: &[i64]) -> StoreResult<Vec<Contact>> {
         if ids.is_empty() {
             return Ok(Vec::new());
