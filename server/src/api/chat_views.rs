@@ -1,9 +1,10 @@
 //! Conversations, messages and contacts rendered in Chatwoot's shapes.
 //!
-//! Rendering needs names the hub does not keep (contacts, agents, inboxes);
-//! [`Names`] fetches them once per request by primary key, never by scanning.
+//! Rendering needs names: agents and inboxes come from the hub's directory,
+//! contacts are fetched once per request by primary key.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 use switchboard_protocol::api::ChannelType;
@@ -11,14 +12,14 @@ use switchboard_protocol::chat as wire;
 
 use super::error::ApiResult;
 use super::{views, AppState};
+use crate::hub::routing::Directory;
 use crate::hub::shard::LiveConversation;
-use crate::store::{Agent, Contact, Inbox, Message, Sender};
+use crate::store::{Contact, Message, Sender};
 
 /// The names a page of conversations or messages refers to.
 pub struct Names {
     pub contacts: HashMap<i64, Contact>,
-    pub agents: HashMap<i64, Agent>,
-    pub inboxes: HashMap<i64, Inbox>,
+    pub directory: Arc<Directory>,
 }
 
 impl Names {
@@ -28,12 +29,9 @@ impl Names {
         ids.sort_unstable();
         ids.dedup();
         let contacts = state.store.contacts_by_ids(account_id, &ids).await?;
-        let agents = state.store.list_agents(account_id).await?;
-        let inboxes = state.store.list_inboxes(account_id).await?;
         Ok(Names {
             contacts: contacts.into_iter().map(|c| (c.id, c)).collect(),
-            agents: agents.into_iter().map(|a| (a.user.id, a)).collect(),
-            inboxes: inboxes.into_iter().map(|i| (i.id, i)).collect(),
+            directory: state.hub.directory(account_id).await?,
         })
     }
 
@@ -49,7 +47,7 @@ impl Names {
 
     fn sender(&self, sender: Sender) -> Option<wire::MessageSender> {
         match sender {
-            Sender::User(id) => self.agents.get(&id).map(|a| wire::MessageSender {
+            Sender::User(id) => self.directory.agents.get(&id).map(|a| wire::MessageSender {
                 id,
                 name: a.user.name.clone(),
                 available_name: a.user.available_name().to_string(),
@@ -125,13 +123,14 @@ impl Names {
             meta: wire::ConversationMeta {
                 sender,
                 channel: self
+                    .directory
                     .inboxes
                     .get(&c.inbox_id)
                     .map(|i| i.channel_type)
                     .unwrap_or(ChannelType::Api),
                 assignee: c
                     .assignee_id
-                    .and_then(|id| self.agents.get(&id))
+                    .and_then(|id| self.directory.agents.get(&id))
                     .map(views::agent),
                 hmac_verified: false,
             },

@@ -78,7 +78,7 @@ pub async fn list(
     Ok(Json(json!({
         "meta": {
             "contact": names.contacts.get(&c.contact_id).map(contact),
-            "assignee": c.assignee_id.and_then(|a| names.agents.get(&a)).map(views::agent),
+            "assignee": c.assignee_id.and_then(|a| names.directory.agents.get(&a)).map(views::agent),
             "labels": [],
             "additional_attributes": {},
         },

@@ -133,8 +133,11 @@ pub async fn update(
             .store
             .update_agent(account_id, user_id, &membership_patch)
             .await?;
-        state.hub.reload_roster(account_id).await?;
     }
     let memberships = state.store.memberships(user_id).await?;
+    // Names and availability are shown and used by every account's hub.
+    for m in &memberships {
+        state.hub.reload_roster(m.account_id).await?;
+    }
     Ok(Json(views::profile(&user, &memberships, authed.token)))
 }

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::routing::{AgentEntry, InboxRoster, Roster};
+use std::sync::Arc;
+
+use super::routing::{AgentEntry, Directory, InboxRoster, Roster};
 use super::{Hub, HubResult, NewMessage};
 use crate::assign::{AgentState, InboxRules};
 use crate::store::{now, WriteOp};
@@ -13,6 +15,7 @@ impl Hub {
     /// Reads the account's inboxes, collaborators and agents from the store.
     async fn load_roster(&self, account_id: i64) -> HubResult<Roster> {
         let mut roster = Roster::default();
+        let mut directory = Directory::default();
         for inbox in self.store.list_inboxes(account_id).await? {
             let members = self.store.list_members(account_id, inbox.id).await?;
             let config = &inbox.auto_assignment_config;
@@ -31,6 +34,7 @@ impl Hub {
                     members: members.iter().map(|a| a.user.id).collect(),
                 },
             );
+            directory.inboxes.insert(inbox.id, inbox);
         }
         for agent in self.store.list_agents(account_id).await? {
             roster.agents.insert(
@@ -47,8 +51,22 @@ impl Hub {
                     away_since: None,
                 },
             );
+            directory.agents.insert(agent.user.id, agent);
         }
+        roster.directory = Arc::new(directory);
         Ok(roster)
+    }
+
+    /// The account's agents and inboxes, from memory.
+    pub async fn directory(&self, account_id: i64) -> HubResult<Arc<Directory>> {
+        self.ensure_roster(account_id).await?;
+        let shard = self.shard(account_id);
+        let state = Self::lock(&shard);
+        Ok(state
+            .roster
+            .as_ref()
+            .map(|r| r.directory.clone())
+            .unwrap_or_default())
     }
 
     /// Loads the account's roster unless the shard already has it.

@@ -5,10 +5,11 @@
 //! reserves are one step.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::shard::ShardState;
 use crate::assign::{self, AgentState, Candidate, InboxRules};
-use crate::store::{Conversation, ConversationStatus};
+use crate::store::{Agent, Conversation, ConversationStatus, Inbox};
 
 /// An inbox's rules and collaborators.
 #[derive(Debug, Clone, Default)]
@@ -39,6 +40,16 @@ enum Due {
 pub struct Roster {
     pub inboxes: HashMap<i64, InboxRoster>,
     pub agents: HashMap<i64, AgentEntry>,
+    /// The account's agents and inboxes as the API renders them, read with
+    /// the roster: responses name people and channels from memory.
+    pub directory: Arc<Directory>,
+}
+
+/// Agents and inboxes of an account, by id.
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    pub agents: HashMap<i64, Agent>,
+    pub inboxes: HashMap<i64, Inbox>,
 }
 
 impl ShardState {
