@@ -40,6 +40,7 @@ pub async fn launch(
         store,
         hub: hub.clone(),
         public_url: settings.public_url.trim_end_matches('/').into(),
+        tokens: Default::default(),
     };
     let app = api::router(state);
     let addr = listener.local_addr().context("listener has no address")?;

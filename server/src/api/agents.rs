@@ -136,6 +136,7 @@ pub async fn update(
         .update_agent(member.account_id(), agent_id, &patch)
         .await
         .map_err(|e| super::not_found_as(e, "Agent"))?;
+    state.tokens.clear();
     state.hub.reload_roster(member.account_id()).await?;
     Ok(Json(views::agent(&agent)))
 }

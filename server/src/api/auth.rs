@@ -11,7 +11,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::ApiJson;
 use super::{views, AppState};
 use crate::secrets::{new_access_token, token_sha256, verify_password};
-use crate::store::{Membership, TokenKind, User};
+use crate::store::{TokenKind, User};
 
 /// Header carrying the token, as in Chatwoot. Never logged.
 pub const TOKEN_HEADER: &str = "api_access_token";
@@ -35,11 +35,19 @@ impl FromRequestParts<AppState> for Authed {
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 128)
             .ok_or_else(ApiError::unauthorized)?;
-        let user = state
-            .store
-            .user_by_token(&token_sha256(token))
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
+        let hash = token_sha256(token);
+        let user = match state.tokens.get(&hash) {
+            Some(user) => user,
+            None => {
+                let user = state
+                    .store
+                    .user_by_token(&hash)
+                    .await?
+                    .ok_or_else(ApiError::unauthorized)?;
+                state.tokens.insert(hash, user.clone());
+                user
+            }
+        };
         Ok(Authed {
             user,
             token: token.to_string(),
@@ -53,17 +61,18 @@ impl FromRequestParts<AppState> for Authed {
 #[derive(Debug, Clone)]
 pub struct Member {
     pub user: User,
-    pub membership: Membership,
+    account_id: i64,
+    role: Role,
 }
 
 impl Member {
     pub fn account_id(&self) -> i64 {
-        self.membership.account_id
+        self.account_id
     }
 
     /// Administrators only: agents, inboxes and collaborators are theirs to change.
     pub fn require_admin(&self) -> ApiResult<()> {
-        match self.membership.role {
+        match self.role {
             Role::Administrator => Ok(()),
             Role::Agent => Err(ApiError::forbidden()),
         }
@@ -86,14 +95,26 @@ impl FromRequestParts<AppState> for Member {
         let account_id: i64 = raw
             .parse()
             .map_err(|_| ApiError::bad_request(format!("invalid account id `{raw}`")))?;
-        let membership = state
-            .store
-            .membership(account_id, authed.user.id)
-            .await?
+        // An account the hub has not loaded yet is checked in the store
+        // first, so probing ids cannot make the hub load empty accounts.
+        if !state.hub.has_account(account_id) {
+            state
+                .store
+                .membership(account_id, authed.user.id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("Account"))?;
+        }
+        // Then the hub's directory of the account's agents: no read per
+        // request, reloaded whenever an agent is added, changed or removed.
+        let directory = state.hub.directory(account_id).await?;
+        let agent = directory
+            .agents
+            .get(&authed.user.id)
             .ok_or_else(|| ApiError::not_found("Account"))?;
         Ok(Member {
             user: authed.user,
-            membership,
+            account_id,
+            role: agent.role,
         })
     }
 }
@@ -157,5 +178,6 @@ pub async fn sign_out(
         .store
         .delete_session(&token_sha256(&authed.token))
         .await?;
+    state.tokens.clear();
     Ok(Json(serde_json::json!({ "success": true })))
 }

@@ -14,6 +14,7 @@ pub mod inboxes;
 pub mod messages;
 pub mod profile;
 pub mod public;
+pub mod tokens;
 pub mod validate;
 pub mod views;
 
@@ -43,6 +44,8 @@ pub struct AppState {
     /// Base URL browsers reach this server at (no trailing slash), for the
     /// widget snippet.
     pub public_url: Arc<str>,
+    /// Users by token hash, so requests authenticate from memory.
+    pub tokens: Arc<tokens::TokenCache>,
 }
 
 /// A store `NotFound` named after the resource the route is about.

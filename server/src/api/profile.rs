@@ -136,6 +136,7 @@ pub async fn update(
     }
     let memberships = state.store.memberships(user_id).await?;
     // Names and availability are shown and used by every account's hub.
+    state.tokens.clear();
     for m in &memberships {
         state.hub.reload_roster(m.account_id).await?;
     }

@@ -57,6 +57,15 @@ impl Hub {
         Ok(roster)
     }
 
+    /// Whether the account's settings are already in memory.
+    pub fn has_account(&self, account_id: i64) -> bool {
+        self.shards
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&account_id)
+            .is_some_and(|shard| Self::lock(shard).roster.is_some())
+    }
+
     /// The account's agents and inboxes, from memory.
     pub async fn directory(&self, account_id: i64) -> HubResult<Arc<Directory>> {
         self.ensure_roster(account_id).await?;
