@@ -166,11 +166,11 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateBody>,
 ) -> ApiResult<Json<Value>> {
     let account_id = member.account_id();
-    let inbox = state
-        .store
-        .get_inbox(account_id, body.inbox_id)
-        .await
-        .map_err(|_| ApiError::invalid("inbox_id", "is not an inbox of this account"))?;
+    let directory = state.hub.directory(account_id).await?;
+    let inbox = directory
+        .inboxes
+        .get(&body.inbox_id)
+        .ok_or_else(|| ApiError::invalid("inbox_id", "is not an inbox of this account"))?;
     let source_id = body
         .source_id
         .as_deref()
