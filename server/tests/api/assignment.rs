@@ -320,7 +320,7 @@ async fn time_rules_move_conversations(db: Db) {
         &env,
         inbox,
         json!({"auto_assignment_config": {
-        "reassign_after_seconds": 1, "on_agent_offline": "requeue", "offline_grace_seconds": 1}}),
+        "reassign_after_seconds": 2, "on_agent_offline": "requeue", "offline_grace_seconds": 1}}),
     )
     .await;
     let (_, shown) = env
@@ -363,7 +363,10 @@ async fn time_rules_move_conversations(db: Db) {
         .post(&reply, &bruno_token, json!({"content": "Olá!"}))
         .await;
     assert_eq!(status, 200);
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    // Clocks count whole seconds: 2 s leaves at least one full second
+    // between the automatic assignment and the earliest reassignment, so
+    // the reply above always lands first.
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
     assert_eq!(show(&env, &mine["id"]).await["assignee_id"], bruno);
 
     // Bruno goes offline: after the grace period his open conversations
