@@ -78,7 +78,7 @@ pub async fn create(
         agent_id = agent.user.id,
         "agent added"
     );
-    state.hub.reload_roster(member.account_id()).await?;
+    state.settings_changed(member.account_id()).await?;
     Ok(Json(views::agent(&agent)))
 }
 
@@ -136,8 +136,7 @@ pub async fn update(
         .update_agent(member.account_id(), agent_id, &patch)
         .await
         .map_err(|e| super::not_found_as(e, "Agent"))?;
-    state.tokens.clear();
-    state.hub.reload_roster(member.account_id()).await?;
+    state.settings_changed(member.account_id()).await?;
     Ok(Json(views::agent(&agent)))
 }
 
@@ -165,6 +164,6 @@ pub async fn delete(
         .await
         .map_err(|e| super::not_found_as(e, "Agent"))?;
     tracing::info!(account_id = member.account_id(), agent_id, "agent removed");
-    state.hub.reload_roster(member.account_id()).await?;
+    state.settings_changed(member.account_id()).await?;
     Ok(Json(serde_json::json!({})))
 }

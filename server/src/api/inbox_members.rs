@@ -54,7 +54,7 @@ async fn change(
         users = user_ids.len(),
         "collaborators changed"
     );
-    state.hub.reload_roster(member.account_id()).await?;
+    state.settings_changed(member.account_id()).await?;
     Ok(Json(Payload {
         payload: views::agents(&agents),
     }))

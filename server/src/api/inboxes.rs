@@ -265,7 +265,7 @@ pub async fn create(
         inbox_id = inbox.id,
         "inbox created"
     );
-    state.hub.reload_roster(member.account_id()).await?;
+    state.settings_changed(member.account_id()).await?;
     Ok(Json(views::inbox(&inbox, &state.public_url)))
 }
 
@@ -305,7 +305,7 @@ pub async fn update(
         .save_inbox(&changed)
         .await
         .map_err(|e| not_found_as(e, "Inbox"))?;
-    state.hub.reload_roster(member.account_id()).await?;
+    state.settings_changed(member.account_id()).await?;
     Ok(Json(views::inbox(&inbox, &state.public_url)))
 }
 
@@ -326,6 +326,6 @@ pub async fn delete(
         .delete_inbox(member.account_id(), inbox_id)
         .await?;
     tracing::info!(account_id = member.account_id(), inbox_id, "inbox deleted");
-    state.hub.reload_roster(member.account_id()).await?;
+    state.settings_changed(member.account_id()).await?;
     Ok(Json(serde_json::json!({})))
 }

@@ -164,7 +164,12 @@ pub async fn create(
         )
         .await
         .map_err(|e| hub_not_found_as(e, "Conversation"))?;
-    let names = Names::load(&state, account_id, &[c.contact_id]).await?;
+    // Only a contact's own message needs the contact read to name its sender.
+    let contacts: &[i64] = match message.sender {
+        Some(Sender::Contact(id)) => &[id],
+        _ => &[],
+    };
+    let names = Names::load(&state, account_id, contacts).await?;
     Ok(Json(json!(names.message(&message, c.inbox_id))))
 }
 

@@ -48,6 +48,18 @@ pub struct AppState {
     pub tokens: Arc<tokens::TokenCache>,
 }
 
+impl AppState {
+    /// After any change to an account's agents, inboxes, collaborators or a
+    /// user's profile: the hub re-reads the account's settings (names,
+    /// eligibility, rules; waiting conversations may move) and remembered
+    /// tokens are forgotten. Every settings handler ends here, so neither can
+    /// go stale.
+    pub async fn settings_changed(&self, account_id: i64) -> Result<(), HubError> {
+        self.tokens.clear();
+        self.hub.reload_roster(account_id).await
+    }
+}
+
 /// A store `NotFound` named after the resource the route is about.
 pub(crate) fn not_found_as(err: StoreError, what: &str) -> ApiError {
     match err {

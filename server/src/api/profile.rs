@@ -136,9 +136,10 @@ pub async fn update(
     }
     let memberships = state.store.memberships(user_id).await?;
     // Names and availability are shown and used by every account's hub.
+    // (A user in no account has no hub to tell, but their token still names them.)
     state.tokens.clear();
     for m in &memberships {
-        state.hub.reload_roster(m.account_id).await?;
+        state.settings_changed(m.account_id).await?;
     }
     Ok(Json(views::profile(&user, &memberships, authed.token)))
 }

@@ -37,7 +37,6 @@ impl Hub {
                 last_activity_at: at,
             };
             let mut lines = new.messages;
-            state.now = at;
             let mut automatic = false;
             if conversation.assignee_id.is_none() && conversation.status == ConversationStatus::Open
             {
@@ -109,7 +108,6 @@ impl Hub {
             let mut conversation = before.clone();
             let mut activity = change(&mut conversation)?;
             let at = now();
-            state.now = at;
             if conversation.assignee_id != before.assignee_id {
                 // A person chose: the no-reply clock no longer applies.
                 state.auto_assigned.remove(&conversation_id);
@@ -117,7 +115,7 @@ impl Hub {
             if before.status != ConversationStatus::Open && conversation.assignee_id != actor {
                 activity.extend(
                     state
-                        .reassign_if_absent(&mut conversation)
+                        .reassign_if_absent(&mut conversation, at)
                         .map(NewMessage::activity),
                 );
             }
@@ -144,7 +142,7 @@ impl Hub {
         at: i64,
         ops: &mut Vec<WriteOp>,
     ) {
-        for c in state.pull(inbox_id) {
+        for c in state.pull(inbox_id, at) {
             let agent = c.assignee_id.unwrap_or_default();
             let line = format!("Assigned to {} automatically", state.agent_name(agent));
             ops.push(WriteOp::UpdateConversation(c.clone()));

@@ -123,7 +123,7 @@ fn counts_of(state: &ShardState, inbox: i64) -> HashMap<i64, u32> {
 }
 
 fn pull_checked(state: &mut ShardState, inbox: i64) {
-    for c in state.pull(inbox) {
+    for c in state.pull(inbox, 0) {
         within_caps(
             state,
             inbox,
@@ -183,7 +183,7 @@ fn apply(state: &mut ShardState, op: &Op, next_id: &mut i64) {
                 let mut c = get(state, id);
                 if c.status != ConversationStatus::Open {
                     c.status = ConversationStatus::Open;
-                    state.reassign_if_absent(&mut c);
+                    state.reassign_if_absent(&mut c, 0);
                     state.update(c.clone());
                     pull_checked(state, c.inbox_id);
                 }
@@ -317,7 +317,6 @@ proptest! {
 
 /// Opens a conversation at `at` in inbox 0 the way the hub does.
 fn open_at(state: &mut ShardState, id: i64, at: i64) -> Option<i64> {
-    state.now = at;
     let assignee = state.auto_pick(0);
     let mut live = LiveConversation::new(Conversation {
         id,

@@ -75,7 +75,6 @@ impl Hub {
                         ConversationStatus::Resolved | ConversationStatus::Snoozed
                     );
                 let mut lines = Vec::new();
-                state.now = at;
                 if new.message_type == MessageType::Outgoing
                     && conversation
                         .assignee_id
@@ -87,7 +86,7 @@ impl Hub {
                 if reopens {
                     conversation.status = ConversationStatus::Open;
                     conversation.snoozed_until = None;
-                    lines.extend(state.reassign_if_absent(&mut conversation));
+                    lines.extend(state.reassign_if_absent(&mut conversation, at));
                 }
                 let message = self.message(account_id, conversation_id, new, at);
                 // The row's last_activity_at is not rewritten per message:

@@ -263,11 +263,6 @@ impl Hub {
         (conversations, counts)
     }
 
-    /// Open counts of one agent in one inbox (what the inbox's maximum counts).
-    pub fn open_count(&self, account_id: i64, inbox_id: i64, agent_id: i64) -> u32 {
-        Self::lock(&self.shard(account_id)).open_count(inbox_id, agent_id)
-    }
-
     fn message(
         &self,
         account_id: i64,

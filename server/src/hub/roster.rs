@@ -144,7 +144,6 @@ impl Hub {
                 });
             }
             state.roster = Some(roster);
-            state.now = at;
             let mut ops = Vec::new();
             for (c, line) in state.release_non_members() {
                 ops.push(WriteOp::UpdateConversation(c.clone()));

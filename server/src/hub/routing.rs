@@ -174,7 +174,7 @@ impl ShardState {
     /// it (away, or no longer a collaborator) and the inbox assigns
     /// automatically, it goes through assignment again. Returns the activity
     /// line, if the assignee changed.
-    pub fn reassign_if_absent(&mut self, c: &mut Conversation) -> Option<String> {
+    pub fn reassign_if_absent(&mut self, c: &mut Conversation, now: i64) -> Option<String> {
         let rules = self.rules(c.inbox_id)?;
         if !rules.enabled || c.status != ConversationStatus::Open {
             return None;
@@ -190,7 +190,7 @@ impl ShardState {
         Some(match self.auto_pick(c.inbox_id) {
             Some(agent) => {
                 c.assignee_id = Some(agent);
-                self.auto_assigned.insert(c.id, self.now);
+                self.auto_assigned.insert(c.id, now);
                 format!(
                     "Assigned to {} automatically: {name} is away",
                     self.agent_name(agent)
@@ -203,7 +203,7 @@ impl ShardState {
     /// With queue pull on, gives waiting conversations of the inbox, oldest
     /// first, to agents with room. Returns the conversations it assigned,
     /// already recorded in the shard.
-    pub fn pull(&mut self, inbox_id: i64) -> Vec<Conversation> {
+    pub fn pull(&mut self, inbox_id: i64, now: i64) -> Vec<Conversation> {
         let Some(rules) = self.rules(inbox_id) else {
             return Vec::new();
         };
@@ -219,7 +219,7 @@ impl ShardState {
                 let mut c = live.conversation.clone();
                 c.assignee_id = Some(agent);
                 self.update(c.clone());
-                self.auto_assigned.insert(c.id, self.now);
+                self.auto_assigned.insert(c.id, now);
                 assigned.push(c);
             }
         }
@@ -264,7 +264,6 @@ impl ShardState {
     /// not answered within `reassign_after_seconds` move to the next
     /// eligible agent or the queue. Returns each change with its line.
     pub fn sweep(&mut self, now: i64) -> Vec<(Conversation, String)> {
-        self.now = now;
         let Some(roster) = &self.roster else {
             return Vec::new();
         };

@@ -131,9 +131,6 @@ pub struct ShardState {
     /// Conversations assigned automatically and not yet answered by their
     /// assignee, with when (for `reassign_after_seconds`).
     pub auto_assigned: HashMap<i64, i64>,
-    /// The time of the change being applied, set by the hub before it asks
-    /// the engine (the shard never reads the clock itself).
-    pub now: i64,
 }
 
 /// The (inbox, agent) slot a conversation occupies, if it counts.
