@@ -7,3 +7,4 @@
 
 pub mod api;
 pub mod chat;
+pub mod realtime;

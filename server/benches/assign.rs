@@ -115,9 +115,7 @@ async fn end_to_end(total: usize, concurrency: usize) {
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let settings = switchboard_server::Settings {
-        public_url: base.clone(),
-    };
+    let settings = switchboard_server::Settings::new(base.clone());
     let server = tokio::spawn(switchboard_server::launch(
         store,
         settings,

@@ -54,6 +54,14 @@ pub struct ServeArgs {
     /// Create a demo account to click through, if the database has none yet.
     #[arg(long, env = "SWITCHBOARD_DEMO")]
     pub demo: bool,
+    /// Frames that may wait for one WebSocket before it is cut as too slow
+    /// (it then reconnects and resumes from its last cursor).
+    #[arg(long, env = "SWITCHBOARD_WS_OUTBOUND_QUEUE", default_value_t = default_outbound_queue())]
+    pub ws_outbound_queue: usize,
+}
+
+fn default_outbound_queue() -> usize {
+    crate::realtime::OUTBOUND_QUEUE
 }
 
 #[derive(Debug, Subcommand)]
@@ -121,7 +129,11 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         demo::seed(store.as_ref(), &format!("http://{addr}")).await?;
     }
     let public_url = args.public_url.unwrap_or_else(|| format!("http://{addr}"));
-    launch(store, Settings { public_url }, listener, shutdown_signal()).await
+    let settings = Settings {
+        public_url,
+        ws_outbound_queue: args.ws_outbound_queue,
+    };
+    launch(store, settings, listener, shutdown_signal()).await
 }
 
 /// What `account create` prints: the ids and the administrator's API token

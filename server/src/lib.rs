@@ -8,6 +8,7 @@ pub mod assign;
 pub mod cli;
 pub mod demo;
 pub mod hub;
+pub mod realtime;
 pub mod secrets;
 pub mod store;
 
@@ -19,11 +20,25 @@ use tokio::net::TcpListener;
 
 use crate::store::Store;
 
+/// How long shutdown waits for WebSockets to write out their queues.
+const WEBSOCKETS_CLOSE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How a running server is reached and what it serves from.
 #[derive(Clone)]
 pub struct Settings {
     /// Base URL browsers use to reach this server, without a trailing slash.
     pub public_url: String,
+    /// Frames that may wait for one WebSocket before it is cut as too slow.
+    pub ws_outbound_queue: usize,
+}
+
+impl Settings {
+    pub fn new(public_url: impl Into<String>) -> Settings {
+        Settings {
+            public_url: public_url.into(),
+            ws_outbound_queue: realtime::OUTBOUND_QUEUE,
+        }
+    }
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then finishes the
@@ -36,19 +51,40 @@ pub async fn launch(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (hub, writer) = hub::Hub::start(store.clone()).await?;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let connections = tokio_util::task::TaskTracker::new();
     let state = api::AppState {
         store,
         hub: hub.clone(),
         public_url: settings.public_url.trim_end_matches('/').into(),
         tokens: Default::default(),
+        shutdown: cancel.clone(),
+        connections: connections.clone(),
+        ws_outbound_queue: settings.ws_outbound_queue.max(1),
     };
     let app = api::router(state);
     let addr = listener.local_addr().context("listener has no address")?;
     tracing::info!(%addr, "switchboard listening");
+    let signal = cancel.clone();
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            signal.cancel();
+        })
         .await
         .context("server failed");
+    // WebSockets write out what is queued for them and close.
+    cancel.cancel();
+    connections.close();
+    if tokio::time::timeout(WEBSOCKETS_CLOSE_WITHIN, connections.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = connections.len(),
+            "WebSockets still open at shutdown"
+        );
+    }
     // Requests have finished; commit whatever they queued before exiting.
     hub.stop().await;
     writer.await.context("the writer task failed")?;

@@ -33,26 +33,31 @@ impl FromRequestParts<AppState> for Authed {
             .get(TOKEN_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
-            .filter(|t| !t.is_empty() && t.len() <= 128)
             .ok_or_else(ApiError::unauthorized)?;
-        let hash = token_sha256(token);
-        let user = match state.tokens.get(&hash) {
-            Some(user) => user,
-            None => {
-                let user = state
-                    .store
-                    .user_by_token(&hash)
-                    .await?
-                    .ok_or_else(ApiError::unauthorized)?;
-                state.tokens.insert(hash, user.clone());
-                user
-            }
-        };
         Ok(Authed {
-            user,
+            user: user_by_token(state, token).await?,
             token: token.to_string(),
         })
     }
+}
+
+/// The user an access token belongs to, from memory when it was seen before.
+pub async fn user_by_token(state: &AppState, token: &str) -> ApiResult<User> {
+    let token = token.trim();
+    if token.is_empty() || token.len() > 128 {
+        return Err(ApiError::unauthorized());
+    }
+    let hash = token_sha256(token);
+    if let Some(user) = state.tokens.get(&hash) {
+        return Ok(user);
+    }
+    let user = state
+        .store
+        .user_by_token(&hash)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    state.tokens.insert(hash, user.clone());
+    Ok(user)
 }
 
 /// A caller who is an agent of the account named by `{account_id}` in the
@@ -95,12 +100,19 @@ impl FromRequestParts<AppState> for Member {
         let account_id: i64 = raw
             .parse()
             .map_err(|_| ApiError::bad_request(format!("invalid account id `{raw}`")))?;
+        Member::of(state, authed.user, account_id).await
+    }
+}
+
+impl Member {
+    /// `user` as an agent of `account_id`; 404 when they are not one.
+    pub async fn of(state: &AppState, user: User, account_id: i64) -> ApiResult<Member> {
         // An account the hub has not loaded yet is checked in the store
         // first, so probing ids cannot make the hub load empty accounts.
         if !state.hub.has_account(account_id) {
             state
                 .store
-                .membership(account_id, authed.user.id)
+                .membership(account_id, user.id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("Account"))?;
         }
@@ -109,10 +121,10 @@ impl FromRequestParts<AppState> for Member {
         let directory = state.hub.directory(account_id).await?;
         let agent = directory
             .agents
-            .get(&authed.user.id)
+            .get(&user.id)
             .ok_or_else(|| ApiError::not_found("Account"))?;
         Ok(Member {
-            user: authed.user,
+            user,
             account_id,
             role: agent.role,
         })

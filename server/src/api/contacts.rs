@@ -221,6 +221,9 @@ pub async fn update(
         .update_contact(member.account_id(), id, &fields)
         .await
         .map_err(|e| not_found_as(e, "Contact"))?;
+    state
+        .hub
+        .contact_changed(member.account_id(), updated.clone());
     Ok(Json(payload(contact(&updated))))
 }
 

@@ -30,6 +30,20 @@ impl ApiError {
         }
     }
 
+    /// The stable error code (`not_found`, `unprocessable_entity`, ...).
+    pub fn code(&self) -> &'static str {
+        self.error
+    }
+
+    /// What went wrong, for people, with the field errors spelled out.
+    pub fn describe(&self) -> String {
+        let mut text = self.message.clone();
+        for e in &self.errors {
+            text.push_str(&format!("; {} {}", e.field, e.message));
+        }
+        text
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }

@@ -51,6 +51,16 @@ pub fn outgoing(text: String) -> ApiResult<NewMessage> {
     })
 }
 
+/// Validates a client's echo id: 1 to 128 characters once trimmed.
+pub fn echo_id(raw: Option<String>) -> ApiResult<Option<String>> {
+    match raw.map(|e| e.trim().to_string()) {
+        Some(e) if e.is_empty() || e.len() > MAX_ECHO_ID => {
+            Err(ApiError::invalid("echo_id", "must be 1 to 128 characters"))
+        }
+        other => Ok(other),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct HistoryQuery {
     /// A message id: the page of messages just older than it.
@@ -116,12 +126,7 @@ pub async fn create(
     let live = super::conversations::live(&state, account_id, id)?;
     let c = &live.conversation;
     let text = content(body.content.unwrap_or_default())?;
-    let echo_id = match body.echo_id.map(|e| e.trim().to_string()) {
-        Some(e) if e.is_empty() || e.len() > MAX_ECHO_ID => {
-            return Err(ApiError::invalid("echo_id", "must be 1 to 128 characters"))
-        }
-        other => other,
-    };
+    let echo_id = echo_id(body.echo_id)?;
     let attributes = Value::Object(body.content_attributes.unwrap_or_default());
     if attributes.to_string().len() > 16 * 1024 {
         return Err(ApiError::invalid(

@@ -46,6 +46,13 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Users by token hash, so requests authenticate from memory.
     pub tokens: Arc<tokens::TokenCache>,
+    /// Cancelled when the server shuts down: WebSockets write out their
+    /// queues and close with "going away".
+    pub shutdown: tokio_util::sync::CancellationToken,
+    /// Open WebSocket connections, so shutdown can wait for them.
+    pub connections: tokio_util::task::TaskTracker,
+    /// Frames that may wait for one WebSocket before it is cut as too slow.
+    pub ws_outbound_queue: usize,
 }
 
 impl AppState {
@@ -163,6 +170,8 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/ws/agent", get(crate::realtime::agent::upgrade))
+        .route("/ws/widget", get(crate::realtime::widget::upgrade))
         .route("/auth/sign_in", post(auth::sign_in))
         .route("/auth/sign_out", axum::routing::delete(auth::sign_out))
         .route(

@@ -191,6 +191,9 @@ pub async fn update_contact(
         .store
         .update_contact(v.inbox.account_id, v.contact.id, &fields(&body, current)?)
         .await?;
+    state
+        .hub
+        .contact_changed(v.inbox.account_id, updated.clone());
     Ok(Json(public_contact(&updated, &v.link.source_id)))
 }
 
@@ -302,12 +305,7 @@ pub async fn create_message(
     let mut message = super::messages::outgoing(body.content.unwrap_or_default())?;
     message.message_type = MessageType::Incoming;
     message.sender = Some(Sender::Contact(v.contact.id));
-    message.echo_id = match body.echo_id.map(|e| e.trim().to_string()) {
-        Some(e) if e.is_empty() || e.len() > 128 => {
-            return Err(ApiError::invalid("echo_id", "must be 1 to 128 characters"))
-        }
-        other => other,
-    };
+    message.echo_id = super::messages::echo_id(body.echo_id)?;
     let stored = state
         .hub
         .post_message(v.inbox.account_id, id, message)

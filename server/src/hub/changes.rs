@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::shard::{Echoes, LiveConversation, ShardState};
 use super::{Hub, HubError, HubResult, NewConversation, NewMessage};
+use crate::realtime::FeedItem;
 use crate::store::{now, Conversation, ConversationStatus, Message, MessageType, WriteOp};
 
 impl Hub {
@@ -55,7 +56,6 @@ impl Hub {
                 .collect();
             let mut ops = vec![WriteOp::InsertConversation(conversation.clone())];
             ops.extend(messages.iter().cloned().map(WriteOp::InsertMessage));
-            let durable = slot.send(ops);
             let mut live = LiveConversation {
                 conversation,
                 last_message: messages
@@ -66,10 +66,14 @@ impl Hub {
                 echoes: Echoes::warm(),
                 queue_position: None,
             };
+            state.insert(live.clone());
+            let durable = self.commit(&mut state, slot, ops);
             for m in &messages {
                 live.echoes.remember(m.clone(), durable.clone());
             }
-            state.insert(live.clone());
+            if let Some(stored) = state.conversations.get_mut(&live.conversation.id) {
+                stored.echoes = live.echoes.clone();
+            }
             if automatic {
                 state.auto_assigned.insert(live.conversation.id, at);
             }
@@ -127,7 +131,8 @@ impl Hub {
                 .collect();
             ops.extend(messages.iter().cloned().map(WriteOp::InsertMessage));
             self.pulled(&mut state, before.inbox_id, at, &mut ops);
-            (conversation, messages, slot.send(ops))
+            let durable = self.commit(&mut state, slot, ops);
+            (conversation, messages, durable)
         };
         Self::durable(durable).await?;
         Ok((conversation, messages))
@@ -196,7 +201,13 @@ impl Hub {
             for id in ids {
                 state.remove(id);
             }
-            slot.send(vec![op])
+            if let WriteOp::DeleteContact { contact_id, .. } = op {
+                state.publish(FeedItem::Contact {
+                    id: contact_id,
+                    contact: None,
+                });
+            }
+            self.commit(&mut state, slot, vec![op])
         };
         Self::durable(durable).await
     }

@@ -105,12 +105,14 @@ impl Hub {
                         )));
                     }
                 }
-                let durable = slot.send(ops);
                 state.update(conversation);
                 if let Some(live) = state.conversations.get_mut(&conversation_id) {
                     if message.message_type != MessageType::Activity {
                         live.last_message = Some(message.clone());
                     }
+                }
+                let durable = self.commit(&mut state, slot, ops);
+                if let Some(live) = state.conversations.get_mut(&conversation_id) {
                     live.echoes.remember(message.clone(), durable.clone());
                 }
                 (message, durable)
@@ -157,7 +159,11 @@ impl Hub {
             {
                 live.last_message = Some(Arc::new(message.clone()));
             }
-            slot.send(vec![WriteOp::UpdateMessage(message.clone())])
+            self.commit(
+                &mut state,
+                slot,
+                vec![WriteOp::UpdateMessage(message.clone())],
+            )
         };
         Self::durable(durable).await?;
         Ok(message)

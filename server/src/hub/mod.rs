@@ -14,6 +14,7 @@ mod changes;
 #[cfg(test)]
 mod invariants;
 mod messages;
+mod presence;
 mod roster;
 pub mod routing;
 pub mod shard;
@@ -27,10 +28,11 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
+use crate::realtime::{dispatch, Channel, FeedItem, Posted};
 use crate::store::{
     Conversation, ConversationStatus, Message, MessageType, Sender, Store, StoreError, WriteOp,
 };
-use shard::{Counts, Echoes, ListFilter, LiveConversation, ShardState};
+use shard::{Counts, Echoes, Feed, ListFilter, LiveConversation, ShardState};
 use writer::{Durable, Writer};
 
 /// Writes that may wait in the writer's queue.
@@ -176,6 +178,12 @@ impl Hub {
             next_message_id: AtomicI64::new(max_message + 1),
         };
         let hub = Arc::new(hub);
+        for (account_id, shard) in hub.shards.read().unwrap_or_else(|e| e.into_inner()).iter() {
+            let mut state = Self::lock(shard);
+            // The rebuild is not news.
+            state.take_changes();
+            hub.attach_feed(*account_id, shard, &mut state);
+        }
         tokio::spawn(sweeper(Arc::downgrade(&hub)));
         Ok((hub, handle))
     }
@@ -196,7 +204,73 @@ impl Hub {
             return shard.clone();
         }
         let mut shards = self.shards.write().unwrap_or_else(|e| e.into_inner());
-        shards.entry(account_id).or_default().clone()
+        shards
+            .entry(account_id)
+            .or_insert_with(|| {
+                let shard = Arc::new(Mutex::new(ShardState::default()));
+                self.attach_feed(account_id, &shard, &mut Self::lock(&shard));
+                shard
+            })
+            .clone()
+    }
+
+    /// Starts the account's realtime dispatcher and connects the shard to it.
+    fn attach_feed(&self, account_id: i64, shard: &Arc<Mutex<ShardState>>, state: &mut ShardState) {
+        let channel = Arc::new(Channel::new(account_id));
+        let tx = dispatch::spawn(channel.clone(), Arc::downgrade(shard), self.store.clone());
+        state.feed = Some(Feed { tx, channel });
+    }
+
+    /// The account's realtime channel, which connections subscribe to.
+    pub fn channel(&self, account_id: i64) -> Arc<Channel> {
+        let shard = self.shard(account_id);
+        let state = Self::lock(&shard);
+        match &state.feed {
+            Some(feed) => feed.channel.clone(),
+            // Every shard gets its feed when it is made; this is unreachable
+            // but harmless: a channel nobody publishes to.
+            None => Arc::new(Channel::new(account_id)),
+        }
+    }
+
+    /// Queues `ops` as one commit and hands the conversations changed since
+    /// the last commit and the messages among `ops` to the realtime feed,
+    /// in the shard's order (the caller holds its lock).
+    fn commit(&self, state: &mut ShardState, slot: writer::Slot<'_>, ops: Vec<WriteOp>) -> Durable {
+        let conversations = state.take_changes();
+        let messages: Vec<Posted> = ops
+            .iter()
+            .filter_map(|op| {
+                let (message, edited) = match op {
+                    WriteOp::InsertMessage(m) => (m.clone(), false),
+                    WriteOp::UpdateMessage(m) => (Arc::new(m.clone()), true),
+                    _ => return None,
+                };
+                let c = &state
+                    .conversations
+                    .get(&message.conversation_id)?
+                    .conversation;
+                Some(Posted {
+                    inbox_id: c.inbox_id,
+                    contact_inbox_id: c.contact_inbox_id,
+                    message,
+                    edited,
+                })
+            })
+            .collect();
+        let durable = slot.send(ops);
+        let directory = state
+            .roster
+            .as_ref()
+            .map(|r| r.directory.clone())
+            .unwrap_or_default();
+        state.publish(FeedItem::Commit {
+            durable: durable.clone(),
+            directory,
+            conversations,
+            messages,
+        });
+        durable
     }
 
     fn lock(shard: &Mutex<ShardState>) -> MutexGuard<'_, ShardState> {
@@ -344,7 +418,7 @@ async fn sweeper(hub: std::sync::Weak<Hub>) {
                 hub.pulled(&mut state, inbox, at, &mut ops);
             }
             tracing::info!(changes = ops.len(), "time rules applied");
-            slot.send(ops);
+            hub.commit(&mut state, slot, ops);
         }
     }
 }

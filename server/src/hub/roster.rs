@@ -153,11 +153,12 @@ impl Hub {
             for inbox in state.roster_inboxes() {
                 self.pulled(&mut state, inbox, at, &mut ops);
             }
+            self.publish_presence(&state);
             if ops.is_empty() {
                 // Nothing moved: release the slot instead of committing nothing.
                 return Ok(());
             }
-            slot.send(ops)
+            self.commit(&mut state, slot, ops)
         };
         Self::durable(durable).await
     }

@@ -2,10 +2,11 @@
 //! many open conversations every agent holds per inbox. Plain data behind the
 //! shard's mutex; nothing here awaits or does I/O.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use super::writer::Durable;
+use crate::realtime::{Channel, ConversationChange, FeedItem};
 use crate::store::{Conversation, ConversationStatus, Message};
 
 /// Conversations per page of a list, as Chatwoot.
@@ -131,6 +132,20 @@ pub struct ShardState {
     /// Conversations assigned automatically and not yet answered by their
     /// assignee, with when (for `reassign_after_seconds`).
     pub auto_assigned: HashMap<i64, i64>,
+    /// Conversations changed since the last commit, each with its state
+    /// before the first change: what the realtime feed reports.
+    changes: Vec<(i64, Option<Conversation>)>,
+    changed: HashSet<i64>,
+    /// Where committed changes go to be pushed to subscribers.
+    pub feed: Option<Feed>,
+}
+
+/// An account's realtime feed: the dispatcher's queue and the channel its
+/// connections subscribe to.
+#[derive(Debug, Clone)]
+pub struct Feed {
+    pub tx: tokio::sync::mpsc::UnboundedSender<FeedItem>,
+    pub channel: std::sync::Arc<Channel>,
 }
 
 /// The (inbox, agent) slot a conversation occupies, if it counts.
@@ -168,7 +183,51 @@ impl ShardState {
         }
     }
 
+    /// Remembers a conversation's state before its first change since the
+    /// last [`ShardState::take_changes`].
+    fn note(&mut self, id: i64, before: Option<&Conversation>) {
+        if self.changed.insert(id) {
+            self.changes.push((id, before.cloned()));
+        }
+    }
+
+    /// The conversations changed since the last call, before and after.
+    /// A conversation created and removed in between is left out.
+    pub fn take_changes(&mut self) -> Vec<ConversationChange> {
+        self.changed.clear();
+        let changes = std::mem::take(&mut self.changes);
+        changes
+            .into_iter()
+            .filter_map(|(id, before)| {
+                let after = self.conversations.get(&id);
+                if let (Some(b), Some(a)) = (&before, after) {
+                    let a = &a.conversation;
+                    // Only the activity time moved (a message): the
+                    // message's own event says it.
+                    if (b.status, b.assignee_id, b.snoozed_until)
+                        == (a.status, a.assignee_id, a.snoozed_until)
+                    {
+                        return None;
+                    }
+                }
+                let after = after.map(|l| LiveConversation {
+                    conversation: l.conversation.clone(),
+                    last_message: l.last_message.clone(),
+                    echoes: Echoes::default(),
+                    queue_position: None,
+                });
+                (before.is_some() || after.is_some())
+                    .then_some(ConversationChange { before, after })
+            })
+            .collect()
+    }
+
     pub fn insert(&mut self, live: LiveConversation) {
+        let old = self
+            .conversations
+            .get(&live.conversation.id)
+            .map(|l| l.conversation.clone());
+        self.note(live.conversation.id, old.as_ref());
         self.count(&live.conversation, 1);
         if let Some(old) = self.conversations.insert(live.conversation.id, live) {
             self.count(&old.conversation, -1);
@@ -177,6 +236,14 @@ impl ShardState {
 
     /// Replaces a conversation's state, moving its slot in the counts.
     pub fn update(&mut self, conversation: Conversation) {
+        let Some(old) = self
+            .conversations
+            .get(&conversation.id)
+            .map(|l| l.conversation.clone())
+        else {
+            return;
+        };
+        self.note(conversation.id, Some(&old));
         self.count(&conversation, 1);
         if let Some(live) = self.conversations.get_mut(&conversation.id) {
             let old = std::mem::replace(&mut live.conversation, conversation);
@@ -187,6 +254,7 @@ impl ShardState {
     pub fn remove(&mut self, id: i64) -> Option<LiveConversation> {
         self.auto_assigned.remove(&id);
         let live = self.conversations.remove(&id)?;
+        self.note(id, Some(&live.conversation));
         self.count(&live.conversation, -1);
         Some(live)
     }
@@ -233,6 +301,14 @@ impl ShardState {
         let start = filter.page.saturating_sub(1).saturating_mul(PAGE_SIZE);
         let page = matching.into_iter().skip(start).take(PAGE_SIZE).collect();
         (counts, page)
+    }
+
+    /// Hands an item to the realtime feed (dropped when there is none, as
+    /// in unit tests, or its dispatcher has stopped).
+    pub fn publish(&self, item: FeedItem) {
+        if let Some(feed) = &self.feed {
+            let _ = feed.tx.send(item);
+        }
     }
 
     /// Every (inbox, agent) open count, for comparing states in tests.

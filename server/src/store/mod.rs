@@ -99,6 +99,8 @@ pub trait InboxStore: Send + Sync {
     async fn get_inbox(&self, account_id: i64, inbox_id: i64) -> StoreResult<Inbox>;
     /// The API inbox with this public identifier (Public client API).
     async fn inbox_by_identifier(&self, identifier: &str) -> StoreResult<Inbox>;
+    /// The website inbox with this widget token (`/ws/widget`).
+    async fn inbox_by_website_token(&self, website_token: &str) -> StoreResult<Inbox>;
     async fn create_inbox(&self, account_id: i64, new: &NewInbox) -> StoreResult<Inbox>;
     /// Saves the inbox's editable fields (name, assignment, settings).
     async fn save_inbox(&self, inbox: &Inbox) -> StoreResult<Inbox>;

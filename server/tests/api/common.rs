@@ -157,14 +157,15 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(db: &TestDb) -> TestApp {
+        // Fixed, so what the API shows stays the same across restarts.
+        Self::spawn_with(db, Settings::new("https://switchboard.test")).await
+    }
+
+    pub async fn spawn_with(db: &TestDb, settings: Settings) -> TestApp {
         let store = db.store().await;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = oneshot::channel::<()>();
-        // Fixed, so what the API shows stays the same across restarts.
-        let settings = Settings {
-            public_url: "https://switchboard.test".to_string(),
-        };
         let handle = tokio::spawn(launch(store, settings, listener, async {
             let _ = rx.await;
         }));
@@ -322,9 +323,13 @@ pub struct Env {
 
 impl Env {
     pub async fn start(db: Db) -> Env {
+        Self::start_with(db, Settings::new("https://switchboard.test")).await
+    }
+
+    pub async fn start_with(db: Db, settings: Settings) -> Env {
         let db = TestDb::new(db).await;
         let created = new_account(&db, "Acme", "ana@acme.test").await;
-        let app = TestApp::spawn(&db).await;
+        let app = TestApp::spawn_with(&db, settings).await;
         Env {
             app,
             db,

@@ -100,6 +100,16 @@ where
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
+    async fn inbox_by_website_token(&self, website_token: &str) -> StoreResult<Inbox> {
+        let row: Option<InboxRow> = sqlx::query_as(&format!(
+            "{INBOX_SELECT} WHERE website_token = $1 AND channel_type = 'web_widget'"
+        ))
+        .bind(website_token)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
     async fn create_inbox(&self, account_id: i64, new: &NewInbox) -> StoreResult<Inbox> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO inboxes (account_id, name, channel_type, enable_auto_assignment, \

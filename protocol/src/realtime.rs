@@ -1,0 +1,276 @@
+//! The WebSocket protocol of `/ws/agent` and `/ws/widget`: JSON text frames,
+//! documented with an example of each in `docs/PROTOCOL.md`.
+//!
+//! Clients send frames tagged by `type`; the server sends frames named by
+//! `event`, as Chatwoot's realtime events are named. Events that record a
+//! change carry the account's `cursor`, which only ever grows: a client that
+//! reconnects with the last cursor it saw receives what it missed.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::api::Availability;
+
+/// Close codes the server uses besides the standard ones (1000 normal, 1001
+/// going away at shutdown, 1008 repeated abuse, 1009 frame too large).
+pub mod close {
+    /// The first frame was not a valid `auth`, or the credentials were refused.
+    pub const UNAUTHORIZED: u16 = 4001;
+    /// No `auth` frame arrived in time.
+    pub const AUTH_TIMEOUT: u16 = 4002;
+    /// The client read too slowly and its outbound queue filled up. Reconnect
+    /// with the last cursor seen to receive the rest.
+    pub const SLOW_CONSUMER: u16 = 4008;
+    /// Nothing was received (not even a pong) for too long.
+    pub const IDLE: u16 = 4010;
+}
+
+/// Frames an agent console sends on `/ws/agent`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AgentFrame {
+    /// First frame, unless the upgrade request carried an `api_access_token`
+    /// header. `cursor`: the last cursor seen, to resume.
+    Auth {
+        access_token: String,
+        account_id: i64,
+        #[serde(default)]
+        cursor: Option<u64>,
+    },
+    TypingOn {
+        conversation_id: i64,
+        /// Typing a private note: other agents see it, the visitor does not.
+        #[serde(default)]
+        private: bool,
+    },
+    TypingOff {
+        conversation_id: i64,
+        #[serde(default)]
+        private: bool,
+    },
+    /// The agent has read the conversation up to now.
+    Read { conversation_id: i64 },
+    /// Changes the agent's own availability, as the profile does.
+    Availability { availability: Availability },
+    /// Answered with a `pong` event.
+    Ping {},
+}
+
+/// Frames the website widget sends on `/ws/widget`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum VisitorFrame {
+    /// First frame. Without `visitor_token` the server creates a visitor and
+    /// returns its token in `welcome`; the widget keeps it.
+    Auth {
+        website_token: String,
+        #[serde(default)]
+        visitor_token: Option<String>,
+        #[serde(default)]
+        cursor: Option<u64>,
+    },
+    /// Starts a conversation, optionally with a first message.
+    StartConversation {
+        #[serde(default)]
+        content: Option<String>,
+        #[serde(default)]
+        echo_id: Option<String>,
+    },
+    /// Sends a message; answered with `ack` once it is durable.
+    Message {
+        conversation_id: i64,
+        content: String,
+        #[serde(default)]
+        echo_id: Option<String>,
+    },
+    /// Asks for the events of a conversation: allowed only for the visitor's
+    /// own conversations (which they receive anyway).
+    Subscribe {
+        conversation_id: i64,
+    },
+    TypingOn {
+        conversation_id: i64,
+    },
+    TypingOff {
+        conversation_id: i64,
+    },
+    Ping {},
+}
+
+/// Every server frame: `{"event": ..., "cursor": ..., "data": ...}`.
+/// `cursor` is present on events that can be resumed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerFrame {
+    pub event: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<u64>,
+    #[serde(default)]
+    pub data: Value,
+}
+
+/// Event names.
+pub mod event {
+    pub const WELCOME: &str = "welcome";
+    pub const ERROR: &str = "error";
+    pub const ACK: &str = "ack";
+    pub const PONG: &str = "pong";
+    /// The cursor asked for is older than what the server keeps: reload over
+    /// REST, then continue from this frame's cursor.
+    pub const RESYNC: &str = "resync";
+    pub const CONVERSATION_CREATED: &str = "conversation.created";
+    pub const CONVERSATION_UPDATED: &str = "conversation.updated";
+    pub const CONVERSATION_STATUS_CHANGED: &str = "conversation.status_changed";
+    pub const ASSIGNEE_CHANGED: &str = "assignee.changed";
+    pub const CONVERSATION_READ: &str = "conversation.read";
+    pub const TYPING_ON: &str = "conversation.typing_on";
+    pub const TYPING_OFF: &str = "conversation.typing_off";
+    pub const MESSAGE_CREATED: &str = "message.created";
+    pub const MESSAGE_UPDATED: &str = "message.updated";
+    pub const PRESENCE_UPDATE: &str = "presence.update";
+    pub const QUEUE_POSITION: &str = "queue.position";
+    pub const CONTACT_UPDATED: &str = "contact.updated";
+}
+
+/// `error` data. `error` is a stable code; `message` is for people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorData {
+    pub error: String,
+    pub message: String,
+}
+
+/// `ack` data: a visitor's message or new conversation is durable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AckData {
+    pub conversation_id: i64,
+    pub message_id: Option<i64>,
+    pub echo_id: Option<String>,
+}
+
+/// `welcome` data on `/ws/agent`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentWelcome {
+    pub account_id: i64,
+    pub user_id: i64,
+    /// Whether the events since the cursor asked for follow (`false`: no
+    /// cursor was given).
+    pub resumed: bool,
+    /// Every agent's effective availability: `online`, `busy` or `offline`.
+    pub presence: std::collections::BTreeMap<i64, String>,
+}
+
+/// `welcome` data on `/ws/widget`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitorWelcome {
+    /// Keep it: it identifies this visitor on the next connection.
+    pub visitor_token: String,
+    pub contact_id: i64,
+    pub inbox: WidgetInbox,
+    pub resumed: bool,
+    /// Whether any collaborator of the inbox is online now.
+    pub agents_online: bool,
+    /// The visitor's conversations, newest first.
+    pub conversations: Vec<VisitorConversation>,
+}
+
+/// What the widget shows of its inbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WidgetInbox {
+    pub id: i64,
+    pub name: String,
+    pub welcome_title: Option<String>,
+    pub welcome_tagline: Option<String>,
+    pub widget_color: Option<String>,
+}
+
+/// An agent as a visitor sees them: the display name, never the e-mail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicAgent {
+    pub id: i64,
+    pub available_name: String,
+    pub avatar_url: String,
+}
+
+/// A conversation as its visitor sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitorConversation {
+    pub id: i64,
+    pub inbox_id: i64,
+    pub status: String,
+    pub assignee: Option<PublicAgent>,
+    /// 1-based place in the queue while waiting unassigned.
+    pub queue_position: Option<usize>,
+    pub created_at: i64,
+}
+
+/// `queue.position` data (visitors).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuePosition {
+    pub conversation_id: i64,
+    /// `null` once the conversation left the queue.
+    pub position: Option<usize>,
+}
+
+/// `conversation.typing_on` / `typing_off` data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Typing {
+    pub conversation_id: i64,
+    /// `user` (an agent) or `contact` (the visitor).
+    pub sender_type: String,
+    pub sender_id: i64,
+    /// The agent's display name (absent for contacts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub is_private: bool,
+}
+
+/// `conversation.read` data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Read {
+    pub conversation_id: i64,
+    pub user_id: i64,
+    pub read_at: i64,
+}
+
+/// `presence.update` data on `/ws/agent`: every agent's effective status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentPresence {
+    pub account_id: i64,
+    pub users: std::collections::BTreeMap<i64, String>,
+}
+
+/// `presence.update` data on `/ws/widget`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitorPresence {
+    pub agents_online: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_frames_are_tagged_by_type() {
+        let frame: AgentFrame =
+            serde_json::from_str(r#"{"type":"typing_on","conversation_id":4}"#).unwrap();
+        assert_eq!(
+            frame,
+            AgentFrame::TypingOn {
+                conversation_id: 4,
+                private: false
+            }
+        );
+        let frame: VisitorFrame =
+            serde_json::from_str(r#"{"type":"message","conversation_id":4,"content":"hi"}"#)
+                .unwrap();
+        assert!(matches!(frame, VisitorFrame::Message { echo_id: None, .. }));
+    }
+
+    #[test]
+    fn unknown_types_and_fields_are_refused() {
+        assert!(serde_json::from_str::<AgentFrame>(r#"{"type":"shout"}"#).is_err());
+        assert!(
+            serde_json::from_str::<VisitorFrame>(r#"{"type":"ping","extra":1}"#).is_err(),
+            "a misspelt field must not be ignored silently"
+        );
+    }
+}

@@ -1,0 +1,239 @@
+//! `/ws/agent`: an agent console's live connection.
+//!
+//! Authenticated by the agent's access token: in an `api_access_token`
+//! header on the upgrade (with `?account_id=` and optionally `&cursor=`), or,
+//! as browsers cannot set headers, in a first `auth` frame. The token never
+//! appears in a URL, so it is never logged. The agent receives every event of
+//! the account (everyone sees everything, as the help article says), and
+//! while connected counts as present for automatic assignment.
+
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use switchboard_protocol::realtime::{event, AgentFrame, AgentWelcome, Typing};
+use tokio::sync::mpsc;
+
+use super::connection::{configure, Conn, Flow, Handler};
+use super::render::frame;
+use super::{Audience, Start, Subscriber};
+use crate::api::auth::{user_by_token, Member, TOKEN_HEADER};
+use crate::api::error::ApiError;
+use crate::api::extract::ApiQuery;
+use crate::api::AppState;
+use crate::hub::HubError;
+use crate::store::AgentPatch;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentQuery {
+    account_id: Option<i64>,
+    cursor: Option<u64>,
+}
+
+/// The upgrade. With the header, credentials are checked first, so a bad
+/// token is a plain JSON 401 and no socket is opened.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<AgentQuery>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let member = match headers.get(TOKEN_HEADER) {
+        None => None,
+        Some(value) => {
+            let token = value.to_str().unwrap_or_default();
+            let Some(account_id) = query.account_id else {
+                return ApiError::bad_request("`account_id` is required with the header")
+                    .into_response();
+            };
+            match authenticate(&state, token, account_id).await {
+                Ok(member) => Some(member),
+                Err(err) => return err.into_response(),
+            }
+        }
+    };
+    let tracker = state.connections.clone();
+    configure(ws)
+        .on_upgrade(move |socket| tracker.track_future(run(state, socket, member, query.cursor)))
+}
+
+async fn authenticate(state: &AppState, token: &str, account_id: i64) -> Result<Member, ApiError> {
+    let user = user_by_token(state, token).await?;
+    Member::of(state, user, account_id).await
+}
+
+async fn run(state: AppState, socket: WebSocket, member: Option<Member>, cursor: Option<u64>) {
+    let mut conn = Conn::new(socket);
+    let (member, cursor) = match member {
+        Some(member) => (member, cursor),
+        None => {
+            let Some(text) = conn.first_text().await else {
+                return;
+            };
+            match serde_json::from_str::<AgentFrame>(&text) {
+                Ok(AgentFrame::Auth {
+                    access_token,
+                    account_id,
+                    cursor,
+                }) => match authenticate(&state, &access_token, account_id).await {
+                    Ok(member) => (member, cursor),
+                    Err(err) => return conn.refuse(err.code(), err.describe()).await,
+                },
+                Ok(_) => {
+                    return conn
+                        .refuse("unauthorized", "the first frame must be `auth`")
+                        .await
+                }
+                Err(err) => return conn.refuse("invalid_frame", err.to_string()).await,
+            }
+        }
+    };
+    let account_id = member.account_id();
+    let user_id = member.user.id;
+    let channel = state.hub.channel(account_id);
+    let (tx, rx) = mpsc::channel(state.ws_outbound_queue);
+    let id = channel.subscriber_id();
+    let start = channel.subscribe(
+        Audience::Agents,
+        cursor,
+        Subscriber {
+            id,
+            tx,
+            inbox_id: None,
+        },
+    );
+    tracing::debug!(account_id, user_id, "agent connected");
+    if let Err(err) = state.hub.agent_presence(account_id, user_id, 1).await {
+        tracing::warn!(%err, "presence not recorded");
+    }
+    let welcome = |resumed| AgentWelcome {
+        account_id,
+        user_id,
+        resumed,
+        presence: state.hub.presence(account_id).0,
+    };
+    let ok = match start {
+        Start::Fresh { cursor } => {
+            conn.send(frame(event::WELCOME, Some(cursor), &welcome(false)))
+                .await
+        }
+        Start::Resumed { cursor, missed } => {
+            let mut ok = conn
+                .send(frame(event::WELCOME, Some(cursor), &welcome(true)))
+                .await;
+            for f in missed {
+                ok = ok && conn.send(f).await;
+            }
+            ok
+        }
+        Start::Resync { cursor } => {
+            conn.send(frame(event::WELCOME, Some(cursor), &welcome(false)))
+                .await
+                && conn
+                    .send(frame(event::RESYNC, Some(cursor), &serde_json::json!({})))
+                    .await
+        }
+    };
+    if ok {
+        let mut handler = AgentHandler {
+            state: state.clone(),
+            account_id,
+            user_id,
+            name: member.user.available_name().to_string(),
+        };
+        conn.run(rx, state.shutdown.clone(), &mut handler).await;
+    }
+    channel.unsubscribe(Audience::Agents, id);
+    if let Err(err) = state.hub.agent_presence(account_id, user_id, -1).await {
+        tracing::warn!(%err, "presence not recorded");
+    }
+    tracing::debug!(account_id, user_id, "agent disconnected");
+}
+
+struct AgentHandler {
+    state: AppState,
+    account_id: i64,
+    user_id: i64,
+    name: String,
+}
+
+impl Handler for AgentHandler {
+    async fn handle(&mut self, conn: &mut Conn, text: &str) -> Flow {
+        let frame_in = match serde_json::from_str::<AgentFrame>(text) {
+            Ok(f) => f,
+            Err(err) => {
+                conn.error("invalid_frame", err.to_string()).await;
+                return conn.strike().await;
+            }
+        };
+        let outcome = match frame_in {
+            AgentFrame::Auth { .. } => Err(ApiError::bad_request("already authenticated")),
+            AgentFrame::Ping {} => {
+                conn.send(frame(event::PONG, None, &serde_json::json!({})))
+                    .await;
+                Ok(())
+            }
+            AgentFrame::TypingOn {
+                conversation_id,
+                private,
+            } => self.typing(conversation_id, private, true),
+            AgentFrame::TypingOff {
+                conversation_id,
+                private,
+            } => self.typing(conversation_id, private, false),
+            AgentFrame::Read { conversation_id } => self
+                .state
+                .hub
+                .read(self.account_id, conversation_id, self.user_id)
+                .map_err(not_found),
+            AgentFrame::Availability { availability } => self.set_availability(availability).await,
+        };
+        match outcome {
+            Ok(()) => Flow::Continue,
+            Err(err) => {
+                conn.error(err.code(), err.describe()).await;
+                conn.strike().await
+            }
+        }
+    }
+}
+
+fn not_found(err: HubError) -> ApiError {
+    crate::api::hub_not_found_as(err, "Conversation")
+}
+
+impl AgentHandler {
+    fn typing(&self, conversation_id: i64, private: bool, on: bool) -> Result<(), ApiError> {
+        let data = Typing {
+            conversation_id,
+            sender_type: "user".to_string(),
+            sender_id: self.user_id,
+            name: Some(self.name.clone()),
+            is_private: private,
+        };
+        self.state
+            .hub
+            .typing(self.account_id, data, on)
+            .map_err(not_found)
+    }
+
+    /// As the profile does: stored, then every shard re-reads its roster
+    /// (eligibility, presence events).
+    async fn set_availability(
+        &self,
+        availability: switchboard_protocol::api::Availability,
+    ) -> Result<(), ApiError> {
+        let patch = AgentPatch {
+            availability: Some(availability),
+            ..AgentPatch::default()
+        };
+        self.state
+            .store
+            .update_agent(self.account_id, self.user_id, &patch)
+            .await?;
+        self.state.settings_changed(self.account_id).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,372 @@
+//! An account's dispatcher: turns the hub's feed into frames, in order, once
+//! each change is durable. One task per account, so a busy account never
+//! delays another.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, Weak};
+
+use axum::extract::ws::Utf8Bytes;
+use serde_json::json;
+use switchboard_protocol::realtime::{event, AgentPresence, QueuePosition, VisitorPresence};
+use tokio::sync::mpsc;
+
+use super::render::{frame, visitor_conversation};
+use super::{Audience, Channel, ConversationChange, FeedItem, Posted};
+use crate::api::chat_views::{self, Names};
+use crate::hub::shard::ShardState;
+use crate::store::{Conversation, ConversationStatus, MessageType, Store};
+
+/// Feed items handled per round before queue positions are refreshed.
+const ROUND: usize = 512;
+/// Contacts remembered for rendering before the cache starts over.
+const CONTACTS_CACHED: usize = 100_000;
+
+/// Starts the dispatcher of one account; it ends when the feed's sender
+/// (kept by the shard) is dropped.
+pub fn spawn(
+    channel: Arc<Channel>,
+    shard: Weak<Mutex<ShardState>>,
+    store: Arc<dyn Store>,
+) -> mpsc::UnboundedSender<FeedItem> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let dispatcher = Dispatcher {
+        channel,
+        shard,
+        store,
+        names: Names {
+            contacts: HashMap::new(),
+            directory: Arc::default(),
+        },
+        positions: HashMap::new(),
+    };
+    tokio::spawn(dispatcher.run(rx));
+    tx
+}
+
+struct Dispatcher {
+    channel: Arc<Channel>,
+    shard: Weak<Mutex<ShardState>>,
+    store: Arc<dyn Store>,
+    names: Names,
+    /// The queue position last sent per waiting conversation, by inbox.
+    positions: HashMap<i64, HashMap<i64, usize>>,
+}
+
+/// Whether a conversation is waiting in its inbox's queue.
+fn waiting(c: &Conversation) -> bool {
+    c.status == ConversationStatus::Open && c.assignee_id.is_none()
+}
+
+impl Dispatcher {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<FeedItem>) {
+        let mut round = Vec::with_capacity(ROUND);
+        while rx.recv_many(&mut round, ROUND).await > 0 {
+            let mut queues_moved = BTreeSet::new();
+            for item in round.drain(..) {
+                self.handle(item, &mut queues_moved).await;
+            }
+            if !queues_moved.is_empty() {
+                self.send_positions(&queues_moved);
+            }
+        }
+    }
+
+    async fn handle(&mut self, item: FeedItem, queues_moved: &mut BTreeSet<i64>) {
+        match item {
+            FeedItem::Commit {
+                durable,
+                directory,
+                conversations,
+                messages,
+            } => {
+                if let Err(err) = durable.wait().await {
+                    // Nothing of it was acknowledged; nobody hears of it.
+                    tracing::debug!(%err, "a change failed to commit; no events");
+                    return;
+                }
+                self.names.directory = directory;
+                self.load_contacts(&conversations, &messages).await;
+                for change in &conversations {
+                    for c in change
+                        .before
+                        .iter()
+                        .chain(change.after.as_ref().map(|l| &l.conversation))
+                    {
+                        if waiting(c) {
+                            queues_moved.insert(c.inbox_id);
+                        }
+                    }
+                    self.conversation_events(change);
+                }
+                for posted in &messages {
+                    self.message_event(posted);
+                }
+            }
+            FeedItem::Presence { users, inboxes } => {
+                let agent_frame = frame(
+                    event::PRESENCE_UPDATE,
+                    None,
+                    &AgentPresence {
+                        account_id: self.channel.account_id,
+                        users: users.clone(),
+                    },
+                );
+                self.channel
+                    .set_presence(users, inboxes, agent_frame, |online| {
+                        frame(
+                            event::PRESENCE_UPDATE,
+                            None,
+                            &VisitorPresence {
+                                agents_online: online,
+                            },
+                        )
+                    });
+            }
+            FeedItem::Typing {
+                conversation,
+                on,
+                data,
+            } => {
+                let name = if on {
+                    event::TYPING_ON
+                } else {
+                    event::TYPING_OFF
+                };
+                let bytes = frame(name, None, &data);
+                let mut frames = vec![(Audience::Agents, bytes.clone())];
+                if let (Some(link), false, "user") = (
+                    conversation.contact_inbox_id,
+                    data.is_private,
+                    data.sender_type.as_str(),
+                ) {
+                    frames.push((Audience::Visitor(link), bytes));
+                }
+                self.channel.signal(frames);
+            }
+            FeedItem::Read { conversation, data } => {
+                let bytes = frame(event::CONVERSATION_READ, None, &data);
+                let mut frames = vec![(Audience::Agents, bytes.clone())];
+                if let Some(link) = conversation.contact_inbox_id {
+                    frames.push((Audience::Visitor(link), bytes));
+                }
+                self.channel.signal(frames);
+            }
+            FeedItem::Contact { id, contact } => match contact {
+                Some(contact) => {
+                    let cursor = self.channel.cursor() + 1;
+                    let bytes = frame(
+                        event::CONTACT_UPDATED,
+                        Some(cursor),
+                        &chat_views::contact(&contact),
+                    );
+                    self.names.contacts.insert(id, contact);
+                    self.channel
+                        .publish(cursor, vec![(Audience::Agents, bytes)]);
+                }
+                None => {
+                    self.names.contacts.remove(&id);
+                }
+            },
+        }
+    }
+
+    /// Reads the contacts these changes render that are not cached yet.
+    async fn load_contacts(&mut self, conversations: &[ConversationChange], messages: &[Posted]) {
+        let mut missing: Vec<i64> = conversations
+            .iter()
+            .filter_map(|c| c.after.as_ref().map(|l| l.conversation.contact_id))
+            .chain(messages.iter().filter_map(|p| match p.message.sender {
+                Some(crate::store::Sender::Contact(id)) => Some(id),
+                _ => None,
+            }))
+            .filter(|id| !self.names.contacts.contains_key(id))
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        if self.names.contacts.len() + missing.len() > CONTACTS_CACHED {
+            self.names.contacts.clear();
+        }
+        match self
+            .store
+            .contacts_by_ids(self.channel.account_id, &missing)
+            .await
+        {
+            Ok(found) => self
+                .names
+                .contacts
+                .extend(found.into_iter().map(|c| (c.id, c))),
+            // Rendering goes on with an unnamed contact rather than stall.
+            Err(err) => tracing::warn!(%err, "contacts could not be loaded for events"),
+        }
+    }
+
+    /// Publishes one resumable event to agents and, when it concerns a
+    /// visitor, its visitor frame.
+    fn publish(
+        &self,
+        name: &str,
+        agents: &impl serde::Serialize,
+        visitor: Option<(i64, Utf8Bytes)>,
+    ) {
+        let cursor = self.channel.cursor() + 1;
+        let mut frames = vec![(Audience::Agents, frame(name, Some(cursor), agents))];
+        if let Some((link, bytes)) = visitor {
+            frames.push((Audience::Visitor(link), bytes));
+        }
+        self.channel.publish(cursor, frames);
+    }
+
+    fn conversation_events(&self, change: &ConversationChange) {
+        let directory = self.names.directory.clone();
+        let Some(after) = &change.after else {
+            if let Some(before) = &change.before {
+                let data = json!({ "id": before.id });
+                let visitor = before.contact_inbox_id.map(|link| {
+                    let cursor = self.channel.cursor() + 1;
+                    (link, frame("conversation.deleted", Some(cursor), &data))
+                });
+                self.publish("conversation.deleted", &data, visitor);
+            }
+            return;
+        };
+        let c = &after.conversation;
+        let rendered = self.names.conversation(after);
+        let visitor = |name: &str| {
+            c.contact_inbox_id.map(|link| {
+                let cursor = self.channel.cursor() + 1;
+                let data = visitor_conversation(&directory, c, None);
+                (link, frame(name, Some(cursor), &data))
+            })
+        };
+        let Some(before) = &change.before else {
+            self.publish(
+                event::CONVERSATION_CREATED,
+                &rendered,
+                visitor(event::CONVERSATION_CREATED),
+            );
+            // Assigned as it was opened: consoles hear of it as of any
+            // assignment.
+            if c.assignee_id.is_some() {
+                self.publish(
+                    event::ASSIGNEE_CHANGED,
+                    &rendered,
+                    visitor(event::ASSIGNEE_CHANGED),
+                );
+            }
+            return;
+        };
+        let mut any = false;
+        if before.status != c.status {
+            any = true;
+            self.publish(
+                event::CONVERSATION_STATUS_CHANGED,
+                &rendered,
+                visitor(event::CONVERSATION_STATUS_CHANGED),
+            );
+        }
+        if before.assignee_id != c.assignee_id {
+            any = true;
+            self.publish(
+                event::ASSIGNEE_CHANGED,
+                &rendered,
+                visitor(event::ASSIGNEE_CHANGED),
+            );
+        }
+        if !any && before.snoozed_until != c.snoozed_until {
+            self.publish(
+                event::CONVERSATION_UPDATED,
+                &rendered,
+                visitor(event::CONVERSATION_UPDATED),
+            );
+        }
+    }
+
+    fn message_event(&self, posted: &Posted) {
+        let m = &posted.message;
+        let rendered = self.names.message(m, posted.inbox_id);
+        let name = if posted.edited {
+            event::MESSAGE_UPDATED
+        } else {
+            event::MESSAGE_CREATED
+        };
+        // Visitors never see private notes, nor the activity lines meant
+        // for the team.
+        let for_visitor = !m.private && m.message_type != MessageType::Activity;
+        let visitor = posted.contact_inbox_id.filter(|_| for_visitor).map(|link| {
+            let cursor = self.channel.cursor() + 1;
+            (link, frame(name, Some(cursor), &rendered))
+        });
+        self.publish(name, &rendered, visitor);
+    }
+
+    /// Tells each connected visitor waiting in these inboxes their new place
+    /// in line, and those who left the line that they did.
+    fn send_positions(&mut self, inboxes: &BTreeSet<i64>) {
+        let Some(shard) = self.shard.upgrade() else {
+            return;
+        };
+        let mut frames = Vec::new();
+        for &inbox in inboxes {
+            let queue: Vec<(i64, Option<i64>)> = {
+                let state = shard.lock().unwrap_or_else(|e| e.into_inner());
+                state
+                    .waiting(inbox)
+                    .into_iter()
+                    .filter_map(|(_, id)| {
+                        let link = state.conversations.get(&id)?.conversation.contact_inbox_id;
+                        Some((id, link))
+                    })
+                    .collect()
+            };
+            let sent = self.positions.entry(inbox).or_default();
+            let mut now: HashMap<i64, usize> = HashMap::new();
+            for (i, (id, link)) in queue.into_iter().enumerate() {
+                let Some(link) = link.filter(|l| self.channel.has_visitor(*l)) else {
+                    continue;
+                };
+                let position = i + 1;
+                now.insert(id, position);
+                if sent.get(&id) != Some(&position) {
+                    let data = QueuePosition {
+                        conversation_id: id,
+                        position: Some(position),
+                    };
+                    frames.push((
+                        Audience::Visitor(link),
+                        frame(event::QUEUE_POSITION, None, &data),
+                        id,
+                    ));
+                }
+            }
+            for (&id, _) in sent.iter().filter(|(id, _)| !now.contains_key(id)) {
+                let link = shard
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .conversations
+                    .get(&id)
+                    .and_then(|l| l.conversation.contact_inbox_id);
+                if let Some(link) = link {
+                    let data = QueuePosition {
+                        conversation_id: id,
+                        position: None,
+                    };
+                    frames.push((
+                        Audience::Visitor(link),
+                        frame(event::QUEUE_POSITION, None, &data),
+                        id,
+                    ));
+                }
+            }
+            *sent = now;
+        }
+        self.channel.signal(
+            frames
+                .into_iter()
+                .map(|(to, bytes, _)| (to, bytes))
+                .collect(),
+        );
+    }
+}

@@ -1,0 +1,367 @@
+//! Realtime: every change the hub makes, pushed over WebSockets to the
+//! account's agent consoles and to the visitors it concerns.
+//!
+//! The path of an event:
+//! 1. The hub, still holding the shard's lock, hands each committed change
+//!    ([`FeedItem`]) to the account's feed. The lock gives the feed the
+//!    shard's order.
+//! 2. The account's dispatcher ([`dispatch`]) waits until the change is
+//!    durable (nobody is told of a message that could still be lost), gives it
+//!    the next cursor, serializes it once per audience (agents; the one
+//!    visitor it concerns, without private notes) and hands the same bytes to
+//!    every subscriber's bounded queue. It never waits on a socket: a
+//!    subscriber whose queue is full is cut (close code 4008) and resumes
+//!    later with its last cursor.
+//! 3. Each connection ([`connection`]) writes its queue to its socket.
+//!
+//! The last [`BUFFERED_EVENTS`] events stay in memory so a reconnecting
+//! client receives exactly what it missed; a cursor older than that (or from
+//! before a restart) gets a `resync` frame and reloads over REST. Cursors
+//! start at the microsecond the account's feed starts, so they keep growing
+//! across restarts.
+
+pub mod agent;
+pub mod connection;
+pub mod dispatch;
+mod render;
+pub mod widget;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::mpsc;
+
+use crate::hub::routing::Directory;
+use crate::hub::shard::LiveConversation;
+use crate::hub::writer::Durable;
+use crate::store::{Contact, Conversation, Message};
+
+/// Events kept per account for resuming.
+pub const BUFFERED_EVENTS: usize = 8192;
+/// Frames that may wait for one slow connection before it is cut.
+pub const OUTBOUND_QUEUE: usize = 4096;
+
+/// One conversation's change within a commit: its state before (absent when
+/// it was created) and after (absent when it was removed).
+#[derive(Debug, Clone)]
+pub struct ConversationChange {
+    pub before: Option<Conversation>,
+    pub after: Option<LiveConversation>,
+}
+
+/// A message written or edited in a commit, with where it belongs.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub message: Arc<Message>,
+    pub edited: bool,
+    pub inbox_id: i64,
+    /// The visitor link of its conversation, if any.
+    pub contact_inbox_id: Option<i64>,
+}
+
+/// What the hub hands to an account's feed, in the shard's order.
+#[derive(Debug)]
+pub enum FeedItem {
+    /// Rows queued for one commit; told once they are durable.
+    Commit {
+        durable: Durable,
+        directory: Arc<Directory>,
+        conversations: Vec<ConversationChange>,
+        messages: Vec<Posted>,
+    },
+    /// Who is online changed. `users`: effective status per agent;
+    /// `inboxes`: whether any collaborator of each inbox is online.
+    Presence {
+        users: BTreeMap<i64, String>,
+        inboxes: HashMap<i64, bool>,
+    },
+    /// Someone is typing (`on`) or stopped.
+    Typing {
+        conversation: Conversation,
+        on: bool,
+        data: switchboard_protocol::realtime::Typing,
+    },
+    Read {
+        conversation: Conversation,
+        data: switchboard_protocol::realtime::Read,
+    },
+    /// A contact's details changed (or it was removed: `None`).
+    Contact { id: i64, contact: Option<Contact> },
+}
+
+/// Who a frame is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Agents,
+    /// The visitor of one contact link (`contact_inbox_id`).
+    Visitor(i64),
+}
+
+/// A connection's place in an account's channel.
+#[derive(Debug, Clone)]
+pub struct Subscriber {
+    pub id: u64,
+    pub tx: mpsc::Sender<Utf8Bytes>,
+    /// Visitors: their inbox, for presence.
+    pub inbox_id: Option<i64>,
+}
+
+/// How a subscription starts.
+#[derive(Debug)]
+pub enum Start {
+    /// No cursor was given: live events from `cursor` on.
+    Fresh { cursor: u64 },
+    /// Every event after the given cursor, then live events.
+    Resumed { cursor: u64, missed: Vec<Utf8Bytes> },
+    /// The cursor is not in the buffer: reload over REST, then go on from `cursor`.
+    Resync { cursor: u64 },
+}
+
+struct Buffered {
+    cursor: u64,
+    to: Audience,
+    frame: Utf8Bytes,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// The cursor of the newest published event.
+    cursor: u64,
+    buffer: VecDeque<Buffered>,
+    agents: Vec<Subscriber>,
+    /// Visitors by their contact link.
+    visitors: HashMap<i64, Vec<Subscriber>>,
+    presence: BTreeMap<i64, String>,
+    inboxes_online: HashMap<i64, bool>,
+}
+
+/// One account's subscribers and recent events.
+pub struct Channel {
+    pub account_id: i64,
+    inner: Mutex<Inner>,
+    next_id: AtomicU64,
+}
+
+impl std::fmt::Debug for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Channel")
+            .field("account_id", &self.account_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Channel {
+    pub fn new(account_id: i64) -> Channel {
+        let start = u64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_micros(),
+        )
+        .unwrap_or(u64::MAX / 2);
+        Channel {
+            account_id,
+            inner: Mutex::new(Inner {
+                cursor: start,
+                ..Inner::default()
+            }),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A fresh subscriber id.
+    pub fn subscriber_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The cursor of the newest event.
+    pub fn cursor(&self) -> u64 {
+        self.lock().cursor
+    }
+
+    /// Whether anyone listens for `contact_inbox_id`.
+    pub fn has_visitor(&self, contact_inbox_id: i64) -> bool {
+        self.lock().visitors.contains_key(&contact_inbox_id)
+    }
+
+    /// The current presence: per agent, and per inbox.
+    pub fn presence(&self) -> (BTreeMap<i64, String>, HashMap<i64, bool>) {
+        let inner = self.lock();
+        (inner.presence.clone(), inner.inboxes_online.clone())
+    }
+
+    /// Registers a subscriber. Finding what it missed and registering happen
+    /// under one lock, so no event is skipped or sent twice in between.
+    pub fn subscribe(&self, to: Audience, since: Option<u64>, sub: Subscriber) -> Start {
+        let mut inner = self.lock();
+        let cursor = inner.cursor;
+        let start = match since {
+            None => Start::Fresh { cursor },
+            Some(since) if since == cursor => Start::Resumed {
+                cursor,
+                missed: Vec::new(),
+            },
+            Some(since) => {
+                let oldest = inner.buffer.front().map(|b| b.cursor);
+                // Resumable when the buffer holds every event after `since`.
+                if since < cursor && oldest.is_some_and(|o| o <= since + 1) {
+                    let missed = inner
+                        .buffer
+                        .iter()
+                        .filter(|b| b.cursor > since && b.to == to)
+                        .map(|b| b.frame.clone())
+                        .collect();
+                    Start::Resumed { cursor, missed }
+                } else {
+                    Start::Resync { cursor }
+                }
+            }
+        };
+        match to {
+            Audience::Agents => inner.agents.push(sub),
+            Audience::Visitor(link) => inner.visitors.entry(link).or_default().push(sub),
+        }
+        start
+    }
+
+    pub fn unsubscribe(&self, to: Audience, id: u64) {
+        let mut inner = self.lock();
+        match to {
+            Audience::Agents => inner.agents.retain(|s| s.id != id),
+            Audience::Visitor(link) => {
+                if let Some(list) = inner.visitors.get_mut(&link) {
+                    list.retain(|s| s.id != id);
+                    if list.is_empty() {
+                        inner.visitors.remove(&link);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Publishes one resumable event (its frames already carry `cursor`,
+    /// which must follow the previous one) and hands it to its subscribers.
+    pub fn publish(&self, cursor: u64, frames: Vec<(Audience, Utf8Bytes)>) -> Delivery {
+        let mut inner = self.lock();
+        inner.cursor = cursor;
+        let mut delivery = Delivery::default();
+        for (to, frame) in frames {
+            delivery.add(inner.send(to, &frame));
+            inner.buffer.push_back(Buffered { cursor, to, frame });
+        }
+        while inner.buffer.len() > BUFFERED_EVENTS {
+            inner.buffer.pop_front();
+        }
+        delivery
+    }
+
+    /// Hands frames that are not kept for resuming (typing, presence, queue
+    /// positions) to their subscribers.
+    pub fn signal(&self, frames: Vec<(Audience, Utf8Bytes)>) -> Delivery {
+        let mut inner = self.lock();
+        let mut delivery = Delivery::default();
+        for (to, frame) in frames {
+            delivery.add(inner.send(to, &frame));
+        }
+        delivery
+    }
+
+    /// Records the new presence and sends each visitor whose inbox changed
+    /// its frame, made by `frame(online)`.
+    pub fn set_presence(
+        &self,
+        users: BTreeMap<i64, String>,
+        inboxes: HashMap<i64, bool>,
+        agent_frame: Utf8Bytes,
+        frame: impl Fn(bool) -> Utf8Bytes,
+    ) -> Delivery {
+        let mut inner = self.lock();
+        let mut delivery = Delivery::default();
+        if inner.presence != users {
+            inner.presence = users;
+            delivery.add(inner.send(Audience::Agents, &agent_frame));
+        }
+        let changed: Vec<(i64, bool)> = inboxes
+            .iter()
+            .filter(|(inbox, online)| inner.inboxes_online.get(inbox) != Some(online))
+            .map(|(i, o)| (*i, *o))
+            .collect();
+        inner.inboxes_online = inboxes;
+        for (inbox, online) in changed {
+            let frame = frame(online);
+            let mut cut = Vec::new();
+            for (link, subs) in inner.visitors.iter() {
+                for s in subs.iter().filter(|s| s.inbox_id == Some(inbox)) {
+                    if !offer(s, &frame) {
+                        cut.push((*link, s.id));
+                    }
+                    delivery.sent += 1;
+                }
+            }
+            for (link, id) in cut {
+                delivery.cut += 1;
+                if let Some(list) = inner.visitors.get_mut(&link) {
+                    list.retain(|s| s.id != id);
+                }
+            }
+        }
+        delivery
+    }
+}
+
+/// How many frames a publish handed out, and how many subscribers it cut.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Delivery {
+    pub sent: u64,
+    pub cut: u64,
+}
+
+impl Delivery {
+    fn add(&mut self, other: Delivery) {
+        self.sent += other.sent;
+        self.cut += other.cut;
+    }
+}
+
+/// Queues a frame; `false` when the subscriber is gone or too far behind.
+fn offer(sub: &Subscriber, frame: &Utf8Bytes) -> bool {
+    sub.tx.try_send(frame.clone()).is_ok()
+}
+
+impl Inner {
+    /// Queues `frame` for everyone in `to`, cutting subscribers that are too
+    /// far behind: dropping their sender ends their queue, and the
+    /// connection closes with [`switchboard_protocol::realtime::close::SLOW_CONSUMER`]
+    /// once it has written what was queued.
+    fn send(&mut self, to: Audience, frame: &Utf8Bytes) -> Delivery {
+        let mut delivery = Delivery::default();
+        let list = match to {
+            Audience::Agents => &mut self.agents,
+            Audience::Visitor(link) => match self.visitors.get_mut(&link) {
+                Some(list) => list,
+                None => return delivery,
+            },
+        };
+        list.retain(|s| {
+            let kept = offer(s, frame);
+            if kept {
+                delivery.sent += 1;
+            } else {
+                delivery.cut += 1;
+            }
+            kept
+        });
+        if let Audience::Visitor(link) = to {
+            if list.is_empty() {
+                self.visitors.remove(&link);
+            }
+        }
+        delivery
+    }
+}

@@ -1,0 +1,405 @@
+//! `/ws/widget`: a website visitor's live connection.
+//!
+//! The first frame names the inbox by its `website_token` and the visitor by
+//! the `visitor_token` the server issued on their first contact (the contact
+//! identifier of the Public API); without one, a new visitor is created and
+//! its token returned in `welcome`. A visitor hears only the public events of
+//! their own conversations: never private notes or activity lines, never
+//! another conversation, never another visitor. When the inbox has a website
+//! URL, a browser's `Origin` must be that site.
+
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
+use serde_json::json;
+use switchboard_protocol::realtime::{
+    event, AckData, Typing, VisitorFrame, VisitorWelcome, WidgetInbox,
+};
+use tokio::sync::mpsc;
+
+use super::connection::{configure, Conn, Flow, Handler};
+use super::render::{frame, visitor_conversation};
+use super::{Audience, Start, Subscriber};
+use crate::api::error::ApiError;
+use crate::api::AppState;
+use crate::hub::{NewConversation, NewMessage};
+use crate::secrets::random_token;
+use crate::store::{
+    Contact, ContactFields, ContactInbox, ConversationStatus, Inbox, MessageType, Sender,
+    StoreError,
+};
+
+/// Length of a visitor token we issue (the Public API's contact identifier).
+const VISITOR_TOKEN_LEN: usize = 32;
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let tracker = state.connections.clone();
+    configure(ws).on_upgrade(move |socket| tracker.track_future(run(state, socket, origin)))
+}
+
+/// `scheme://host[:port]` of a URL, lowercased: what a browser sends as `Origin`.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty()).then(|| format!("{scheme}://{host}").to_ascii_lowercase())
+}
+
+/// The visitor an `auth` frame names, created when it names none.
+struct Visitor {
+    inbox: Inbox,
+    contact: Contact,
+    link: ContactInbox,
+}
+
+async fn identify(
+    state: &AppState,
+    origin: Option<&str>,
+    website_token: &str,
+    visitor_token: Option<String>,
+) -> Result<Visitor, ApiError> {
+    let inbox = state
+        .store
+        .inbox_by_website_token(website_token.trim())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("Inbox"),
+            other => other.into(),
+        })?;
+    if let (Some(site), Some(origin)) = (
+        inbox.settings.website_url.as_deref().and_then(origin_of),
+        origin,
+    ) {
+        if origin.to_ascii_lowercase() != site {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                format!("this widget may only be used on {site}"),
+            ));
+        }
+    }
+    let link = match visitor_token {
+        Some(token) => state
+            .store
+            .contact_inbox(inbox.id, token.trim())
+            .await?
+            .ok_or_else(|| ApiError::not_found("Visitor"))?,
+        None => {
+            let token = random_token(VISITOR_TOKEN_LEN);
+            let fields = ContactFields {
+                name: format!("Visitor {}", &token[..6]),
+                custom_attributes: json!({}),
+                ..ContactFields::default()
+            };
+            let contact = state
+                .store
+                .create_contact(inbox.account_id, &fields)
+                .await?;
+            state
+                .store
+                .create_contact_inbox(contact.id, inbox.id, &token)
+                .await?
+        }
+    };
+    let contact = state
+        .store
+        .get_contact(inbox.account_id, link.contact_id)
+        .await?;
+    Ok(Visitor {
+        inbox,
+        contact,
+        link,
+    })
+}
+
+async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
+    let mut conn = Conn::new(socket);
+    let Some(text) = conn.first_text().await else {
+        return;
+    };
+    let (visitor, cursor) = match serde_json::from_str::<VisitorFrame>(&text) {
+        Ok(VisitorFrame::Auth {
+            website_token,
+            visitor_token,
+            cursor,
+        }) => match identify(&state, origin.as_deref(), &website_token, visitor_token).await {
+            Ok(v) => (v, cursor),
+            Err(err) => return conn.refuse(err.code(), err.describe()).await,
+        },
+        Ok(_) => {
+            return conn
+                .refuse("unauthorized", "the first frame must be `auth`")
+                .await
+        }
+        Err(err) => return conn.refuse("invalid_frame", err.to_string()).await,
+    };
+    let account_id = visitor.inbox.account_id;
+    let link = visitor.link.id;
+    let channel = state.hub.channel(account_id);
+    let (tx, rx) = mpsc::channel(state.ws_outbound_queue);
+    let id = channel.subscriber_id();
+    let start = channel.subscribe(
+        Audience::Visitor(link),
+        cursor,
+        Subscriber {
+            id,
+            tx,
+            inbox_id: Some(visitor.inbox.id),
+        },
+    );
+    let welcome = match welcome(&state, &visitor).await {
+        Ok(w) => w,
+        Err(err) => {
+            channel.unsubscribe(Audience::Visitor(link), id);
+            return conn.refuse(err.code(), err.describe()).await;
+        }
+    };
+    let ok = match start {
+        Start::Fresh { cursor } => {
+            conn.send(frame(event::WELCOME, Some(cursor), &welcome(false)))
+                .await
+        }
+        Start::Resumed { cursor, missed } => {
+            let mut ok = conn
+                .send(frame(event::WELCOME, Some(cursor), &welcome(true)))
+                .await;
+            for f in missed {
+                ok = ok && conn.send(f).await;
+            }
+            ok
+        }
+        Start::Resync { cursor } => {
+            conn.send(frame(event::WELCOME, Some(cursor), &welcome(false)))
+                .await
+                && conn
+                    .send(frame(event::RESYNC, Some(cursor), &json!({})))
+                    .await
+        }
+    };
+    if ok {
+        let mut handler = VisitorHandler {
+            state: state.clone(),
+            visitor,
+        };
+        conn.run(rx, state.shutdown.clone(), &mut handler).await;
+    }
+    channel.unsubscribe(Audience::Visitor(link), id);
+}
+
+/// The visitor's `welcome`, given whether it resumes.
+async fn welcome(
+    state: &AppState,
+    v: &Visitor,
+) -> Result<impl Fn(bool) -> VisitorWelcome, ApiError> {
+    let account_id = v.inbox.account_id;
+    let directory = state.hub.directory(account_id).await?;
+    let conversations: Vec<_> = state
+        .hub
+        .contact_conversations(account_id, v.contact.id)
+        .into_iter()
+        .filter(|l| l.conversation.contact_inbox_id == Some(v.link.id))
+        .map(|l| visitor_conversation(&directory, &l.conversation, l.queue_position))
+        .collect();
+    let agents_online = state
+        .hub
+        .presence(account_id)
+        .1
+        .get(&v.inbox.id)
+        .copied()
+        .unwrap_or(false);
+    let inbox = WidgetInbox {
+        id: v.inbox.id,
+        name: v.inbox.name.clone(),
+        welcome_title: v.inbox.settings.welcome_title.clone(),
+        welcome_tagline: v.inbox.settings.welcome_tagline.clone(),
+        widget_color: v.inbox.settings.widget_color.clone(),
+    };
+    let token = v.link.source_id.clone();
+    let contact_id = v.contact.id;
+    Ok(move |resumed| VisitorWelcome {
+        visitor_token: token.clone(),
+        contact_id,
+        inbox: inbox.clone(),
+        resumed,
+        agents_online,
+        conversations: conversations.clone(),
+    })
+}
+
+struct VisitorHandler {
+    state: AppState,
+    visitor: Visitor,
+}
+
+impl Handler for VisitorHandler {
+    async fn handle(&mut self, conn: &mut Conn, text: &str) -> Flow {
+        let frame_in = match serde_json::from_str::<VisitorFrame>(text) {
+            Ok(f) => f,
+            Err(err) => {
+                conn.error("invalid_frame", err.to_string()).await;
+                return conn.strike().await;
+            }
+        };
+        let outcome = match frame_in {
+            VisitorFrame::Auth { .. } => Err(ApiError::bad_request("already authenticated")),
+            VisitorFrame::Ping {} => {
+                conn.send(frame(event::PONG, None, &json!({}))).await;
+                return Flow::Continue;
+            }
+            VisitorFrame::StartConversation { content, echo_id } => {
+                self.start(content, echo_id).await.map(Some)
+            }
+            VisitorFrame::Message {
+                conversation_id,
+                content,
+                echo_id,
+            } => self
+                .message(conversation_id, content, echo_id)
+                .await
+                .map(Some),
+            VisitorFrame::Subscribe { conversation_id } => self.own(conversation_id).map(|()| {
+                Some(AckData {
+                    conversation_id,
+                    message_id: None,
+                    echo_id: None,
+                })
+            }),
+            VisitorFrame::TypingOn { conversation_id } => {
+                self.typing(conversation_id, true).map(|()| None)
+            }
+            VisitorFrame::TypingOff { conversation_id } => {
+                self.typing(conversation_id, false).map(|()| None)
+            }
+        };
+        match outcome {
+            Ok(Some(ack)) => {
+                conn.send(frame(event::ACK, None, &ack)).await;
+                Flow::Continue
+            }
+            Ok(None) => Flow::Continue,
+            Err(err) => {
+                conn.error(err.code(), err.describe()).await;
+                conn.strike().await
+            }
+        }
+    }
+}
+
+impl VisitorHandler {
+    fn account_id(&self) -> i64 {
+        self.visitor.inbox.account_id
+    }
+
+    /// Refuses (as not found) any conversation that is not this visitor's.
+    fn own(&self, conversation_id: i64) -> Result<(), ApiError> {
+        let theirs = self
+            .state
+            .hub
+            .get(self.account_id(), conversation_id)
+            .is_ok_and(|l| l.conversation.contact_inbox_id == Some(self.visitor.link.id));
+        theirs
+            .then_some(())
+            .ok_or_else(|| ApiError::not_found("Conversation"))
+    }
+
+    fn incoming(&self, content: String, echo_id: Option<String>) -> Result<NewMessage, ApiError> {
+        let mut message = crate::api::messages::outgoing(content)?;
+        message.message_type = MessageType::Incoming;
+        message.sender = Some(Sender::Contact(self.visitor.contact.id));
+        message.echo_id = crate::api::messages::echo_id(echo_id)?;
+        Ok(message)
+    }
+
+    async fn start(
+        &self,
+        content: Option<String>,
+        echo_id: Option<String>,
+    ) -> Result<AckData, ApiError> {
+        let first = content
+            .map(|c| self.incoming(c, echo_id.clone()))
+            .transpose()?;
+        let (live, messages) = self
+            .state
+            .hub
+            .create_conversation(NewConversation {
+                account_id: self.account_id(),
+                inbox_id: self.visitor.inbox.id,
+                contact_id: self.visitor.contact.id,
+                contact_inbox_id: Some(self.visitor.link.id),
+                status: ConversationStatus::Open,
+                assignee_id: None,
+                messages: first.into_iter().collect(),
+            })
+            .await?;
+        Ok(AckData {
+            conversation_id: live.conversation.id,
+            message_id: messages
+                .iter()
+                .find(|m| m.message_type == MessageType::Incoming)
+                .map(|m| m.id),
+            echo_id,
+        })
+    }
+
+    async fn message(
+        &self,
+        conversation_id: i64,
+        content: String,
+        echo_id: Option<String>,
+    ) -> Result<AckData, ApiError> {
+        self.own(conversation_id)?;
+        let message = self.incoming(content, echo_id)?;
+        let stored = self
+            .state
+            .hub
+            .post_message(self.account_id(), conversation_id, message)
+            .await
+            .map_err(|e| crate::api::hub_not_found_as(e, "Conversation"))?;
+        Ok(AckData {
+            conversation_id,
+            message_id: Some(stored.id),
+            echo_id: stored.echo_id.clone(),
+        })
+    }
+
+    fn typing(&self, conversation_id: i64, on: bool) -> Result<(), ApiError> {
+        self.own(conversation_id)?;
+        let data = Typing {
+            conversation_id,
+            sender_type: "contact".to_string(),
+            sender_id: self.visitor.contact.id,
+            name: None,
+            is_private: false,
+        };
+        self.state
+            .hub
+            .typing(self.account_id(), data, on)
+            .map_err(|e| crate::api::hub_not_found_as(e, "Conversation"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_of;
+
+    #[test]
+    fn origins_are_scheme_and_host() {
+        assert_eq!(
+            origin_of("https://Shop.example.com/contact?x=1").as_deref(),
+            Some("https://shop.example.com")
+        );
+        assert_eq!(
+            origin_of("http://localhost:8080").as_deref(),
+            Some("http://localhost:8080")
+        );
+        assert_eq!(origin_of("shop.example.com"), None);
+    }
+}
