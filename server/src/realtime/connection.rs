@@ -30,6 +30,8 @@ pub const PING_EVERY: Duration = Duration::from_secs(20);
 pub const IDLE_AFTER: Duration = Duration::from_secs(60);
 /// How long a client has to send its `auth` frame.
 pub const AUTH_WITHIN: Duration = Duration::from_secs(10);
+/// How long a closing connection waits for the client's close reply.
+pub const CLOSE_WITHIN: Duration = Duration::from_secs(2);
 /// Frames a client may send per second on average, and in a burst.
 pub const RATE_PER_SECOND: f64 = 20.0;
 pub const RATE_BURST: f64 = 40.0;
@@ -132,7 +134,20 @@ impl Conn {
             code,
             reason: Utf8Bytes::from_static(reason),
         };
-        let _ = self.socket.send(Message::Close(Some(frame))).await;
+        if self.socket.send(Message::Close(Some(frame))).await.is_err() {
+            return;
+        }
+        // The closing handshake: read (and drop) what the client still sends
+        // until it answers the close, so the socket is not reset while our
+        // last frames are still on their way to it.
+        let _ = tokio::time::timeout(CLOSE_WITHIN, async {
+            while let Some(Ok(msg)) = self.socket.recv().await {
+                if matches!(msg, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
     }
 
     /// The first text frame, within [`AUTH_WITHIN`]. `None` (after closing

@@ -13,6 +13,8 @@ mod isolation;
 mod malformed;
 mod messages;
 mod public_api;
+mod realtime;
 mod restart;
 mod roles;
 mod settings_story;
+mod ws;
