@@ -78,6 +78,7 @@ fn decisions(policy: Policy, count: i64) {
             snoozed_until: None,
             created_at: id,
             last_activity_at: id,
+            auto_assigned_at: None,
         }));
         latency
             .record(t.elapsed().as_nanos() as u64)

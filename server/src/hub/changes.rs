@@ -36,14 +36,14 @@ impl Hub {
                 snoozed_until: None,
                 created_at: at,
                 last_activity_at: at,
+                auto_assigned_at: None,
             };
             let mut lines = new.messages;
-            let mut automatic = false;
             if conversation.assignee_id.is_none() && conversation.status == ConversationStatus::Open
             {
                 if let Some(agent) = state.auto_pick(conversation.inbox_id) {
-                    automatic = true;
                     conversation.assignee_id = Some(agent);
+                    conversation.auto_assigned_at = Some(at);
                     lines.push(NewMessage::activity(format!(
                         "Assigned to {} automatically",
                         state.agent_name(agent)
@@ -73,9 +73,6 @@ impl Hub {
             }
             if let Some(stored) = state.conversations.get_mut(&live.conversation.id) {
                 stored.echoes = live.echoes.clone();
-            }
-            if automatic {
-                state.auto_assigned.insert(live.conversation.id, at);
             }
             live.queue_position = state.queue_position(&live.conversation);
             (live, messages, durable)
@@ -114,7 +111,11 @@ impl Hub {
             let at = now();
             if conversation.assignee_id != before.assignee_id {
                 // A person chose: the no-reply clock no longer applies.
-                state.auto_assigned.remove(&conversation_id);
+                conversation.auto_assigned_at = None;
+            }
+            if conversation.status != ConversationStatus::Open {
+                // Nobody owes a reply to a conversation that is not open.
+                conversation.auto_assigned_at = None;
             }
             if before.status != ConversationStatus::Open && conversation.assignee_id != actor {
                 activity.extend(

@@ -157,6 +157,7 @@ fn apply(state: &mut ShardState, op: &Op, next_id: &mut i64) {
                     snoozed_until: None,
                     created_at: *next_id,
                     last_activity_at: *next_id,
+                    auto_assigned_at: None,
                 },
                 last_message: None,
                 echoes: Echoes::warm(),
@@ -329,12 +330,10 @@ fn open_at(state: &mut ShardState, id: i64, at: i64) -> Option<i64> {
         snoozed_until: None,
         created_at: at,
         last_activity_at: at,
+        auto_assigned_at: assignee.map(|_| at),
     });
     live.queue_position = None;
     state.insert(live);
-    if assignee.is_some() {
-        state.auto_assigned.insert(id, at);
-    }
     assignee
 }
 
@@ -364,7 +363,9 @@ fn no_reply_moves_the_conversation_on_time() {
     assert_eq!(state.open_count(0, first), 0);
     assert_eq!(state.open_count(0, next), 1);
     // An answered conversation is left alone.
-    state.auto_assigned.remove(&1);
+    let mut answered = state.conversations[&1].conversation.clone();
+    answered.auto_assigned_at = None;
+    state.update(answered);
     assert!(state.sweep(1000).is_empty());
 }
 

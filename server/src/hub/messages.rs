@@ -75,13 +75,15 @@ impl Hub {
                         ConversationStatus::Resolved | ConversationStatus::Snoozed
                     );
                 let mut lines = Vec::new();
-                if new.message_type == MessageType::Outgoing
+                // The assignee answered: the no-reply clock stops (and the
+                // row says so, for restarts).
+                let answered = conversation.auto_assigned_at.is_some()
+                    && new.message_type == MessageType::Outgoing
                     && conversation
                         .assignee_id
-                        .is_some_and(|a| new.sender == Some(Sender::User(a)))
-                {
-                    // The assignee answered: the no-reply clock stops.
-                    state.auto_assigned.remove(&conversation_id);
+                        .is_some_and(|a| new.sender == Some(Sender::User(a)));
+                if answered {
+                    conversation.auto_assigned_at = None;
                 }
                 if reopens {
                     conversation.status = ConversationStatus::Open;
@@ -93,7 +95,7 @@ impl Hub {
                 // the rebuild derives it from the newest message, which keeps
                 // a busy conversation at one row write per message.
                 let mut ops = vec![WriteOp::InsertMessage(message.clone())];
-                if reopens {
+                if reopens || answered {
                     ops.push(WriteOp::UpdateConversation(conversation.clone()));
                     for line in lines {
                         let activity = NewMessage::activity(line);

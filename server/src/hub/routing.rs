@@ -186,11 +186,12 @@ impl ShardState {
         let name = self.agent_name(previous);
         // The absent assignee's slot must not count against the new pick.
         c.assignee_id = None;
+        c.auto_assigned_at = None;
         self.update(c.clone());
         Some(match self.auto_pick(c.inbox_id) {
             Some(agent) => {
                 c.assignee_id = Some(agent);
-                self.auto_assigned.insert(c.id, now);
+                c.auto_assigned_at = Some(now);
                 format!(
                     "Assigned to {} automatically: {name} is away",
                     self.agent_name(agent)
@@ -218,8 +219,8 @@ impl ShardState {
             if let Some(live) = self.conversations.get(&id) {
                 let mut c = live.conversation.clone();
                 c.assignee_id = Some(agent);
+                c.auto_assigned_at = Some(now);
                 self.update(c.clone());
-                self.auto_assigned.insert(c.id, now);
                 assigned.push(c);
             }
         }
@@ -249,6 +250,7 @@ impl ShardState {
         for mut c in stranded {
             let name = self.agent_name(c.assignee_id.unwrap_or_default());
             c.assignee_id = None;
+            c.auto_assigned_at = None;
             self.update(c.clone());
             released.push((
                 c,
@@ -282,8 +284,7 @@ impl ShardState {
                 && away.is_some_and(|t| t + inbox.rules.offline_grace <= now)
             {
                 due.push((c.clone(), Due::Away));
-            } else if let (Some(wait), Some(at)) =
-                (inbox.rules.reassign_after, self.auto_assigned.get(&c.id))
+            } else if let (Some(wait), Some(at)) = (inbox.rules.reassign_after, c.auto_assigned_at)
             {
                 if at + wait <= now {
                     due.push((c.clone(), Due::NoReply(wait)));
@@ -296,15 +297,15 @@ impl ShardState {
             let from = c.assignee_id.unwrap_or_default();
             let name = self.agent_name(from);
             c.assignee_id = None;
+            c.auto_assigned_at = None;
             self.update(c.clone());
-            self.auto_assigned.remove(&c.id);
             let line = match why {
                 Due::Away => format!("Returned to the queue: {name} went offline"),
                 Due::NoReply(wait) => match self.auto_pick_except(c.inbox_id, Some(from)) {
                     Some(next) => {
                         c.assignee_id = Some(next);
+                        c.auto_assigned_at = Some(now);
                         self.update(c.clone());
-                        self.auto_assigned.insert(c.id, now);
                         format!(
                             "Reassigned to {} automatically: no reply from {name} in {wait} seconds",
                             self.agent_name(next)
@@ -341,7 +342,10 @@ impl ShardState {
             .inboxes
             .values()
             .any(|i| i.rules.reassign_after.is_some())
-            && !self.auto_assigned.is_empty();
+            && self
+                .conversations
+                .values()
+                .any(|l| l.conversation.auto_assigned_at.is_some());
         away_due || reply_due
     }
 

@@ -129,9 +129,6 @@ pub struct ShardState {
     /// Per agent, the order of their latest automatic assignment.
     pub last_assigned: HashMap<i64, u64>,
     pub assign_seq: u64,
-    /// Conversations assigned automatically and not yet answered by their
-    /// assignee, with when (for `reassign_after_seconds`).
-    pub auto_assigned: HashMap<i64, i64>,
     /// Conversations changed since the last commit, each with its state
     /// before the first change: what the realtime feed reports.
     changes: Vec<(i64, Option<Conversation>)>,
@@ -252,7 +249,6 @@ impl ShardState {
     }
 
     pub fn remove(&mut self, id: i64) -> Option<LiveConversation> {
-        self.auto_assigned.remove(&id);
         let live = self.conversations.remove(&id)?;
         self.note(id, Some(&live.conversation));
         self.count(&live.conversation, -1);
@@ -339,6 +335,7 @@ mod tests {
                 snoozed_until: None,
                 created_at: id,
                 last_activity_at: id,
+                auto_assigned_at: None,
             },
             last_message: None,
             echoes: Echoes::default(),

@@ -127,6 +127,10 @@ pub struct Conversation {
     pub snoozed_until: Option<i64>,
     pub created_at: i64,
     pub last_activity_at: i64,
+    /// When it was assigned automatically, while that assignee has not
+    /// answered yet: the clock of `reassign_after_seconds`. Stored, so the
+    /// clock survives a restart.
+    pub auto_assigned_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -16,6 +16,7 @@ both_databases!(
     article_promise_policies_and_queue,
     ten_thousand_at_once,
     time_rules_move_conversations,
+    no_reply_clock_survives_restart,
 );
 
 /// Adds an agent who counts as present without a console.
@@ -375,4 +376,30 @@ async fn time_rules_move_conversations(db: Db) {
     env.app.patch("/api/v1/profile", &bruno_token, away).await;
     let back = eventually(&env, &mine["id"], |c| c["assignee_id"].is_null()).await;
     assert_eq!(back["queue_position"].as_i64().map(|p| p >= 1), Some(true));
+}
+
+async fn no_reply_clock_survives_restart(db: Db) {
+    let env = Env::start(db).await;
+    let t = env.admin_token.clone();
+    let bruno = present_agent(&env, "Bruno").await;
+    let carla = present_agent(&env, "Carla").await;
+    let inbox = env.web_inbox("Website").await;
+    let members = json!({"inbox_id": inbox, "user_ids": [bruno, carla]});
+    env.app.post(&env.path("/inbox_members"), &t, members).await;
+    configure(
+        &env,
+        inbox,
+        json!({"enable_auto_assignment": true,
+        "auto_assignment_config": {"reassign_after_seconds": 2}}),
+    )
+    .await;
+    let visitor = contact(&env, "Visitor").await;
+    let unanswered = new_conversation(&env, inbox, visitor).await;
+    let holder = unanswered["assignee_id"].as_i64().expect("assigned");
+    let other = if holder == bruno { carla } else { bruno };
+
+    // The server restarts before the clock runs out: it still runs out.
+    let env = env.restart().await;
+    let moved = eventually(&env, &unanswered["id"], |c| c["assignee_id"] == other).await;
+    assert_eq!(moved["status"], "open");
 }

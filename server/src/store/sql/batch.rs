@@ -151,12 +151,13 @@ where
             for c in states {
                 sqlx::query(
                     "UPDATE conversations SET status = $1, assignee_id = $2, snoozed_until = $3, \
-                     last_activity_at = $4 WHERE id = $5",
+                     last_activity_at = $4, auto_assigned_at = $5 WHERE id = $6",
                 )
                 .bind(c.status.as_str())
                 .bind(c.assignee_id)
                 .bind(c.snoozed_until)
                 .bind(c.last_activity_at)
+                .bind(c.auto_assigned_at)
                 .bind(c.id)
                 .execute(&mut *tx)
                 .await?;
@@ -166,9 +167,10 @@ where
             for chunk in states.chunks(ROWS_PER_STATEMENT) {
                 let sql = format!(
                     "UPDATE conversations SET status = v.column2, assignee_id = v.column3, \
-                     snoozed_until = v.column4, last_activity_at = v.column5 \
+                     snoozed_until = v.column4, last_activity_at = v.column5, \
+                     auto_assigned_at = v.column6 \
                      FROM (VALUES {}) AS v WHERE conversations.id = v.column1",
-                    placeholders(chunk.len(), 5, 1)
+                    placeholders(chunk.len(), 6, 1)
                 );
                 let mut q = sqlx::query(&sql);
                 for c in chunk {
@@ -177,7 +179,8 @@ where
                         .bind(c.status.as_str())
                         .bind(c.assignee_id)
                         .bind(c.snoozed_until)
-                        .bind(c.last_activity_at);
+                        .bind(c.last_activity_at)
+                        .bind(c.auto_assigned_at);
                 }
                 q.execute(&mut *tx).await?;
             }
@@ -194,8 +197,8 @@ where
             let sql = format!(
                 "INSERT INTO conversations (id, account_id, inbox_id, contact_id, \
                  contact_inbox_id, status, assignee_id, snoozed_until, created_at, \
-                 last_activity_at) VALUES {} ON CONFLICT DO NOTHING",
-                placeholders_for::<DB>(chunk.len(), 10, 1)
+                 last_activity_at, auto_assigned_at) VALUES {} ON CONFLICT DO NOTHING",
+                placeholders_for::<DB>(chunk.len(), 11, 1)
             );
             let mut q = sqlx::query(&sql);
             for c in chunk {
@@ -209,7 +212,8 @@ where
                     .bind(c.assignee_id)
                     .bind(c.snoozed_until)
                     .bind(c.created_at)
-                    .bind(c.last_activity_at);
+                    .bind(c.last_activity_at)
+                    .bind(c.auto_assigned_at);
             }
             q.execute(&mut **tx).await?;
         }

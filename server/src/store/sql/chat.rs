@@ -11,7 +11,8 @@ use crate::store::{
 };
 
 const CONVERSATION_SELECT: &str = "SELECT id, account_id, inbox_id, contact_id, contact_inbox_id, \
-     status, assignee_id, snoozed_until, created_at, last_activity_at FROM conversations";
+     status, assignee_id, snoozed_until, created_at, last_activity_at, auto_assigned_at \
+     FROM conversations";
 
 const MESSAGE_SELECT: &str = "SELECT id, account_id, conversation_id, message_type, content, \
      private, sender_type, sender_id, echo_id, content_attributes, deleted, created_at, \
@@ -29,6 +30,7 @@ struct ConversationRow {
     snoozed_until: Option<i64>,
     created_at: i64,
     last_activity_at: i64,
+    auto_assigned_at: Option<i64>,
 }
 
 impl TryFrom<ConversationRow> for Conversation {
@@ -45,6 +47,7 @@ impl TryFrom<ConversationRow> for Conversation {
             snoozed_until: r.snoozed_until,
             created_at: r.created_at,
             last_activity_at: r.last_activity_at,
+            auto_assigned_at: r.auto_assigned_at,
         })
     }
 }
