@@ -312,9 +312,9 @@ impl Hub {
         let shard = self.shard(account_id);
         let state = Self::lock(&shard);
         let mut list: Vec<LiveConversation> = state
-            .conversations
-            .values()
-            .filter(|l| l.conversation.contact_id == contact_id)
+            .of_contact(contact_id)
+            .iter()
+            .filter_map(|id| state.conversations.get(id))
             .map(|l| Self::with_position(&state, l))
             .collect();
         list.sort_unstable_by_key(|l| std::cmp::Reverse(l.conversation.id));

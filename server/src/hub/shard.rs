@@ -133,6 +133,9 @@ pub struct ShardState {
     /// before the first change: what the realtime feed reports.
     changes: Vec<(i64, Option<Conversation>)>,
     changed: HashSet<i64>,
+    /// Conversation ids by contact: a visitor connecting finds theirs
+    /// without scanning the account.
+    by_contact: HashMap<i64, Vec<i64>>,
     /// Where committed changes go to be pushed to subscribers.
     pub feed: Option<Feed>,
 }
@@ -226,9 +229,19 @@ impl ShardState {
             .map(|l| l.conversation.clone());
         self.note(live.conversation.id, old.as_ref());
         self.count(&live.conversation, 1);
-        if let Some(old) = self.conversations.insert(live.conversation.id, live) {
-            self.count(&old.conversation, -1);
+        let (id, contact) = (live.conversation.id, live.conversation.contact_id);
+        match self.conversations.insert(id, live) {
+            Some(old) => self.count(&old.conversation, -1),
+            None => self.by_contact.entry(contact).or_default().push(id),
         }
+    }
+
+    /// The ids of a contact's conversations.
+    pub fn of_contact(&self, contact_id: i64) -> &[i64] {
+        self.by_contact
+            .get(&contact_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// Replaces a conversation's state, moving its slot in the counts.
@@ -250,6 +263,13 @@ impl ShardState {
 
     pub fn remove(&mut self, id: i64) -> Option<LiveConversation> {
         let live = self.conversations.remove(&id)?;
+        let contact = live.conversation.contact_id;
+        if let Some(ids) = self.by_contact.get_mut(&contact) {
+            ids.retain(|&c| c != id);
+            if ids.is_empty() {
+                self.by_contact.remove(&contact);
+            }
+        }
         self.note(id, Some(&live.conversation));
         self.count(&live.conversation, -1);
         Some(live)

@@ -308,6 +308,11 @@ impl Dispatcher {
         let Some(shard) = self.shard.upgrade() else {
             return;
         };
+        if !self.channel.has_visitors() {
+            // Nobody to tell; whoever connects later gets their place in
+            // `welcome`.
+            return;
+        }
         let mut frames = Vec::new();
         for &inbox in inboxes {
             let queue: Vec<(i64, Option<i64>)> = {

@@ -185,6 +185,11 @@ impl Channel {
         self.lock().cursor
     }
 
+    /// Whether any visitor is connected.
+    pub fn has_visitors(&self) -> bool {
+        !self.lock().visitors.is_empty()
+    }
+
     /// Whether anyone listens for `contact_inbox_id`.
     pub fn has_visitor(&self, contact_inbox_id: i64) -> bool {
         self.lock().visitors.contains_key(&contact_inbox_id)

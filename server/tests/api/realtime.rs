@@ -414,7 +414,14 @@ async fn resume_yields_missed_events_once(db: Db) {
     // A cursor the server no longer has (or never had) asks for a reload.
     let (mut stale, _) = Ws::agent(&env.app, &env.admin_token, env.account_id, Some(1)).await;
     stale.event("resync").await;
-    env.app.stop().await;
+
+    // Shutting down says "going away" to every socket.
+    let Env { app, db, .. } = env;
+    let stopping = tokio::spawn(app.stop());
+    assert_eq!(back.closed().await, Closed::Code(1001));
+    assert_eq!(stale.closed().await, Closed::Code(1001));
+    stopping.await.expect("stopped");
+    drop(db);
 }
 
 async fn queue_position_counts_down(db: Db) {
