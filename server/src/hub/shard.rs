@@ -186,7 +186,18 @@ impl ShardState {
     /// Remembers a conversation's state before its first change since the
     /// last [`ShardState::take_changes`].
     fn note(&mut self, id: i64, before: Option<&Conversation>) {
-        if self.changed.insert(id) {
+        // Most commits change one or two conversations: a short scan beats
+        // hashing; the set takes over for big ones (pulls, sweeps).
+        const SCAN: usize = 8;
+        let seen = if self.changes.len() < SCAN {
+            self.changes.iter().any(|(c, _)| *c == id)
+        } else {
+            if self.changed.is_empty() {
+                self.changed.extend(self.changes.iter().map(|(c, _)| *c));
+            }
+            !self.changed.insert(id)
+        };
+        if !seen {
             self.changes.push((id, before.cloned()));
         }
     }

@@ -62,6 +62,22 @@ impl Dispatcher {
         let mut round = Vec::with_capacity(ROUND);
         while rx.recv_many(&mut round, ROUND).await > 0 {
             let mut queues_moved = BTreeSet::new();
+            if self.channel.watched() {
+                // One read for the whole round's unknown contacts.
+                let (conversations, messages): (Vec<_>, Vec<_>) = round
+                    .iter()
+                    .filter_map(|item| match item {
+                        FeedItem::Commit {
+                            conversations,
+                            messages,
+                            ..
+                        } => Some((conversations.as_slice(), messages.as_slice())),
+                        _ => None,
+                    })
+                    .unzip();
+                self.load_contacts(conversations.concat().as_slice(), &messages.concat())
+                    .await;
+            }
             for item in round.drain(..) {
                 self.handle(item, &mut queues_moved).await;
             }
@@ -85,6 +101,10 @@ impl Dispatcher {
                     return;
                 }
                 self.names.directory = directory;
+                if self.channel.skip_if_unwatched() {
+                    // Nobody is connected to the account: nothing to render.
+                    return;
+                }
                 self.load_contacts(&conversations, &messages).await;
                 for change in &conversations {
                     for c in change
@@ -295,11 +315,14 @@ impl Dispatcher {
         // Visitors never see private notes, nor the activity lines meant
         // for the team.
         let for_visitor = !m.private && m.message_type != MessageType::Activity;
-        let visitor = posted.contact_inbox_id.filter(|_| for_visitor).map(|link| {
-            let cursor = self.channel.cursor() + 1;
-            (link, frame(name, Some(cursor), &rendered))
-        });
-        self.publish(name, &rendered, visitor);
+        let cursor = self.channel.cursor() + 1;
+        // Visitors get the very same bytes as agents.
+        let bytes = frame(name, Some(cursor), &rendered);
+        let mut frames = vec![(Audience::Agents, bytes.clone())];
+        if let Some(link) = posted.contact_inbox_id.filter(|_| for_visitor) {
+            frames.push((Audience::Visitor(link), bytes));
+        }
+        self.channel.publish(cursor, frames);
     }
 
     /// Tells each connected visitor waiting in these inboxes their new place

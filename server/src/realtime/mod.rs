@@ -16,7 +16,8 @@
 //!
 //! The last [`BUFFERED_EVENTS`] events stay in memory so a reconnecting
 //! client receives exactly what it missed; a cursor older than that (or from
-//! before a restart) gets a `resync` frame and reloads over REST. Cursors
+//! before a restart) gets a `resync` frame and reloads over REST. An account
+//! nobody has watched for [`RESUME_WINDOW`] skips rendering altogether. Cursors
 //! start at the microsecond the account's feed starts, so they keep growing
 //! across restarts.
 
@@ -40,6 +41,8 @@ use crate::store::{Contact, Conversation, Message};
 
 /// Events kept per account for resuming.
 pub const BUFFERED_EVENTS: usize = 8192;
+/// How long after the last client leaves events are still kept for resuming.
+pub const RESUME_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
 /// Frames that may wait for one slow connection before it is cut.
 pub const OUTBOUND_QUEUE: usize = 4096;
 
@@ -135,6 +138,8 @@ struct Inner {
     visitors: HashMap<i64, Vec<Subscriber>>,
     presence: BTreeMap<i64, String>,
     inboxes_online: HashMap<i64, bool>,
+    /// When a subscriber last left (or was cut).
+    last_left: Option<std::time::Instant>,
 }
 
 /// One account's subscribers and recent events.
@@ -183,6 +188,32 @@ impl Channel {
     /// The cursor of the newest event.
     pub fn cursor(&self) -> u64 {
         self.lock().cursor
+    }
+
+    /// Whether anyone at all is connected to the account.
+    pub fn watched(&self) -> bool {
+        let inner = self.lock();
+        !inner.agents.is_empty() || !inner.visitors.is_empty()
+    }
+
+    /// When nobody has been connected to the account for [`RESUME_WINDOW`],
+    /// takes the next cursor for an event nobody will hear and forgets the
+    /// buffer: a client resuming from before it is told to `resync`. An
+    /// account nobody watches (API-only, or everyone gone home) costs no
+    /// rendering. Checked and done under one lock, so a client subscribing
+    /// meanwhile cannot miss the event.
+    pub fn skip_if_unwatched(&self) -> bool {
+        let mut inner = self.lock();
+        if !inner.agents.is_empty() || !inner.visitors.is_empty() {
+            return false;
+        }
+        if inner.last_left.is_some_and(|t| t.elapsed() < RESUME_WINDOW) {
+            // Someone just left and may be back with their cursor.
+            return false;
+        }
+        inner.cursor += 1;
+        inner.buffer.clear();
+        true
     }
 
     /// Whether any visitor is connected.
@@ -237,6 +268,7 @@ impl Channel {
 
     pub fn unsubscribe(&self, to: Audience, id: u64) {
         let mut inner = self.lock();
+        inner.last_left = Some(std::time::Instant::now());
         match to {
             Audience::Agents => inner.agents.retain(|s| s.id != id),
             Audience::Visitor(link) => {
@@ -367,6 +399,96 @@ impl Inner {
                 self.visitors.remove(&link);
             }
         }
+        if delivery.cut > 0 {
+            self.last_left = Some(std::time::Instant::now());
+        }
         delivery
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subscriber(channel: &Channel) -> (Subscriber, mpsc::Receiver<Utf8Bytes>) {
+        let (tx, rx) = mpsc::channel(4);
+        let sub = Subscriber {
+            id: channel.subscriber_id(),
+            tx,
+            inbox_id: None,
+        };
+        (sub, rx)
+    }
+
+    fn publish(channel: &Channel, text: &'static str) -> u64 {
+        let cursor = channel.cursor() + 1;
+        channel.publish(
+            cursor,
+            vec![(Audience::Agents, Utf8Bytes::from_static(text))],
+        );
+        cursor
+    }
+
+    #[test]
+    fn resuming_returns_exactly_what_came_after_the_cursor() {
+        let channel = Channel::new(1);
+        let (watcher, _rx) = subscriber(&channel);
+        channel.subscribe(Audience::Agents, None, watcher);
+        let first = publish(&channel, "a");
+        publish(&channel, "b");
+        publish(&channel, "c");
+        let (sub, _rx2) = subscriber(&channel);
+        match channel.subscribe(Audience::Agents, Some(first), sub) {
+            Start::Resumed { missed, .. } => assert_eq!(missed, vec!["b", "c"]),
+            other => panic!("expected a resume, got {other:?}"),
+        }
+        let (sub, _rx3) = subscriber(&channel);
+        assert!(matches!(
+            channel.subscribe(Audience::Agents, Some(first - 5), sub),
+            Start::Resync { .. }
+        ));
+    }
+
+    #[test]
+    fn a_full_queue_cuts_only_that_subscriber() {
+        let channel = Channel::new(1);
+        let (slow, _kept_unread) = subscriber(&channel);
+        let (fast, mut fast_rx) = subscriber(&channel);
+        channel.subscribe(Audience::Agents, None, slow);
+        channel.subscribe(Audience::Agents, None, fast);
+        let mut cut = 0;
+        for _ in 0..6 {
+            cut += publish_counting(&channel);
+            while fast_rx.try_recv().is_ok() {}
+        }
+        assert_eq!(cut, 1, "the slow one is cut once, the fast one never");
+    }
+
+    fn publish_counting(channel: &Channel) -> u64 {
+        let cursor = channel.cursor() + 1;
+        channel
+            .publish(
+                cursor,
+                vec![(Audience::Agents, Utf8Bytes::from_static("x"))],
+            )
+            .cut
+    }
+
+    #[test]
+    fn nobody_watching_skips_and_forces_a_resync() {
+        let channel = Channel::new(1);
+        let before = channel.cursor();
+        assert!(channel.skip_if_unwatched(), "never watched: skipped");
+        assert_eq!(
+            channel.cursor(),
+            before + 1,
+            "the skipped event still takes a cursor"
+        );
+        let (sub, _rx) = subscriber(&channel);
+        assert!(matches!(
+            channel.subscribe(Audience::Agents, Some(before), sub),
+            Start::Resync { .. }
+        ));
+        assert!(!channel.skip_if_unwatched(), "watched now");
     }
 }
