@@ -183,13 +183,19 @@ pub async fn create(
                 .get_contact(account_id, contact_id)
                 .await
                 .map_err(|_| ApiError::invalid("contact_id", "is not a contact of this account"))?;
-            let source_id = source_id.unwrap_or_else(|| crate::secrets::random_token(24));
-            match state.store.contact_inbox(inbox.id, &source_id).await? {
+            // Without a source_id, the contact's existing link into the
+            // inbox is reused (as Chatwoot does); a new one only if none.
+            let existing = match &source_id {
+                Some(source_id) => state.store.contact_inbox(inbox.id, source_id).await?,
+                None => state.store.link_of(contact_id, inbox.id).await?,
+            };
+            match existing {
                 Some(ci) if ci.contact_id == contact_id => ci,
                 Some(_) => {
                     return Err(ApiError::invalid("source_id", "belongs to another contact"))
                 }
                 None => {
+                    let source_id = source_id.unwrap_or_else(|| crate::secrets::random_token(24));
                     state
                         .store
                         .create_contact_inbox(contact_id, inbox.id, &source_id)

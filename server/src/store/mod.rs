@@ -145,6 +145,8 @@ pub trait ContactStore: Send + Sync {
         inbox_id: i64,
         source_id: &str,
     ) -> StoreResult<Option<ContactInbox>>;
+    /// The contact's oldest link into the inbox, if any.
+    async fn link_of(&self, contact_id: i64, inbox_id: i64) -> StoreResult<Option<ContactInbox>>;
     async fn create_contact_inbox(
         &self,
         contact_id: i64,

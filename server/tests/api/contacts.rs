@@ -95,6 +95,9 @@ async fn contact_lifecycle(db: Db) {
     assert_eq!(status, 200);
     let (status, _) = app.get(&env.path(&format!("/contacts/{id}")), t).await;
     assert_eq!(status, 404);
+    let again = json!({"inbox_id": inbox, "contact_id": id});
+    let (status, _) = app.post(&env.path("/conversations"), t, again).await;
+    assert_eq!(status, 422, "a deleted contact is not remembered anywhere");
     let (status, _) = app
         .get(&env.path(&format!("/conversations/{conversation}")), t)
         .await;

@@ -186,6 +186,19 @@ where
     }
 
     async fn apply_batch(&self, ops: &[WriteOp]) -> StoreResult<()> {
-        self.apply(ops).await
+        let applied = self.apply(ops).await;
+        // After the commit (or its failure): a read racing the delete
+        // cannot put the row back, the generation check sees to it.
+        for op in ops {
+            match op {
+                WriteOp::DeleteContact {
+                    account_id,
+                    contact_id,
+                } => self.contacts.forget_contact(*account_id, *contact_id),
+                WriteOp::DeleteInbox { inbox_id, .. } => self.contacts.forget_inbox(*inbox_id),
+                _ => {}
+            }
+        }
+        applied
     }
 }

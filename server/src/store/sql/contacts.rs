@@ -106,6 +106,10 @@ where
     }
 
     async fn get_contact(&self, account_id: i64, contact_id: i64) -> StoreResult<Contact> {
+        if let Some(contact) = self.contacts.contact(account_id, contact_id) {
+            return Ok(contact);
+        }
+        let generation = self.contacts.generation();
         let row: Option<ContactRow> = sqlx::query_as(&format!(
             "{CONTACT_SELECT} WHERE account_id = $1 AND id = $2"
         ))
@@ -113,21 +117,35 @@ where
         .bind(contact_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.ok_or(StoreError::NotFound)?.try_into()
+        let contact: Contact = row.ok_or(StoreError::NotFound)?.try_into()?;
+        self.contacts.put_contact(generation, &contact);
+        Ok(contact)
     }
 
     async fn contacts_by_ids(&self, account_id: i64, ids: &[i64]) -> StoreResult<Vec<Contact>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
+        let mut found = Vec::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for &id in ids {
+            match self.contacts.contact(account_id, id) {
+                Some(contact) => found.push(contact),
+                None => missing.push(id),
+            }
         }
-        let list = super::batch::placeholders(1, ids.len(), 2);
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let generation = self.contacts.generation();
+        let list = super::batch::placeholders(1, missing.len(), 2);
         let sql = format!("{CONTACT_SELECT} WHERE account_id = $1 AND id IN {list}");
         let mut query = sqlx::query_as::<DB, ContactRow>(&sql).bind(account_id);
-        for &id in ids {
+        for &id in &missing {
             query = query.bind(id);
         }
-        let found = query.fetch_all(&self.pool).await?;
-        rows(found)
+        for contact in rows(query.fetch_all(&self.pool).await?)? {
+            self.contacts.put_contact(generation, &contact);
+            found.push(contact);
+        }
+        Ok(found)
     }
 
     async fn create_contact(
@@ -172,6 +190,7 @@ where
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| conflict_on_unique(e, TAKEN))?;
+        self.contacts.forget_contact(account_id, contact_id);
         updated.ok_or(StoreError::NotFound)?;
         self.get_contact(account_id, contact_id).await
     }
@@ -181,12 +200,37 @@ where
         inbox_id: i64,
         source_id: &str,
     ) -> StoreResult<Option<ContactInbox>> {
+        if let Some(link) = self.contacts.link(inbox_id, source_id) {
+            return Ok(Some(link));
+        }
+        let generation = self.contacts.generation();
         let row: Option<(i64, i64, i64, String)> = sqlx::query_as(
             "SELECT id, contact_id, inbox_id, source_id FROM contact_inboxes \
              WHERE inbox_id = $1 AND source_id = $2",
         )
         .bind(inbox_id)
         .bind(source_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let link = row.map(|(id, contact_id, inbox_id, source_id)| ContactInbox {
+            id,
+            contact_id,
+            inbox_id,
+            source_id,
+        });
+        if let Some(link) = &link {
+            self.contacts.put_link(generation, link);
+        }
+        Ok(link)
+    }
+
+    async fn link_of(&self, contact_id: i64, inbox_id: i64) -> StoreResult<Option<ContactInbox>> {
+        let row: Option<(i64, i64, i64, String)> = sqlx::query_as(
+            "SELECT id, contact_id, inbox_id, source_id FROM contact_inboxes \
+             WHERE contact_id = $1 AND inbox_id = $2 ORDER BY id LIMIT 1",
+        )
+        .bind(contact_id)
+        .bind(inbox_id)
         .fetch_optional(&self.pool)
         .await?;
         Ok(
@@ -205,6 +249,7 @@ where
         inbox_id: i64,
         source_id: &str,
     ) -> StoreResult<ContactInbox> {
+        let generation = self.contacts.generation();
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO contact_inboxes (contact_id, inbox_id, source_id, created_at) \
              VALUES ($1, $2, $3, $4) RETURNING id",
@@ -216,11 +261,13 @@ where
         .fetch_one(&self.pool)
         .await
         .map_err(|e| conflict_on_unique(e, "this source_id is already used in the inbox"))?;
-        Ok(ContactInbox {
+        let link = ContactInbox {
             id,
             contact_id,
             inbox_id,
             source_id: source_id.to_string(),
-        })
+        };
+        self.contacts.put_link(generation, &link);
+        Ok(link)
     }
 }

@@ -10,6 +10,7 @@
 mod accounts;
 mod agents;
 mod batch;
+mod cache;
 mod chat;
 mod contacts;
 mod inboxes;
@@ -30,6 +31,8 @@ use super::StoreError;
 #[derive(Debug, Clone)]
 pub struct SqlStore<DB: Database> {
     pool: Pool<DB>,
+    /// Shared by clones: they are one store.
+    contacts: std::sync::Arc<cache::ContactCache>,
 }
 
 impl<DB: Database> SqlStore<DB> {
@@ -76,7 +79,10 @@ impl SqlStore<Sqlite> {
             .await
             .context("cannot apply the SQLite migrations")?;
         tokio::spawn(checkpoints(pool.clone()));
-        Ok(SqlStore { pool })
+        Ok(SqlStore {
+            pool,
+            contacts: Default::default(),
+        })
     }
 }
 
@@ -116,7 +122,10 @@ impl SqlStore<Postgres> {
             .run(&pool)
             .await
             .context("cannot apply the Postgres migrations")?;
-        Ok(SqlStore { pool })
+        Ok(SqlStore {
+            pool,
+            contacts: Default::default(),
+        })
     }
 }
 
