@@ -123,9 +123,10 @@ impl Dispatcher {
                 }
             }
             FeedItem::Presence { users, inboxes } => {
+                let cursor = Some(self.channel.cursor());
                 let agent_frame = frame(
                     event::PRESENCE_UPDATE,
-                    None,
+                    cursor,
                     &AgentPresence {
                         account_id: self.channel.account_id,
                         users: users.clone(),
@@ -135,7 +136,7 @@ impl Dispatcher {
                     .set_presence(users, inboxes, agent_frame, |online| {
                         frame(
                             event::PRESENCE_UPDATE,
-                            None,
+                            cursor,
                             &VisitorPresence {
                                 agents_online: online,
                             },
@@ -152,7 +153,7 @@ impl Dispatcher {
                 } else {
                     event::TYPING_OFF
                 };
-                let bytes = frame(name, None, &data);
+                let bytes = frame(name, Some(self.channel.cursor()), &data);
                 let mut frames = vec![(Audience::Agents, bytes.clone())];
                 if let (Some(link), false, "user") = (
                     conversation.contact_inbox_id,
@@ -164,7 +165,7 @@ impl Dispatcher {
                 self.channel.signal(frames);
             }
             FeedItem::Read { conversation, data } => {
-                let bytes = frame(event::CONVERSATION_READ, None, &data);
+                let bytes = frame(event::CONVERSATION_READ, Some(self.channel.cursor()), &data);
                 let mut frames = vec![(Audience::Agents, bytes.clone())];
                 if let Some(link) = conversation.contact_inbox_id {
                     frames.push((Audience::Visitor(link), bytes));
@@ -336,6 +337,7 @@ impl Dispatcher {
             // `welcome`.
             return;
         }
+        let cursor = self.channel.cursor();
         let mut frames = Vec::new();
         for &inbox in inboxes {
             let queue: Vec<(i64, Option<i64>)> = {
@@ -364,7 +366,7 @@ impl Dispatcher {
                     };
                     frames.push((
                         Audience::Visitor(link),
-                        frame(event::QUEUE_POSITION, None, &data),
+                        frame(event::QUEUE_POSITION, Some(cursor), &data),
                         id,
                     ));
                 }
@@ -383,7 +385,7 @@ impl Dispatcher {
                     };
                     frames.push((
                         Audience::Visitor(link),
-                        frame(event::QUEUE_POSITION, None, &data),
+                        frame(event::QUEUE_POSITION, Some(cursor), &data),
                         id,
                     ));
                 }
