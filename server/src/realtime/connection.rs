@@ -10,6 +10,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use futures_util::SinkExt;
 use switchboard_protocol::realtime::{close, event, ErrorData};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -24,6 +25,8 @@ pub const READ_BUFFER: usize = 2 * 1024;
 pub const WRITE_BUFFER: usize = 8 * 1024;
 /// Largest frame (and message) a client may send. Longer messages go over REST.
 pub const MAX_FRAME: usize = 64 * 1024;
+/// Most frames written between two flushes.
+pub const WRITE_BATCH: usize = 64;
 /// How often the server pings.
 pub const PING_EVERY: Duration = Duration::from_secs(20);
 /// A connection that sent nothing (not even a pong) this long is closed.
@@ -104,6 +107,26 @@ impl Conn {
     /// Writes a frame; `false` once the socket is gone.
     pub async fn send(&mut self, frame: Utf8Bytes) -> bool {
         !self.closed && self.socket.send(Message::Text(frame)).await.is_ok()
+    }
+
+    /// Writes `first` and whatever else is already queued (up to
+    /// [`WRITE_BATCH`] frames) with one flush: a busy connection costs a
+    /// write per batch, not per frame.
+    async fn send_queued(
+        &mut self,
+        first: Utf8Bytes,
+        queue: &mut mpsc::Receiver<Utf8Bytes>,
+    ) -> bool {
+        if self.closed || self.socket.feed(Message::Text(first)).await.is_err() {
+            return false;
+        }
+        for _ in 1..WRITE_BATCH {
+            let Ok(frame) = queue.try_recv() else { break };
+            if self.socket.feed(Message::Text(frame)).await.is_err() {
+                return false;
+            }
+        }
+        self.socket.flush().await.is_ok()
     }
 
     /// Sends an `error` frame.
@@ -207,7 +230,7 @@ impl Conn {
                 }
                 out = queue.recv() => match out {
                     Some(frame) => {
-                        if !self.send(frame).await {
+                        if !self.send_queued(frame, &mut queue).await {
                             return;
                         }
                     }
