@@ -65,6 +65,13 @@ pub async fn launch(
     let app = api::router(state);
     let addr = listener.local_addr().context("listener has no address")?;
     tracing::info!(%addr, "switchboard listening");
+    // Small frames go out at once: without this, Nagle's algorithm holds a
+    // pushed event back until the previous one is acknowledged.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(%err, "TCP_NODELAY not set");
+        }
+    });
     let signal = cancel.clone();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
