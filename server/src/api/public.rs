@@ -157,11 +157,10 @@ pub async fn create_contact(
             ..Default::default()
         },
     )?;
-    let contact = state.store.create_contact(inbox.account_id, &new).await?;
     let source_id = random_token(CONTACT_IDENTIFIER_LEN);
-    state
+    let (contact, _) = state
         .store
-        .create_contact_inbox(contact.id, inbox.id, &source_id)
+        .create_visitor(inbox.account_id, inbox.id, &new, &source_id)
         .await?;
     Ok(Json(public_contact(&contact, &source_id)))
 }

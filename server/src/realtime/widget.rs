@@ -99,14 +99,11 @@ async fn identify(
                 custom_attributes: json!({}),
                 ..ContactFields::default()
             };
-            let contact = state
-                .store
-                .create_contact(inbox.account_id, &fields)
-                .await?;
             state
                 .store
-                .create_contact_inbox(contact.id, inbox.id, &token)
+                .create_visitor(inbox.account_id, inbox.id, &fields, &token)
                 .await?
+                .1
         }
     };
     let contact = state

@@ -145,6 +145,15 @@ pub trait ContactStore: Send + Sync {
         inbox_id: i64,
         source_id: &str,
     ) -> StoreResult<Option<ContactInbox>>;
+    /// A new contact and its link into the inbox, in one commit: a visitor's
+    /// first contact.
+    async fn create_visitor(
+        &self,
+        account_id: i64,
+        inbox_id: i64,
+        fields: &ContactFields,
+        source_id: &str,
+    ) -> StoreResult<(Contact, ContactInbox)>;
     /// The contact's oldest link into the inbox, if any.
     async fn link_of(&self, contact_id: i64, inbox_id: i64) -> StoreResult<Option<ContactInbox>>;
     async fn create_contact_inbox(

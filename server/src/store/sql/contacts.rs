@@ -170,6 +170,63 @@ where
         self.get_contact(account_id, id).await
     }
 
+    async fn create_visitor(
+        &self,
+        account_id: i64,
+        inbox_id: i64,
+        fields: &ContactFields,
+        source_id: &str,
+    ) -> StoreResult<(Contact, ContactInbox)> {
+        let at = now();
+        let generation = self.contacts.generation();
+        let mut tx = self.pool.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO contacts (account_id, name, email, phone_number, identifier, \
+             custom_attributes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(account_id)
+        .bind(fields.name.as_str())
+        .bind(fields.email.clone())
+        .bind(fields.phone_number.clone())
+        .bind(fields.identifier.clone())
+        .bind(fields.custom_attributes.to_string())
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| conflict_on_unique(e, TAKEN))?;
+        let (link_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO contact_inboxes (contact_id, inbox_id, source_id, created_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(id)
+        .bind(inbox_id)
+        .bind(source_id)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| conflict_on_unique(e, "this source_id is already used in the inbox"))?;
+        tx.commit().await?;
+        let contact = Contact {
+            id,
+            account_id,
+            name: fields.name.clone(),
+            email: fields.email.clone(),
+            phone_number: fields.phone_number.clone(),
+            identifier: fields.identifier.clone(),
+            custom_attributes: fields.custom_attributes.clone(),
+            created_at: at,
+        };
+        let link = ContactInbox {
+            id: link_id,
+            contact_id: id,
+            inbox_id,
+            source_id: source_id.to_string(),
+        };
+        self.contacts.put_contact(generation, &contact);
+        self.contacts.put_link(generation, &link);
+        Ok((contact, link))
+    }
+
     async fn update_contact(
         &self,
         account_id: i64,

@@ -97,10 +97,9 @@ async fn checkpoints(pool: Pool<Sqlite>) {
         if pool.is_closed() {
             return;
         }
-        let passive: Result<(i64, i64, i64), _> =
-            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-                .fetch_one(&pool)
-                .await;
+        let passive: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&pool)
+            .await;
         let frames = match passive {
             Ok((_, frames, _)) => frames,
             Err(e) => {
