@@ -114,7 +114,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Every WebSocket is an open file: asks for Linux's usual ceiling
+/// (raising the hard limit needs privileges), else as much as the hard
+/// limit allows.
+fn raise_open_files() {
+    const WANTED: u64 = 1 << 20;
+    let raised = rlimit::setrlimit(rlimit::Resource::NOFILE, WANTED, WANTED)
+        .map(|()| WANTED)
+        .or_else(|_| rlimit::increase_nofile_limit(WANTED));
+    match raised {
+        Ok(limit) => tracing::info!(limit, "open files allowed"),
+        Err(err) => tracing::warn!(%err, "the open files limit could not be raised"),
+    }
+}
+
 async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
+    raise_open_files();
     let addr: SocketAddr = args.listen.parse().with_context(|| {
         format!(
             "--listen {} is not an address like 127.0.0.1:3000",

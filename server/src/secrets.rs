@@ -46,9 +46,63 @@ pub fn token_sha256(token: &str) -> String {
     hex
 }
 
+/// Threads that hash passwords.
+const HASHER_THREADS: usize = 2;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Password hashing runs on [`HASHER_THREADS`] threads of its own. Each
+/// argon2 hash needs 19 MiB, and the allocator keeps freed memory per
+/// thread: on tokio's blocking pool every thread that ever hashed would keep
+/// its 19 MiB (hundreds of MiB after a burst of sign-ins); here two do.
+fn hashers() -> Option<&'static std::sync::mpsc::Sender<Job>> {
+    static HASHERS: OnceLock<Option<std::sync::mpsc::Sender<Job>>> = OnceLock::new();
+    HASHERS
+        .get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<Job>();
+            let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+            let mut started = 0;
+            for i in 0..HASHER_THREADS {
+                let rx = rx.clone();
+                let spawned = std::thread::Builder::new()
+                    .name(format!("argon2-{i}"))
+                    .spawn(move || loop {
+                        let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    });
+                match spawned {
+                    Ok(_) => started += 1,
+                    Err(err) => tracing::warn!(%err, "a password hashing thread did not start"),
+                }
+            }
+            (started > 0).then_some(tx)
+        })
+        .as_ref()
+}
+
+/// Runs `work` on a hashing thread (or, if none could start, on tokio's
+/// blocking pool).
+async fn hashing<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    let Some(hashers) = hashers() else {
+        return Ok(tokio::task::spawn_blocking(work).await?);
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    hashers
+        .send(Box::new(move || {
+            let _ = tx.send(work());
+        }))
+        .map_err(|_| anyhow::anyhow!("the password hashing threads stopped"))?;
+    Ok(rx.await?)
+}
+
 /// Hashes a password with argon2id (OWASP's parameters, the crate default).
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
@@ -62,7 +116,7 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 /// or a user who never set a password) it still spends the same time on a
 /// dummy hash, so response times do not tell which e-mails exist.
 pub async fn verify_password(password: String, hash: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let stored = hash.as_deref().unwrap_or_else(|| dummy_hash());
         let ok = PasswordHash::new(stored)
             .map(|parsed| {

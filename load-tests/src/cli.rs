@@ -1,0 +1,250 @@
+//! The command line: `switchboard-load <scenario> [options]`.
+//!
+//! Options shared by every scenario ([`Common`]) may be written before or
+//! after the scenario's name.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The server allows this many frames a second per connection (bursts of 40);
+/// a visitor sending faster is refused with `rate_limited`.
+pub const SERVER_FRAMES_PER_SECOND: f64 = 20.0;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "switchboard-load",
+    version,
+    about = "Load generator for a running switchboard server",
+    long_about = "Load generator for a running switchboard server.\n\n\
+        It sets up what it needs (agents, inboxes) through the REST API of an \
+        existing account, given an administrator's --token and --account-id as \
+        printed by `switchboard account create`, runs one scenario for a bounded \
+        time and prints a summary (or one JSON object with --json)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub scenario: Scenario,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Options of every scenario.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Base URL of the server.
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHBOARD_LOAD_URL",
+        default_value = "http://127.0.0.1:3000"
+    )]
+    pub url: String,
+    /// API access token of an administrator of the account (printed by
+    /// `switchboard account create`).
+    #[arg(
+        long,
+        global = true,
+        env = "SWITCHBOARD_LOAD_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// The account to load (printed by `switchboard account create`).
+    #[arg(long, global = true, env = "SWITCHBOARD_LOAD_ACCOUNT_ID")]
+    pub account_id: Option<i64>,
+    /// How long the measured phase lasts (connect: how long connections are
+    /// held; assign: the longest the storm may take). `10s`, `500ms`, `2m`, `1h`.
+    #[arg(long, global = true, default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Once sending stops, how long to wait for what is still on its way.
+    #[arg(long, global = true, default_value = "15s", value_parser = parse_duration)]
+    pub drain: Duration,
+    /// Print the results as one JSON object on stdout instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// PID of the server process, to read its memory (VmRSS) from /proc.
+    #[arg(long, global = true)]
+    pub server_pid: Option<u32>,
+    /// Source addresses to spread WebSockets over (127.0.0.2, 127.0.0.3, ...;
+    /// each gives about 28,000 ports). Default: enough for the connections
+    /// the scenario opens. 0 connects without choosing a source address.
+    #[arg(long, global = true)]
+    pub source_addresses: Option<u8>,
+    /// Most WebSocket handshakes in flight at once.
+    #[arg(long, global = true, default_value_t = 128)]
+    pub concurrency: usize,
+    /// No live progress line on stderr.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+}
+
+impl Common {
+    /// Options with defaults for `url`, `token` and `account_id`, as tests use them.
+    pub fn new(url: impl Into<String>, token: impl Into<String>, account_id: i64) -> Common {
+        Common {
+            url: url.into(),
+            token: Some(token.into()),
+            account_id: Some(account_id),
+            duration: Duration::from_secs(10),
+            drain: Duration::from_secs(15),
+            json: false,
+            server_pid: None,
+            source_addresses: None,
+            concurrency: 128,
+            no_progress: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Scenario {
+    /// Open many visitor WebSockets, hold them, measure connects/s and the
+    /// server's memory per connection.
+    Connect(ConnectArgs),
+    /// Visitors chat with agents: latency both ways, deliveries, lost messages.
+    Chat(ChatArgs),
+    /// Many agent consoles receive every event of one busy account.
+    Fanout(FanoutArgs),
+    /// A storm of new conversations: assignments per second and latency.
+    Assign(AssignArgs),
+    /// Chat for a long time, reporting latency and server memory per interval.
+    Soak(SoakArgs),
+}
+
+impl Scenario {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Scenario::Connect(_) => "connect",
+            Scenario::Chat(_) => "chat",
+            Scenario::Fanout(_) => "fanout",
+            Scenario::Assign(_) => "assign",
+            Scenario::Soak(_) => "soak",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConnectArgs {
+    /// Visitor WebSockets to open.
+    #[arg(long, default_value_t = 1000)]
+    pub connections: usize,
+    /// New connections per second (0: as fast as --concurrency allows).
+    #[arg(long, default_value_t = 0.0)]
+    pub ramp: f64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ChatArgs {
+    /// Visitors, each with one conversation.
+    #[arg(long, default_value_t = 100)]
+    pub conversations: usize,
+    /// Messages per second each visitor sends.
+    #[arg(long, default_value_t = 1.0)]
+    pub rate: f64,
+    /// Agents online in the inbox (one console each); they answer every
+    /// visitor message over REST.
+    #[arg(long, default_value_t = 10)]
+    pub agents: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FanoutArgs {
+    /// Agent consoles (each receives every event of the account).
+    #[arg(long, default_value_t = 200)]
+    pub agents: usize,
+    /// Distinct agent users the consoles belong to (default: one per console).
+    #[arg(long)]
+    pub agent_users: Option<usize>,
+    /// Visitors, each with one conversation, sending messages.
+    #[arg(long, default_value_t = 5000)]
+    pub visitors: usize,
+    /// Messages per second each visitor sends.
+    #[arg(long, default_value_t = 0.1)]
+    pub rate: f64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AssignArgs {
+    /// New conversations (one visitor each).
+    #[arg(long, default_value_t = 1000)]
+    pub conversations: usize,
+    /// Agents online, collaborators of every inbox.
+    #[arg(long, default_value_t = 10)]
+    pub agents: usize,
+    /// Inboxes the conversations are spread over.
+    #[arg(long, default_value_t = 1)]
+    pub inboxes: usize,
+    /// New conversations per second (0: all at once).
+    #[arg(long, default_value_t = 0.0)]
+    pub rate: f64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SoakArgs {
+    #[command(flatten)]
+    pub chat: ChatArgs,
+    /// Length of each reported interval.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub interval: Duration,
+}
+
+/// Parses `250ms`, `10s`, `1.5s`, `2m`, `1h`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 10s, 500ms, 2m or 1h"))?;
+    let seconds = match unit.trim() {
+        "" | "s" | "sec" | "secs" => value,
+        "ms" => value / 1000.0,
+        "m" | "min" | "mins" => value * 60.0,
+        "h" => value * 3600.0,
+        other => return Err(format!("unknown unit `{other}` (ms, s, m or h)")),
+    };
+    if !(0.0..=7.0 * 24.0 * 3600.0).contains(&seconds) {
+        return Err(format!("`{text}` is out of range (0 to 7 days)"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("5d").is_err());
+    }
+
+    #[test]
+    fn options_go_before_or_after_the_scenario() {
+        let cli = Cli::try_parse_from([
+            "switchboard-load",
+            "--url",
+            "http://127.0.0.1:3900",
+            "chat",
+            "--conversations",
+            "5",
+            "--duration",
+            "3s",
+            "--json",
+        ])
+        .expect("parses");
+        assert_eq!(cli.common.url, "http://127.0.0.1:3900");
+        assert_eq!(cli.common.duration, Duration::from_secs(3));
+        assert!(cli.common.json);
+        match cli.scenario {
+            Scenario::Chat(args) => assert_eq!(args.conversations, 5),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+}

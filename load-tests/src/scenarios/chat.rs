@@ -1,0 +1,807 @@
+//! `chat` and `soak`: visitors write, the agent each conversation is
+//! assigned to answers every message over REST.
+//!
+//! Each visitor message carries its intended send time; latency is measured
+//! from that moment (not from when the socket write happened), so a load
+//! generator that falls behind shows up as latency instead of hiding it.
+//!
+//! - visitor -> agent: the scheduled send time to `message.created` on the
+//!   assigned agent's console;
+//! - agent -> visitor: the moment the agent decides to answer (before the
+//!   REST request goes out) to `message.created` on the visitor's socket.
+//!
+//! Every acknowledged message (visitor `ack`, agent 2xx) must reach the other
+//! side and be in the database when read back over REST at the end.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use switchboard_protocol::realtime::{event, VisitorFrame};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::{next_phase, per_second, spawn_paced, wait_until, Counter, Ctx, Phase};
+use crate::api::{check_rate, AgentUser, Api};
+use crate::cli::{ChatArgs, Common};
+use crate::ledger::Ledger;
+use crate::net::{Peek, Stamp, Ws};
+use crate::report::{Measure, Report};
+use crate::stats::{round3, Clock, CpuWindow, Errors, Latency};
+
+/// Agent replies in flight at once (REST requests).
+const REPLIES_IN_FLIGHT: usize = 256;
+/// How long conversations may take to be started and assigned.
+const SETUP_WITHIN: Duration = Duration::from_secs(120);
+
+/// What the run's tasks share.
+struct Shared {
+    run: Arc<str>,
+    clock: Clock,
+    errors: Arc<Errors>,
+    /// Visitor messages, one lane per conversation; due at its agent.
+    from_visitors: Ledger,
+    /// Agent replies, one lane per conversation; due at its visitor.
+    from_agents: Ledger,
+    visitor_to_agent: Arc<Latency>,
+    agent_to_visitor: Arc<Latency>,
+    /// Visitor send to `ack` (the message is durable).
+    visitor_ack: Arc<Latency>,
+    /// Agent REST request to its answer (durable).
+    agent_ack: Arc<Latency>,
+    /// Visitor send to their own `message.created` (the same dispatch path
+    /// as to agents, to a socket that receives little).
+    visitor_echo: Arc<Latency>,
+    period: Duration,
+    conversation_count: usize,
+    /// Conversation id per visitor (0: not started).
+    conversations: Vec<AtomicI64>,
+    c: Counters,
+}
+
+#[derive(Default)]
+struct Counters {
+    agents_online: Counter,
+    visitors_open: Counter,
+    started: Counter,
+    assigned: Counter,
+    sent: Counter,
+    acked: Counter,
+    /// `message.created` frames received on any socket.
+    deliveries: Counter,
+    visitor_to_agent: Counter,
+    agent_to_visitor: Counter,
+    replies: Counter,
+    replies_in_flight: Counter,
+    reply_retries: Counter,
+    failed: Counter,
+}
+
+impl Shared {
+    /// When visitor `lane` sends message `seq`, from the start `at`.
+    fn send_time(&self, at: Instant, lane: usize, seq: usize) -> Instant {
+        at + self.offset(lane) + self.period.mul_f64(seq as f64)
+    }
+
+    /// Visitors start spread over one period, so sends are even in time.
+    fn offset(&self, lane: usize) -> Duration {
+        self.period
+            .mul_f64(lane as f64 / self.conversation_count.max(1) as f64)
+    }
+}
+
+/// One interval of a soak run.
+#[derive(Debug, Clone, serde::Serialize)]
+struct Interval {
+    end_s: f64,
+    visitor_to_agent_p50_ms: f64,
+    visitor_to_agent_p99_ms: f64,
+    agent_to_visitor_p50_ms: f64,
+    agent_to_visitor_p99_ms: f64,
+    deliveries_per_second: f64,
+    messages_per_second: f64,
+    server_rss: Option<u64>,
+}
+
+pub async fn run(common: &Common, args: &ChatArgs) -> anyhow::Result<Report> {
+    run_with(common, args, None).await
+}
+
+pub async fn soak(common: &Common, args: &ChatArgs, interval: Duration) -> anyhow::Result<Report> {
+    anyhow::ensure!(!interval.is_zero(), "--interval must be above 0");
+    run_with(common, args, Some(interval)).await
+}
+
+async fn run_with(
+    common: &Common,
+    args: &ChatArgs,
+    interval: Option<Duration>,
+) -> anyhow::Result<Report> {
+    check_rate(args.rate)?;
+    anyhow::ensure!(args.conversations > 0, "--conversations must be at least 1");
+    anyhow::ensure!(args.agents > 0, "--agents must be at least 1 (they answer)");
+    let k = args.conversations;
+    let ctx = Ctx::new(common, k + args.agents).await?;
+    let rss_start = ctx.server_rss();
+
+    // Agents, an inbox they collaborate on, and their consoles.
+    let a = args.agents;
+    ctx.progress
+        .phase("setting up", move || format!("creating {a} agents"));
+    let agents = ctx.api.create_agents(&ctx.run, args.agents).await?;
+    let ids: Vec<i64> = agents.iter().map(|a| a.id).collect();
+    let inbox = ctx
+        .api
+        .create_inbox(&format!("Load {} chat", ctx.run), &ids)
+        .await?;
+
+    let per_lane = (common.duration.as_secs_f64() * args.rate).ceil() as usize + 1;
+    let shared = Arc::new(Shared {
+        run: ctx.run.clone(),
+        clock: ctx.clock,
+        errors: ctx.errors.clone(),
+        from_visitors: Ledger::new(k, per_lane, 1),
+        from_agents: Ledger::new(k, per_lane, 1),
+        visitor_to_agent: Latency::new(),
+        agent_to_visitor: Latency::new(),
+        visitor_ack: Latency::new(),
+        agent_ack: Latency::new(),
+        visitor_echo: Latency::new(),
+        period: Duration::from_secs_f64(1.0 / args.rate),
+        conversation_count: k,
+        conversations: (0..k).map(|_| AtomicI64::new(0)).collect(),
+        c: Counters::default(),
+    });
+    let replies = Arc::new(Semaphore::new(REPLIES_IN_FLIGHT));
+    let mut tasks = JoinSet::new();
+
+    let s = shared.clone();
+    ctx.progress.phase("connecting agents", move || {
+        format!("{}/{a} online", s.c.agents_online.get())
+    });
+    for agent in agents {
+        tasks.spawn(agent_task(
+            ctx.dialer.clone(),
+            ctx.api.clone(),
+            agent,
+            shared.clone(),
+            replies.clone(),
+            ctx.phase(),
+        ));
+    }
+    let online = wait_until(SETUP_WITHIN, || {
+        shared.c.agents_online.get() + shared.c.failed.get() >= a as u64
+    })
+    .await;
+    anyhow::ensure!(
+        online && shared.c.agents_online.get() == a as u64,
+        "not every agent console connected: {:?}",
+        ctx.errors.snapshot()
+    );
+
+    // Visitors, each starting a conversation.
+    let s = shared.clone();
+    ctx.progress.phase("starting conversations", move || {
+        format!(
+            "{} visitors connected, {}/{k} conversations started, {} assigned, {} failed",
+            s.c.visitors_open.get(),
+            s.c.started.get(),
+            s.c.assigned.get(),
+            s.c.failed.get()
+        )
+    });
+    spawn_paced(&mut tasks, k, 0.0, |lane| {
+        visitor_task(
+            ctx.dialer.clone(),
+            ctx.handshakes.clone(),
+            inbox.website_token.clone(),
+            lane,
+            shared.clone(),
+            ctx.phase(),
+        )
+    })
+    .await;
+    let ready = wait_until(SETUP_WITHIN, || {
+        let started = shared.c.started.get();
+        let failed = shared.c.failed.get();
+        started + failed >= k as u64 && shared.c.assigned.get() >= started
+    })
+    .await;
+    if !ready {
+        ctx.errors.add(
+            "setup_incomplete",
+            format!(
+                "{} of {k} conversations started and {} assigned after {SETUP_WITHIN:?}",
+                shared.c.started.get(),
+                shared.c.assigned.get()
+            ),
+        );
+    }
+    let rss_setup = ctx.server_rss();
+
+    // The measured phase.
+    let s = shared.clone();
+    let d = common.duration.as_secs();
+    ctx.progress.phase("chatting", move || {
+        let v = s.visitor_to_agent.summary();
+        format!(
+            "{d}s: sent {} acked {} | v->a {} a->v {} | replies {} | p99 v->a {:.1} ms | errors {}",
+            s.c.sent.get(),
+            s.c.acked.get(),
+            s.c.visitor_to_agent.get(),
+            s.c.agent_to_visitor.get(),
+            s.c.replies.get(),
+            v.p99_ms,
+            s.errors.total()
+        )
+    });
+    shared.visitor_to_agent.take_interval();
+    shared.agent_to_visitor.take_interval();
+    let deliveries_before = shared.c.deliveries.get();
+    let acked_before = shared.c.acked.get();
+    let at = ctx.go();
+    tokio::time::sleep_until(at.into()).await;
+    let cpu = CpuWindow::start(common.server_pid);
+    let mut intervals = Vec::new();
+    match interval {
+        None => tokio::time::sleep(common.duration).await,
+        Some(every) => {
+            let end = at + common.duration;
+            let mut last = (
+                Instant::now(),
+                shared.c.deliveries.get(),
+                shared.c.acked.get(),
+            );
+            while Instant::now() < end {
+                let next = (last.0 + every).min(end);
+                tokio::time::sleep_until(next.into()).await;
+                let now = (
+                    Instant::now(),
+                    shared.c.deliveries.get(),
+                    shared.c.acked.get(),
+                );
+                let span = now.0 - last.0;
+                let v = shared.visitor_to_agent.take_interval();
+                let r = shared.agent_to_visitor.take_interval();
+                let iv = Interval {
+                    end_s: round3((now.0 - at).as_secs_f64()),
+                    visitor_to_agent_p50_ms: v.p50_ms,
+                    visitor_to_agent_p99_ms: v.p99_ms,
+                    agent_to_visitor_p50_ms: r.p50_ms,
+                    agent_to_visitor_p99_ms: r.p99_ms,
+                    deliveries_per_second: round3(per_second(now.1 - last.1, span)),
+                    messages_per_second: round3(per_second(now.2 - last.2, span)),
+                    server_rss: ctx.server_rss(),
+                };
+                ctx.progress.suspend(|| {
+                    tracing::info!(
+                        at_s = iv.end_s,
+                        v2a_p50_ms = iv.visitor_to_agent_p50_ms,
+                        v2a_p99_ms = iv.visitor_to_agent_p99_ms,
+                        a2v_p50_ms = iv.agent_to_visitor_p50_ms,
+                        a2v_p99_ms = iv.agent_to_visitor_p99_ms,
+                        deliveries_per_s = iv.deliveries_per_second,
+                        rss = ?iv.server_rss,
+                        "interval"
+                    )
+                });
+                intervals.push(iv);
+                last = now;
+            }
+        }
+    }
+    ctx.set_phase(Phase::Stop);
+    let cpu = cpu.finish();
+    let run_time = at.elapsed();
+    let deliveries = shared.c.deliveries.get() - deliveries_before;
+    let acked = shared.c.acked.get() - acked_before;
+
+    // Drain: what was sent arrives, replies to the last messages go out.
+    let s = shared.clone();
+    ctx.progress.phase("draining", move || {
+        format!(
+            "in flight: {} visitor messages, {} replies",
+            s.from_visitors.in_flight(),
+            s.from_agents.in_flight()
+        )
+    });
+    let drained = wait_until(common.drain, || {
+        shared.c.replies_in_flight.get() == 0
+            && shared.from_visitors.in_flight() == 0
+            && shared.from_agents.in_flight() == 0
+    })
+    .await;
+    if !drained {
+        tracing::warn!("still in flight after the drain period");
+    }
+    let rss_end = ctx.server_rss();
+    ctx.progress.phase("closing", String::new);
+    ctx.close(&mut tasks).await;
+
+    // Every acknowledged message must be in the database.
+    let conversations: Vec<Option<i64>> = shared
+        .conversations
+        .iter()
+        .map(|c| Some(c.load(Ordering::Relaxed)).filter(|id| *id > 0))
+        .collect();
+    let stored = ctx.stored_messages(&conversations).await;
+    let in_db = |lane: usize| stored.get(lane).and_then(Option::as_ref);
+    let visitor_audit = shared.from_visitors.audit(in_db);
+    let agent_audit = shared.from_agents.audit(in_db);
+
+    let name = if interval.is_some() { "soak" } else { "chat" };
+    let mut report = Report::new(
+        name,
+        format!(
+            "{k} conversations, {} msg/s each, {} agents, {:.1} s",
+            args.rate,
+            args.agents,
+            run_time.as_secs_f64()
+        ),
+    );
+    report.latency(
+        "visitor_to_agent",
+        "visitor -> agent latency",
+        shared.visitor_to_agent.summary(),
+    );
+    report.latency(
+        "agent_to_visitor",
+        "agent -> visitor latency",
+        shared.agent_to_visitor.summary(),
+    );
+    report.latency(
+        "visitor_ack",
+        "visitor message -> ack (durable)",
+        shared.visitor_ack.summary(),
+    );
+    report.latency(
+        "visitor_echo",
+        "visitor message -> its own message.created",
+        shared.visitor_echo.summary(),
+    );
+    report.latency(
+        "agent_post",
+        "agent POST -> answer (durable)",
+        shared.agent_ack.summary(),
+    );
+    report.rate(
+        "messages_per_second",
+        "visitor messages acknowledged",
+        per_second(acked, run_time),
+    );
+    report.rate(
+        "deliveries_per_second",
+        "message.created deliveries (all sockets)",
+        per_second(deliveries, run_time),
+    );
+    report.count("deliveries", "deliveries during the run", deliveries);
+    report.count(
+        "conversations_started",
+        "conversations started",
+        shared.c.started.get(),
+    );
+    report.count(
+        "conversations_assigned",
+        "conversations assigned",
+        shared.c.assigned.get(),
+    );
+    report.count(
+        "reply_retries",
+        "agent replies retried after 503",
+        shared.c.reply_retries.get(),
+    );
+    report.audit("visitor_messages", "visitor messages", &visitor_audit);
+    report.audit("agent_messages", "agent replies", &agent_audit);
+    report.cpu(cpu);
+    add_rss(&mut report, rss_start, rss_setup, rss_end);
+    if interval.is_some() {
+        add_drift(&mut report, &intervals);
+    }
+    report.add(
+        "drained",
+        "drained in time",
+        Measure::Text(drained.to_string()),
+    );
+    ctx.finish(&mut report);
+    Ok(report)
+}
+
+fn add_rss(report: &mut Report, start: Option<u64>, setup: Option<u64>, end: Option<u64>) {
+    for (key, label, v) in [
+        ("server_rss_start", "server RSS before setup", start),
+        ("server_rss_setup", "server RSS once connected", setup),
+        ("server_rss_end", "server RSS at the end", end),
+    ] {
+        if let Some(v) = v {
+            report.add(key, label, Measure::Bytes(v));
+        }
+    }
+}
+
+/// Soak: how latency and memory moved from the first interval to the last.
+fn add_drift(report: &mut Report, intervals: &[Interval]) {
+    if let (Some(first), Some(last)) = (intervals.first(), intervals.last()) {
+        report.add(
+            "drift_visitor_to_agent_p99_ms",
+            "drift of visitor -> agent p99 (last - first interval), ms",
+            Measure::Number(round3(
+                last.visitor_to_agent_p99_ms - first.visitor_to_agent_p99_ms,
+            )),
+        );
+        report.add(
+            "drift_agent_to_visitor_p99_ms",
+            "drift of agent -> visitor p99 (last - first interval), ms",
+            Measure::Number(round3(
+                last.agent_to_visitor_p99_ms - first.agent_to_visitor_p99_ms,
+            )),
+        );
+        if let (Some(a), Some(b)) = (first.server_rss, last.server_rss) {
+            report.add(
+                "drift_server_rss_bytes",
+                "drift of server RSS (last - first interval), bytes",
+                Measure::Number(b as f64 - a as f64),
+            );
+        }
+    }
+    let lines = intervals
+        .iter()
+        .map(|i| {
+            format!(
+                "{:>7.1} s  v->a p50 {:.2} p99 {:.2} ms | a->v p50 {:.2} p99 {:.2} ms | {:.0} deliveries/s{}",
+                i.end_s,
+                i.visitor_to_agent_p50_ms,
+                i.visitor_to_agent_p99_ms,
+                i.agent_to_visitor_p50_ms,
+                i.agent_to_visitor_p99_ms,
+                i.deliveries_per_second,
+                i.server_rss
+                    .map(|b| format!(" | server RSS {:.1} MiB", b as f64 / 1048576.0))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    report.add(
+        "intervals",
+        "intervals",
+        Measure::Table {
+            json: json!(intervals),
+            lines,
+        },
+    );
+}
+
+/// One agent console: learns which conversations are its own from
+/// `assignee.changed`, measures visitor messages in them and answers each.
+async fn agent_task(
+    dialer: Arc<crate::net::Dialer>,
+    api: Api,
+    agent: AgentUser,
+    shared: Arc<Shared>,
+    replies: Arc<Semaphore>,
+    mut phase: tokio::sync::watch::Receiver<Phase>,
+) {
+    let (mut ws, _welcome) = match dialer.agent(&agent.token, api.account_id).await {
+        Ok(opened) => opened,
+        Err(e) => {
+            shared.c.failed.inc();
+            shared.errors.add(format!("agent_{}", e.kind), e);
+            return;
+        }
+    };
+    shared.c.agents_online.inc();
+    let mut mine: HashSet<i64> = HashSet::new();
+    let mut v2a = shared.visitor_to_agent.local();
+    let token: Arc<str> = agent.token.into();
+    loop {
+        let text = tokio::select! {
+            biased;
+            p = next_phase(&mut phase) => {
+                if p == Phase::Close {
+                    break;
+                }
+                continue;
+            }
+            text = ws.next_text() => text,
+        };
+        let text = match text {
+            Ok(text) => text,
+            Err(ended) => {
+                shared.errors.add("agent_disconnected", ended);
+                return;
+            }
+        };
+        let peek = match Peek::parse(&text) {
+            Ok(p) => p,
+            Err(e) => {
+                shared.errors.add("agent_unreadable_frame", e);
+                continue;
+            }
+        };
+        let d = &peek.data;
+        match peek.event.as_ref() {
+            event::ASSIGNEE_CHANGED => {
+                if let Some(id) = d.id {
+                    if d.assignee_id == Some(agent.id) {
+                        if mine.insert(id) {
+                            shared.c.assigned.inc();
+                        }
+                    } else if mine.remove(&id) {
+                        shared.c.assigned.dec();
+                    }
+                }
+            }
+            event::MESSAGE_CREATED => {
+                shared.c.deliveries.inc();
+                let Some(conversation_id) = d.conversation_id else {
+                    continue;
+                };
+                if d.sender_type.as_deref() != Some("Contact") || !mine.contains(&conversation_id) {
+                    continue;
+                }
+                let Some(stamp) = d
+                    .content
+                    .as_deref()
+                    .and_then(|c| Stamp::parse(c, &shared.run))
+                    .filter(|s| s.kind == 'v')
+                else {
+                    continue;
+                };
+                v2a.record(shared.clock.since_us(stamp.at_us));
+                shared.c.visitor_to_agent.inc();
+                if !shared.from_visitors.seen(stamp.lane, stamp.seq) {
+                    shared.errors.add("unknown_message", format!("{stamp:?}"));
+                    continue;
+                }
+                reply(&api, &token, conversation_id, stamp, &shared, &replies);
+            }
+            event::ERROR => {
+                shared.errors.add(
+                    format!("agent_error_{}", d.error.as_deref().unwrap_or("unknown")),
+                    d.message.as_deref().unwrap_or(""),
+                );
+            }
+            _ => {}
+        }
+    }
+    drop(v2a);
+    ws.close().await;
+}
+
+/// The agent answers `stamp`'s message over REST, in its own task.
+fn reply(
+    api: &Api,
+    token: &Arc<str>,
+    conversation_id: i64,
+    stamp: Stamp,
+    shared: &Arc<Shared>,
+    replies: &Arc<Semaphore>,
+) {
+    let answer = Stamp {
+        kind: 'a',
+        lane: stamp.lane,
+        seq: stamp.seq,
+        at_us: shared.clock.now_us(),
+    };
+    shared.from_agents.sent(answer.lane, answer.seq);
+    shared.c.replies_in_flight.inc();
+    let (api, token, shared, replies) =
+        (api.clone(), token.clone(), shared.clone(), replies.clone());
+    tokio::spawn(async move {
+        let content = answer.content(&shared.run);
+        let echo_id = format!("a{}-{}", answer.lane, answer.seq);
+        if let Ok(_permit) = replies.acquire().await {
+            let began = Instant::now();
+            match api
+                .post_message(&token, conversation_id, &content, &echo_id)
+                .await
+            {
+                Ok((id, retries)) => {
+                    shared
+                        .agent_ack
+                        .record(u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX));
+                    shared.c.reply_retries.add(u64::from(retries));
+                    shared.c.replies.inc();
+                    shared.from_agents.acked(answer.lane, answer.seq, id);
+                }
+                Err(e) => shared.errors.add(format!("reply_{}", e.kind()), e),
+            }
+        }
+        shared.c.replies_in_flight.dec();
+    });
+}
+
+/// One visitor: starts a conversation, then (once the run starts) writes at
+/// the scheduled rate and measures the agent's answers.
+async fn visitor_task(
+    dialer: Arc<crate::net::Dialer>,
+    handshakes: Arc<Semaphore>,
+    website_token: String,
+    lane: usize,
+    shared: Arc<Shared>,
+    mut phase: tokio::sync::watch::Receiver<Phase>,
+) {
+    let opened = {
+        let Ok(_permit) = handshakes.acquire().await else {
+            return;
+        };
+        dialer.visitor(&website_token).await
+    };
+    let mut ws = match opened {
+        Ok((ws, _)) => ws,
+        Err(e) => {
+            shared.c.failed.inc();
+            shared.errors.add(format!("visitor_{}", e.kind), e);
+            return;
+        }
+    };
+    shared.c.visitors_open.inc();
+    let conversation_id = match start_conversation(&mut ws, lane).await {
+        Ok(id) => id,
+        Err(e) => {
+            shared.c.failed.inc();
+            shared.errors.add("start_conversation", e);
+            return;
+        }
+    };
+    shared.conversations[lane].store(conversation_id, Ordering::Relaxed);
+    shared.c.started.inc();
+
+    let mut a2v = shared.agent_to_visitor.local();
+    let mut ack = shared.visitor_ack.local();
+    let mut echo = shared.visitor_echo.local();
+    let far = Instant::now() + Duration::from_secs(365 * 24 * 3600);
+    let mut start: Option<Instant> = None;
+    let mut sending = false;
+    let mut seq = 0usize;
+    let capacity = shared.from_visitors.capacity();
+    loop {
+        let next = match start {
+            Some(at) if sending && seq < capacity => shared.send_time(at, lane, seq),
+            _ => far,
+        };
+        tokio::select! {
+            biased;
+            p = next_phase(&mut phase) => match p {
+                Phase::Run { at } => {
+                    start = Some(at);
+                    sending = true;
+                }
+                Phase::Stop => sending = false,
+                Phase::Close => break,
+                Phase::Setup => {}
+            },
+            text = ws.next_text() => {
+                let text = match text {
+                    Ok(t) => t,
+                    Err(ended) => {
+                        shared.errors.add("visitor_disconnected", ended);
+                        return;
+                    }
+                };
+                let Ok(peek) = Peek::parse(&text) else {
+                    shared.errors.add("visitor_unreadable_frame", &*text);
+                    continue;
+                };
+                let d = &peek.data;
+                match peek.event.as_ref() {
+                    event::ACK => {
+                        let seq = d.echo_id.as_deref().and_then(|e| echo_seq(e, 'v', lane));
+                        if let (Some(seq), Some(id), Some(at)) = (seq, d.message_id, start) {
+                            if shared.from_visitors.acked(lane, seq, id) {
+                                shared.c.acked.inc();
+                                ack.record(shared.clock.since_us(
+                                    shared.clock.at_us(shared.send_time(at, lane, seq)),
+                                ));
+                            }
+                        }
+                    }
+                    event::MESSAGE_CREATED => {
+                        shared.c.deliveries.inc();
+                        let Some(stamp) = d.content.as_deref().and_then(|c| Stamp::parse(c, &shared.run)) else {
+                            continue;
+                        };
+                        if stamp.lane != lane {
+                            shared.errors.add("misrouted", format!("visitor {lane} received {stamp:?}"));
+                            continue;
+                        }
+                        match stamp.kind {
+                            'a' => {
+                                a2v.record(shared.clock.since_us(stamp.at_us));
+                                shared.c.agent_to_visitor.inc();
+                                shared.from_agents.seen(lane, stamp.seq);
+                            }
+                            'v' => echo.record(shared.clock.since_us(stamp.at_us)),
+                            _ => {}
+                        }
+                    }
+                    event::ERROR => {
+                        shared.errors.add(
+                            format!("visitor_error_{}", d.error.as_deref().unwrap_or("unknown")),
+                            d.message.as_deref().unwrap_or(""),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            _ = tokio::time::sleep_until(next.into()), if next != far => {
+                let stamp = Stamp {
+                    kind: 'v',
+                    lane,
+                    seq,
+                    at_us: shared.clock.at_us(next),
+                };
+                let frame = VisitorFrame::Message {
+                    conversation_id,
+                    content: stamp.content(&shared.run),
+                    echo_id: Some(format!("v{lane}-{seq}")),
+                };
+                shared.from_visitors.sent(lane, seq);
+                seq += 1;
+                shared.c.sent.inc();
+                if let Err(e) = ws.send(&frame).await {
+                    shared.errors.add("visitor_send", e);
+                    return;
+                }
+            }
+        }
+    }
+    drop((a2v, ack, echo));
+    ws.close().await;
+}
+
+/// Sends `start_conversation` and waits for its `ack`; the conversation id.
+pub async fn start_conversation(ws: &mut Ws, lane: usize) -> Result<i64, String> {
+    let echo = format!("s{lane}");
+    ws.send(&VisitorFrame::StartConversation {
+        content: None,
+        echo_id: Some(echo.clone()),
+    })
+    .await?;
+    tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let text = ws.next_text().await.map_err(|e| e.to_string())?;
+            let peek = Peek::parse(&text)?;
+            match peek.event.as_ref() {
+                event::ACK if peek.data.echo_id.as_deref() == Some(echo.as_str()) => {
+                    return peek
+                        .data
+                        .conversation_id
+                        .ok_or_else(|| "an ack without a conversation".to_string())
+                }
+                event::ERROR => {
+                    return Err(format!(
+                        "{}: {}",
+                        peek.data.error.as_deref().unwrap_or("error"),
+                        peek.data.message.as_deref().unwrap_or("")
+                    ))
+                }
+                _ => {}
+            }
+        }
+    })
+    .await
+    .map_err(|_| "no ack for start_conversation within 30 s".to_string())?
+}
+
+/// The sequence number in an echo id `<kind><lane>-<seq>` of this lane.
+pub fn echo_seq(echo: &str, kind: char, lane: usize) -> Option<usize> {
+    let rest = echo.strip_prefix(kind)?;
+    let (l, s) = rest.split_once('-')?;
+    (l.parse::<usize>().ok()? == lane).then_some(())?;
+    s.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::echo_seq;
+
+    #[test]
+    fn echo_ids_name_lane_and_sequence() {
+        assert_eq!(echo_seq("v12-3", 'v', 12), Some(3));
+        assert_eq!(echo_seq("v12-3", 'v', 1), None);
+        assert_eq!(echo_seq("a12-3", 'v', 12), None);
+        assert_eq!(echo_seq("s12", 'v', 12), None);
+    }
+}
