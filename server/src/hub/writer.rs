@@ -123,6 +123,9 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Msg>) {
         }
         if !jobs.is_empty() {
             commit(store.as_ref(), jobs).await;
+            // Between two commits, once everyone has heard: the only
+            // moment log upkeep cannot race a write.
+            store.between_commits().await;
         }
     }
     // After a stop, whatever was still queued behind it is committed too.

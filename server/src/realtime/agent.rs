@@ -77,7 +77,7 @@ async fn run(state: AppState, socket: WebSocket, member: Option<Member>, cursor:
                     access_token,
                     account_id,
                     cursor,
-                }) => match authenticate(&state, &access_token, account_id).await {
+                }) => match Box::pin(authenticate(&state, &access_token, account_id)).await {
                     Ok(member) => (member, cursor),
                     Err(err) => return conn.refuse(err.code(), err.describe()).await,
                 },

@@ -244,7 +244,9 @@ impl Conn {
                     let flow = match msg {
                         Some(Ok(Message::Text(text))) => {
                             if self.bucket.take() {
-                                handler.handle(&mut self, text.as_str()).await
+                                // Boxed: an idle connection does not carry the
+                                // space of the largest frame handling.
+                                Box::pin(handler.handle(&mut self, text.as_str())).await
                             } else {
                                 self.error("rate_limited", format!(
                                     "at most {RATE_PER_SECOND} frames a second; this one was dropped"

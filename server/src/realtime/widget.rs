@@ -127,7 +127,14 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
             website_token,
             visitor_token,
             cursor,
-        }) => match identify(&state, origin.as_deref(), &website_token, visitor_token).await {
+        }) => match Box::pin(identify(
+            &state,
+            origin.as_deref(),
+            &website_token,
+            visitor_token,
+        ))
+        .await
+        {
             Ok(v) => (v, cursor),
             Err(err) => return conn.refuse(err.code(), err.describe()).await,
         },
@@ -138,6 +145,10 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
         }
         Err(err) => return conn.refuse("invalid_frame", err.to_string()).await,
     };
+    // What an idle connection holds on to is what it costs: let go of the
+    // first frame and the origin now.
+    drop(text);
+    drop(origin);
     let account_id = visitor.inbox.account_id;
     let link = visitor.link.id;
     let channel = state.hub.channel(account_id);
@@ -152,7 +163,7 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
             inbox_id: Some(visitor.inbox.id),
         },
     );
-    let welcome = match welcome(&state, &visitor).await {
+    let welcome = match Box::pin(welcome(&state, &visitor)).await {
         Ok(w) => w,
         Err(err) => {
             channel.unsubscribe(Audience::Visitor(link), id);
@@ -184,8 +195,13 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
     if ok {
         let mut handler = VisitorHandler {
             state: state.clone(),
-            visitor,
+            account_id,
+            inbox_id: visitor.inbox.id,
+            contact_id: visitor.contact.id,
+            link_id: link,
         };
+        drop(visitor);
+        drop(welcome);
         conn.run(rx, state.shutdown.clone(), &mut handler).await;
     }
     channel.unsubscribe(Audience::Visitor(link), id);
@@ -231,9 +247,14 @@ async fn welcome(
     })
 }
 
+/// What a connection keeps of its visitor while it lives: ids only, so an
+/// idle connection stays small.
 struct VisitorHandler {
     state: AppState,
-    visitor: Visitor,
+    account_id: i64,
+    inbox_id: i64,
+    contact_id: i64,
+    link_id: i64,
 }
 
 impl Handler for VisitorHandler {
@@ -292,7 +313,7 @@ impl Handler for VisitorHandler {
 
 impl VisitorHandler {
     fn account_id(&self) -> i64 {
-        self.visitor.inbox.account_id
+        self.account_id
     }
 
     /// Refuses (as not found) any conversation that is not this visitor's.
@@ -301,7 +322,7 @@ impl VisitorHandler {
             .state
             .hub
             .get(self.account_id(), conversation_id)
-            .is_ok_and(|l| l.conversation.contact_inbox_id == Some(self.visitor.link.id));
+            .is_ok_and(|l| l.conversation.contact_inbox_id == Some(self.link_id));
         theirs
             .then_some(())
             .ok_or_else(|| ApiError::not_found("Conversation"))
@@ -310,7 +331,7 @@ impl VisitorHandler {
     fn incoming(&self, content: String, echo_id: Option<String>) -> Result<NewMessage, ApiError> {
         let mut message = crate::api::messages::outgoing(content)?;
         message.message_type = MessageType::Incoming;
-        message.sender = Some(Sender::Contact(self.visitor.contact.id));
+        message.sender = Some(Sender::Contact(self.contact_id));
         message.echo_id = crate::api::messages::echo_id(echo_id)?;
         Ok(message)
     }
@@ -328,9 +349,9 @@ impl VisitorHandler {
             .hub
             .create_conversation(NewConversation {
                 account_id: self.account_id(),
-                inbox_id: self.visitor.inbox.id,
-                contact_id: self.visitor.contact.id,
-                contact_inbox_id: Some(self.visitor.link.id),
+                inbox_id: self.inbox_id,
+                contact_id: self.contact_id,
+                contact_inbox_id: Some(self.link_id),
                 status: ConversationStatus::Open,
                 assignee_id: None,
                 messages: first.into_iter().collect(),
@@ -372,7 +393,7 @@ impl VisitorHandler {
         let data = Typing {
             conversation_id,
             sender_type: "contact".to_string(),
-            sender_id: self.visitor.contact.id,
+            sender_id: self.contact_id,
             name: None,
             is_private: false,
         };

@@ -184,6 +184,9 @@ pub trait ChatStore: Send + Sync {
     ) -> StoreResult<Vec<Message>>;
     /// The newest `limit` messages of the conversation that carry an echo id.
     async fn recent_echoes(&self, conversation_id: i64, limit: i64) -> StoreResult<Vec<Message>>;
+    /// Upkeep the group-commit writer runs between two of its commits,
+    /// after acknowledging the first (SQLite: restarting its log).
+    async fn between_commits(&self) {}
     async fn get_message(&self, conversation_id: i64, message_id: i64) -> StoreResult<Message>;
     /// Applies the writes in order, in one transaction. Re-applying a batch
     /// that did commit changes nothing (inserts skip existing rows).

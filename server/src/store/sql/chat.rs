@@ -185,6 +185,24 @@ where
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
+    async fn between_commits(&self) {
+        if !self
+            .wal_full
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            return;
+        }
+        // No write is running: this checkpoint can reach the end of the log
+        // (unless a reader still needs it; then it is asked for again), and
+        // the next commit starts the log over.
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
+
     async fn apply_batch(&self, ops: &[WriteOp]) -> StoreResult<()> {
         let applied = self.apply(ops).await;
         // After the commit (or its failure): a read racing the delete

@@ -18,6 +18,8 @@ mod users;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -33,6 +35,8 @@ pub struct SqlStore<DB: Database> {
     pool: Pool<DB>,
     /// Shared by clones: they are one store.
     contacts: std::sync::Arc<cache::ContactCache>,
+    /// SQLite: set when the WAL has grown past [`WAL_RESTART_FRAMES`].
+    wal_full: Arc<AtomicBool>,
 }
 
 impl<DB: Database> SqlStore<DB> {
@@ -61,7 +65,9 @@ impl SqlStore<Sqlite> {
             .pragma("temp_store", "memory")
             // Checkpoints run on a background task (see `checkpoints`), not
             // inside the commit of whichever batch crosses the threshold.
-            .pragma("wal_autocheckpoint", "0");
+            .pragma("wal_autocheckpoint", "0")
+            // A log that starts over is cut back to 64 MiB.
+            .pragma("journal_size_limit", "67108864");
         if let Some(parent) = Path::new(options.get_filename()).parent() {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent).with_context(|| {
@@ -78,10 +84,12 @@ impl SqlStore<Sqlite> {
             .run(&pool)
             .await
             .context("cannot apply the SQLite migrations")?;
-        tokio::spawn(checkpoints(pool.clone()));
+        let wal_full = Arc::new(AtomicBool::new(false));
+        tokio::spawn(checkpoints(pool.clone(), wal_full.clone()));
         Ok(SqlStore {
             pool,
             contacts: Default::default(),
+            wal_full,
         })
     }
 }
@@ -89,7 +97,7 @@ impl SqlStore<Sqlite> {
 /// Copies the WAL back into the database file every few hundred
 /// milliseconds, off the writer's path, so the WAL stays small without any
 /// commit paying for it. Ends when the pool is closed.
-async fn checkpoints(pool: Pool<Sqlite>) {
+async fn checkpoints(pool: Pool<Sqlite>, wal_full: Arc<AtomicBool>) {
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -107,27 +115,18 @@ async fn checkpoints(pool: Pool<Sqlite>) {
                 continue;
             }
         };
-        // Under a steady stream of commits a passive checkpoint never
-        // catches the end of the log, so the log is never started over and
-        // grows without bound. Past the limit, one checkpoint waits for the
-        // writer's current commit, copies everything and empties the log;
-        // the writer queues meanwhile and commits one larger batch after.
-        if frames >= WAL_TRUNCATE_FRAMES {
-            let started = std::time::Instant::now();
-            match sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(&pool)
-                .await
-            {
-                Ok(_) => tracing::debug!(frames, took = ?started.elapsed(), "WAL emptied"),
-                Err(e) => tracing::warn!(error = %e, "WAL truncation failed"),
-            }
+        // Under a steady stream of commits this checkpoint, racing the
+        // writer, never finishes with the log, so the log never starts over.
+        // Past the limit the writer checkpoints between two of its commits
+        // (see `between_commits`), which lets the next commit restart it.
+        if frames >= WAL_RESTART_FRAMES {
+            wal_full.store(true, std::sync::atomic::Ordering::Relaxed);
         }
     }
 }
 
-/// Log frames (pages) past which the WAL is emptied: 16,384 pages of 4 KiB
-/// is 64 MiB.
-const WAL_TRUNCATE_FRAMES: i64 = 16_384;
+/// Log frames (pages of 4 KiB) past which the writer restarts the WAL: 32 MiB.
+const WAL_RESTART_FRAMES: i64 = 8_192;
 
 impl SqlStore<Postgres> {
     /// Connects to Postgres and applies pending migrations.
@@ -148,6 +147,7 @@ impl SqlStore<Postgres> {
         Ok(SqlStore {
             pool,
             contacts: Default::default(),
+            wal_full: Default::default(),
         })
     }
 }
