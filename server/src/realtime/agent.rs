@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use super::connection::{configure, Conn, Flow, Handler};
 use super::render::frame;
-use super::{Audience, Start, Subscriber};
+use super::{Audience, Subscriber};
 use crate::api::auth::{user_by_token, Member, TOKEN_HEADER};
 use crate::api::error::ApiError;
 use crate::api::extract::ApiQuery;
@@ -114,28 +114,7 @@ async fn run(state: AppState, socket: WebSocket, member: Option<Member>, cursor:
         resumed,
         presence: state.hub.presence(account_id).0,
     };
-    let ok = match start {
-        Start::Fresh { cursor } => {
-            conn.send(frame(event::WELCOME, Some(cursor), &welcome(false)))
-                .await
-        }
-        Start::Resumed { cursor, missed } => {
-            let mut ok = conn
-                .send(frame(event::WELCOME, Some(cursor), &welcome(true)))
-                .await;
-            for f in missed {
-                ok = ok && conn.send(f).await;
-            }
-            ok
-        }
-        Start::Resync { cursor } => {
-            conn.send(frame(event::WELCOME, Some(cursor), &welcome(false)))
-                .await
-                && conn
-                    .send(frame(event::RESYNC, Some(cursor), &serde_json::json!({})))
-                    .await
-        }
-    };
+    let ok = conn.greet(start, welcome).await;
     if ok {
         let mut handler = AgentHandler {
             state: state.clone(),

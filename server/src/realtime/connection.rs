@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::render::frame;
+use super::Start;
 
 /// Bytes read from the socket at a time. Small on purpose: an idle
 /// connection should cost a few KB, not tungstenite's 128 KiB default.
@@ -195,6 +196,38 @@ impl Conn {
                     }
                     _ => return None,
                 },
+            }
+        }
+    }
+
+    /// Sends `welcome` (made by `welcome(resumed)`), then what the
+    /// subscription's start calls for: the missed events, or `resync`.
+    /// `false` once the socket is gone.
+    pub async fn greet<T: serde::Serialize>(
+        &mut self,
+        start: Start,
+        welcome: impl Fn(bool) -> T,
+    ) -> bool {
+        match start {
+            Start::Fresh { cursor } => {
+                self.send(frame(event::WELCOME, Some(cursor), &welcome(false)))
+                    .await
+            }
+            Start::Resumed { cursor, missed } => {
+                let mut ok = self
+                    .send(frame(event::WELCOME, Some(cursor), &welcome(true)))
+                    .await;
+                for f in missed {
+                    ok = ok && self.send(f).await;
+                }
+                ok
+            }
+            Start::Resync { cursor } => {
+                self.send(frame(event::WELCOME, Some(cursor), &welcome(false)))
+                    .await
+                    && self
+                        .send(frame(event::RESYNC, Some(cursor), &serde_json::json!({})))
+                        .await
             }
         }
     }

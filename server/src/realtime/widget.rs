@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 
 use super::connection::{configure, Conn, Flow, Handler};
 use super::render::{frame, visitor_conversation};
-use super::{Audience, Start, Subscriber};
+use super::{Audience, Subscriber};
 use crate::api::error::ApiError;
 use crate::api::AppState;
 use crate::hub::{NewConversation, NewMessage};
@@ -170,28 +170,7 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
             return conn.refuse(err.code(), err.describe()).await;
         }
     };
-    let ok = match start {
-        Start::Fresh { cursor } => {
-            conn.send(frame(event::WELCOME, Some(cursor), &welcome(false)))
-                .await
-        }
-        Start::Resumed { cursor, missed } => {
-            let mut ok = conn
-                .send(frame(event::WELCOME, Some(cursor), &welcome(true)))
-                .await;
-            for f in missed {
-                ok = ok && conn.send(f).await;
-            }
-            ok
-        }
-        Start::Resync { cursor } => {
-            conn.send(frame(event::WELCOME, Some(cursor), &welcome(false)))
-                .await
-                && conn
-                    .send(frame(event::RESYNC, Some(cursor), &json!({})))
-                    .await
-        }
-    };
+    let ok = conn.greet(start, welcome).await;
     if ok {
         let mut handler = VisitorHandler {
             state: state.clone(),
@@ -201,7 +180,6 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
             link_id: link,
         };
         drop(visitor);
-        drop(welcome);
         conn.run(rx, state.shutdown.clone(), &mut handler).await;
     }
     channel.unsubscribe(Audience::Visitor(link), id);
