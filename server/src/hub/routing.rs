@@ -5,6 +5,8 @@
 //! reserves are one step.
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use super::shard::ShardState;
@@ -38,8 +40,8 @@ enum Due {
 /// Everything assignment needs to know about an account's settings.
 #[derive(Debug, Clone, Default)]
 pub struct Roster {
-    pub inboxes: HashMap<i64, InboxRoster>,
-    pub agents: HashMap<i64, AgentEntry>,
+    pub inboxes: FxHashMap<i64, InboxRoster>,
+    pub agents: FxHashMap<i64, AgentEntry>,
     /// The account's agents and inboxes as the API renders them, read with
     /// the roster: responses name people and channels from memory.
     pub directory: Arc<Directory>,

@@ -3,6 +3,8 @@
 //! shard's mutex; nothing here awaits or does I/O.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use super::writer::Durable;
@@ -113,21 +115,23 @@ pub struct Counts {
     pub all_count: usize,
 }
 
+/// The id-keyed maps hash with FxHash: assignment looks several of them up
+/// per candidate agent, and ids are ours, never chosen by a caller.
 #[derive(Debug, Default)]
 pub struct ShardState {
-    pub conversations: HashMap<i64, LiveConversation>,
+    pub conversations: FxHashMap<i64, LiveConversation>,
     /// Open conversations per (inbox, assignee): what an inbox's
     /// `max_assignment_limit` counts.
-    open_counts: HashMap<(i64, i64), u32>,
+    open_counts: FxHashMap<(i64, i64), u32>,
     /// Open conversations per assignee across inboxes: what an agent's own
     /// `max_concurrent_conversations` counts.
-    open_totals: HashMap<i64, u32>,
+    open_totals: FxHashMap<i64, u32>,
     /// Assignment settings and presence; loaded on first use.
     pub roster: Option<super::routing::Roster>,
     /// Per inbox, the agent its round robin served last.
-    pub cursors: HashMap<i64, i64>,
+    pub cursors: FxHashMap<i64, i64>,
     /// Per agent, the order of their latest automatic assignment.
-    pub last_assigned: HashMap<i64, u64>,
+    pub last_assigned: FxHashMap<i64, u64>,
     pub assign_seq: u64,
     /// Conversations changed since the last commit, each with its state
     /// before the first change: what the realtime feed reports.
@@ -135,7 +139,7 @@ pub struct ShardState {
     changed: HashSet<i64>,
     /// Conversation ids by contact: a visitor connecting finds theirs
     /// without scanning the account.
-    by_contact: HashMap<i64, Vec<i64>>,
+    by_contact: FxHashMap<i64, Vec<i64>>,
     /// Where committed changes go to be pushed to subscribers.
     pub feed: Option<Feed>,
 }
@@ -339,7 +343,7 @@ impl ShardState {
     }
 
     /// Every (inbox, agent) open count, for comparing states in tests.
-    pub fn open_counts(&self) -> &HashMap<(i64, i64), u32> {
+    pub fn open_counts(&self) -> &FxHashMap<(i64, i64), u32> {
         &self.open_counts
     }
 }
