@@ -17,11 +17,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::render::frame;
-use super::Start;
+use super::{Frame, Start};
 
-/// Bytes read from the socket at a time. Small on purpose: an idle
+/// Bytes read from the socket at a time (it grows for a larger frame while
+/// reading it). Small on purpose: an idle
 /// connection should cost a few KB, not tungstenite's 128 KiB default.
-pub const READ_BUFFER: usize = 2 * 1024;
+pub const READ_BUFFER: usize = 512;
 /// Bytes written before the socket is flushed.
 pub const WRITE_BUFFER: usize = 8 * 1024;
 /// Largest frame (and message) a client may send. Longer messages go over REST.
@@ -113,17 +114,24 @@ impl Conn {
     /// Writes `first` and whatever else is already queued (up to
     /// [`WRITE_BATCH`] frames) with one flush: a busy connection costs a
     /// write per batch, not per frame.
-    async fn send_queued(
-        &mut self,
-        first: Utf8Bytes,
-        queue: &mut mpsc::Receiver<Utf8Bytes>,
-    ) -> bool {
-        if self.closed || self.socket.feed(Message::Text(first)).await.is_err() {
+    async fn send_queued(&mut self, first: Frame, queue: &mut mpsc::Receiver<Frame>) -> bool {
+        if self.closed
+            || self
+                .socket
+                .feed(Message::Text(Utf8Bytes::clone(&first)))
+                .await
+                .is_err()
+        {
             return false;
         }
         for _ in 1..WRITE_BATCH {
             let Ok(frame) = queue.try_recv() else { break };
-            if self.socket.feed(Message::Text(frame)).await.is_err() {
+            if self
+                .socket
+                .feed(Message::Text(Utf8Bytes::clone(&frame)))
+                .await
+                .is_err()
+            {
                 return false;
             }
         }
@@ -218,7 +226,7 @@ impl Conn {
                     .send(frame(event::WELCOME, Some(cursor), &welcome(true)))
                     .await;
                 for f in missed {
-                    ok = ok && self.send(f).await;
+                    ok = ok && self.send(Utf8Bytes::clone(&f)).await;
                 }
                 ok
             }
@@ -244,7 +252,7 @@ impl Conn {
     /// quiet for [`IDLE_AFTER`].
     pub async fn run(
         mut self,
-        mut queue: mpsc::Receiver<Utf8Bytes>,
+        mut queue: mpsc::Receiver<Frame>,
         shutdown: CancellationToken,
         handler: &mut impl Handler,
     ) {
@@ -254,7 +262,7 @@ impl Conn {
                 biased;
                 _ = shutdown.cancelled() => {
                     while let Ok(frame) = queue.try_recv() {
-                        if !self.send(frame).await {
+                        if !self.send(Utf8Bytes::clone(&frame)).await {
                             return;
                         }
                     }

@@ -102,11 +102,16 @@ pub enum Audience {
     Visitor(i64),
 }
 
+/// A serialized frame as queues hold it. Behind an `Arc`, a queue slot is
+/// one pointer: the queue's first block of slots is allocated with the
+/// connection, so a smaller slot makes every idle connection smaller.
+pub type Frame = Arc<Utf8Bytes>;
+
 /// A connection's place in an account's channel.
 #[derive(Debug, Clone)]
 pub struct Subscriber {
     pub id: u64,
-    pub tx: mpsc::Sender<Utf8Bytes>,
+    pub tx: mpsc::Sender<Frame>,
     /// Visitors: their inbox, for presence.
     pub inbox_id: Option<i64>,
 }
@@ -117,7 +122,7 @@ pub enum Start {
     /// No cursor was given: live events from `cursor` on.
     Fresh { cursor: u64 },
     /// Every event after the given cursor, then live events.
-    Resumed { cursor: u64, missed: Vec<Utf8Bytes> },
+    Resumed { cursor: u64, missed: Vec<Frame> },
     /// The cursor is not in the buffer: reload over REST, then go on from `cursor`.
     Resync { cursor: u64 },
 }
@@ -125,7 +130,7 @@ pub enum Start {
 struct Buffered {
     cursor: u64,
     to: Audience,
-    frame: Utf8Bytes,
+    frame: Frame,
 }
 
 #[derive(Default)]
@@ -289,6 +294,7 @@ impl Channel {
         inner.cursor = cursor;
         let mut delivery = Delivery::default();
         for (to, frame) in frames {
+            let frame = Arc::new(frame);
             delivery.add(inner.send(to, &frame));
             inner.buffer.push_back(Buffered { cursor, to, frame });
         }
@@ -304,7 +310,7 @@ impl Channel {
         let mut inner = self.lock();
         let mut delivery = Delivery::default();
         for (to, frame) in frames {
-            delivery.add(inner.send(to, &frame));
+            delivery.add(inner.send(to, &Arc::new(frame)));
         }
         delivery
     }
@@ -322,7 +328,7 @@ impl Channel {
         let mut delivery = Delivery::default();
         if inner.presence != users {
             inner.presence = users;
-            delivery.add(inner.send(Audience::Agents, &agent_frame));
+            delivery.add(inner.send(Audience::Agents, &Arc::new(agent_frame)));
         }
         let changed: Vec<(i64, bool)> = inboxes
             .iter()
@@ -331,7 +337,7 @@ impl Channel {
             .collect();
         inner.inboxes_online = inboxes;
         for (inbox, online) in changed {
-            let frame = frame(online);
+            let frame = Arc::new(frame(online));
             let mut cut = Vec::new();
             for (link, subs) in inner.visitors.iter() {
                 for s in subs.iter().filter(|s| s.inbox_id == Some(inbox)) {
@@ -367,7 +373,7 @@ impl Delivery {
 }
 
 /// Queues a frame; `false` when the subscriber is gone or too far behind.
-fn offer(sub: &Subscriber, frame: &Utf8Bytes) -> bool {
+fn offer(sub: &Subscriber, frame: &Frame) -> bool {
     sub.tx.try_send(frame.clone()).is_ok()
 }
 
@@ -376,7 +382,7 @@ impl Inner {
     /// far behind: dropping their sender ends their queue, and the
     /// connection closes with [`switchboard_protocol::realtime::close::SLOW_CONSUMER`]
     /// once it has written what was queued.
-    fn send(&mut self, to: Audience, frame: &Utf8Bytes) -> Delivery {
+    fn send(&mut self, to: Audience, frame: &Frame) -> Delivery {
         let mut delivery = Delivery::default();
         let list = match to {
             Audience::Agents => &mut self.agents,
@@ -410,7 +416,7 @@ impl Inner {
 mod tests {
     use super::*;
 
-    fn subscriber(channel: &Channel) -> (Subscriber, mpsc::Receiver<Utf8Bytes>) {
+    fn subscriber(channel: &Channel) -> (Subscriber, mpsc::Receiver<Frame>) {
         let (tx, rx) = mpsc::channel(4);
         let sub = Subscriber {
             id: channel.subscriber_id(),
@@ -439,7 +445,10 @@ mod tests {
         publish(&channel, "c");
         let (sub, _rx2) = subscriber(&channel);
         match channel.subscribe(Audience::Agents, Some(first), sub) {
-            Start::Resumed { missed, .. } => assert_eq!(missed, vec!["b", "c"]),
+            Start::Resumed { missed, .. } => {
+                let texts: Vec<&str> = missed.iter().map(|f| f.as_str()).collect();
+                assert_eq!(texts, vec!["b", "c"]);
+            }
             other => panic!("expected a resume, got {other:?}"),
         }
         let (sub, _rx3) = subscriber(&channel);
