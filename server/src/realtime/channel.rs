@@ -1,0 +1,406 @@
+//! An account's channel: who is subscribed, the recent events kept for
+//! resuming, and handing frames to subscribers' bounded queues.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::mpsc;
+
+use super::{Audience, Frame, BUFFERED_EVENTS, RESUME_WINDOW};
+
+/// A connection's place in an account's channel.
+#[derive(Debug, Clone)]
+pub struct Subscriber {
+    pub id: u64,
+    pub tx: mpsc::Sender<Frame>,
+    /// Visitors: their inbox, for presence.
+    pub inbox_id: Option<i64>,
+}
+
+/// How a subscription starts.
+#[derive(Debug)]
+pub enum Start {
+    /// No cursor was given: live events from `cursor` on.
+    Fresh { cursor: u64 },
+    /// Every event after the given cursor, then live events.
+    Resumed { cursor: u64, missed: Vec<Frame> },
+    /// The cursor is not in the buffer: reload over REST, then go on from `cursor`.
+    Resync { cursor: u64 },
+}
+
+struct Buffered {
+    cursor: u64,
+    to: Audience,
+    frame: Frame,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// The cursor of the newest published event.
+    cursor: u64,
+    buffer: VecDeque<Buffered>,
+    agents: Vec<Subscriber>,
+    /// Visitors by their contact link.
+    visitors: HashMap<i64, Vec<Subscriber>>,
+    presence: BTreeMap<i64, String>,
+    inboxes_online: HashMap<i64, bool>,
+    /// When a subscriber last left (or was cut).
+    last_left: Option<std::time::Instant>,
+}
+
+/// One account's subscribers and recent events.
+pub struct Channel {
+    pub account_id: i64,
+    inner: Mutex<Inner>,
+    next_id: AtomicU64,
+}
+
+impl std::fmt::Debug for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Channel")
+            .field("account_id", &self.account_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Channel {
+    pub fn new(account_id: i64) -> Channel {
+        let start = u64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_micros(),
+        )
+        .unwrap_or(u64::MAX / 2);
+        Channel {
+            account_id,
+            inner: Mutex::new(Inner {
+                cursor: start,
+                ..Inner::default()
+            }),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A fresh subscriber id.
+    pub fn subscriber_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The cursor of the newest event.
+    pub fn cursor(&self) -> u64 {
+        self.lock().cursor
+    }
+
+    /// Whether anyone at all is connected to the account.
+    pub fn watched(&self) -> bool {
+        let inner = self.lock();
+        !inner.agents.is_empty() || !inner.visitors.is_empty()
+    }
+
+    /// When nobody has been connected to the account for [`RESUME_WINDOW`],
+    /// takes the next cursor for an event nobody will hear and forgets the
+    /// buffer: a client resuming from before it is told to `resync`. An
+    /// account nobody watches (API-only, or everyone gone home) costs no
+    /// rendering. Checked and done under one lock, so a client subscribing
+    /// meanwhile cannot miss the event.
+    pub fn skip_if_unwatched(&self) -> bool {
+        let mut inner = self.lock();
+        if !inner.agents.is_empty() || !inner.visitors.is_empty() {
+            return false;
+        }
+        if inner.last_left.is_some_and(|t| t.elapsed() < RESUME_WINDOW) {
+            // Someone just left and may be back with their cursor.
+            return false;
+        }
+        inner.cursor += 1;
+        inner.buffer.clear();
+        true
+    }
+
+    /// Whether any visitor is connected.
+    pub fn has_visitors(&self) -> bool {
+        !self.lock().visitors.is_empty()
+    }
+
+    /// Whether anyone listens for `contact_inbox_id`.
+    pub fn has_visitor(&self, contact_inbox_id: i64) -> bool {
+        self.lock().visitors.contains_key(&contact_inbox_id)
+    }
+
+    /// The current presence: per agent, and per inbox.
+    pub fn presence(&self) -> (BTreeMap<i64, String>, HashMap<i64, bool>) {
+        let inner = self.lock();
+        (inner.presence.clone(), inner.inboxes_online.clone())
+    }
+
+    /// Registers a subscriber. Finding what it missed and registering happen
+    /// under one lock, so no event is skipped or sent twice in between.
+    pub fn subscribe(&self, to: Audience, since: Option<u64>, sub: Subscriber) -> Start {
+        let mut inner = self.lock();
+        let cursor = inner.cursor;
+        let start = match since {
+            None => Start::Fresh { cursor },
+            Some(since) if since == cursor => Start::Resumed {
+                cursor,
+                missed: Vec::new(),
+            },
+            Some(since) => {
+                let oldest = inner.buffer.front().map(|b| b.cursor);
+                // Resumable when the buffer holds every event after `since`.
+                if since < cursor && oldest.is_some_and(|o| o <= since + 1) {
+                    let missed = inner
+                        .buffer
+                        .iter()
+                        .filter(|b| b.cursor > since && b.to == to)
+                        .map(|b| b.frame.clone())
+                        .collect();
+                    Start::Resumed { cursor, missed }
+                } else {
+                    Start::Resync { cursor }
+                }
+            }
+        };
+        match to {
+            Audience::Agents => inner.agents.push(sub),
+            Audience::Visitor(link) => inner.visitors.entry(link).or_default().push(sub),
+        }
+        start
+    }
+
+    pub fn unsubscribe(&self, to: Audience, id: u64) {
+        let mut inner = self.lock();
+        inner.last_left = Some(std::time::Instant::now());
+        match to {
+            Audience::Agents => inner.agents.retain(|s| s.id != id),
+            Audience::Visitor(link) => {
+                if let Some(list) = inner.visitors.get_mut(&link) {
+                    list.retain(|s| s.id != id);
+                    if list.is_empty() {
+                        inner.visitors.remove(&link);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Publishes one resumable event (its frames already carry `cursor`,
+    /// which must follow the previous one) and hands it to its subscribers.
+    pub fn publish(&self, cursor: u64, frames: Vec<(Audience, Utf8Bytes)>) -> Delivery {
+        let mut inner = self.lock();
+        inner.cursor = cursor;
+        let mut delivery = Delivery::default();
+        for (to, frame) in frames {
+            let frame = Arc::new(frame);
+            delivery.add(inner.send(to, &frame));
+            inner.buffer.push_back(Buffered { cursor, to, frame });
+        }
+        while inner.buffer.len() > BUFFERED_EVENTS {
+            inner.buffer.pop_front();
+        }
+        delivery
+    }
+
+    /// Hands frames that are not kept for resuming (typing, presence, queue
+    /// positions) to their subscribers.
+    pub fn signal(&self, frames: Vec<(Audience, Utf8Bytes)>) -> Delivery {
+        let mut inner = self.lock();
+        let mut delivery = Delivery::default();
+        for (to, frame) in frames {
+            delivery.add(inner.send(to, &Arc::new(frame)));
+        }
+        delivery
+    }
+
+    /// Records the new presence and sends each visitor whose inbox changed
+    /// its frame, made by `frame(online)`.
+    pub fn set_presence(
+        &self,
+        users: BTreeMap<i64, String>,
+        inboxes: HashMap<i64, bool>,
+        agent_frame: Utf8Bytes,
+        frame: impl Fn(bool) -> Utf8Bytes,
+    ) -> Delivery {
+        let mut inner = self.lock();
+        let mut delivery = Delivery::default();
+        if inner.presence != users {
+            inner.presence = users;
+            delivery.add(inner.send(Audience::Agents, &Arc::new(agent_frame)));
+        }
+        let changed: Vec<(i64, bool)> = inboxes
+            .iter()
+            .filter(|(inbox, online)| inner.inboxes_online.get(inbox) != Some(online))
+            .map(|(i, o)| (*i, *o))
+            .collect();
+        inner.inboxes_online = inboxes;
+        for (inbox, online) in changed {
+            let frame = Arc::new(frame(online));
+            let mut cut = Vec::new();
+            for (link, subs) in inner.visitors.iter() {
+                for s in subs.iter().filter(|s| s.inbox_id == Some(inbox)) {
+                    if !offer(s, &frame) {
+                        cut.push((*link, s.id));
+                    }
+                    delivery.sent += 1;
+                }
+            }
+            for (link, id) in cut {
+                delivery.cut += 1;
+                if let Some(list) = inner.visitors.get_mut(&link) {
+                    list.retain(|s| s.id != id);
+                }
+            }
+        }
+        delivery
+    }
+}
+
+/// How many frames a publish handed out, and how many subscribers it cut.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Delivery {
+    pub sent: u64,
+    pub cut: u64,
+}
+
+impl Delivery {
+    fn add(&mut self, other: Delivery) {
+        self.sent += other.sent;
+        self.cut += other.cut;
+    }
+}
+
+/// Queues a frame; `false` when the subscriber is gone or too far behind.
+fn offer(sub: &Subscriber, frame: &Frame) -> bool {
+    sub.tx.try_send(frame.clone()).is_ok()
+}
+
+impl Inner {
+    /// Queues `frame` for everyone in `to`, cutting subscribers that are too
+    /// far behind: dropping their sender ends their queue, and the
+    /// connection closes with [`switchboard_protocol::realtime::close::SLOW_CONSUMER`]
+    /// once it has written what was queued.
+    fn send(&mut self, to: Audience, frame: &Frame) -> Delivery {
+        let mut delivery = Delivery::default();
+        let list = match to {
+            Audience::Agents => &mut self.agents,
+            Audience::Visitor(link) => match self.visitors.get_mut(&link) {
+                Some(list) => list,
+                None => return delivery,
+            },
+        };
+        list.retain(|s| {
+            let kept = offer(s, frame);
+            if kept {
+                delivery.sent += 1;
+            } else {
+                delivery.cut += 1;
+            }
+            kept
+        });
+        if let Audience::Visitor(link) = to {
+            if list.is_empty() {
+                self.visitors.remove(&link);
+            }
+        }
+        if delivery.cut > 0 {
+            self.last_left = Some(std::time::Instant::now());
+        }
+        delivery
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subscriber(channel: &Channel) -> (Subscriber, mpsc::Receiver<Frame>) {
+        let (tx, rx) = mpsc::channel(4);
+        let sub = Subscriber {
+            id: channel.subscriber_id(),
+            tx,
+            inbox_id: None,
+        };
+        (sub, rx)
+    }
+
+    fn publish(channel: &Channel, text: &'static str) -> u64 {
+        let cursor = channel.cursor() + 1;
+        channel.publish(
+            cursor,
+            vec![(Audience::Agents, Utf8Bytes::from_static(text))],
+        );
+        cursor
+    }
+
+    #[test]
+    fn resuming_returns_exactly_what_came_after_the_cursor() {
+        let channel = Channel::new(1);
+        let (watcher, _rx) = subscriber(&channel);
+        channel.subscribe(Audience::Agents, None, watcher);
+        let first = publish(&channel, "a");
+        publish(&channel, "b");
+        publish(&channel, "c");
+        let (sub, _rx2) = subscriber(&channel);
+        match channel.subscribe(Audience::Agents, Some(first), sub) {
+            Start::Resumed { missed, .. } => {
+                let texts: Vec<&str> = missed.iter().map(|f| f.as_str()).collect();
+                assert_eq!(texts, vec!["b", "c"]);
+            }
+            other => panic!("expected a resume, got {other:?}"),
+        }
+        let (sub, _rx3) = subscriber(&channel);
+        assert!(matches!(
+            channel.subscribe(Audience::Agents, Some(first - 5), sub),
+            Start::Resync { .. }
+        ));
+    }
+
+    #[test]
+    fn a_full_queue_cuts_only_that_subscriber() {
+        let channel = Channel::new(1);
+        let (slow, _kept_unread) = subscriber(&channel);
+        let (fast, mut fast_rx) = subscriber(&channel);
+        channel.subscribe(Audience::Agents, None, slow);
+        channel.subscribe(Audience::Agents, None, fast);
+        let mut cut = 0;
+        for _ in 0..6 {
+            cut += publish_counting(&channel);
+            while fast_rx.try_recv().is_ok() {}
+        }
+        assert_eq!(cut, 1, "the slow one is cut once, the fast one never");
+    }
+
+    fn publish_counting(channel: &Channel) -> u64 {
+        let cursor = channel.cursor() + 1;
+        channel
+            .publish(
+                cursor,
+                vec![(Audience::Agents, Utf8Bytes::from_static("x"))],
+            )
+            .cut
+    }
+
+    #[test]
+    fn nobody_watching_skips_and_forces_a_resync() {
+        let channel = Channel::new(1);
+        let before = channel.cursor();
+        assert!(channel.skip_if_unwatched(), "never watched: skipped");
+        assert_eq!(
+            channel.cursor(),
+            before + 1,
+            "the skipped event still takes a cursor"
+        );
+        let (sub, _rx) = subscriber(&channel);
+        assert!(matches!(
+            channel.subscribe(Audience::Agents, Some(before), sub),
+            Start::Resync { .. }
+        ));
+        assert!(!channel.skip_if_unwatched(), "watched now");
+    }
+}
