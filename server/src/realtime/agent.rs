@@ -15,7 +15,7 @@ use serde::Deserialize;
 use switchboard_protocol::realtime::{event, AgentFrame, AgentWelcome, Typing};
 use tokio::sync::mpsc;
 
-use super::connection::{configure, Conn, Flow, Handler};
+use super::connection::{configure, Conn, Handler};
 use super::render::frame;
 use super::{Audience, Subscriber};
 use crate::api::auth::{user_by_token, Member, TOKEN_HEADER};
@@ -139,15 +139,10 @@ struct AgentHandler {
 }
 
 impl Handler for AgentHandler {
-    async fn handle(&mut self, conn: &mut Conn, text: &str) -> Flow {
-        let frame_in = match serde_json::from_str::<AgentFrame>(text) {
-            Ok(f) => f,
-            Err(err) => {
-                conn.error("invalid_frame", err.to_string()).await;
-                return conn.strike().await;
-            }
-        };
-        let outcome = match frame_in {
+    type Frame = AgentFrame;
+
+    async fn handle(&mut self, conn: &mut Conn, frame_in: AgentFrame) -> Result<(), ApiError> {
+        match frame_in {
             AgentFrame::Auth { .. } => Err(ApiError::bad_request("already authenticated")),
             AgentFrame::Ping {} => {
                 conn.send(frame(event::PONG, None, &serde_json::json!({})))
@@ -168,13 +163,6 @@ impl Handler for AgentHandler {
                 .read(self.account_id, conversation_id, self.user_id)
                 .map_err(not_found),
             AgentFrame::Availability { availability } => self.set_availability(availability).await,
-        };
-        match outcome {
-            Ok(()) => Flow::Continue,
-            Err(err) => {
-                conn.error(err.code(), err.describe()).await;
-                conn.strike().await
-            }
         }
     }
 }

@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::render::frame;
 use super::{Frame, Start};
+use crate::api::error::ApiError;
 
 /// Bytes read from the socket at a time (it grows for a larger frame while
 /// reading it). Small on purpose: an idle
@@ -58,9 +59,16 @@ pub enum Flow {
     Stop,
 }
 
-/// Handles the frames a client sends once it is authenticated.
+/// Handles the frames a client sends once it is authenticated. The
+/// connection parses them; a frame that does not parse, or that `handle`
+/// refuses, is answered with an `error` frame and counts as a strike.
 pub trait Handler: Send {
-    fn handle(&mut self, conn: &mut Conn, text: &str) -> impl Future<Output = Flow> + Send;
+    type Frame: serde::de::DeserializeOwned + Send;
+    fn handle(
+        &mut self,
+        conn: &mut Conn,
+        frame: Self::Frame,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
 }
 
 /// A token bucket: [`RATE_PER_SECOND`] frames a second, bursts of [`RATE_BURST`].
@@ -136,6 +144,27 @@ impl Conn {
             }
         }
         self.socket.flush().await.is_ok()
+    }
+
+    /// Parses a client frame and hands it to `handler`; refusals become
+    /// `error` frames and strikes.
+    async fn dispatch<H: Handler>(&mut self, handler: &mut H, text: &str) -> Flow {
+        let parsed = match serde_json::from_str::<H::Frame>(text) {
+            Ok(frame) => frame,
+            Err(err) => {
+                self.error("invalid_frame", err.to_string()).await;
+                return self.strike().await;
+            }
+        };
+        // Boxed: an idle connection does not carry the space of the
+        // largest frame handling.
+        match Box::pin(handler.handle(self, parsed)).await {
+            Ok(()) => Flow::Continue,
+            Err(err) => {
+                self.error(err.code(), err.describe()).await;
+                self.strike().await
+            }
+        }
     }
 
     /// Sends an `error` frame.
@@ -285,9 +314,7 @@ impl Conn {
                     let flow = match msg {
                         Some(Ok(Message::Text(text))) => {
                             if self.bucket.take() {
-                                // Boxed: an idle connection does not carry the
-                                // space of the largest frame handling.
-                                Box::pin(handler.handle(&mut self, text.as_str())).await
+                                self.dispatch(handler, text.as_str()).await
                             } else {
                                 self.error("rate_limited", format!(
                                     "at most {RATE_PER_SECOND} frames a second; this one was dropped"

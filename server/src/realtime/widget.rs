@@ -18,7 +18,7 @@ use switchboard_protocol::realtime::{
 };
 use tokio::sync::mpsc;
 
-use super::connection::{configure, Conn, Flow, Handler};
+use super::connection::{configure, Conn, Handler};
 use super::render::{frame, visitor_conversation};
 use super::{Audience, Subscriber};
 use crate::api::error::ApiError;
@@ -236,56 +236,42 @@ struct VisitorHandler {
 }
 
 impl Handler for VisitorHandler {
-    async fn handle(&mut self, conn: &mut Conn, text: &str) -> Flow {
-        let frame_in = match serde_json::from_str::<VisitorFrame>(text) {
-            Ok(f) => f,
-            Err(err) => {
-                conn.error("invalid_frame", err.to_string()).await;
-                return conn.strike().await;
+    type Frame = VisitorFrame;
+
+    async fn handle(&mut self, conn: &mut Conn, frame_in: VisitorFrame) -> Result<(), ApiError> {
+        let ack = match frame_in {
+            VisitorFrame::Auth { .. } => {
+                return Err(ApiError::bad_request("already authenticated"))
             }
-        };
-        let outcome = match frame_in {
-            VisitorFrame::Auth { .. } => Err(ApiError::bad_request("already authenticated")),
             VisitorFrame::Ping {} => {
                 conn.send(frame(event::PONG, None, &json!({}))).await;
-                return Flow::Continue;
+                return Ok(());
             }
             VisitorFrame::StartConversation { content, echo_id } => {
-                self.start(content, echo_id).await.map(Some)
+                self.start(content, echo_id).await?
             }
             VisitorFrame::Message {
                 conversation_id,
                 content,
                 echo_id,
-            } => self
-                .message(conversation_id, content, echo_id)
-                .await
-                .map(Some),
-            VisitorFrame::Subscribe { conversation_id } => self.own(conversation_id).map(|()| {
-                Some(AckData {
+            } => self.message(conversation_id, content, echo_id).await?,
+            VisitorFrame::Subscribe { conversation_id } => {
+                self.own(conversation_id)?;
+                AckData {
                     conversation_id,
                     message_id: None,
                     echo_id: None,
-                })
-            }),
+                }
+            }
             VisitorFrame::TypingOn { conversation_id } => {
-                self.typing(conversation_id, true).map(|()| None)
+                return self.typing(conversation_id, true)
             }
             VisitorFrame::TypingOff { conversation_id } => {
-                self.typing(conversation_id, false).map(|()| None)
+                return self.typing(conversation_id, false)
             }
         };
-        match outcome {
-            Ok(Some(ack)) => {
-                conn.send(frame(event::ACK, None, &ack)).await;
-                Flow::Continue
-            }
-            Ok(None) => Flow::Continue,
-            Err(err) => {
-                conn.error(err.code(), err.describe()).await;
-                conn.strike().await
-            }
-        }
+        conn.send(frame(event::ACK, None, &ack)).await;
+        Ok(())
     }
 }
 
