@@ -48,8 +48,24 @@ struct Dispatcher {
     shard: Weak<Mutex<ShardState>>,
     store: Arc<dyn Store>,
     names: Names,
-    /// The queue position last sent per waiting conversation, by inbox.
-    positions: HashMap<i64, HashMap<i64, usize>>,
+    /// Per inbox, the visitor link and queue position last sent for each
+    /// waiting conversation.
+    positions: HashMap<i64, HashMap<i64, (i64, usize)>>,
+}
+
+/// The contacts a commit's events name: each conversation's, and each
+/// contact who wrote.
+fn contact_ids<'a>(
+    conversations: &'a [ConversationChange],
+    messages: &'a [Posted],
+) -> impl Iterator<Item = i64> + 'a {
+    conversations
+        .iter()
+        .filter_map(|c| c.after.as_ref().map(|l| l.conversation.contact_id))
+        .chain(messages.iter().filter_map(|p| match p.message.sender {
+            Some(crate::store::Sender::Contact(id)) => Some(id),
+            _ => None,
+        }))
 }
 
 /// Whether a conversation is waiting in its inbox's queue.
@@ -64,19 +80,18 @@ impl Dispatcher {
             let mut queues_moved = BTreeSet::new();
             if self.channel.watched() {
                 // One read for the whole round's unknown contacts.
-                let (conversations, messages): (Vec<_>, Vec<_>) = round
+                let ids: Vec<i64> = round
                     .iter()
-                    .filter_map(|item| match item {
+                    .flat_map(|item| match item {
                         FeedItem::Commit {
                             conversations,
                             messages,
                             ..
-                        } => Some((conversations.as_slice(), messages.as_slice())),
-                        _ => None,
+                        } => contact_ids(conversations, messages).collect(),
+                        _ => Vec::new(),
                     })
-                    .unzip();
-                self.load_contacts(conversations.concat().as_slice(), &messages.concat())
-                    .await;
+                    .collect();
+                self.load_contacts(ids.into_iter()).await;
             }
             for item in round.drain(..) {
                 self.handle(item, &mut queues_moved).await;
@@ -105,7 +120,8 @@ impl Dispatcher {
                     // Nobody is connected to the account: nothing to render.
                     return;
                 }
-                self.load_contacts(&conversations, &messages).await;
+                let ids: Vec<i64> = contact_ids(&conversations, &messages).collect();
+                self.load_contacts(ids.into_iter()).await;
                 for change in &conversations {
                     for c in change
                         .before
@@ -192,14 +208,8 @@ impl Dispatcher {
     }
 
     /// Reads the contacts these changes render that are not cached yet.
-    async fn load_contacts(&mut self, conversations: &[ConversationChange], messages: &[Posted]) {
-        let mut missing: Vec<i64> = conversations
-            .iter()
-            .filter_map(|c| c.after.as_ref().map(|l| l.conversation.contact_id))
-            .chain(messages.iter().filter_map(|p| match p.message.sender {
-                Some(crate::store::Sender::Contact(id)) => Some(id),
-                _ => None,
-            }))
+    async fn load_contacts(&mut self, ids: impl Iterator<Item = i64>) {
+        let mut missing: Vec<i64> = ids
             .filter(|id| !self.names.contacts.contains_key(id))
             .collect();
         if missing.is_empty() {
@@ -352,14 +362,14 @@ impl Dispatcher {
                     .collect()
             };
             let sent = self.positions.entry(inbox).or_default();
-            let mut now: HashMap<i64, usize> = HashMap::new();
+            let mut now: HashMap<i64, (i64, usize)> = HashMap::new();
             for (i, (id, link)) in queue.into_iter().enumerate() {
                 let Some(link) = link.filter(|l| self.channel.has_visitor(*l)) else {
                     continue;
                 };
                 let position = i + 1;
-                now.insert(id, position);
-                if sent.get(&id) != Some(&position) {
+                now.insert(id, (link, position));
+                if sent.get(&id) != Some(&(link, position)) {
                     let data = QueuePosition {
                         conversation_id: id,
                         position: Some(position),
@@ -367,36 +377,22 @@ impl Dispatcher {
                     frames.push((
                         Audience::Visitor(link),
                         frame(event::QUEUE_POSITION, Some(cursor), &data),
-                        id,
                     ));
                 }
             }
-            for (&id, _) in sent.iter().filter(|(id, _)| !now.contains_key(id)) {
-                let link = shard
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .conversations
-                    .get(&id)
-                    .and_then(|l| l.conversation.contact_inbox_id);
-                if let Some(link) = link {
-                    let data = QueuePosition {
-                        conversation_id: id,
-                        position: None,
-                    };
-                    frames.push((
-                        Audience::Visitor(link),
-                        frame(event::QUEUE_POSITION, Some(cursor), &data),
-                        id,
-                    ));
-                }
+            // Those who left the line (taken, resolved, removed) hear it once.
+            for (&id, &(link, _)) in sent.iter().filter(|(id, _)| !now.contains_key(id)) {
+                let data = QueuePosition {
+                    conversation_id: id,
+                    position: None,
+                };
+                frames.push((
+                    Audience::Visitor(link),
+                    frame(event::QUEUE_POSITION, Some(cursor), &data),
+                ));
             }
             *sent = now;
         }
-        self.channel.signal(
-            frames
-                .into_iter()
-                .map(|(to, bytes, _)| (to, bytes))
-                .collect(),
-        );
+        self.channel.signal(frames);
     }
 }

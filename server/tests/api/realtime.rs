@@ -580,12 +580,11 @@ async fn console_connections_decide_presence(db: Db) {
     assert_eq!(welcome["data"]["agents_online"], false);
 
     let (console, _) = Ws::agent(&env.app, &bruno_token, env.account_id, None).await;
-    let online = watcher
+    watcher
         .until(|f| {
             is_event(f, "presence.update") && f["data"]["users"][bruno.to_string()] == "online"
         })
         .await;
-    assert!(!online.is_empty());
     visitor
         .until(|f| is_event(f, "presence.update") && f["data"]["agents_online"] == true)
         .await;
