@@ -229,6 +229,19 @@ pub struct Inbox {
     /// API inboxes only: where events of this inbox are delivered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_url: Option<String>,
+    /// Website inboxes, administrators only: the key the host site signs
+    /// user identifiers with (`identifier_hash` = hex HMAC-SHA256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hmac_token: Option<String>,
+    /// Website inboxes: unsigned identifiers are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hmac_mandatory: Option<bool>,
+    /// Website inboxes: the widget asks for name and e-mail first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_chat_form_enabled: Option<bool>,
+    /// Website inboxes: `{"pre_chat_message": ...}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_chat_form_options: Option<serde_json::Value>,
 }
 
 /// `{"payload": [...]}`, Chatwoot's list envelope.

@@ -94,6 +94,38 @@ pub enum VisitorFrame {
     TypingOff {
         conversation_id: i64,
     },
+    /// Asks for a page of the visitor's conversation, answered with a
+    /// `history` event: the newest messages, or those older than `before`
+    /// (a message id).
+    History {
+        conversation_id: i64,
+        #[serde(default)]
+        before: Option<i64>,
+    },
+    /// Tells who the visitor is (the pre-chat form, or the host page's
+    /// `setUser`). Answered with an `identity` event. An `identifier` that
+    /// belongs to another contact is accepted only with a valid
+    /// `identifier_hash` (HMAC-SHA256 of the identifier with the inbox's
+    /// `hmac_token`, hex); the connection then switches to that contact.
+    SetUser {
+        #[serde(default)]
+        identifier: Option<String>,
+        #[serde(default)]
+        identifier_hash: Option<String>,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        email: Option<String>,
+        #[serde(default)]
+        phone_number: Option<String>,
+        #[serde(default)]
+        avatar_url: Option<String>,
+    },
+    /// Merges these into the contact's custom attributes; answered with an
+    /// `identity` event.
+    SetCustomAttributes {
+        custom_attributes: serde_json::Map<String, Value>,
+    },
     Ping {},
 }
 
@@ -129,6 +161,10 @@ pub mod event {
     pub const PRESENCE_UPDATE: &str = "presence.update";
     pub const QUEUE_POSITION: &str = "queue.position";
     pub const CONTACT_UPDATED: &str = "contact.updated";
+    /// Visitors: the answer to `history`.
+    pub const HISTORY: &str = "history";
+    /// Visitors: the answer to `set_user` and `set_custom_attributes`.
+    pub const IDENTITY: &str = "identity";
 }
 
 /// `error` data. `error` is a stable code; `message` is for people.
@@ -164,6 +200,8 @@ pub struct VisitorWelcome {
     /// Keep it: it identifies this visitor on the next connection.
     pub visitor_token: String,
     pub contact_id: i64,
+    /// What the visitor has told about themselves.
+    pub contact: VisitorContact,
     pub inbox: WidgetInbox,
     pub resumed: bool,
     /// Whether any collaborator of the inbox is online now.
@@ -180,6 +218,44 @@ pub struct WidgetInbox {
     pub welcome_title: Option<String>,
     pub welcome_tagline: Option<String>,
     pub widget_color: Option<String>,
+    /// Ask for name and e-mail before the first message.
+    #[serde(default)]
+    pub pre_chat_form_enabled: bool,
+    /// Shown above the pre-chat form.
+    #[serde(default)]
+    pub pre_chat_message: Option<String>,
+}
+
+/// The visitor's own contact, as the widget shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitorContact {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub identifier: Option<String>,
+    pub custom_attributes: Value,
+}
+
+/// `history` data: one page of a conversation, oldest first, public
+/// messages only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    pub conversation_id: i64,
+    pub messages: Vec<crate::chat::Message>,
+    /// Older messages exist: ask again with `before` = the first id here.
+    pub has_more: bool,
+}
+
+/// `identity` data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    /// The contact is now another one (a verified identifier named an
+    /// existing contact): keep this token and reconnect with it.
+    pub switched: bool,
+    pub visitor_token: String,
+    pub contact: VisitorContact,
+    /// The identifier was signed with the inbox's HMAC token.
+    pub hmac_verified: bool,
 }
 
 /// An agent as a visitor sees them: the display name, never the e-mail.

@@ -140,13 +140,18 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let store = store::connect(database_url).await?;
-    if args.demo {
-        demo::seed(store.as_ref(), &format!("http://{addr}")).await?;
-    }
+    let demo_website_token = match args.demo {
+        true => Some(demo::seed(store.as_ref(), &format!("http://{addr}")).await?),
+        false => None,
+    };
     let public_url = args.public_url.unwrap_or_else(|| format!("http://{addr}"));
+    if demo_website_token.is_some() {
+        tracing::info!("demo: open {public_url}/demo to chat through the widget");
+    }
     let settings = Settings {
         public_url,
         ws_outbound_queue: args.ws_outbound_queue,
+        demo_website_token,
     };
     launch(store, settings, listener, shutdown_signal()).await
 }

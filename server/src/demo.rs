@@ -12,14 +12,24 @@ pub const ADMIN_EMAIL: &str = "admin@demo.switchboard.test";
 /// Password of every demo user. Public by design: never use `--demo` in production.
 pub const PASSWORD: &str = "switchboard-demo";
 
-pub async fn seed(store: &dyn Store, public_url: &str) -> anyhow::Result<()> {
-    if store.credentials(ADMIN_EMAIL).await?.is_some() {
+/// Creates the demo account unless it exists; returns the website token of
+/// its "Website" inbox, for the `/demo` page.
+pub async fn seed(store: &dyn Store, public_url: &str) -> anyhow::Result<String> {
+    if let Some((admin, _)) = store.credentials(ADMIN_EMAIL).await? {
         tracing::info!(
             email = ADMIN_EMAIL,
             password = PASSWORD,
             "demo account already present"
         );
-        return Ok(());
+        for membership in store.memberships(admin.id).await? {
+            let inboxes = store.list_inboxes(membership.account_id).await?;
+            if let Some(token) = inboxes.into_iter().find_map(|i| i.website_token) {
+                return Ok(token);
+            }
+        }
+        anyhow::bail!(
+            "the demo account has no website inbox left: delete the database to start over"
+        );
     }
     let hash = hash_password(PASSWORD.to_string()).await?;
     let admin = NewUser {
@@ -59,6 +69,7 @@ pub async fn seed(store: &dyn Store, public_url: &str) -> anyhow::Result<()> {
             .await?;
         sellers.push(agent.user.id);
     }
+    let website_token = random_token(24);
     let inbox = store
         .create_inbox(
             account_id,
@@ -75,9 +86,10 @@ pub async fn seed(store: &dyn Store, public_url: &str) -> anyhow::Result<()> {
                     welcome_title: Some("Hi there!".to_string()),
                     welcome_tagline: Some("We usually reply in a few minutes.".to_string()),
                     widget_color: Some("#1f93ff".to_string()),
+                    hmac_token: Some(random_token(32)),
                     ..InboxSettings::default()
                 },
-                website_token: Some(random_token(24)),
+                website_token: Some(website_token.clone()),
                 inbox_identifier: None,
             },
         )
@@ -91,5 +103,5 @@ pub async fn seed(store: &dyn Store, public_url: &str) -> anyhow::Result<()> {
         password = PASSWORD,
         "demo account created: sign in with POST /auth/sign_in"
     );
-    Ok(())
+    Ok(website_token)
 }

@@ -8,9 +8,11 @@ pub mod assign;
 pub mod cli;
 pub mod demo;
 pub mod hub;
+pub mod metrics;
 pub mod realtime;
 pub mod secrets;
 pub mod store;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,6 +32,8 @@ pub struct Settings {
     pub public_url: String,
     /// Frames that may wait for one WebSocket before it is cut as too slow.
     pub ws_outbound_queue: usize,
+    /// With `--demo`: the demo inbox's website token, served at `/demo`.
+    pub demo_website_token: Option<String>,
 }
 
 impl Settings {
@@ -37,6 +41,7 @@ impl Settings {
         Settings {
             public_url: public_url.into(),
             ws_outbound_queue: realtime::OUTBOUND_QUEUE,
+            demo_website_token: None,
         }
     }
 }
@@ -61,7 +66,9 @@ pub async fn launch(
         shutdown: cancel.clone(),
         connections: connections.clone(),
         ws_outbound_queue: settings.ws_outbound_queue.max(1),
+        demo_website_token: settings.demo_website_token.map(Into::into),
     };
+    web::assets::log_sizes();
     let app = api::router(state);
     let addr = listener.local_addr().context("listener has no address")?;
     tracing::info!(%addr, "switchboard listening");

@@ -88,13 +88,13 @@ pub struct ContactBody {
 /// client API take them.
 #[derive(Debug, Default, Deserialize)]
 pub struct ContactFieldsBody {
-    name: Option<String>,
+    pub name: Option<String>,
     /// An empty string clears it, as for phone and identifier.
-    email: Option<String>,
-    phone_number: Option<String>,
-    identifier: Option<String>,
+    pub email: Option<String>,
+    pub phone_number: Option<String>,
+    pub identifier: Option<String>,
     /// Merged into the existing ones, as Chatwoot does.
-    custom_attributes: Option<Map<String, Value>>,
+    pub custom_attributes: Option<Map<String, Value>>,
 }
 
 /// Applies the given fields onto `fields`, validating each.

@@ -24,7 +24,7 @@ pub async fn list(
     let inboxes = state.store.list_inboxes(member.account_id()).await?;
     let payload = inboxes
         .iter()
-        .map(|i| views::inbox(i, &state.public_url))
+        .map(|i| for_member(&member, views::inbox(i, &state.public_url)))
         .collect();
     Ok(Json(Payload { payload }))
 }
@@ -39,7 +39,19 @@ pub async fn show(
         .get_inbox(member.account_id(), inbox_id)
         .await
         .map_err(|e| not_found_as(e, "Inbox"))?;
-    Ok(Json(views::inbox(&inbox, &state.public_url)))
+    Ok(Json(for_member(
+        &member,
+        views::inbox(&inbox, &state.public_url),
+    )))
+}
+
+/// The HMAC key lets its holder speak as any of the site's users: only
+/// administrators see it.
+fn for_member(member: &Member, mut inbox: wire::Inbox) -> wire::Inbox {
+    if member.require_admin().is_err() {
+        inbox.hmac_token = None;
+    }
+    inbox
 }
 
 /// The fields of Chatwoot's inbox create and update payloads. All optional
@@ -74,6 +86,14 @@ pub struct ChannelFields {
     welcome_tagline: Option<String>,
     widget_color: Option<String>,
     webhook_url: Option<String>,
+    hmac_mandatory: Option<bool>,
+    pre_chat_form_enabled: Option<bool>,
+    pre_chat_form_options: Option<PreChatOptions>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PreChatOptions {
+    pre_chat_message: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -193,6 +213,20 @@ impl InboxFields {
                 channel.welcome_tagline,
                 MAX_TEXT,
             )?;
+            if let Some(on) = channel.hmac_mandatory {
+                s.hmac_mandatory = on;
+            }
+            if let Some(on) = channel.pre_chat_form_enabled {
+                s.pre_chat_form_enabled = on;
+            }
+            if let Some(options) = channel.pre_chat_form_options {
+                set_text(
+                    &mut s.pre_chat_message,
+                    "pre_chat_message",
+                    options.pre_chat_message,
+                    MAX_TEXT,
+                )?;
+            }
         }
         Ok(())
     }
@@ -238,6 +272,7 @@ pub async fn create(
     let mut settings = InboxSettings::default();
     if channel_type == ChannelType::WebWidget {
         settings.widget_color = Some(DEFAULT_WIDGET_COLOR.to_string());
+        settings.hmac_token = Some(random_token(32));
     }
     let mut editable = Editable {
         name: String::new(),

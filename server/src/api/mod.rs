@@ -53,6 +53,8 @@ pub struct AppState {
     pub connections: tokio_util::task::TaskTracker,
     /// Frames that may wait for one WebSocket before it is cut as too slow.
     pub ws_outbound_queue: usize,
+    /// With `--demo`: the demo inbox's website token, for the `/demo` page.
+    pub demo_website_token: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -170,6 +172,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/ws/agent", get(crate::realtime::agent::upgrade))
         .route("/ws/widget", get(crate::realtime::widget::upgrade))
         .route("/auth/sign_in", post(auth::sign_in))
@@ -182,6 +185,7 @@ pub fn router(state: AppState) -> Router {
         )
         .nest("/api/v1/accounts/{account_id}", account)
         .nest("/public/api/v1/inboxes/{inbox_identifier}", public)
+        .merge(crate::web::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Refuses a declared Content-Length over the limit before reading it.
@@ -196,6 +200,21 @@ pub fn router(state: AppState) -> Router {
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
     use axum::response::IntoResponse;
     ApiError::internal("a request handler panicked").into_response()
+}
+
+/// Prometheus' text format; see [`crate::metrics`]. Aggregates only: no
+/// account, user or content appears in it.
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> impl axum::response::IntoResponse {
+    let (queued, capacity) = state.hub.writer_depth();
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::METRICS.render(queued, capacity),
+    )
 }
 
 async fn healthz() -> Json<serde_json::Value> {

@@ -56,6 +56,7 @@ pub fn profile(user: &User, memberships: &[Membership], access_token: String) ->
 /// widget snippet.
 pub fn inbox(i: &Inbox, public_url: &str) -> wire::Inbox {
     let s = &i.settings;
+    let widget = i.channel_type == switchboard_protocol::api::ChannelType::WebWidget;
     let web_widget_script = i.website_token.as_ref().map(|token| {
         format!(
             "<script src=\"{public_url}/widget/sdk.js\" defer data-website-token=\"{token}\"></script>"
@@ -89,5 +90,10 @@ pub fn inbox(i: &Inbox, public_url: &str) -> wire::Inbox {
         widget_color: s.widget_color.clone(),
         inbox_identifier: i.inbox_identifier.clone(),
         webhook_url: s.webhook_url.clone(),
+        hmac_token: s.hmac_token.clone(),
+        hmac_mandatory: widget.then_some(s.hmac_mandatory),
+        pre_chat_form_enabled: widget.then_some(s.pre_chat_form_enabled),
+        pre_chat_form_options: widget
+            .then(|| serde_json::json!({ "pre_chat_message": s.pre_chat_message })),
     }
 }

@@ -188,6 +188,11 @@ impl Hub {
         Ok((hub, handle))
     }
 
+    /// (writes queued, queue capacity), for `/metrics`.
+    pub fn writer_depth(&self) -> (usize, usize) {
+        self.writer.depth()
+    }
+
     /// Commits everything queued, then stops the writer.
     pub async fn stop(&self) {
         self.stopping.store(true, Ordering::SeqCst);

@@ -121,6 +121,7 @@ impl ShardState {
 
     /// Records that `agent` was just given a conversation of `inbox_id`.
     pub fn note_assignment(&mut self, inbox_id: i64, agent_id: i64) {
+        crate::metrics::METRICS.auto_assigned();
         self.assign_seq += 1;
         self.cursors.insert(inbox_id, agent_id);
         self.last_assigned.insert(agent_id, self.assign_seq);

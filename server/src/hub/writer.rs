@@ -93,6 +93,12 @@ impl Writer {
         }
     }
 
+    /// (writes queued now, the queue's capacity), for `/metrics`.
+    pub fn depth(&self) -> (usize, usize) {
+        let capacity = self.tx.max_capacity();
+        (capacity - self.tx.capacity(), capacity)
+    }
+
     /// Asks the writer to commit everything queued so far and stop.
     pub async fn stop(&self) {
         let _ = self.tx.send(Msg::Stop).await;
@@ -148,7 +154,10 @@ async fn commit(store: &dyn Store, mut jobs: Vec<Job>) {
         batch.append(&mut job.ops);
         bounds.push(start..batch.len());
     }
-    match apply_with_retry(store, &batch).await {
+    let started = std::time::Instant::now();
+    let outcome = apply_with_retry(store, &batch).await;
+    crate::metrics::METRICS.committed(jobs.len(), started.elapsed());
+    match outcome {
         Ok(()) => {
             for job in jobs {
                 job.done.send_replace(Some(Ok(())));

@@ -9,6 +9,7 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::mpsc;
 
 use super::{Audience, Frame, BUFFERED_EVENTS, RESUME_WINDOW};
+use crate::metrics::METRICS;
 
 /// A connection's place in an account's channel.
 #[derive(Debug, Clone)]
@@ -204,6 +205,7 @@ impl Channel {
         while inner.buffer.len() > BUFFERED_EVENTS {
             inner.buffer.pop_front();
         }
+        METRICS.published(true, delivery.sent, delivery.cut);
         delivery
     }
 
@@ -215,6 +217,7 @@ impl Channel {
         for (to, frame) in frames {
             delivery.add(inner.send(to, &Arc::new(frame)));
         }
+        METRICS.published(false, delivery.sent, delivery.cut);
         delivery
     }
 
@@ -244,10 +247,11 @@ impl Channel {
             let mut cut = Vec::new();
             for (link, subs) in inner.visitors.iter() {
                 for s in subs.iter().filter(|s| s.inbox_id == Some(inbox)) {
-                    if !offer(s, &frame) {
+                    if offer(s, &frame) {
+                        delivery.sent += 1;
+                    } else {
                         cut.push((*link, s.id));
                     }
-                    delivery.sent += 1;
                 }
             }
             for (link, id) in cut {
@@ -257,6 +261,7 @@ impl Channel {
                 }
             }
         }
+        METRICS.published(false, delivery.sent, delivery.cut);
         delivery
     }
 }

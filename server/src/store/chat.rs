@@ -20,7 +20,7 @@ pub struct Contact {
 }
 
 /// Fields of a contact to create or replace.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContactFields {
     pub name: String,
     pub email: Option<String>,

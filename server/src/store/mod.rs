@@ -130,6 +130,12 @@ pub trait ContactStore: Send + Sync {
         limit: i64,
     ) -> StoreResult<(Vec<Contact>, i64)>;
     async fn get_contact(&self, account_id: i64, contact_id: i64) -> StoreResult<Contact>;
+    /// The account's contact with this identifier (the host site's user id).
+    async fn contact_by_identifier(
+        &self,
+        account_id: i64,
+        identifier: &str,
+    ) -> StoreResult<Option<Contact>>;
     /// The contacts with these ids (those of this account only), in any order.
     async fn contacts_by_ids(&self, account_id: i64, ids: &[i64]) -> StoreResult<Vec<Contact>>;
     async fn create_contact(&self, account_id: i64, fields: &ContactFields)

@@ -164,6 +164,14 @@ pub struct InboxSettings {
     pub welcome_tagline: Option<String>,
     pub widget_color: Option<String>,
     pub webhook_url: Option<String>,
+    /// Website inboxes: the key the host site signs its user identifiers
+    /// with (HMAC-SHA256), so the widget can trust `setUser`.
+    pub hmac_token: Option<String>,
+    /// Refuse identifiers that are not signed.
+    pub hmac_mandatory: bool,
+    /// Ask for name and e-mail before the first message.
+    pub pre_chat_form_enabled: bool,
+    pub pre_chat_message: Option<String>,
 }
 
 impl Default for InboxSettings {
@@ -185,6 +193,10 @@ impl Default for InboxSettings {
             welcome_tagline: None,
             widget_color: None,
             webhook_url: None,
+            hmac_token: None,
+            hmac_mandatory: false,
+            pre_chat_form_enabled: false,
+            pre_chat_message: None,
         }
     }
 }

@@ -122,6 +122,21 @@ where
         Ok(contact)
     }
 
+    async fn contact_by_identifier(
+        &self,
+        account_id: i64,
+        identifier: &str,
+    ) -> StoreResult<Option<Contact>> {
+        let row: Option<ContactRow> = sqlx::query_as(&format!(
+            "{CONTACT_SELECT} WHERE account_id = $1 AND identifier = $2 ORDER BY id LIMIT 1"
+        ))
+        .bind(account_id)
+        .bind(identifier)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Contact::try_from).transpose()
+    }
+
     async fn contacts_by_ids(&self, account_id: i64, ids: &[i64]) -> StoreResult<Vec<Contact>> {
         let mut found = Vec::with_capacity(ids.len());
         let mut missing = Vec::new();

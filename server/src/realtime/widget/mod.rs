@@ -5,8 +5,12 @@
 //! identifier of the Public API); without one, a new visitor is created and
 //! its token returned in `welcome`. A visitor hears only the public events of
 //! their own conversations: never private notes or activity lines, never
-//! another conversation, never another visitor. When the inbox has a website
-//! URL, a browser's `Origin` must be that site.
+//! another conversation, never another visitor. A browser's `Origin` must be
+//! this server itself (the widget runs in an iframe served from here) or the
+//! inbox's website.
+
+mod history;
+mod identity;
 
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -38,16 +42,24 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // A page served by this very server (the widget's iframe) passes the
+    // origin check whatever the inbox's website is.
+    let own_page = |value: &str| {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin_host = value.split_once("://").map(|(_, rest)| rest);
+        matches!((host, origin_host), (Some(h), Some(o)) if h.eq_ignore_ascii_case(o))
+    };
     let origin = headers
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
+        .filter(|v| !own_page(v))
         .map(str::to_string);
     let tracker = state.connections.clone();
     configure(ws).on_upgrade(move |socket| tracker.track_future(run(state, socket, origin)))
 }
 
 /// `scheme://host[:port]` of a URL, lowercased: what a browser sends as `Origin`.
-fn origin_of(url: &str) -> Option<String> {
+pub fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.trim().split_once("://")?;
     let host = rest.split(['/', '?', '#']).next()?;
     (!host.is_empty()).then(|| format!("{scheme}://{host}").to_ascii_lowercase())
@@ -170,6 +182,7 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
             return conn.refuse(err.code(), err.describe()).await;
         }
     };
+    let _open = crate::metrics::Connected::new(crate::metrics::Kind::Visitor);
     let ok = conn.greet(start, welcome).await;
     if ok {
         let mut handler = VisitorHandler {
@@ -178,6 +191,7 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
             inbox_id: visitor.inbox.id,
             contact_id: visitor.contact.id,
             link_id: link,
+            visitor_token: visitor.link.source_id.clone(),
         };
         drop(visitor);
         conn.run(rx, state.shutdown.clone(), &mut handler).await;
@@ -206,18 +220,23 @@ async fn welcome(
         .get(&v.inbox.id)
         .copied()
         .unwrap_or(false);
+    let s = &v.inbox.settings;
     let inbox = WidgetInbox {
         id: v.inbox.id,
         name: v.inbox.name.clone(),
-        welcome_title: v.inbox.settings.welcome_title.clone(),
-        welcome_tagline: v.inbox.settings.welcome_tagline.clone(),
-        widget_color: v.inbox.settings.widget_color.clone(),
+        welcome_title: s.welcome_title.clone(),
+        welcome_tagline: s.welcome_tagline.clone(),
+        widget_color: s.widget_color.clone(),
+        pre_chat_form_enabled: s.pre_chat_form_enabled,
+        pre_chat_message: s.pre_chat_message.clone(),
     };
     let token = v.link.source_id.clone();
     let contact_id = v.contact.id;
+    let contact = identity::visitor_contact(&v.contact);
     Ok(move |resumed| VisitorWelcome {
         visitor_token: token.clone(),
         contact_id,
+        contact: contact.clone(),
         inbox: inbox.clone(),
         resumed,
         agents_online,
@@ -233,6 +252,7 @@ struct VisitorHandler {
     inbox_id: i64,
     contact_id: i64,
     link_id: i64,
+    visitor_token: String,
 }
 
 impl Handler for VisitorHandler {
@@ -268,6 +288,39 @@ impl Handler for VisitorHandler {
             }
             VisitorFrame::TypingOff { conversation_id } => {
                 return self.typing(conversation_id, false)
+            }
+            VisitorFrame::History {
+                conversation_id,
+                before,
+            } => {
+                self.own(conversation_id)?;
+                let page = history::page(self, conversation_id, before).await?;
+                conn.send(frame(event::HISTORY, None, &page)).await;
+                return Ok(());
+            }
+            VisitorFrame::SetUser {
+                identifier,
+                identifier_hash,
+                name,
+                email,
+                phone_number,
+                avatar_url: _,
+            } => {
+                let who = identity::User {
+                    identifier,
+                    identifier_hash,
+                    name,
+                    email,
+                    phone_number,
+                };
+                let identity = identity::set_user(self, who).await?;
+                conn.send(frame(event::IDENTITY, None, &identity)).await;
+                return Ok(());
+            }
+            VisitorFrame::SetCustomAttributes { custom_attributes } => {
+                let identity = identity::set_custom_attributes(self, custom_attributes).await?;
+                conn.send(frame(event::IDENTITY, None, &identity)).await;
+                return Ok(());
             }
         };
         conn.send(frame(event::ACK, None, &ack)).await;

@@ -1,0 +1,280 @@
+//! Settings (inboxes, collaborators, conversation assignment, agents) and
+//! the agent's own profile. Settings are for administrators; the server
+//! refuses agents anyway, and the console does not show them the screens.
+
+use serde_json::json;
+
+use crate::app::App;
+use crate::dom;
+use crate::forms::{self, AssignmentForm, Invalid};
+use crate::http::Method;
+use crate::i18n::T;
+use crate::msg::{Action, Msg, Net};
+use crate::route::Route;
+use crate::state::Notice;
+
+/// How long a first click on an agent's Remove waits for the second.
+const CONFIRM_MS: f64 = 4_000.0;
+
+impl App {
+    pub fn open_inbox_settings(&mut self, id: i64) {
+        self.data.forms.inbox = self.data.inbox(id).cloned();
+        self.data.forms.assignment_notice = None;
+        self.data.forms.snippet_notice = None;
+        self.data.forms.inbox_version += 1;
+        self.api(Method::Get, &format!("/inboxes/{id}"), None, |r| {
+            Msg::Net(Net::Inbox(r))
+        });
+        self.load_members(id);
+        self.load_directory();
+    }
+
+    fn open_inbox_id(&self) -> Option<i64> {
+        match self.data.route {
+            Route::SettingsInbox(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    pub fn act_admin(&mut self, action: Action) {
+        let inbox = self.open_inbox_id();
+        match action {
+            Action::AddCollaborator => {
+                let user = dom::value_of("collaborator-add").parse::<i64>().ok();
+                if let (Some(inbox), Some(user)) = (inbox, user) {
+                    self.members_change(Method::Post, inbox, user);
+                }
+            }
+            Action::RemoveCollaborator(user) => {
+                if let Some(inbox) = inbox {
+                    self.members_change(Method::Delete, inbox, user);
+                }
+            }
+            Action::SaveAssignment => self.save_assignment(),
+            Action::CopySnippet => self.copy_snippet(),
+            Action::CreateInbox => {
+                let body = forms::website_inbox(
+                    &dom::value_of("inbox-name"),
+                    &dom::value_of("inbox-url"),
+                    &dom::value_of("inbox-title"),
+                    &dom::value_of("inbox-tagline"),
+                    &dom::value_of("inbox-color"),
+                );
+                self.api(Method::Post, "/inboxes", Some(body), |r| {
+                    Msg::Net(Net::InboxCreated(r))
+                });
+            }
+            Action::CreateAgent => {
+                let body = forms::new_agent(
+                    &dom::value_of("agent-name"),
+                    &dom::value_of("agent-email"),
+                    &dom::value_of("agent-role"),
+                    &dom::value_of("agent-password"),
+                );
+                self.api(Method::Post, "/agents", Some(body), |r| {
+                    Msg::Net(Net::AgentCreated(r))
+                });
+            }
+            Action::AgentRole(id, role) => {
+                self.api(
+                    Method::Patch,
+                    &format!("/agents/{id}"),
+                    Some(json!({ "role": role })),
+                    |r| Msg::Net(Net::AgentChanged(r)),
+                );
+            }
+            Action::RemoveAgent(id) => {
+                if self.data.forms.confirm_remove == Some(id) {
+                    self.data.forms.confirm_remove = None;
+                    self.api(Method::Delete, &format!("/agents/{id}"), None, move |r| {
+                        Msg::Net(Net::AgentRemoved(id, r))
+                    });
+                } else {
+                    self.data.forms.confirm_remove = Some(id);
+                    self.data.forms.confirm_remove_until = Some(dom::now_ms() + CONFIRM_MS);
+                }
+                self.dirty.settings = true;
+            }
+            Action::SaveProfile => {
+                let body = forms::profile_names(
+                    &dom::value_of("profile-name"),
+                    &dom::value_of("profile-display-name"),
+                );
+                self.api(Method::Patch, "/api/v1/profile", Some(body), |r| {
+                    Msg::Net(Net::ProfileSaved(r))
+                });
+            }
+            Action::SavePassword => {
+                let body = json!({
+                    "current_password": dom::value_of("password-current"),
+                    "password": dom::value_of("password-new"),
+                });
+                self.api(Method::Patch, "/api/v1/profile", Some(body), |r| {
+                    Msg::Net(Net::PasswordSaved(r))
+                });
+            }
+            _ => {}
+        }
+    }
+
+    fn members_change(&self, method: Method, inbox: i64, user: i64) {
+        self.api(
+            method,
+            "/inbox_members",
+            Some(json!({"inbox_id": inbox, "user_ids": [user]})),
+            move |r| Msg::Net(Net::MembersChanged(inbox, r)),
+        );
+    }
+
+    fn save_assignment(&mut self) {
+        let Some(inbox) = self.open_inbox_id() else { return };
+        let form = AssignmentForm {
+            enabled: dom::checked_of("assignment-enabled"),
+            max: dom::value_of("assignment-max"),
+            policy: dom::value_of("assignment-policy"),
+            from_queue: dom::checked_of("assignment-from-queue"),
+            offline: dom::value_of("assignment-offline"),
+            grace: dom::value_of("assignment-grace"),
+            reassign: dom::value_of("assignment-reassign"),
+        };
+        let lang = self.data.lang;
+        match form.body() {
+            Ok(body) => {
+                self.data.forms.assignment_notice = None;
+                self.api(Method::Patch, &format!("/inboxes/{inbox}"), Some(body), |r| {
+                    Msg::Net(Net::InboxSaved(r))
+                });
+            }
+            Err(Invalid(field)) => {
+                let caption = match field {
+                    "assignment-max" => T::MaxPerAgent,
+                    "assignment-grace" => T::Grace,
+                    _ => T::Reassign,
+                };
+                let text = lang.tf(T::MustBePositive, &[("field", lang.t(caption))]);
+                self.data.forms.assignment_notice = Notice::error(&text);
+            }
+        }
+        self.dirty.settings = true;
+    }
+
+    fn copy_snippet(&mut self) {
+        let Some(snippet) = dom::by_id("widget-snippet") else {
+            return;
+        };
+        let text = dom::value(&snippet);
+        if let Some(w) = dom::window() {
+            let _ = w.navigator().clipboard().write_text(&text);
+        }
+        // Selected too, so Ctrl+C works where the clipboard API does not.
+        if let Some(area) = dom::html(&snippet) {
+            let _ = area.focus();
+        }
+        if let Some(t) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlTextAreaElement>(&snippet) {
+            t.select();
+        }
+        self.data.forms.snippet_notice = Notice::ok(self.data.lang.t(T::Copied));
+        self.dirty.settings = true;
+    }
+
+    pub fn net_admin(&mut self, net: Net) {
+        let lang = self.data.lang;
+        match net {
+            Net::Inbox(r) => match r {
+                Ok(inbox) if self.open_inbox_id() == Some(inbox.id) => {
+                    self.data.forms.inbox = Some(inbox);
+                    self.data.forms.inbox_version += 1;
+                }
+                Ok(_) => {}
+                Err(f) => self.fail(&f),
+            },
+            Net::InboxSaved(r) => {
+                match r {
+                    Ok(inbox) => {
+                        if let Some(slot) = self.data.inboxes.iter_mut().find(|i| i.id == inbox.id) {
+                            *slot = inbox.clone();
+                        }
+                        self.data.forms.inbox = Some(inbox);
+                        self.data.forms.inbox_version += 1;
+                        self.data.forms.assignment_notice = Notice::ok(lang.t(T::Saved));
+                    }
+                    Err(f) => {
+                        let text = f.message.clone().unwrap_or_else(|| lang.t(T::NetworkError).into());
+                        self.data.forms.assignment_notice = Notice::error(&text);
+                        self.fail(&f);
+                    }
+                }
+            }
+            Net::InboxCreated(r) => match r {
+                Ok(inbox) => {
+                    let id = inbox.id;
+                    self.data.inboxes.push(inbox);
+                    self.navigate(Route::SettingsInbox(id), true);
+                }
+                Err(f) => self.fail(&f),
+            },
+            Net::AgentCreated(r) => match r {
+                Ok(agent) => {
+                    self.data.agents.push(agent);
+                    self.data.forms.agent_error = None;
+                    self.data.forms.agent_form_version += 1;
+                }
+                Err(f) => {
+                    self.data.forms.agent_error = f.message.clone();
+                    self.fail(&f);
+                }
+            },
+            Net::AgentChanged(r) => match r {
+                Ok(agent) => {
+                    if let Some(slot) = self.data.agents.iter_mut().find(|a| a.id == agent.id) {
+                        *slot = agent;
+                    }
+                }
+                Err(f) => {
+                    // The role picker shows a change that did not happen.
+                    self.data.forms.redraw += 1;
+                    self.fail(&f);
+                }
+            },
+            Net::AgentRemoved(id, r) => match r {
+                Ok(_) => self.data.agents.retain(|a| a.id != id),
+                Err(f) => self.fail(&f),
+            },
+            Net::ProfileSaved(r) => self.profile_saved(r, false),
+            Net::PasswordSaved(r) => self.profile_saved(r, true),
+            _ => {}
+        }
+        self.dirty.settings = true;
+    }
+
+    fn profile_saved(&mut self, r: crate::msg::Res<switchboard_protocol::api::Profile>, password: bool) {
+        let lang = self.data.lang;
+        let (slot, ok) = if password {
+            (&mut self.data.forms.password_notice, T::PasswordChanged)
+        } else {
+            (&mut self.data.forms.profile_notice, T::Saved)
+        };
+        match r {
+            Ok(profile) => {
+                *slot = Notice::ok(lang.t(ok));
+                if let Some(s) = &mut self.data.session {
+                    s.profile.name = profile.name;
+                    s.profile.display_name = profile.display_name;
+                    s.profile.available_name = profile.available_name;
+                }
+                if password {
+                    for id in ["password-current", "password-new"] {
+                        if let Some(e) = dom::by_id(id) {
+                            dom::set_value(&e, "");
+                        }
+                    }
+                }
+                self.dirty.topbar = true;
+            }
+            Err(f) => {
+                *slot = Notice::error(f.message.as_deref().unwrap_or(lang.t(T::NetworkError)));
+                self.fail(&f);
+            }
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! The open conversation: loading it, replying, and the conversation
+//! actions (assign, take, resolve, reopen, snooze). Actions only ask the
+//! server; what changed comes back as events, which every console applies
+//! alike, so two consoles side by side always agree.
+
+use serde_json::json;
+use switchboard_protocol::chat::{Conversation, Message};
+use switchboard_protocol::realtime::AgentFrame;
+
+use crate::app::App;
+use crate::dom;
+use crate::http::Method;
+use crate::msg::{Msg, Net, Res};
+
+impl App {
+    /// Makes sure the conversation, its messages and its inbox's
+    /// collaborators are here (each fetched at most once per opening).
+    pub fn open_conversation(&mut self, id: i64) {
+        self.api(Method::Get, &format!("/conversations/{id}"), None, move |r| {
+            Msg::Net(Net::Conversation(id, r))
+        });
+        if let Some(inbox) = self.data.store.get(id).map(|c| c.inbox_id) {
+            self.load_members(inbox);
+        }
+        let loaded = self.data.threads.get(id).is_some_and(|t| t.loaded);
+        if !loaded {
+            self.api(
+                Method::Get,
+                &format!("/conversations/{id}/messages"),
+                None,
+                move |result| {
+                    Msg::Net(Net::Messages {
+                        conversation: id,
+                        older: false,
+                        result,
+                    })
+                },
+            );
+        }
+        self.dirty.conversation = true;
+        self.dirty.thread = true;
+    }
+
+    pub fn load_members(&self, inbox: i64) {
+        self.api(
+            Method::Get,
+            &format!("/inbox_members/{inbox}"),
+            None,
+            move |r| Msg::Net(Net::Members(inbox, r)),
+        );
+    }
+
+    pub fn conversation_loaded(&mut self, id: i64, result: Res<Conversation>) {
+        match result {
+            Ok(c) => {
+                let inbox = c.inbox_id;
+                let known = self.data.members.contains_key(&inbox);
+                self.data.missing.remove(&id);
+                self.data.store.upsert(c);
+                if !known {
+                    self.load_members(inbox);
+                }
+            }
+            Err(f) if f.status == 404 => {
+                self.data.missing.insert(id);
+            }
+            Err(f) => self.fail(&f),
+        }
+        self.dirty.conversation = true;
+        self.dirty.list = true;
+    }
+
+    pub fn messages_loaded(&mut self, id: i64, older: bool, result: Res<switchboard_protocol::api::Payload<Message>>) {
+        match result {
+            Ok(page) => {
+                self.data.threads.entry(id).merge_page(page.payload, older);
+            }
+            Err(f) => {
+                self.data.threads.entry(id).loading_older = false;
+                if f.status != 404 {
+                    self.fail(&f);
+                }
+            }
+        }
+        if self.data.open_id() == Some(id) {
+            self.dirty.thread = true;
+        }
+    }
+
+    pub fn load_older(&mut self) {
+        let Some(id) = self.data.open_id() else { return };
+        let thread = self.data.threads.entry(id);
+        let Some(before) = thread.oldest_id() else {
+            return;
+        };
+        if !thread.has_older || thread.loading_older {
+            return;
+        }
+        thread.loading_older = true;
+        self.api(
+            Method::Get,
+            &format!("/conversations/{id}/messages?before={before}"),
+            None,
+            move |result| {
+                Msg::Net(Net::Messages {
+                    conversation: id,
+                    older: true,
+                    result,
+                })
+            },
+        );
+        self.dirty.thread = true;
+    }
+
+    pub fn reply_input(&mut self) {
+        let Some(id) = self.data.open_id() else { return };
+        let text = dom::value_of("reply-input");
+        let private = dom::checked_of("reply-private");
+        for frame in self.typing_out.input(id, private, text.trim().is_empty(), dom::now_ms()) {
+            self.send(&frame);
+        }
+    }
+
+    pub fn reply_send(&mut self) {
+        let Some(id) = self.data.open_id() else { return };
+        let text = dom::value_of("reply-input");
+        if text.trim().is_empty() {
+            return;
+        }
+        let private = dom::checked_of("reply-private");
+        if let Some(input) = dom::by_id("reply-input") {
+            dom::set_value(&input, "");
+        }
+        if let Some(frame) = self.typing_out.stop() {
+            self.send(&frame);
+        }
+        let echo = format!(
+            "c{}-{}",
+            dom::now_ms() as u64,
+            (dom::random() * 1e9) as u64
+        );
+        self.data
+            .threads
+            .entry(id)
+            .add_pending(echo.clone(), text.clone(), private);
+        self.post_message(id, echo, text, private);
+        self.dirty.thread = true;
+    }
+
+    fn post_message(&self, id: i64, echo: String, content: String, private: bool) {
+        let body = json!({"content": content, "private": private, "echo_id": echo});
+        self.api(
+            Method::Post,
+            &format!("/conversations/{id}/messages"),
+            Some(body),
+            move |result| {
+                Msg::Net(Net::Sent {
+                    conversation: id,
+                    echo,
+                    result,
+                })
+            },
+        );
+    }
+
+    pub fn sent(&mut self, id: i64, echo: &str, result: Res<Message>) {
+        match result {
+            Ok(m) => {
+                self.data.store.on_message(&m, true);
+                self.data.threads.entry(id).merge(m);
+                self.dirty.list = true;
+            }
+            Err(f) => {
+                self.data.threads.entry(id).set_failed(echo, true);
+                self.fail(&f);
+            }
+        }
+        self.dirty.thread = true;
+    }
+
+    /// Sends a failed message again, with the same echo id: if the first
+    /// try did arrive, the server answers with it and adds nothing.
+    pub fn retry(&mut self, echo: &str) {
+        let Some(id) = self.data.open_id() else { return };
+        if let Some(p) = self.data.threads.entry(id).set_failed(echo, false) {
+            self.post_message(id, p.echo_id, p.content, p.private);
+            self.dirty.thread = true;
+        }
+    }
+
+    /// Assigns the open conversation (`None`: unassigns).
+    pub fn assign(&mut self, assignee: Option<i64>) {
+        let Some(id) = self.data.open_id() else { return };
+        if assignee.is_some() && assignee == Some(self.data.me()) {
+            self.self_assigning.insert(id);
+        }
+        self.api(
+            Method::Post,
+            &format!("/conversations/{id}/assignments"),
+            Some(json!({ "assignee_id": assignee })),
+            |r| Msg::Net(Net::Done(r)),
+        );
+    }
+
+    pub fn set_status(&mut self, status: &str) {
+        let Some(id) = self.data.open_id() else { return };
+        self.api(
+            Method::Post,
+            &format!("/conversations/{id}/toggle_status"),
+            Some(json!({ "status": status })),
+            |r| Msg::Net(Net::Done(r)),
+        );
+    }
+
+    /// After drawing: tell the server the agent has seen the open
+    /// conversation up to its newest message (once per new message, and
+    /// only while the page is visible).
+    pub fn after_render(&mut self) {
+        let Some(id) = self.data.open_id() else { return };
+        let Some(last) = self
+            .data
+            .threads
+            .get(id)
+            .and_then(|t| t.messages.last())
+            .map(|m| m.id)
+        else {
+            return;
+        };
+        let visible = dom::document()
+            .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
+        if visible && self.data.live && self.read_sent != Some((id, last)) {
+            if self.send(&AgentFrame::Read {
+                conversation_id: id,
+            }) {
+                self.read_sent = Some((id, last));
+            }
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! The in-house view layer: an element builder and a few DOM helpers.
+//!
+//! Every browser call that can fail is taken as an `Option` and skipped on
+//! failure: the wasm is built with `panic = "abort"`, so no panic may be
+//! reachable. Elements carry no listeners of their own: they name their
+//! action in `data-act` and the few listeners on the root turn events into
+//! messages (see `actions.rs`), so rows can be rebuilt freely without
+//! leaking closures.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{
+    Document, Element, Event, EventTarget, HtmlElement, HtmlInputElement, HtmlSelectElement,
+    HtmlTextAreaElement, Storage, Window,
+};
+
+pub fn window() -> Option<Window> {
+    web_sys::window()
+}
+
+pub fn document() -> Option<Document> {
+    window()?.document()
+}
+
+pub fn by_id(id: &str) -> Option<Element> {
+    document()?.get_element_by_id(id)
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Unix seconds, as the API's times.
+pub fn now_s() -> i64 {
+    (now_ms() / 1000.0) as i64
+}
+
+/// Minutes east of UTC of the browser's zone.
+pub fn tz_offset_minutes() -> i64 {
+    -(js_sys::Date::new_0().get_timezone_offset() as i64)
+}
+
+pub fn random() -> f64 {
+    js_sys::Math::random()
+}
+
+/// An element under construction.
+pub struct H(Element);
+
+/// A new element; `None` only if the browser has no document.
+pub fn h(tag: &str) -> Option<H> {
+    document()?.create_element(tag).ok().map(H)
+}
+
+impl H {
+    pub fn id(self, id: &str) -> H {
+        self.0.set_id(id);
+        self
+    }
+
+    /// Adds classes (space separated).
+    pub fn class(self, classes: &str) -> H {
+        for c in classes.split_whitespace() {
+            let _ = self.0.class_list().add_1(c);
+        }
+        self
+    }
+
+    /// Adds `class` when `on`.
+    pub fn class_if(self, class: &str, on: bool) -> H {
+        if on {
+            self.class(class)
+        } else {
+            self
+        }
+    }
+
+    pub fn attr(self, name: &str, value: &str) -> H {
+        let _ = self.0.set_attribute(name, value);
+        self
+    }
+
+    /// Sets a boolean attribute (`hidden`, `disabled`, `selected`...) when `on`.
+    pub fn flag(self, name: &str, on: bool) -> H {
+        if on {
+            let _ = self.0.set_attribute(name, "");
+        }
+        self
+    }
+
+    /// The action the root listeners dispatch for this element.
+    pub fn act(self, action: &str) -> H {
+        self.attr("data-act", action)
+    }
+
+    pub fn data(self, key: &str, value: &str) -> H {
+        self.attr(&format!("data-{key}"), value)
+    }
+
+    pub fn text(self, text: &str) -> H {
+        self.0.set_text_content(Some(text));
+        self
+    }
+
+    /// Appends a child (an `Option` so `h(..)` can be passed directly).
+    pub fn child(self, child: impl Into<Option<H>>) -> H {
+        if let Some(c) = child.into() {
+            let _ = self.0.append_child(&c.0);
+        }
+        self
+    }
+
+    pub fn children(self, children: impl IntoIterator<Item = Option<H>>) -> H {
+        for c in children.into_iter().flatten() {
+            let _ = self.0.append_child(&c.0);
+        }
+        self
+    }
+
+    /// The current value of an input, textarea or select.
+    pub fn value(self, value: &str) -> H {
+        set_value(&self.0, value);
+        self
+    }
+
+    pub fn el(self) -> Element {
+        self.0
+    }
+
+    pub fn el_ref(&self) -> &Element {
+        &self.0
+    }
+}
+
+/// A label wrapping a caption and a control, the forms' building block.
+pub fn field(caption: &str, control: Option<H>) -> Option<H> {
+    Some(
+        h("label")?
+            .class("field")
+            .child(h("span")?.class("caption").text(caption))
+            .child(control),
+    )
+}
+
+/// `<option value=..>text</option>`, selected when `selected`.
+pub fn option(value: &str, text: &str, selected: bool) -> Option<H> {
+    Some(
+        h("option")?
+            .attr("value", value)
+            .text(text)
+            .flag("selected", selected),
+    )
+}
+
+pub fn append(parent: &Element, child: Option<H>) {
+    if let Some(c) = child {
+        let _ = parent.append_child(&c.0);
+    }
+}
+
+/// Replaces all children of `parent`.
+pub fn replace_children(parent: &Element, children: impl IntoIterator<Item = Option<H>>) {
+    parent.set_text_content(None);
+    for c in children {
+        append(parent, c);
+    }
+}
+
+/// Sets text only when it differs (no needless layout or live-region noise).
+pub fn set_text(e: &Element, text: &str) {
+    if e.text_content().as_deref() != Some(text) {
+        e.set_text_content(Some(text));
+    }
+}
+
+pub fn set_attr(e: &Element, name: &str, value: &str) {
+    if e.get_attribute(name).as_deref() != Some(value) {
+        let _ = e.set_attribute(name, value);
+    }
+}
+
+pub fn toggle_class(e: &Element, class: &str, on: bool) {
+    let _ = e.class_list().toggle_with_force(class, on);
+}
+
+pub fn set_hidden(e: &Element, hidden: bool) {
+    if e.has_attribute("hidden") != hidden {
+        let _ = e.toggle_attribute_with_force("hidden", hidden);
+    }
+}
+
+pub fn set_disabled(e: &Element, disabled: bool) {
+    if e.has_attribute("disabled") != disabled {
+        let _ = e.toggle_attribute_with_force("disabled", disabled);
+    }
+}
+
+/// The value of an input, textarea or select ("" for anything else).
+pub fn value(e: &Element) -> String {
+    if let Some(i) = e.dyn_ref::<HtmlInputElement>() {
+        i.value()
+    } else if let Some(t) = e.dyn_ref::<HtmlTextAreaElement>() {
+        t.value()
+    } else if let Some(s) = e.dyn_ref::<HtmlSelectElement>() {
+        s.value()
+    } else {
+        String::new()
+    }
+}
+
+pub fn set_value(e: &Element, value: &str) {
+    if let Some(i) = e.dyn_ref::<HtmlInputElement>() {
+        i.set_value(value);
+    } else if let Some(t) = e.dyn_ref::<HtmlTextAreaElement>() {
+        t.set_value(value);
+    } else if let Some(s) = e.dyn_ref::<HtmlSelectElement>() {
+        s.set_value(value);
+    }
+}
+
+/// The value of the element with this id.
+pub fn value_of(id: &str) -> String {
+    by_id(id).map(|e| value(&e)).unwrap_or_default()
+}
+
+pub fn checked_of(id: &str) -> bool {
+    by_id(id)
+        .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
+        .is_some_and(|i| i.checked())
+}
+
+pub fn html(e: &Element) -> Option<HtmlElement> {
+    e.clone().dyn_into::<HtmlElement>().ok()
+}
+
+pub fn focus(e: &Element) {
+    if let Some(h) = html(e) {
+        let _ = h.focus();
+    }
+}
+
+/// Listens for the page's whole life (root listeners only).
+pub fn listen(target: &EventTarget, kind: &str, f: impl FnMut(Event) + 'static) {
+    let closure = Closure::<dyn FnMut(Event)>::new(f);
+    if target
+        .add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref())
+        .is_ok()
+    {
+        closure.forget();
+    }
+}
+
+/// Runs `f` once after `ms` (the closure is freed once it has run).
+pub fn later(ms: u32, f: impl FnOnce() + 'static) {
+    let Some(w) = window() else { return };
+    let closure = Closure::once_into_js(f);
+    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+        closure.unchecked_ref(),
+        i32::try_from(ms).unwrap_or(i32::MAX),
+    );
+}
+
+/// Runs `f` every `ms` for the page's whole life.
+pub fn every(ms: i32, f: impl FnMut() + 'static) {
+    let Some(w) = window() else { return };
+    let closure = Closure::<dyn FnMut()>::new(f);
+    if w
+        .set_interval_with_callback_and_timeout_and_arguments_0(closure.as_ref().unchecked_ref(), ms)
+        .is_ok()
+    {
+        closure.forget();
+    }
+}
+
+fn storage() -> Option<Storage> {
+    window()?.local_storage().ok().flatten()
+}
+
+pub fn stored(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok().flatten()
+}
+
+pub fn store(key: &str, value: Option<&str>) {
+    if let Some(s) = storage() {
+        let _ = match value {
+            Some(v) => s.set_item(key, v),
+            None => s.remove_item(key),
+        };
+    }
+}

@@ -1,0 +1,150 @@
+//! Every string of the console, English then Brazilian Portuguese.
+
+macro_rules! strings {
+    ($($key:ident => $en:literal, $pt:literal;)*) => {
+        /// A translatable string.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum T { $($key,)* }
+
+        impl T {
+            pub const ALL: &'static [T] = &[$(T::$key,)*];
+
+            /// (English, Português do Brasil).
+            pub fn pair(self) -> (&'static str, &'static str) {
+                match self { $(T::$key => ($en, $pt),)* }
+            }
+        }
+    };
+}
+
+strings! {
+    // Signing in and the top bar.
+    SignInTitle => "Sign in to switchboard", "Entrar no switchboard";
+    Email => "E-mail", "E-mail";
+    Password => "Password", "Senha";
+    SignIn => "Sign in", "Entrar";
+    SigningIn => "Signing in…", "Entrando…";
+    SignOut => "Sign out", "Sair";
+    Conversations => "Conversations", "Conversas";
+    Settings => "Settings", "Configurações";
+    Profile => "Profile", "Perfil";
+    Availability => "Availability", "Disponibilidade";
+    Available => "Available", "Disponível";
+    Busy => "Busy", "Ocupado";
+    Offline => "Offline", "Offline";
+    Live => "Live", "Ao vivo";
+    Reconnecting => "Reconnecting…", "Reconectando…";
+    Loading => "Loading…", "Carregando…";
+    NoAccount => "Your user does not belong to any account.", "Seu usuário não pertence a nenhuma conta.";
+    NetworkError => "Could not reach the server. Check your connection.", "Não foi possível falar com o servidor. Verifique sua conexão.";
+    UnexpectedAnswer => "The server sent an answer the console does not understand.", "O servidor enviou uma resposta que o console não entende.";
+    // Lists.
+    Mine => "Mine", "Minhas";
+    Unassigned => "Unassigned", "Não atribuídas";
+    All => "All", "Todas";
+    Status => "Status", "Status";
+    Inbox => "Inbox", "Caixa de entrada";
+    AllInboxes => "All inboxes", "Todas as caixas de entrada";
+    Open => "Open", "Aberta";
+    Pending => "Pending", "Pendente";
+    Snoozed => "Snoozed", "Adiada";
+    Resolved => "Resolved", "Resolvida";
+    NoConversations => "No conversations here.", "Nenhuma conversa aqui.";
+    LoadMore => "Load more", "Carregar mais";
+    Nobody => "Unassigned", "Sem responsável";
+    NoMessagesYet => "No messages yet", "Nenhuma mensagem ainda";
+    WaitingFor => "Waiting for", "Esperando há";
+    QueuePosition => "#{n} in queue", "{n}º na fila";
+    // The conversation.
+    PickConversation => "Pick a conversation from the list.", "Escolha uma conversa na lista.";
+    Back => "Back", "Voltar";
+    LoadOlder => "Load older messages", "Carregar mensagens anteriores";
+    ReplyPlaceholder => "Write a reply… (Enter sends, Shift+Enter adds a line)", "Escreva uma resposta… (Enter envia, Shift+Enter nova linha)";
+    NotePlaceholder => "Write a private note: only agents see it", "Escreva uma nota privada: só os agentes veem";
+    PrivateNote => "Private note", "Nota privada";
+    Send => "Send", "Enviar";
+    AddNote => "Add note", "Adicionar nota";
+    IsTyping => "{name} is typing…", "{name} está digitando…";
+    IsWritingNote => "{name} is writing a note…", "{name} está escrevendo uma nota…";
+    Visitor => "The visitor", "O visitante";
+    Sending => "Sending…", "Enviando…";
+    NotSent => "Not sent. Click to try again.", "Não enviada. Clique para tentar de novo.";
+    You => "You", "Você";
+    Take => "Take", "Assumir";
+    Resolve => "Resolve", "Resolver";
+    Reopen => "Reopen", "Reabrir";
+    Snooze => "Snooze", "Adiar";
+    ConversationActions => "Conversation actions", "Ações da conversa";
+    Assignee => "Assigned agent", "Responsável";
+    NoneOption => "None", "Nenhum";
+    AssignToMe => "Assign to me", "Atribuir a mim";
+    Contact => "Contact", "Contato";
+    Phone => "Phone", "Telefone";
+    Identifier => "Identifier", "Identificador";
+    CustomAttributes => "Custom attributes", "Atributos personalizados";
+    OpenInCrm => "Open in CRM", "Abrir no CRM";
+    NotFound => "This conversation no longer exists.", "Esta conversa não existe mais.";
+    PresenceOnline => "online", "online";
+    PresenceBusy => "busy", "ocupado";
+    PresenceOffline => "offline", "offline";
+    AssignedToYou => "Conversation assigned to you", "Conversa atribuída a você";
+    // Settings.
+    Inboxes => "Inboxes", "Caixas de entrada";
+    Agents => "Agents", "Agentes";
+    Website => "Website", "Site";
+    Api => "API", "API";
+    Collaborators => "Collaborators", "Colaboradores";
+    CollaboratorsHelp => "The agents who answer this inbox's conversations.", "Os agentes que atendem as conversas desta caixa de entrada.";
+    NoCollaborators => "No collaborators yet.", "Nenhum colaborador ainda.";
+    Add => "Add", "Adicionar";
+    Remove => "Remove", "Remover";
+    ConversationAssignment => "Conversation assignment", "Atribuição de conversa";
+    AssignmentHelp => "New conversations go straight to a collaborator's Mine list instead of waiting in Unassigned.", "As novas conversas vão direto para a caixa pessoal de um colaborador, em vez de cair em Não atribuídas.";
+    EnableAssignment => "Assign new conversations automatically", "Distribuir novas conversas automaticamente";
+    MaxPerAgent => "Maximum conversations per agent", "Quantidade máxima de conversas por agente";
+    MaxHelp => "Past it, new conversations wait in Unassigned. Leave empty for no limit.", "Acima dela, as novas conversas ficam em Não atribuídas. Deixe vazio para não ter limite.";
+    Policy => "How conversations are spread", "Como as conversas são distribuídas";
+    RoundRobin => "Round robin: take turns", "Rodízio: cada um na sua vez";
+    Balanced => "Balanced: fewest open conversations first", "Equilibrada: quem tem menos conversas abertas";
+    FromQueue => "Hand waiting conversations to whoever gets room (oldest first)", "Entregar as conversas em espera a quem tiver vaga (mais antigas primeiro)";
+    OfflineRule => "When an agent goes offline", "Quando um agente fica offline";
+    OfflineKeep => "They keep their conversations", "Continua com as conversas";
+    OfflineRequeue => "Their open conversations return to the queue", "As conversas abertas voltam para a fila";
+    Grace => "After (seconds away)", "Depois de (segundos ausente)";
+    Reassign => "Move a conversation on when its agent has not replied in (seconds)", "Passar a conversa adiante se o agente não responder em (segundos)";
+    ReassignHelp => "Leave empty to never move it.", "Deixe vazio para nunca passar adiante.";
+    Save => "Save", "Salvar";
+    Saved => "Saved.", "Salvo.";
+    MustBePositive => "{field}: a whole number above 0, or empty", "{field}: um número inteiro maior que 0, ou vazio";
+    WidgetScript => "Widget script", "Script do widget";
+    WidgetHelp => "Paste it before </body> on your website.", "Cole antes de </body> no seu site.";
+    Copy => "Copy", "Copiar";
+    Copied => "Copied.", "Copiado.";
+    NewInbox => "New website inbox", "Nova caixa de entrada de site";
+    InboxName => "Inbox name", "Nome da caixa de entrada";
+    WebsiteUrl => "Website URL", "URL do site";
+    WelcomeTitle => "Welcome title", "Título de boas-vindas";
+    WelcomeTagline => "Welcome tagline", "Mensagem de boas-vindas";
+    WidgetColor => "Colour", "Cor";
+    Create => "Create", "Criar";
+    Name => "Name", "Nome";
+    Role => "Role", "Função";
+    Agent => "Agent", "Agente";
+    Administrator => "Administrator", "Administrador";
+    NewAgent => "Add an agent", "Adicionar agente";
+    PasswordOptional => "Password (optional: they cannot sign in without one)", "Senha (opcional: sem ela o agente não consegue entrar)";
+    ConfirmRemove => "Click again to remove", "Clique de novo para remover";
+    AdminsOnly => "Only administrators can change settings.", "Só administradores podem mudar as configurações.";
+    // Profile.
+    FullName => "Your full name", "Seu nome completo";
+    DisplayName => "Display name", "Nome de exibição";
+    DisplayNameHelp => "Shown to customers and in conversations instead of your full name.", "Mostrado aos clientes e nas conversas no lugar do seu nome completo.";
+    UpdateProfile => "Update profile", "Atualizar perfil";
+    ChangePassword => "Change password", "Alterar senha";
+    CurrentPassword => "Current password", "Senha atual";
+    NewPassword => "New password", "Nova senha";
+    PasswordChanged => "Password changed.", "Senha alterada.";
+    Language => "Language", "Idioma";
+    // Relative times.
+    JustNow => "now", "agora";
+}

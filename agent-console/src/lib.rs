@@ -1,0 +1,43 @@
+//! The switchboard agent console: Rust compiled to wasm, served at `/app`.
+//!
+//! The logic that decides what the console shows (the conversation store
+//! and its lists, threads, typing, the socket's resume rules, forms, i18n,
+//! routes, times) is plain Rust with native unit tests. The browser side
+//! (`app`, `session`, `live`, `update`, `conversation`, `admin`, `ui`,
+//! `dom`, `http`, `socket`, `alert`, `actions`) only carries it out. See
+//! `agent-console/README.md`.
+
+mod actions;
+mod admin;
+mod alert;
+mod app;
+mod conversation;
+mod dom;
+pub mod events;
+pub mod format;
+pub mod forms;
+mod http;
+pub mod i18n;
+mod i18n_text;
+pub mod link;
+mod live;
+mod msg;
+pub mod route;
+mod session;
+mod socket;
+mod state;
+pub mod store;
+#[cfg(test)]
+mod testdata;
+pub mod thread;
+pub mod typing;
+mod ui;
+mod update;
+
+use wasm_bindgen::prelude::*;
+
+/// Runs once the page's boot module has loaded the wasm.
+#[wasm_bindgen(start)]
+pub fn start() {
+    app::boot();
+}

@@ -1,0 +1,119 @@
+//! Applying the socket's events to what the console shows. Conversation
+//! events carry the whole conversation, so each is a replacement by id;
+//! applying one twice (a replay after reconnecting) changes nothing, and
+//! never alerts twice.
+
+use crate::alert;
+use crate::app::{dispatch, App};
+use crate::dom;
+use crate::events::Event;
+use crate::i18n::T;
+use crate::msg::Msg;
+use crate::route::Route;
+use crate::store::Applied;
+
+impl App {
+    pub fn apply(&mut self, event: Event) {
+        let me = self.data.me();
+        let open = self.data.open_id();
+        match event {
+            Event::Conversation(_, c) => {
+                let id = c.id;
+                let was_mine = self.data.store.get(id).map(|x| x.assignee_id == Some(me));
+                let now_mine = c.assignee_id == Some(me);
+                let waiting = c.status == "open" || c.status == "pending";
+                self.data.missing.remove(&id);
+                if self.data.store.upsert(*c) == Applied::Unchanged {
+                    return;
+                }
+                self.dirty.list = true;
+                if open == Some(id) {
+                    self.dirty.conversation = true;
+                }
+                if now_mine && was_mine != Some(true) && waiting {
+                    // Taking a conversation ourselves needs no alarm.
+                    if !self.self_assigning.remove(&id) {
+                        self.alert_assigned(id);
+                    }
+                }
+            }
+            Event::ConversationDeleted(id) => {
+                self.data.store.remove(id);
+                self.data.threads.remove(id);
+                if open == Some(id) {
+                    self.data.missing.insert(id);
+                    self.dirty.conversation = true;
+                    self.dirty.thread = true;
+                }
+                self.dirty.list = true;
+            }
+            Event::MessageCreated(m) => {
+                self.data.store.on_message(&m, true);
+                if let Some(kind) = &m.sender_type {
+                    let who = m.sender_id.unwrap_or_default();
+                    if self.data.typing.stop(m.conversation_id, kind, who) {
+                        self.dirty.typing = true;
+                    }
+                }
+                if self.data.threads.on_message(&m) && open == Some(m.conversation_id) {
+                    self.dirty.thread = true;
+                }
+                self.dirty.list = true;
+            }
+            Event::MessageUpdated(m) => {
+                self.data.store.on_message(&m, false);
+                if self.data.threads.on_message(&m) && open == Some(m.conversation_id) {
+                    self.dirty.thread = true;
+                }
+                self.dirty.list = true;
+            }
+            Event::ContactUpdated(contact) => {
+                if self.data.store.on_contact(&contact) {
+                    self.dirty.list = true;
+                    self.dirty.conversation = true;
+                }
+            }
+            Event::Typing(on, t) => {
+                if self.data.typing.apply(on, &t, me, dom::now_ms()) {
+                    self.dirty.typing = true;
+                }
+            }
+            Event::Presence(p) => {
+                self.data.presence = p.users;
+                self.own_presence();
+                self.dirty.topbar = true;
+                self.dirty.conversation = true;
+                self.dirty.settings = true;
+            }
+            Event::Read(_)
+            | Event::Welcome(_)
+            | Event::Resync
+            | Event::Error(_)
+            | Event::Pong
+            | Event::Other(_) => {}
+        }
+    }
+
+    /// A beep and a desktop notification for a conversation now ours.
+    fn alert_assigned(&self, id: i64) {
+        alert::beep();
+        let Some(c) = self.data.store.get(id) else {
+            return;
+        };
+        let lang = self.data.lang;
+        let body = match c
+            .last_non_activity_message
+            .as_ref()
+            .and_then(|m| m.content.as_deref())
+        {
+            Some(text) => format!("{}: {}", c.meta.sender.name, text),
+            None => c.meta.sender.name.clone(),
+        };
+        alert::notify(
+            lang.t(T::AssignedToYou),
+            &body,
+            &format!("conversation-{id}"),
+            move || dispatch(Msg::Navigate(Route::Conversations(Some(id)))),
+        );
+    }
+}

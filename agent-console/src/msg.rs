@@ -1,0 +1,105 @@
+//! Everything that can happen to the console, as values: what the agent
+//! did ([`Action`]), what the server answered ([`Net`]), what the socket
+//! said. Handlers only turn browser events into these and hand them to
+//! [`crate::app::dispatch`], which applies them one at a time.
+
+use serde_json::Value;
+use switchboard_protocol::api::{Agent, Inbox, Payload, Profile};
+use switchboard_protocol::chat::{Conversation, ConversationList, Message};
+
+use crate::forms::Failure;
+use crate::route::Route;
+use crate::socket::SockEvent;
+use crate::store::{Status, Tab};
+
+pub type Res<T> = Result<T, Failure>;
+
+#[derive(Debug)]
+pub enum Msg {
+    /// Go to a route (pushes a history entry).
+    Navigate(Route),
+    /// The browser's back or forward buttons.
+    PopState,
+    Act(Action),
+    Net(Net),
+    Sock(u32, SockEvent),
+    /// Time to reconnect socket generation `n`.
+    Reconnect(u32),
+    /// Every second: clocks, typing pauses, the socket watchdog.
+    Tick,
+}
+
+/// What the agent did.
+#[derive(Debug)]
+pub enum Action {
+    Login,
+    Logout,
+    Availability(String),
+    Tab(Tab),
+    FilterStatus(String),
+    FilterInbox(String),
+    LoadMore,
+    LoadOlder,
+    ReplyInput,
+    ReplySend,
+    PrivateToggle,
+    Retry(String),
+    Assignee(String),
+    AssignMe,
+    Take,
+    Resolve,
+    Reopen,
+    Snooze,
+    AddCollaborator,
+    RemoveCollaborator(i64),
+    SaveAssignment,
+    CopySnippet,
+    CreateInbox,
+    CreateAgent,
+    AgentRole(i64, String),
+    RemoveAgent(i64),
+    SaveProfile,
+    SavePassword,
+    Language(String),
+    DismissToast,
+}
+
+/// A server's answer.
+#[derive(Debug)]
+pub enum Net {
+    /// A request made with this token was refused: the session is over.
+    Unauthorized(String),
+    SignedIn(Res<Profile>),
+    Profile(Res<Profile>),
+    Inboxes(Res<Payload<Inbox>>),
+    Agents(Res<Vec<Agent>>),
+    Members(i64, Res<Payload<Agent>>),
+    Page {
+        generation: u32,
+        status: Status,
+        page: usize,
+        result: Res<ConversationList>,
+    },
+    Conversation(i64, Res<Conversation>),
+    Messages {
+        conversation: i64,
+        older: bool,
+        result: Res<Payload<Message>>,
+    },
+    Sent {
+        conversation: i64,
+        echo: String,
+        result: Res<Message>,
+    },
+    /// An action whose effect arrives as events; only failures matter.
+    Done(Res<Value>),
+    Inbox(Res<Inbox>),
+    InboxSaved(Res<Inbox>),
+    InboxCreated(Res<Inbox>),
+    MembersChanged(i64, Res<Payload<Agent>>),
+    AgentCreated(Res<Agent>),
+    AgentChanged(Res<Agent>),
+    AgentRemoved(i64, Res<Value>),
+    ProfileSaved(Res<Profile>),
+    PasswordSaved(Res<Profile>),
+}

@@ -1,0 +1,188 @@
+//! What the screens show: everything the views read, in one place, and
+//! which parts of the page need redrawing.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use switchboard_protocol::api::{Agent, Inbox, Profile, Role};
+
+use crate::i18n::Lang;
+use crate::route::Route;
+use crate::store::{Filters, Store};
+use crate::thread::Threads;
+use crate::typing::TypingBoard;
+
+/// The signed-in agent.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub account_id: i64,
+    pub profile: Profile,
+}
+
+impl Session {
+    pub fn me(&self) -> i64 {
+        self.profile.id
+    }
+
+    /// Administrator of the account in use (settings are theirs).
+    pub fn admin(&self) -> bool {
+        self.profile
+            .accounts
+            .iter()
+            .find(|a| a.id == self.account_id)
+            .map(|a| a.role)
+            .or(self.profile.role)
+            == Some(Role::Administrator)
+    }
+}
+
+/// A message shown next to a form after saving.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}
+
+impl Notice {
+    pub fn ok(text: &str) -> Option<Notice> {
+        Some(Notice {
+            text: text.into(),
+            error: false,
+        })
+    }
+
+    pub fn error(text: &str) -> Option<Notice> {
+        Some(Notice {
+            text: text.into(),
+            error: true,
+        })
+    }
+}
+
+/// The settings and profile screens' own state.
+#[derive(Debug, Default)]
+pub struct Forms {
+    /// The inbox open in settings, as last loaded or saved.
+    pub inbox: Option<Inbox>,
+    /// Bumped whenever `inbox` is (re)loaded: the form is redrawn from it.
+    pub inbox_version: u32,
+    /// Bumped when an agent was created: the form is emptied.
+    pub agent_form_version: u32,
+    pub assignment_notice: Option<Notice>,
+    pub snippet_notice: Option<Notice>,
+    pub agent_error: Option<String>,
+    /// An agent whose Remove was clicked once (a second click removes).
+    pub confirm_remove: Option<i64>,
+    pub confirm_remove_until: Option<f64>,
+    pub profile_notice: Option<Notice>,
+    pub password_notice: Option<Notice>,
+    /// Bumped to redraw a list whose data did not change (a refused edit).
+    pub redraw: u32,
+    pub login_error: Option<String>,
+    pub login_busy: bool,
+}
+
+#[derive(Debug)]
+pub struct Data {
+    pub lang: Lang,
+    pub route: Route,
+    pub session: Option<Session>,
+    pub filters: Filters,
+    pub store: Store,
+    pub threads: Threads,
+    pub typing: TypingBoard,
+    pub inboxes: Vec<Inbox>,
+    /// Every agent of the account (the settings and names).
+    pub agents: Vec<Agent>,
+    /// Collaborators by inbox id.
+    pub members: HashMap<i64, Vec<Agent>>,
+    /// `online` / `busy` / `offline` by agent id.
+    pub presence: BTreeMap<i64, String>,
+    /// The socket is authenticated: events are arriving.
+    pub live: bool,
+    /// The agent's own availability, as the top bar shows it.
+    pub availability: String,
+    /// Pages of the lists being fetched.
+    pub pages_in_flight: u32,
+    /// Conversations the server said do not exist.
+    pub missing: HashSet<i64>,
+    pub forms: Forms,
+}
+
+impl Data {
+    pub fn new(lang: Lang, route: Route) -> Data {
+        Data {
+            lang,
+            route,
+            session: None,
+            filters: Filters::default(),
+            store: Store::default(),
+            threads: Threads::default(),
+            typing: TypingBoard::default(),
+            inboxes: Vec::new(),
+            agents: Vec::new(),
+            members: HashMap::new(),
+            presence: BTreeMap::new(),
+            live: false,
+            availability: "available".into(),
+            pages_in_flight: 0,
+            missing: HashSet::new(),
+            forms: Forms::default(),
+        }
+    }
+
+    pub fn me(&self) -> i64 {
+        self.session.as_ref().map(Session::me).unwrap_or_default()
+    }
+
+    pub fn admin(&self) -> bool {
+        self.session.as_ref().is_some_and(Session::admin)
+    }
+
+    /// The open conversation, if the route names one.
+    pub fn open_id(&self) -> Option<i64> {
+        match self.route {
+            Route::Conversations(id) => id,
+            _ => None,
+        }
+    }
+
+    pub fn inbox(&self, id: i64) -> Option<&Inbox> {
+        self.inboxes.iter().find(|i| i.id == id)
+    }
+
+    pub fn agent(&self, id: i64) -> Option<&Agent> {
+        self.agents.iter().find(|a| a.id == id)
+    }
+}
+
+/// Parts of the page to redraw after a batch of messages.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Dirty {
+    /// Rebuild the whole screen (route area, language or session changed).
+    pub screen: bool,
+    pub topbar: bool,
+    pub list: bool,
+    /// Only the waiting clocks of the rows.
+    pub clocks: bool,
+    /// The open conversation's header, actions and contact.
+    pub conversation: bool,
+    pub thread: bool,
+    pub typing: bool,
+    pub settings: bool,
+}
+
+impl Dirty {
+    pub fn all() -> Dirty {
+        Dirty {
+            screen: true,
+            topbar: true,
+            list: true,
+            clocks: true,
+            conversation: true,
+            thread: true,
+            typing: true,
+            settings: true,
+        }
+    }
+}

@@ -1,0 +1,388 @@
+//! The website widget's server side: its files (encodings, caching, the
+//! chat window's security policy), and what the widget asks over its
+//! socket besides chatting: history pages and who the visitor is.
+
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+use crate::both_databases;
+use crate::common::{Db, Env};
+use crate::ws::Ws;
+
+both_databases!(
+    widget_files_are_served_compressed_and_cached,
+    history_pages_hold_public_messages_only,
+    set_user_trusts_only_signed_identifiers,
+    custom_attributes_merge_into_the_contact,
+);
+
+/// A website inbox on https://acme.test; returns (id, website_token, hmac_token).
+async fn website(env: &Env) -> (i64, String, String) {
+    let body = json!({"name": "Website", "channel": {"type": "web_widget", "website_url": "https://acme.test"}});
+    let (status, inbox) = env
+        .app
+        .post(&env.path("/inboxes"), &env.admin_token, body)
+        .await;
+    assert_eq!(status, 200, "{inbox}");
+    let text = |k: &str| {
+        inbox[k]
+            .as_str()
+            .unwrap_or_else(|| panic!("{k} in {inbox}"))
+            .to_string()
+    };
+    (
+        inbox["id"].as_i64().expect("id"),
+        text("website_token"),
+        text("hmac_token"),
+    )
+}
+
+/// A raw GET: status, headers and body bytes, without decompression.
+async fn fetch(
+    env: &Env,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    let client = reqwest::Client::new();
+    let mut req = client.get(format!("{}{path}", env.app.base));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let body = res.bytes().await.expect("body").to_vec();
+    (status, headers, body)
+}
+
+fn header<'a>(h: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
+    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+/// The first `"/widget/assets/..."` path after `after` in `text`.
+fn asset_path(text: &str, after: &str) -> String {
+    let start = text.find(after).expect("marker") + after.len();
+    let rest = &text[start..];
+    let end = rest.find('"').expect("closing quote");
+    rest[..end].to_string()
+}
+
+async fn widget_files_are_served_compressed_and_cached(db: Db) {
+    let env = Env::start(db).await;
+    let (_, website_token, _) = website(&env).await;
+
+    let (status, h, brotli) =
+        fetch(&env, "/widget/sdk.js", &[("accept-encoding", "gzip, br")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&h, "content-encoding"), "br");
+    assert_eq!(header(&h, "content-type"), "text/javascript; charset=utf-8");
+    assert_eq!(header(&h, "cache-control"), "public, max-age=300");
+    assert_eq!(header(&h, "vary"), "Accept-Encoding");
+    let (_, h, gzip) = fetch(&env, "/widget/sdk.js", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(header(&h, "content-encoding"), "gzip");
+    assert_eq!(&gzip[..2], &[0x1f, 0x8b], "a gzip stream");
+    let (_, h, plain) = fetch(&env, "/widget/sdk.js", &[]).await;
+    assert!(h.get("content-encoding").is_none());
+    assert!(plain.len() > brotli.len() && plain.len() > gzip.len());
+    let etag = header(&h, "etag").to_string();
+    let (status, _, body) = fetch(&env, "/widget/sdk.js", &[("if-none-match", &etag)]).await;
+    assert_eq!(
+        (status, body.len()),
+        (304, 0),
+        "a current copy is not sent again"
+    );
+
+    // The chat window's page: framed only by the inbox's site (and us).
+    let (status, h, page) = fetch(
+        &env,
+        &format!("/widget/frame?website_token={website_token}"),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&h, "content-type"), "text/html; charset=utf-8");
+    assert_eq!(header(&h, "cache-control"), "no-cache");
+    let csp = header(&h, "content-security-policy");
+    assert!(
+        csp.contains("frame-ancestors 'self' https://acme.test"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{csp}"
+    );
+    let (_, h, _) = fetch(&env, "/widget/frame?website_token=nope", &[]).await;
+    assert!(header(&h, "content-security-policy").contains("frame-ancestors *"));
+
+    // Page -> boot module -> bindings and wasm, each named by its hash.
+    let page = String::from_utf8(page).expect("utf-8 page");
+    let boot = asset_path(&page, "<script type=\"module\" src=\"");
+    let (status, h, boot_js) = fetch(&env, &boot, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&h, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    let boot_js = String::from_utf8(boot_js).expect("utf-8");
+    let wasm = asset_path(&boot_js, "module_or_path: \"");
+    let (status, h, bytes) = fetch(&env, &wasm, &[("accept-encoding", "br")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&h, "content-type"), "application/wasm");
+    assert_eq!(header(&h, "content-encoding"), "br");
+    assert!(!bytes.is_empty());
+
+    let (status, _, body) = fetch(&env, "/widget/assets/nothing-here.js", &[]).await;
+    assert_eq!(status, 404);
+    let error: Value = serde_json::from_slice(&body).expect("a JSON error");
+    assert_eq!(error["error"], "not_found");
+    let (status, _, _) = fetch(&env, "/demo", &[]).await;
+    assert_eq!(status, 404, "the demo page exists only with --demo");
+}
+
+async fn history_pages_hold_public_messages_only(db: Db) {
+    let env = Env::start(db).await;
+    let (_, website_token, _) = website(&env).await;
+    let (mut visitor, _) = Ws::visitor(&env.app, &website_token, None).await;
+    visitor
+        .send(json!({"type": "start_conversation", "content": "Oi", "echo_id": "e-1"}))
+        .await;
+    let id = visitor.event("ack").await["data"]["conversation_id"]
+        .as_i64()
+        .expect("id");
+    let path = env.path(&format!("/conversations/{id}/messages"));
+    env.app
+        .post(
+            &path,
+            &env.admin_token,
+            json!({"content": "only agents", "private": true}),
+        )
+        .await;
+    for n in 0..55 {
+        let (status, _) = env
+            .app
+            .post(
+                &path,
+                &env.admin_token,
+                json!({"content": format!("reply {n}")}),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+
+    visitor
+        .send(json!({"type": "history", "conversation_id": id}))
+        .await;
+    let page = visitor.event("history").await["data"].clone();
+    let contents = |page: &Value| -> Vec<String> {
+        page["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| m["content"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let newest = contents(&page);
+    assert_eq!(newest.len(), 50);
+    assert_eq!(
+        newest.first().map(String::as_str),
+        Some("reply 5"),
+        "oldest first"
+    );
+    assert_eq!(newest.last().map(String::as_str), Some("reply 54"));
+    assert_eq!(page["has_more"], true);
+    assert_eq!(
+        page["messages"][49]["sender"]["available_name"],
+        "Ana Admin"
+    );
+
+    let before = page["messages"][0]["id"].as_i64().expect("id");
+    visitor
+        .send(json!({"type": "history", "conversation_id": id, "before": before}))
+        .await;
+    let older = visitor.event("history").await["data"].clone();
+    let older_contents = contents(&older);
+    assert_eq!(older_contents[0], "Oi", "the visitor's own first message");
+    assert_eq!(older["messages"][0]["echo_id"], "e-1");
+    assert_eq!(
+        &older_contents[1..],
+        ["reply 0", "reply 1", "reply 2", "reply 3", "reply 4"]
+    );
+    assert_eq!(older["has_more"], false);
+    assert!(
+        !older_contents
+            .iter()
+            .chain(&newest)
+            .any(|c| c == "only agents"),
+        "no private notes"
+    );
+
+    // Another visitor's conversation is not theirs to read.
+    let (mut other, _) = Ws::visitor(&env.app, &website_token, None).await;
+    other
+        .send(json!({"type": "history", "conversation_id": id}))
+        .await;
+    let refused = other.event("error").await;
+    assert_eq!(refused["data"]["error"], "not_found");
+}
+
+fn sign(key: &str, identifier: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
+    mac.update(identifier.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+async fn set_user_trusts_only_signed_identifiers(db: Db) {
+    let env = Env::start(db).await;
+    let (inbox, website_token, hmac_token) = website(&env).await;
+    let (status, agent_view) = env
+        .app
+        .get(&env.path(&format!("/inboxes/{inbox}")), &env.admin_token)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(agent_view["hmac_mandatory"], false);
+
+    // On the first device the visitor fills in the pre-chat form, then the
+    // site tells who they are, signed.
+    let (mut first, welcome) = Ws::visitor(&env.app, &website_token, None).await;
+    let first_token = welcome["data"]["visitor_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let first_contact = welcome["data"]["contact"]["id"]
+        .as_i64()
+        .expect("contact id");
+    first
+        .send(json!({"type": "set_user", "name": "Joana", "email": "joana@example.com"}))
+        .await;
+    let identity = first.event("identity").await["data"].clone();
+    assert_eq!(identity["switched"], false);
+    assert_eq!(identity["contact"]["email"], "joana@example.com");
+    first.send(json!({"type": "set_user", "identifier": "user-7", "identifier_hash": sign(&hmac_token, "user-7")})).await;
+    let identity = first.event("identity").await["data"].clone();
+    assert_eq!(
+        (
+            identity["switched"].clone(),
+            identity["hmac_verified"].clone()
+        ),
+        (json!(false), json!(true))
+    );
+    assert_eq!(identity["contact"]["identifier"], "user-7");
+    first
+        .send(json!({"type": "start_conversation", "content": "From my laptop"}))
+        .await;
+    let conversation = first.event("ack").await["data"]["conversation_id"]
+        .as_i64()
+        .expect("id");
+
+    // A second device: an unsigned claim on that identifier is refused and
+    // changes nothing; a wrong signature too.
+    let (mut second, welcome) = Ws::visitor(&env.app, &website_token, None).await;
+    let second_contact = welcome["data"]["contact"]["id"]
+        .as_i64()
+        .expect("contact id");
+    second
+        .send(json!({"type": "set_user", "identifier": "user-7", "name": "Impostor"}))
+        .await;
+    assert_eq!(
+        second.event("error").await["data"]["error"],
+        "identity_unverified"
+    );
+    second.send(json!({"type": "set_user", "identifier": "user-7", "identifier_hash": sign("guess", "user-7")})).await;
+    assert_eq!(
+        second.event("error").await["data"]["error"],
+        "identity_unverified"
+    );
+    let (_, joana) = env
+        .app
+        .get(
+            &env.path(&format!("/contacts/{first_contact}")),
+            &env.admin_token,
+        )
+        .await;
+    assert_eq!(joana["payload"]["name"], "Joana");
+
+    // Signed: the second device becomes Joana and sees her conversation.
+    second.send(json!({"type": "set_user", "identifier": "user-7", "identifier_hash": sign(&hmac_token, "user-7")})).await;
+    let identity = second.event("identity").await["data"].clone();
+    assert_eq!(identity["switched"], true);
+    assert_eq!(identity["visitor_token"], first_token.as_str());
+    assert_eq!(identity["contact"]["id"], first_contact);
+    let (_, again) = Ws::visitor(&env.app, &website_token, Some(&first_token)).await;
+    assert_eq!(again["data"]["conversations"][0]["id"], conversation);
+    assert_ne!(second_contact, first_contact);
+
+    // When the inbox demands signatures, unsigned identifiers are refused
+    // even for a new label.
+    let (status, _) = env
+        .app
+        .patch(
+            &env.path(&format!("/inboxes/{inbox}")),
+            &env.admin_token,
+            json!({"channel": {"hmac_mandatory": true}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (mut third, _) = Ws::visitor(&env.app, &website_token, None).await;
+    third
+        .send(json!({"type": "set_user", "identifier": "user-8"}))
+        .await;
+    let refused = third.event("error").await["data"].clone();
+    assert_eq!(refused["error"], "identity_unverified");
+    assert!(refused["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("identifier_hash"));
+
+    // Agents never see the key.
+    let (_, agent_token) = env.agent("Bruno", "bruno@acme.test", "agent").await;
+    let (_, seen) = env
+        .app
+        .get(&env.path(&format!("/inboxes/{inbox}")), &agent_token)
+        .await;
+    assert!(seen.get("hmac_token").is_none(), "{seen}");
+}
+
+async fn custom_attributes_merge_into_the_contact(db: Db) {
+    let env = Env::start(db).await;
+    let (_, website_token, _) = website(&env).await;
+    let (mut v, welcome) = Ws::visitor(&env.app, &website_token, None).await;
+    let contact = welcome["data"]["contact"]["id"]
+        .as_i64()
+        .expect("contact id");
+    v.send(json!({"type": "set_custom_attributes", "custom_attributes": {"plan": "pro"}}))
+        .await;
+    v.event("identity").await;
+    v.send(json!({"type": "set_custom_attributes", "custom_attributes": {"seats": 5}}))
+        .await;
+    let identity = v.event("identity").await["data"].clone();
+    assert_eq!(
+        identity["contact"]["custom_attributes"],
+        json!({"plan": "pro", "seats": 5})
+    );
+    let (_, seen) = env
+        .app
+        .get(&env.path(&format!("/contacts/{contact}")), &env.admin_token)
+        .await;
+    assert_eq!(
+        seen["payload"]["custom_attributes"],
+        json!({"plan": "pro", "seats": 5})
+    );
+    v.send(json!({"type": "set_custom_attributes", "custom_attributes": "not an object"}))
+        .await;
+    assert_eq!(v.event("error").await["data"]["error"], "invalid_frame");
+
+    // The widget's own page may open the socket whatever the inbox's site.
+    let host = env.app.base.trim_start_matches("http://").to_string();
+    let own = format!("http://{host}");
+    let mut ws = Ws::connect_with(&env.app, "/ws/widget", &[("origin", &own)])
+        .await
+        .expect("upgrade");
+    ws.send(json!({"type": "auth", "website_token": website_token}))
+        .await;
+    ws.event("welcome").await;
+}

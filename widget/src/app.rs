@@ -1,0 +1,286 @@
+//! The running widget: one [`App`] per frame, reached by every event
+//! handler through [`with_app`]. Each handler tells the session what
+//! happened, carries out the session's effects, and redraws.
+
+use std::cell::RefCell;
+
+use serde_json::json;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, Event, KeyboardEvent, MessageEvent};
+
+use crate::config::{socket_url, storage_key, theme_color, Config};
+use crate::dom::{self, now, random, TokenStore};
+use crate::host::{embedded, outgoing, Command, Host};
+use crate::i18n::Locale;
+use crate::session::{Effect, HostOut, Session};
+use crate::socket::{Socket, SocketEvent};
+use crate::view::View;
+
+pub struct App {
+    pub(crate) session: Session,
+    pub(crate) view: View,
+    socket: Option<Socket>,
+    /// Sockets are numbered; events of a replaced one are ignored.
+    generation: u32,
+    /// Scheduled connects are numbered too; only the latest runs.
+    plan: u32,
+    url: String,
+    store: TokenStore,
+    pub(crate) host: Option<Host>,
+    pub(crate) locale: Locale,
+    /// The colour last told to the loader (for its bubble).
+    told_color: Option<String>,
+    /// Whether the pre-chat form was due at the last redraw.
+    prechat_was: bool,
+}
+
+thread_local! {
+    static APP: RefCell<Option<App>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the app, then carries out the effects and redraws. An event
+/// that arrives while the app is busy (it cannot, as no handler dispatches
+/// events synchronously, but a borrow must never panic) is dropped.
+pub fn with_app(f: impl FnOnce(&mut App)) {
+    APP.with(|cell| {
+        let Ok(mut slot) = cell.try_borrow_mut() else {
+            return;
+        };
+        if let Some(app) = slot.as_mut() {
+            f(app);
+            app.apply();
+        }
+    });
+}
+
+/// Starts the widget in this frame.
+pub fn boot() {
+    let Some(window) = dom::window() else { return };
+    let location = window.location();
+    let config = Config::from_query(&location.search().unwrap_or_default());
+    let locale = Locale::pick(
+        config.locale.as_deref(),
+        window.navigator().language().as_deref(),
+    );
+    let Some(view) = View::build() else {
+        web_sys::console::error_1(&"switchboard: the frame page has no #app element".into());
+        return;
+    };
+    let url = socket_url(
+        &location.protocol().unwrap_or_default(),
+        &location.host().unwrap_or_default(),
+    );
+    let store = TokenStore::new(storage_key(&config.website_token));
+    let host = Host::new(&window, config.origin.clone());
+    // Opened on its own there is no loader to ask to close the window.
+    dom::hide(view.close_button(), host.is_none());
+    // Embedded, the window starts closed (the loader opens it); opened on
+    // its own, the frame page is the chat.
+    let open = !embedded(&window);
+    let mut session = Session::new(config.website_token, store.get(), open);
+    session.start();
+    let app = App {
+        session,
+        view,
+        socket: None,
+        generation: 0,
+        plan: 0,
+        url,
+        store,
+        host,
+        locale,
+        told_color: None,
+        prechat_was: false,
+    };
+    APP.with(|cell| {
+        if let Ok(mut slot) = cell.try_borrow_mut() {
+            *slot = Some(app);
+        }
+    });
+    crate::wire::wire();
+    with_app(|app| {
+        app.set_locale(locale);
+        app.view.fit_input();
+        app.post("ready", json!({}));
+        if app.session.open {
+            app.view.focus();
+        }
+    });
+    dom::every(1_000, || with_app(|app| app.session.tick(now(), random())));
+}
+
+impl App {
+    /// Carries out the session's effects, then redraws.
+    fn apply(&mut self) {
+        for effect in self.session.drain() {
+            match effect {
+                Effect::Send(frame) => {
+                    if let Some(socket) = &self.socket {
+                        socket.send(&frame);
+                    }
+                }
+                Effect::Connect { delay_ms } => self.schedule(delay_ms),
+                Effect::SaveToken(token) => self.store.set(token),
+                Effect::Host(HostOut::Unread(count)) => {
+                    self.post("unread", json!({ "count": count }))
+                }
+                Effect::Host(HostOut::Message(m)) => self.post("message", json!({ "message": m })),
+            }
+        }
+        let color = self
+            .session
+            .inbox
+            .as_ref()
+            .map(|i| theme_color(i.widget_color.as_deref()));
+        if color.is_some() && color != self.told_color {
+            let text = color.as_deref().map(crate::config::text_on);
+            self.post("theme", json!({ "color": color, "text": text }));
+            self.told_color = color;
+        }
+        self.view.render(&self.session, self.locale);
+        // The form appeared or went: the focus follows to where to type.
+        let prechat = self.session.prechat_due();
+        if prechat != self.prechat_was {
+            self.prechat_was = prechat;
+            if self.session.open {
+                self.view.focus();
+            }
+        }
+    }
+
+    /// Drops the current socket and opens a new one after `delay_ms`.
+    fn schedule(&mut self, delay_ms: u32) {
+        if let Some(old) = self.socket.take() {
+            old.close();
+        }
+        self.plan = self.plan.wrapping_add(1);
+        let plan = self.plan;
+        dom::later(delay_ms, move || {
+            with_app(|app| {
+                if app.plan == plan {
+                    app.connect();
+                }
+            })
+        });
+    }
+
+    fn connect(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        match Socket::open(&self.url, self.generation, on_socket) {
+            Some(socket) => {
+                self.socket = Some(socket);
+                self.session.connecting(now());
+            }
+            None => self.session.closed(1006, random()),
+        }
+    }
+
+    pub(crate) fn post(&self, kind: &str, fields: serde_json::Value) {
+        if let Some(host) = &self.host {
+            host.post(&outgoing(kind, fields));
+        }
+    }
+
+    pub(crate) fn set_locale(&mut self, locale: Locale) {
+        self.locale = locale;
+        if let Some(root) = dom::document().and_then(|d| d.document_element()) {
+            dom::attr(&root, "lang", locale.tag());
+        }
+    }
+
+    /// The loader (or the window's own controls) opened or closed it.
+    pub(crate) fn set_open(&mut self, open: bool) {
+        self.session.set_open(open);
+        if open {
+            self.view.render(&self.session, self.locale);
+            self.view.scroll_to_bottom();
+            self.view.focus();
+        }
+    }
+
+    /// A command from the host page.
+    pub(crate) fn command(&mut self, command: Command) {
+        match command {
+            Command::Open => self.set_open(true),
+            Command::Close => self.set_open(false),
+            Command::Identify(frame) => self.session.identify(frame),
+            Command::Reset => self.session.reset(),
+            Command::SetLocale(tag) => {
+                let browser = dom::window().and_then(|w| w.navigator().language());
+                self.set_locale(Locale::pick(Some(&tag), browser.as_deref()));
+            }
+        }
+    }
+
+    /// Send pressed (button or Enter).
+    pub(crate) fn submit(&mut self) {
+        let value = self.view.input.value();
+        let echo_id = crate::text::echo_id(now(), random(), random());
+        if self.session.send_message(&value, echo_id, now()) {
+            self.view.input.set_value("");
+            self.view.fit_input();
+            self.view.render(&self.session, self.locale);
+            self.view.scroll_to_bottom();
+        }
+    }
+
+    pub(crate) fn ask_close(&self) {
+        self.post("close-request", json!({}));
+    }
+}
+
+/// Socket events, from [`Socket::open`].
+fn on_socket(generation: u32, event: SocketEvent) {
+    with_app(|app| {
+        if generation != app.generation {
+            return;
+        }
+        match event {
+            SocketEvent::Open => app.session.opened(now()),
+            SocketEvent::Text(text) => app.session.received(&text, now()),
+            SocketEvent::Closed(code) => {
+                if let Some(old) = app.socket.take() {
+                    old.close();
+                }
+                app.session.closed(code, random());
+            }
+        }
+    });
+}
+
+/// A message event from the host page.
+pub(crate) fn on_host_message(event: Event) {
+    let Ok(event) = event.dyn_into::<MessageEvent>() else {
+        return;
+    };
+    with_app(|app| {
+        if let Some(command) = app.host.as_ref().and_then(|h| h.accept(&event)) {
+            app.command(command);
+        }
+    });
+}
+
+/// Escape anywhere in the frame asks the loader to close the window.
+pub(crate) fn on_key(event: Event) {
+    let Ok(key) = event.dyn_into::<KeyboardEvent>() else {
+        return;
+    };
+    if key.key() == "Escape" {
+        with_app(|app| app.ask_close());
+    }
+}
+
+/// An avatar that fails to load becomes the initials circle.
+pub(crate) fn on_image_error(event: Event) {
+    let Some(img) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
+        return;
+    };
+    if !img.class_list().contains("sb-avatar-img") {
+        return;
+    }
+    let initials = img.get_attribute("data-initials").unwrap_or_default();
+    if let Some(span) = dom::el("span", "sb-initials") {
+        span.set_text_content(Some(&initials));
+        let _ = img.replace_with_with_node_1(&span);
+    }
+}

@@ -1,0 +1,28 @@
+//! The switchboard website widget: the chat window that runs in an iframe
+//! on the host page (see `widget/README.md`).
+//!
+//! The protocol logic (`session`, `state`, `policy`) is plain
+//! Rust, unit tested on the host; the DOM side (`app`, `socket`, `view`,
+//! `render`, `host`) only carries out what the session decides.
+
+mod app;
+pub mod config;
+mod dom;
+mod host;
+pub mod i18n;
+pub mod policy;
+mod render;
+pub mod session;
+mod socket;
+pub mod state;
+pub mod text;
+mod view;
+mod wire;
+
+use wasm_bindgen::prelude::*;
+
+/// Runs when the frame's boot module has loaded the wasm.
+#[wasm_bindgen(start)]
+pub fn start() {
+    app::boot();
+}

@@ -1,0 +1,327 @@
+//! The chat window's DOM: built once, then brought in line with the
+//! session after every change. Only what differs is touched, so live
+//! regions announce news rather than repeating themselves.
+//!
+//! Element ids and classes named in `widget/README.md` are stable hooks
+//! for end-to-end tests: keep them.
+
+use std::collections::HashMap;
+
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlButtonElement, HtmlInputElement, HtmlTextAreaElement};
+
+use crate::config::{text_on, theme_color};
+use crate::dom::{attr, child, css_var, document, hide, text};
+use crate::i18n::{fill, Locale, Strings};
+use crate::render::{reason_text, reconcile, Row};
+use crate::session::{Fatal, Session, Status};
+
+/// The tallest the text box grows before it scrolls.
+const INPUT_MAX_PX: i32 = 140;
+
+#[derive(Debug)]
+pub struct View {
+    root: Element,
+    title: Element,
+    tagline: Element,
+    close: Element,
+    status: Element,
+    pub scroller: Element,
+    pub older: Element,
+    pub list: Element,
+    empty: Element,
+    queue: Element,
+    typing: Element,
+    pub prechat: Element,
+    prechat_intro: Element,
+    name_label: Element,
+    pub name: HtmlInputElement,
+    email_label: Element,
+    pub email: HtmlInputElement,
+    prechat_error: Element,
+    prechat_submit: HtmlButtonElement,
+    pub composer: Element,
+    input_label: Element,
+    pub input: HtmlTextAreaElement,
+    pub send: HtmlButtonElement,
+    limit: Element,
+    rows: HashMap<u32, Row>,
+    color: String,
+}
+
+fn cast<T: JsCast>(e: Element) -> Option<T> {
+    e.dyn_into::<T>().ok()
+}
+
+/// A `<label for=…>` and its field.
+fn field(parent: &Element, tag: &str, id: &str) -> Option<(Element, Element)> {
+    let label = child(parent, "label", "sb-label")?;
+    attr(&label, "for", id);
+    let input = child(parent, tag, "sb-field")?;
+    input.set_id(id);
+    Some((label, input))
+}
+
+impl View {
+    /// Builds the window inside `#app` (replacing the boot placeholder).
+    pub fn build() -> Option<View> {
+        let doc = document()?;
+        let root = doc.get_element_by_id("app")?;
+        root.set_text_content(None);
+        root.set_class_name("sb-app");
+
+        let header = child(&root, "header", "sb-header")?;
+        let heading = child(&header, "div", "sb-heading")?;
+        let title = child(&heading, "h1", "sb-title")?;
+        let tagline = child(&heading, "p", "sb-tagline")?;
+        let close = child(&header, "button", "sb-close")?;
+        attr(&close, "type", "button");
+        close.set_text_content(Some("\u{00d7}"));
+
+        let status = child(&root, "div", "sb-status")?;
+        status.set_id("sb-status");
+        attr(&status, "role", "status");
+
+        let scroller = child(&root, "div", "sb-body")?;
+        let older = child(&scroller, "button", "sb-older")?;
+        attr(&older, "type", "button");
+        let empty = child(&scroller, "p", "sb-empty")?;
+        let list = child(&scroller, "div", "sb-messages")?;
+        list.set_id("sb-messages");
+        attr(&list, "role", "log");
+        attr(&list, "aria-live", "polite");
+        let queue = child(&scroller, "p", "sb-queue")?;
+        queue.set_id("sb-queue");
+        attr(&queue, "aria-live", "polite");
+        let typing = child(&scroller, "p", "sb-typing")?;
+        typing.set_id("sb-typing");
+        attr(&typing, "aria-live", "polite");
+
+        let prechat = child(&root, "form", "sb-prechat")?;
+        prechat.set_id("sb-prechat");
+        attr(&prechat, "novalidate", "");
+        let prechat_intro = child(&prechat, "p", "sb-prechat-intro")?;
+        let (name_label, name) = field(&prechat, "input", "sb-prechat-name")?;
+        attr(&name, "autocomplete", "name");
+        let (email_label, email) = field(&prechat, "input", "sb-prechat-email")?;
+        attr(&email, "type", "email");
+        attr(&email, "autocomplete", "email");
+        attr(&email, "required", "");
+        let prechat_error = child(&prechat, "p", "sb-error")?;
+        attr(&prechat_error, "role", "alert");
+        let prechat_submit = child(&prechat, "button", "sb-primary")?;
+        attr(&prechat_submit, "type", "submit");
+
+        let composer = child(&root, "form", "sb-composer")?;
+        let (input_label, input) = field(&composer, "textarea", "sb-input")?;
+        input_label.set_class_name("sb-sr-only");
+        attr(&input, "rows", "1");
+        let send = child(&composer, "button", "sb-send")?;
+        send.set_id("sb-send");
+        attr(&send, "type", "submit");
+        send_icon(&send);
+        let limit = child(&composer, "p", "sb-limit")?;
+        attr(&limit, "role", "alert");
+
+        Some(View {
+            root,
+            title,
+            tagline,
+            close,
+            status,
+            scroller,
+            older,
+            list,
+            empty,
+            queue,
+            typing,
+            prechat,
+            prechat_intro,
+            name_label,
+            name: cast(name)?,
+            email_label,
+            email: cast(email)?,
+            prechat_error,
+            prechat_submit: cast(prechat_submit)?,
+            composer,
+            input_label,
+            input: cast(input)?,
+            send: cast(send)?,
+            limit,
+            rows: HashMap::new(),
+            color: String::new(),
+        })
+    }
+
+    pub fn close_button(&self) -> &Element {
+        &self.close
+    }
+
+    /// Puts the focus where the visitor will type.
+    pub fn focus(&self) {
+        let _ = if self.prechat.has_attribute("hidden") {
+            self.input.focus()
+        } else {
+            self.name.focus()
+        };
+    }
+
+    /// Whether the list is scrolled (nearly) to its end.
+    fn at_bottom(&self) -> bool {
+        let s = &self.scroller;
+        s.scroll_height() - s.scroll_top() - s.client_height() < 80
+    }
+
+    pub fn scroll_to_bottom(&self) {
+        self.scroller.set_scroll_top(self.scroller.scroll_height());
+    }
+
+    /// Brings the whole window in line with the session.
+    pub fn render(&mut self, s: &Session, locale: Locale) {
+        let t = locale.strings();
+        self.labels(t);
+        let inbox = s.inbox.as_ref();
+        let title = inbox
+            .map(|i| i.welcome_title.as_deref().unwrap_or(&i.name))
+            .filter(|x| !x.trim().is_empty())
+            .unwrap_or(t.title);
+        text(&self.title, title);
+        let tagline = inbox
+            .and_then(|i| i.welcome_tagline.as_deref())
+            .unwrap_or("");
+        text(&self.tagline, tagline);
+        hide(&self.tagline, tagline.is_empty());
+        let color = theme_color(inbox.and_then(|i| i.widget_color.as_deref()));
+        if color != self.color {
+            css_var(&self.root, "--sb-color", &color);
+            css_var(&self.root, "--sb-on-color", text_on(&color));
+            self.color = color;
+        }
+
+        let (line, kind) = match s.status() {
+            Status::Fatal(Fatal::Unavailable) => (t.unavailable, "sb-status sb-error"),
+            Status::Fatal(Fatal::OriginBlocked) => (t.origin_blocked, "sb-status sb-error"),
+            // The first connection is quick: no banner until it says something.
+            Status::Connecting => ("", "sb-status sb-connecting"),
+            Status::Reconnecting => (t.reconnecting, "sb-status sb-reconnecting"),
+            Status::Online => (t.online, "sb-status sb-online"),
+            Status::Away => (t.away, "sb-status sb-away"),
+        };
+        text(&self.status, line);
+        attr(&self.status, "class", kind);
+        hide(&self.status, line.is_empty());
+
+        let chat = &s.chat;
+        hide(&self.older, !chat.has_more);
+        text(
+            &self.older,
+            if s.older_loading {
+                t.loading
+            } else {
+                t.load_older
+            },
+        );
+        let _ = self
+            .older
+            .toggle_attribute_with_force("disabled", s.older_loading);
+        // Never a blank box: "connecting…" at first, then an invitation.
+        let waiting = s.status() == Status::Connecting;
+        text(&self.empty, if waiting { t.connecting } else { t.empty });
+        hide(&self.empty, !chat.items.is_empty() || s.fatal.is_some());
+
+        let bottom = self.at_bottom();
+        let height = self.scroller.scroll_height();
+        let first = chat.items.first().map(|i| i.uid);
+        let team = inbox.map_or(t.title, |i| i.name.as_str());
+        let prepended = reconcile(&self.list, &mut self.rows, &chat.items, locale, team);
+        if prepended && !bottom {
+            // Older messages went in above: keep what the visitor reads still.
+            let grown = self.scroller.scroll_height() - height;
+            self.scroller
+                .set_scroll_top(self.scroller.scroll_top() + grown);
+        } else if bottom || first.is_none() {
+            self.scroll_to_bottom();
+        }
+
+        match chat.queue_position() {
+            Some(n) => text(&self.queue, &fill(t.queue, &n.to_string())),
+            None => text(&self.queue, ""),
+        }
+        hide(&self.queue, chat.queue_position().is_none());
+        let typing = chat.typing.as_ref().map(|(name, _)| fill(t.typing, name));
+        text(&self.typing, typing.as_deref().unwrap_or(""));
+        hide(&self.typing, typing.is_none());
+
+        let prechat = s.prechat_due();
+        hide(&self.prechat, !prechat);
+        hide(&self.composer, prechat);
+        let intro = inbox
+            .and_then(|i| i.pre_chat_message.as_deref())
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or(t.prechat_intro);
+        text(&self.prechat_intro, intro);
+        let error = s.prechat_error.as_ref().map(|r| reason_text(r, t));
+        text(&self.prechat_error, error.as_deref().unwrap_or(""));
+        hide(&self.prechat_error, error.is_none());
+        self.prechat_submit.set_disabled(s.prechat_busy);
+
+        self.composer_state(s, t);
+    }
+
+    /// The text box, send button and length notice.
+    pub fn composer_state(&self, s: &Session, t: &Strings) {
+        let value = self.input.value();
+        let fatal = s.fatal.is_some();
+        self.input.set_disabled(fatal);
+        self.send
+            .set_disabled(fatal || !crate::text::sendable(&value));
+        let over = crate::text::over_limit(&value);
+        let notice = over.map(|n| fill(t.too_long, &n.to_string()));
+        text(&self.limit, notice.as_deref().unwrap_or(""));
+        hide(&self.limit, notice.is_none());
+    }
+
+    /// Fixed labels, in the current language.
+    fn labels(&self, t: &Strings) {
+        attr(&self.close, "aria-label", t.close);
+        attr(&self.close, "title", t.close);
+        attr(&self.list, "aria-label", t.messages);
+        text(&self.name_label, t.prechat_name);
+        text(&self.email_label, t.prechat_email);
+        text(&self.prechat_submit, t.prechat_submit);
+        text(&self.input_label, t.input_label);
+        attr(&self.input, "placeholder", t.placeholder);
+        attr(&self.send, "aria-label", t.send);
+        attr(&self.send, "title", t.send);
+    }
+
+    /// Grows the text box with its content up to [`INPUT_MAX_PX`], then
+    /// lets it scroll.
+    pub fn fit_input(&self) {
+        let style = self.input.style();
+        let _ = style.set_property("height", "auto");
+        // `scrollHeight` leaves out the 1px borders of the border box.
+        let h = self.input.scroll_height() + 2;
+        let _ = style.set_property("height", &format!("{}px", h.clamp(40, INPUT_MAX_PX)));
+        let overflow = if h > INPUT_MAX_PX { "auto" } else { "hidden" };
+        let _ = style.set_property("overflow-y", overflow);
+    }
+}
+
+/// A paper-plane icon for the send button (its name is its aria-label).
+fn send_icon(button: &Element) {
+    const SVG: &str = "http://www.w3.org/2000/svg";
+    let Some(doc) = document() else { return };
+    let (Ok(svg), Ok(path)) = (
+        doc.create_element_ns(Some(SVG), "svg"),
+        doc.create_element_ns(Some(SVG), "path"),
+    ) else {
+        return;
+    };
+    attr(&svg, "viewBox", "0 0 24 24");
+    attr(&svg, "aria-hidden", "true");
+    attr(&svg, "focusable", "false");
+    attr(&path, "d", "M3.4 20.4 21.85 12.5a.55.55 0 0 0 0-1L3.4 3.6a.5.5 0 0 0-.7.6L5 11l10 1-10 1-2.3 6.8a.5.5 0 0 0 .7.6z");
+    let _ = svg.append_child(&path);
+    let _ = button.append_child(&svg);
+}
