@@ -30,19 +30,21 @@
     ".o .w{opacity:1;transform:none;visibility:visible;transition:opacity .2s,transform .2s}" +
     ".l .b,.l .w{right:auto;left:20px}" +
     "iframe{display:block;width:100%;height:100%;border:0}" +
+    ".m{display:none;position:absolute;inset:0;align-items:center;justify-content:center;padding:24px;" +
+    "background:#fff;color:#1b1f24;text-align:center}.f .m{display:flex}" +
     "@media (max-width:480px){.w,.l .w{inset:0;width:100%;height:100%;max-width:none;max-height:none;border-radius:0}" +
     ".o .b{display:none}}" +
     "@media (prefers-reduced-motion:reduce){.b,.w,.o .w{transition:none}}";
   var CHAT = '<svg class="c" viewBox="0 0 24 24" aria-hidden="true"><path d="M12 3C6.5 3 2 6.9 2 11.7c0 2.5 1.2 4.7 3.2 6.3L4.5 22l4.3-2.3c1 .3 2.1.4 3.2.4 5.5 0 10-3.9 10-8.7S17.5 3 12 3z"/></svg>';
   var CLOSE = '<svg class="x" viewBox="0 0 24 24" aria-hidden="true"><path d="M18.3 5.7a1 1 0 0 0-1.4 0L12 10.6 7.1 5.7a1 1 0 1 0-1.4 1.4l4.9 4.9-4.9 4.9a1 1 0 1 0 1.4 1.4l4.9-4.9 4.9 4.9a1 1 0 0 0 1.4-1.4L13.4 12l4.9-4.9a1 1 0 0 0 0-1.4z"/></svg>';
   var WORDS = {
-    en: ["Open chat", "Close chat", "Chat", " unread"],
-    pt: ["Abrir chat", "Fechar chat", "Chat", " não lidas"]
+    en: ["Open chat", "Close chat", "Chat", " unread", "This chat isn't available right now."],
+    pt: ["Abrir chat", "Fechar chat", "Chat", " não lidas", "Este chat não está disponível no momento."]
   };
 
   var started = false, ready = false, open = false, unread = 0;
   var queue = [], words = WORDS.en;
-  var origin, root, bubble, badge, frame, host;
+  var origin, root, bubble, badge, frame, note, host;
 
   function safe(f) {
     return function () {
@@ -77,6 +79,7 @@
     badge.textContent = unread > 99 ? "99+" : String(unread);
     badge.hidden = !unread || open;
     frame.setAttribute("title", words[2]);
+    note.textContent = words[4];
   }
 
   function setOpen(want) {
@@ -99,6 +102,7 @@
     if (!m || m.source !== "switchboard") return;
     if (m.type === "ready") {
       ready = true;
+      root.classList.remove("f");
       var q = queue;
       queue = [];
       if (open && !q.some(function (x) { return x.type === "open"; })) q.unshift({ type: "open" });
@@ -118,11 +122,14 @@
   }
 
   function build(o) {
-    host = d.createElement("div");
+    // A tag of our own, reset inline with !important: page rules such as
+    // `div {…}` or even `* {… !important}` cannot restyle the host element.
+    host = d.createElement("switchboard-widget");
     host.id = "switchboard-widget";
+    host.style.setProperty("all", "initial", "important");
     var shadow = host.attachShadow({ mode: "open" });
     shadow.innerHTML =
-      '<div class="r"><div class="w" id="sb-window"><iframe id="sb-frame"></iframe></div>' +
+      '<div class="r"><div class="w" id="sb-window"><iframe id="sb-frame"></iframe><p class="m"></p></div>' +
       '<button class="b" id="sb-bubble" type="button" aria-controls="sb-window">' + CHAT + CLOSE +
       '<span class="n" id="sb-badge" hidden></span></button></div>';
     // Constructed sheets are not subject to the host page's style-src.
@@ -139,6 +146,7 @@
     bubble = shadow.getElementById("sb-bubble");
     badge = shadow.getElementById("sb-badge");
     frame = shadow.getElementById("sb-frame");
+    note = shadow.querySelector(".m");
     if (o.position === "left") root.classList.add("l");
     if (open) root.classList.add("o");
     bubble.addEventListener("click", safe(function () { setOpen(!open); }));
@@ -150,6 +158,9 @@
       "&locale=" + encodeURIComponent(o.locale || "") + "&origin=" + encodeURIComponent(location.origin));
     label();
     d.body.appendChild(host);
+    // A frame that never says it is ready (refused by the server's
+    // frame-ancestors, or unreachable) gets a notice instead of a blank box.
+    setTimeout(safe(function () { if (!ready) root.classList.add("f"); }), 15000);
   }
 
   function run(o) {

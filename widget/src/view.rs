@@ -18,6 +18,8 @@ use crate::session::{Fatal, Session, Status};
 
 /// The tallest the text box grows before it scrolls.
 const INPUT_MAX_PX: i32 = 140;
+/// Closer than this to the end of the list counts as "at the end".
+const NEAR_BOTTOM_PX: i32 = 80;
 
 #[derive(Debug)]
 pub struct View {
@@ -166,10 +168,15 @@ impl View {
         };
     }
 
-    /// Whether the list is scrolled (nearly) to its end.
-    fn at_bottom(&self) -> bool {
+    /// How far the list is scrolled from its end, in pixels.
+    fn distance_to_end(&self) -> i32 {
         let s = &self.scroller;
-        s.scroll_height() - s.scroll_top() - s.client_height() < 80
+        s.scroll_height() - s.scroll_top() - s.client_height()
+    }
+
+    /// Whether the list is scrolled (nearly) to its end.
+    pub fn at_bottom(&self) -> bool {
+        self.distance_to_end() < NEAR_BOTTOM_PX
     }
 
     pub fn scroll_to_bottom(&self) {
@@ -225,23 +232,19 @@ impl View {
             .older
             .toggle_attribute_with_force("disabled", s.older_loading);
         // Never a blank box: "connecting…" at first, then an invitation.
-        let waiting = s.status() == Status::Connecting;
-        text(&self.empty, if waiting { t.connecting } else { t.empty });
+        let empty = if s.status() == Status::Connecting {
+            t.connecting
+        } else if s.newest_loading {
+            t.loading
+        } else {
+            t.empty
+        };
+        text(&self.empty, empty);
         hide(&self.empty, !chat.items.is_empty() || s.fatal.is_some());
 
-        let bottom = self.at_bottom();
-        let height = self.scroller.scroll_height();
-        let first = chat.items.first().map(|i| i.uid);
+        let before = self.distance_to_end();
         let team = inbox.map_or(t.title, |i| i.name.as_str());
         let prepended = reconcile(&self.list, &mut self.rows, &chat.items, locale, team);
-        if prepended && !bottom {
-            // Older messages went in above: keep what the visitor reads still.
-            let grown = self.scroller.scroll_height() - height;
-            self.scroller
-                .set_scroll_top(self.scroller.scroll_top() + grown);
-        } else if bottom || first.is_none() {
-            self.scroll_to_bottom();
-        }
 
         match chat.queue_position() {
             Some(n) => text(&self.queue, &fill(t.queue, &n.to_string())),
@@ -266,6 +269,17 @@ impl View {
         self.prechat_submit.set_disabled(s.prechat_busy);
 
         self.composer_state(s, t);
+
+        // Keep the view still: older messages that went in above do not
+        // move what the visitor reads; news at the end is followed when the
+        // visitor was at the end. Nothing moves when nothing changed.
+        let after = self.distance_to_end();
+        if prepended && before >= NEAR_BOTTOM_PX {
+            let top = self.scroller.scroll_top();
+            self.scroller.set_scroll_top(top + after - before);
+        } else if before < NEAR_BOTTOM_PX && after != before {
+            self.scroll_to_bottom();
+        }
     }
 
     /// The text box, send button and length notice.

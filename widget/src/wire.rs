@@ -39,7 +39,11 @@ pub fn wire() {
         });
         listen(&v.input, "input", |_| {
             with_app(|a| {
+                let bottom = a.view.at_bottom();
                 a.view.fit_input();
+                if bottom {
+                    a.view.scroll_to_bottom();
+                }
                 let has_text = !a.view.input.value().trim().is_empty();
                 a.session.input(has_text, now());
             })

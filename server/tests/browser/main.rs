@@ -1,6 +1,6 @@
 //! End-to-end tests in headless Chromium: the widget on the example host
-//! page, driven over WebDriver (chromedriver), against a real server on
-//! SQLite and on Postgres.
+//! page and the agent console, driven over WebDriver (chromedriver), against
+//! a real server on SQLite and on Postgres.
 //!
 //! Without `/usr/bin/chromium` and `/usr/bin/chromedriver` these tests say
 //! so once and pass; `.ci/run` installs both and, through
@@ -13,6 +13,9 @@ mod common;
 mod proxy;
 mod webdriver;
 mod widget;
+#[allow(dead_code)]
+#[path = "../api/ws.rs"]
+mod ws;
 
 use std::io::Write;
 use std::sync::Once;

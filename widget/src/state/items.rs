@@ -140,9 +140,12 @@ impl Chat {
         let page_min = page.messages.iter().map(|m| m.id).min();
         if before.is_none() {
             let gap = page.has_more && matches!((known_max, page_min), (Some(k), Some(p)) if p > k);
-            if gap || known_max.is_none() {
+            if gap {
+                // Unsent words stay; notices about what is gone go.
                 self.items
                     .retain(|i| i.id.is_none() && matches!(i.kind, Kind::Own(_)));
+            }
+            if gap || known_max.is_none() {
                 self.has_more = page.has_more;
             }
         } else {

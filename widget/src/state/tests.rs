@@ -290,3 +290,24 @@ fn a_notice_follows_the_message_it_came_after() {
     let last = chat.items.last().map(|i| i.kind.clone());
     assert_eq!(last, Some(Kind::Joined("Bruno".into())));
 }
+
+#[test]
+fn the_first_page_keeps_a_notice_that_came_before_it() {
+    // A new conversation: assigned (live) before its first page arrives.
+    let mut chat = Chat::default();
+    chat.add_own("first".into(), "e1".into());
+    chat.upsert_conversation(conv(42, Some("Carla"), None));
+    chat.apply_history(
+        History {
+            conversation_id: 42,
+            messages: vec![own(11, 42, "first", "e1")],
+            has_more: false,
+        },
+        None,
+    );
+    let kinds: Vec<_> = chat.items.iter().map(|i| i.kind.clone()).collect();
+    assert_eq!(
+        kinds,
+        [Kind::Own(Delivery::Sent), Kind::Joined("Carla".into())]
+    );
+}
