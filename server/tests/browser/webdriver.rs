@@ -202,15 +202,30 @@ impl Browser {
         path
     }
 
-    pub async fn quit(mut self) {
+    /// Ends the session (closing Chromium) and chromedriver.
+    pub async fn quit(self) {
         let _ = self.http.delete(&self.session).send().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 
 impl Drop for Browser {
+    /// A test that panics never reaches [`Browser::quit`]: end the session
+    /// (which closes Chromium) with a blocking request, so no browser
+    /// outlives its chromedriver.
     fn drop(&mut self) {
+        use std::io::{Read, Write};
+        let rest = self.session.trim_start_matches("http://");
+        if let Some((host, path)) = rest.split_once('/') {
+            if let Ok(mut tcp) = std::net::TcpStream::connect(host) {
+                let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
+                let request =
+                    format!("DELETE /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+                if tcp.write_all(request.as_bytes()).is_ok() {
+                    let _ = tcp.read_to_end(&mut Vec::new());
+                }
+            }
+        }
         let _ = self.driver.kill();
+        let _ = self.driver.wait();
     }
 }
