@@ -23,7 +23,7 @@ impl App {
         self.data.forms.snippet_notice = None;
         self.data.forms.inbox_version += 1;
         self.api(Method::Get, &format!("/inboxes/{id}"), None, |r| {
-            Msg::Net(Net::Inbox(r))
+            Msg::Net(Box::new(Net::Inbox(r)))
         });
         self.load_members(id);
         self.load_directory();
@@ -61,7 +61,7 @@ impl App {
                     &dom::value_of("inbox-color"),
                 );
                 self.api(Method::Post, "/inboxes", Some(body), |r| {
-                    Msg::Net(Net::InboxCreated(r))
+                    Msg::Net(Box::new(Net::InboxCreated(r)))
                 });
             }
             Action::CreateAgent => {
@@ -72,7 +72,7 @@ impl App {
                     &dom::value_of("agent-password"),
                 );
                 self.api(Method::Post, "/agents", Some(body), |r| {
-                    Msg::Net(Net::AgentCreated(r))
+                    Msg::Net(Box::new(Net::AgentCreated(r)))
                 });
             }
             Action::AgentRole(id, role) => {
@@ -80,14 +80,14 @@ impl App {
                     Method::Patch,
                     &format!("/agents/{id}"),
                     Some(json!({ "role": role })),
-                    |r| Msg::Net(Net::AgentChanged(r)),
+                    |r| Msg::Net(Box::new(Net::AgentChanged(r))),
                 );
             }
             Action::RemoveAgent(id) => {
                 if self.data.forms.confirm_remove == Some(id) {
                     self.data.forms.confirm_remove = None;
                     self.api(Method::Delete, &format!("/agents/{id}"), None, move |r| {
-                        Msg::Net(Net::AgentRemoved(id, r))
+                        Msg::Net(Box::new(Net::AgentRemoved(id, r)))
                     });
                 } else {
                     self.data.forms.confirm_remove = Some(id);
@@ -101,7 +101,7 @@ impl App {
                     &dom::value_of("profile-display-name"),
                 );
                 self.api(Method::Patch, "/api/v1/profile", Some(body), |r| {
-                    Msg::Net(Net::ProfileSaved(r))
+                    Msg::Net(Box::new(Net::ProfileSaved(r)))
                 });
             }
             Action::SavePassword => {
@@ -110,7 +110,7 @@ impl App {
                     "password": dom::value_of("password-new"),
                 });
                 self.api(Method::Patch, "/api/v1/profile", Some(body), |r| {
-                    Msg::Net(Net::PasswordSaved(r))
+                    Msg::Net(Box::new(Net::PasswordSaved(r)))
                 });
             }
             _ => {}
@@ -122,12 +122,14 @@ impl App {
             method,
             "/inbox_members",
             Some(json!({"inbox_id": inbox, "user_ids": [user]})),
-            move |r| Msg::Net(Net::MembersChanged(inbox, r)),
+            move |r| Msg::Net(Box::new(Net::MembersChanged(inbox, r))),
         );
     }
 
     fn save_assignment(&mut self) {
-        let Some(inbox) = self.open_inbox_id() else { return };
+        let Some(inbox) = self.open_inbox_id() else {
+            return;
+        };
         let form = AssignmentForm {
             enabled: dom::checked_of("assignment-enabled"),
             max: dom::value_of("assignment-max"),
@@ -141,9 +143,12 @@ impl App {
         match form.body() {
             Ok(body) => {
                 self.data.forms.assignment_notice = None;
-                self.api(Method::Patch, &format!("/inboxes/{inbox}"), Some(body), |r| {
-                    Msg::Net(Net::InboxSaved(r))
-                });
+                self.api(
+                    Method::Patch,
+                    &format!("/inboxes/{inbox}"),
+                    Some(body),
+                    |r| Msg::Net(Box::new(Net::InboxSaved(r))),
+                );
             }
             Err(Invalid(field)) => {
                 let caption = match field {
@@ -163,8 +168,13 @@ impl App {
             return;
         };
         let text = dom::value(&snippet);
-        if let Some(w) = dom::window() {
-            let _ = w.navigator().clipboard().write_text(&text);
+        // `navigator.clipboard` is missing outside secure contexts: calling
+        // it there would throw, so it is looked up first.
+        let clipboard = dom::window()
+            .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"clipboard".into()).ok())
+            .filter(|c| !c.is_undefined() && !c.is_null());
+        if let Some(c) = clipboard {
+            let _ = wasm_bindgen::JsCast::unchecked_into::<web_sys::Clipboard>(c).write_text(&text);
         }
         // Selected too, so Ctrl+C works where the clipboard API does not.
         if let Some(area) = dom::html(&snippet) {
@@ -188,23 +198,21 @@ impl App {
                 Ok(_) => {}
                 Err(f) => self.fail(&f),
             },
-            Net::InboxSaved(r) => {
-                match r {
-                    Ok(inbox) => {
-                        if let Some(slot) = self.data.inboxes.iter_mut().find(|i| i.id == inbox.id) {
-                            *slot = inbox.clone();
-                        }
-                        self.data.forms.inbox = Some(inbox);
-                        self.data.forms.inbox_version += 1;
-                        self.data.forms.assignment_notice = Notice::ok(lang.t(T::Saved));
+            Net::InboxSaved(r) => match r {
+                Ok(inbox) => {
+                    if let Some(slot) = self.data.inboxes.iter_mut().find(|i| i.id == inbox.id) {
+                        *slot = inbox.clone();
                     }
-                    Err(f) => {
-                        let text = f.message.clone().unwrap_or_else(|| lang.t(T::NetworkError).into());
-                        self.data.forms.assignment_notice = Notice::error(&text);
-                        self.fail(&f);
-                    }
+                    self.data.forms.inbox = Some(inbox);
+                    self.data.forms.inbox_version += 1;
+                    self.data.forms.assignment_notice = Notice::ok(lang.t(T::Saved));
                 }
-            }
+                Err(f) => {
+                    let text = self.failure_text(&f);
+                    self.data.forms.assignment_notice = Notice::error(&text);
+                    self.fail(&f);
+                }
+            },
             Net::InboxCreated(r) => match r {
                 Ok(inbox) => {
                     let id = inbox.id;
@@ -247,16 +255,14 @@ impl App {
         self.dirty.settings = true;
     }
 
-    fn profile_saved(&mut self, r: crate::msg::Res<switchboard_protocol::api::Profile>, password: bool) {
+    fn profile_saved(
+        &mut self,
+        r: crate::msg::Res<switchboard_protocol::api::Profile>,
+        password: bool,
+    ) {
         let lang = self.data.lang;
-        let (slot, ok) = if password {
-            (&mut self.data.forms.password_notice, T::PasswordChanged)
-        } else {
-            (&mut self.data.forms.profile_notice, T::Saved)
-        };
-        match r {
+        let notice = match r {
             Ok(profile) => {
-                *slot = Notice::ok(lang.t(ok));
                 if let Some(s) = &mut self.data.session {
                     s.profile.name = profile.name;
                     s.profile.display_name = profile.display_name;
@@ -270,11 +276,22 @@ impl App {
                     }
                 }
                 self.dirty.topbar = true;
+                let ok = if password {
+                    T::PasswordChanged
+                } else {
+                    T::Saved
+                };
+                Notice::ok(lang.t(ok))
             }
             Err(f) => {
-                *slot = Notice::error(f.message.as_deref().unwrap_or(lang.t(T::NetworkError)));
                 self.fail(&f);
+                Notice::error(&self.failure_text(&f))
             }
+        };
+        if password {
+            self.data.forms.password_notice = notice;
+        } else {
+            self.data.forms.profile_notice = notice;
         }
     }
 }

@@ -74,9 +74,20 @@ pub fn unlock(ask: bool) {
             }
         }
     });
-    if ask && Notification::permission() == NotificationPermission::Default {
+    if ask && permission() == Some(NotificationPermission::Default) {
         let _ = Notification::request_permission();
     }
+}
+
+/// Whether the page's global object has `name`. Calling an API the
+/// browser lacks would throw through the wasm and stop the console.
+pub fn has_global(name: &str) -> bool {
+    js_sys::Reflect::has(&js_sys::global(), &name.into()).unwrap_or(false)
+}
+
+/// The notification permission; `None` where notifications do not exist.
+fn permission() -> Option<NotificationPermission> {
+    has_global("Notification").then(Notification::permission)
 }
 
 /// A short two-tone beep (nothing before the first gesture).
@@ -106,7 +117,7 @@ pub fn beep() {
 
 /// A desktop notification; clicking it focuses the console and runs `open`.
 pub fn notify(title: &str, body: &str, tag: &str, open: impl FnOnce() + 'static) {
-    if Notification::permission() != NotificationPermission::Granted {
+    if permission() != Some(NotificationPermission::Granted) {
         return;
     }
     let options = NotificationOptions::new();

@@ -52,6 +52,8 @@ pub struct App {
     pub read_sent: Option<(i64, i64)>,
     /// A token being checked at start-up (before a session exists).
     pub checking_token: Option<(String, i64)>,
+    /// Where a signed-out visitor was going: shown once they sign in.
+    pub after_login: Option<Route>,
 }
 
 thread_local! {
@@ -74,7 +76,9 @@ pub fn dispatch(msg: Msg) {
     RUNNING.with(|r| r.set(true));
     loop {
         let mut ran = false;
-        while let Some(msg) = QUEUE.with(|q| q.try_borrow_mut().ok().and_then(|mut q| q.pop_front())) {
+        while let Some(msg) =
+            QUEUE.with(|q| q.try_borrow_mut().ok().and_then(|mut q| q.pop_front()))
+        {
             ran = true;
             with_app(|app| app.update(msg));
         }
@@ -99,7 +103,9 @@ fn with_app(f: impl FnOnce(&mut App)) {
 /// Starts the console on the page's `#app` element.
 pub fn boot() {
     let Some(window) = dom::window() else { return };
-    let Some(root) = dom::by_id("app") else { return };
+    let Some(root) = dom::by_id("app") else {
+        return;
+    };
     let browser: Vec<String> = window
         .navigator()
         .languages()
@@ -127,6 +133,7 @@ pub fn boot() {
         self_assigning: HashSet::new(),
         read_sent: None,
         checking_token: None,
+        after_login: None,
     };
     match stored {
         Some((token, account_id)) => {
@@ -134,11 +141,20 @@ pub fn boot() {
                 app.data.route = Route::Conversations(None);
             }
             app.checking_token = Some((token.clone(), account_id));
-            spawn(Method::Get, "/api/v1/profile".into(), Some(token), None, |r| {
-                Msg::Net(Net::Profile(r))
-            });
+            spawn(
+                Method::Get,
+                "/api/v1/profile".into(),
+                Some(token),
+                None,
+                |r| Msg::Net(Box::new(Net::Profile(r))),
+            );
         }
-        None => app.data.route = Route::Login,
+        None => {
+            if route != Route::Login {
+                app.after_login = Some(route);
+            }
+            app.data.route = Route::Login;
+        }
     }
     app.replace_url();
     APP.with(|cell| {
@@ -171,7 +187,9 @@ pub fn spawn<T: DeserializeOwned + 'static>(
     wasm_bindgen_futures::spawn_local(async move {
         let result = http::request::<T>(method, path, token.clone(), body).await;
         match (&result, token) {
-            (Err(f), Some(token)) if f.status == 401 => dispatch(Msg::Net(Net::Unauthorized(token))),
+            (Err(f), Some(token)) if f.status == 401 => {
+                dispatch(Msg::Net(Box::new(Net::Unauthorized(token))))
+            }
             _ => dispatch(wrap(result)),
         }
     });
@@ -206,7 +224,7 @@ impl App {
                 self.navigate(Route::parse(&path), false);
             }
             Msg::Act(action) => self.act(action),
-            Msg::Net(net) => self.net(net),
+            Msg::Net(net) => self.net(*net),
             Msg::Sock(generation, event) => self.sock(generation, event),
             Msg::Reconnect(generation) => {
                 if generation == self.generation && self.data.session.is_some() {
@@ -230,7 +248,11 @@ impl App {
         self.data.route = route;
         if push {
             if let Some(history) = dom::window().and_then(|w| w.history().ok()) {
-                let _ = history.push_state_with_url(&Value::Null.to_string().into(), "", Some(&route.path()));
+                let _ = history.push_state_with_url(
+                    &wasm_bindgen::JsValue::NULL,
+                    "",
+                    Some(&route.path()),
+                );
             }
         } else {
             self.replace_url();
@@ -275,7 +297,11 @@ impl App {
             let path = self.data.route.path();
             if current != path {
                 if let Ok(history) = w.history() {
-                    let _ = history.replace_state_with_url(&Value::Null.to_string().into(), "", Some(&path));
+                    let _ = history.replace_state_with_url(
+                        &wasm_bindgen::JsValue::NULL,
+                        "",
+                        Some(&path),
+                    );
                 }
             }
         }

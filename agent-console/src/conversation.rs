@@ -16,24 +16,27 @@ impl App {
     /// Makes sure the conversation, its messages and its inbox's
     /// collaborators are here (each fetched at most once per opening).
     pub fn open_conversation(&mut self, id: i64) {
-        self.api(Method::Get, &format!("/conversations/{id}"), None, move |r| {
-            Msg::Net(Net::Conversation(id, r))
-        });
+        self.api(
+            Method::Get,
+            &format!("/conversations/{id}"),
+            None,
+            move |r| Msg::Net(Box::new(Net::Conversation(id, r))),
+        );
         if let Some(inbox) = self.data.store.get(id).map(|c| c.inbox_id) {
             self.load_members(inbox);
         }
-        let loaded = self.data.threads.get(id).is_some_and(|t| t.loaded);
+        let loaded = self.data.threads.entry(id).loaded;
         if !loaded {
             self.api(
                 Method::Get,
                 &format!("/conversations/{id}/messages"),
                 None,
                 move |result| {
-                    Msg::Net(Net::Messages {
+                    Msg::Net(Box::new(Net::Messages {
                         conversation: id,
                         older: false,
                         result,
-                    })
+                    }))
                 },
             );
         }
@@ -46,7 +49,7 @@ impl App {
             Method::Get,
             &format!("/inbox_members/{inbox}"),
             None,
-            move |r| Msg::Net(Net::Members(inbox, r)),
+            move |r| Msg::Net(Box::new(Net::Members(inbox, r))),
         );
     }
 
@@ -70,7 +73,12 @@ impl App {
         self.dirty.list = true;
     }
 
-    pub fn messages_loaded(&mut self, id: i64, older: bool, result: Res<switchboard_protocol::api::Payload<Message>>) {
+    pub fn messages_loaded(
+        &mut self,
+        id: i64,
+        older: bool,
+        result: Res<switchboard_protocol::api::Payload<Message>>,
+    ) {
         match result {
             Ok(page) => {
                 self.data.threads.entry(id).merge_page(page.payload, older);
@@ -88,7 +96,9 @@ impl App {
     }
 
     pub fn load_older(&mut self) {
-        let Some(id) = self.data.open_id() else { return };
+        let Some(id) = self.data.open_id() else {
+            return;
+        };
         let thread = self.data.threads.entry(id);
         let Some(before) = thread.oldest_id() else {
             return;
@@ -102,27 +112,34 @@ impl App {
             &format!("/conversations/{id}/messages?before={before}"),
             None,
             move |result| {
-                Msg::Net(Net::Messages {
+                Msg::Net(Box::new(Net::Messages {
                     conversation: id,
                     older: true,
                     result,
-                })
+                }))
             },
         );
         self.dirty.thread = true;
     }
 
     pub fn reply_input(&mut self) {
-        let Some(id) = self.data.open_id() else { return };
+        let Some(id) = self.data.open_id() else {
+            return;
+        };
         let text = dom::value_of("reply-input");
         let private = dom::checked_of("reply-private");
-        for frame in self.typing_out.input(id, private, text.trim().is_empty(), dom::now_ms()) {
+        for frame in self
+            .typing_out
+            .input(id, private, text.trim().is_empty(), dom::now_ms())
+        {
             self.send(&frame);
         }
     }
 
     pub fn reply_send(&mut self) {
-        let Some(id) = self.data.open_id() else { return };
+        let Some(id) = self.data.open_id() else {
+            return;
+        };
         let text = dom::value_of("reply-input");
         if text.trim().is_empty() {
             return;
@@ -134,11 +151,7 @@ impl App {
         if let Some(frame) = self.typing_out.stop() {
             self.send(&frame);
         }
-        let echo = format!(
-            "c{}-{}",
-            dom::now_ms() as u64,
-            (dom::random() * 1e9) as u64
-        );
+        let echo = format!("c{}-{}", dom::now_ms() as u64, (dom::random() * 1e9) as u64);
         self.data
             .threads
             .entry(id)
@@ -154,11 +167,11 @@ impl App {
             &format!("/conversations/{id}/messages"),
             Some(body),
             move |result| {
-                Msg::Net(Net::Sent {
+                Msg::Net(Box::new(Net::Sent {
                     conversation: id,
                     echo,
                     result,
-                })
+                }))
             },
         );
     }
@@ -181,7 +194,9 @@ impl App {
     /// Sends a failed message again, with the same echo id: if the first
     /// try did arrive, the server answers with it and adds nothing.
     pub fn retry(&mut self, echo: &str) {
-        let Some(id) = self.data.open_id() else { return };
+        let Some(id) = self.data.open_id() else {
+            return;
+        };
         if let Some(p) = self.data.threads.entry(id).set_failed(echo, false) {
             self.post_message(id, p.echo_id, p.content, p.private);
             self.dirty.thread = true;
@@ -190,7 +205,9 @@ impl App {
 
     /// Assigns the open conversation (`None`: unassigns).
     pub fn assign(&mut self, assignee: Option<i64>) {
-        let Some(id) = self.data.open_id() else { return };
+        let Some(id) = self.data.open_id() else {
+            return;
+        };
         if assignee.is_some() && assignee == Some(self.data.me()) {
             self.self_assigning.insert(id);
         }
@@ -198,17 +215,19 @@ impl App {
             Method::Post,
             &format!("/conversations/{id}/assignments"),
             Some(json!({ "assignee_id": assignee })),
-            |r| Msg::Net(Net::Done(r)),
+            |r| Msg::Net(Box::new(Net::Done(r))),
         );
     }
 
     pub fn set_status(&mut self, status: &str) {
-        let Some(id) = self.data.open_id() else { return };
+        let Some(id) = self.data.open_id() else {
+            return;
+        };
         self.api(
             Method::Post,
             &format!("/conversations/{id}/toggle_status"),
             Some(json!({ "status": status })),
-            |r| Msg::Net(Net::Done(r)),
+            |r| Msg::Net(Box::new(Net::Done(r))),
         );
     }
 
@@ -216,7 +235,9 @@ impl App {
     /// conversation up to its newest message (once per new message, and
     /// only while the page is visible).
     pub fn after_render(&mut self) {
-        let Some(id) = self.data.open_id() else { return };
+        let Some(id) = self.data.open_id() else {
+            return;
+        };
         let Some(last) = self
             .data
             .threads
@@ -228,12 +249,13 @@ impl App {
         };
         let visible = dom::document()
             .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
-        if visible && self.data.live && self.read_sent != Some((id, last)) {
-            if self.send(&AgentFrame::Read {
+        let due = visible && self.data.live && self.read_sent != Some((id, last));
+        if due
+            && self.send(&AgentFrame::Read {
                 conversation_id: id,
-            }) {
-                self.read_sent = Some((id, last));
-            }
+            })
+        {
+            self.read_sent = Some((id, last));
         }
     }
 }

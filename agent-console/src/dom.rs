@@ -265,9 +265,11 @@ pub fn later(ms: u32, f: impl FnOnce() + 'static) {
 pub fn every(ms: i32, f: impl FnMut() + 'static) {
     let Some(w) = window() else { return };
     let closure = Closure::<dyn FnMut()>::new(f);
-    if w
-        .set_interval_with_callback_and_timeout_and_arguments_0(closure.as_ref().unchecked_ref(), ms)
-        .is_ok()
+    if w.set_interval_with_callback_and_timeout_and_arguments_0(
+        closure.as_ref().unchecked_ref(),
+        ms,
+    )
+    .is_ok()
     {
         closure.forget();
     }

@@ -123,7 +123,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(w.cursor, Some(7));
-        assert!(matches!(w.event, Event::Welcome(ref d) if d.resumed && d.presence[&2] == "online"));
+        assert!(
+            matches!(w.event, Event::Welcome(ref d) if d.resumed && d.presence[&2] == "online")
+        );
         let t = decode(r#"{"event":"conversation.typing_on","cursor":7,"data":{"conversation_id":4,"sender_type":"contact","sender_id":9,"is_private":false}}"#).unwrap();
         assert!(matches!(t.event, Event::Typing(true, ref d) if d.conversation_id == 4));
         assert!(!t.event.is_change());
@@ -170,6 +172,9 @@ mod tests {
             encode(&f),
             r#"{"type":"typing_on","conversation_id":4,"private":true}"#
         );
-        assert_eq!(presence_availability("online"), Some(Availability::Available));
+        assert_eq!(
+            presence_availability("online"),
+            Some(Availability::Available)
+        );
     }
 }

@@ -40,7 +40,11 @@ pub async fn request<T: DeserializeOwned>(
     body: Option<Value>,
 ) -> Result<T, Failure> {
     let text = send(method, &path, token.as_deref(), body.as_ref()).await?;
-    let text = if text.trim().is_empty() { "null" } else { &text };
+    let text = if text.trim().is_empty() {
+        "null"
+    } else {
+        &text
+    };
     serde_json::from_str(text).map_err(|_| Failure {
         status: 200,
         message: None,

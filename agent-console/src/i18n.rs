@@ -104,16 +104,31 @@ const ACTIVITY: &[(&str, &str)] = &[
         "Assigned to {a} automatically: {b} is away",
         "Atribuída a {a} automaticamente: {b} está ausente",
     ),
-    ("Assigned to {a} automatically", "Atribuída a {a} automaticamente"),
+    (
+        "Assigned to {a} automatically",
+        "Atribuída a {a} automaticamente",
+    ),
     ("Assigned to {a} by {b}", "Atribuída a {a} por {b}"),
-    ("{a} self-assigned this conversation", "{a} assumiu esta conversa"),
-    ("Conversation unassigned by {a}", "Conversa sem responsável, por {a}"),
+    (
+        "{a} self-assigned this conversation",
+        "{a} assumiu esta conversa",
+    ),
+    (
+        "Conversation unassigned by {a}",
+        "Conversa sem responsável, por {a}",
+    ),
     (
         "Conversation was marked resolved by {a}",
         "Conversa marcada como resolvida por {a}",
     ),
-    ("Conversation was resolved by {a}", "Conversa resolvida por {a}"),
-    ("Conversation was reopened by {a}", "Conversa reaberta por {a}"),
+    (
+        "Conversation was resolved by {a}",
+        "Conversa resolvida por {a}",
+    ),
+    (
+        "Conversation was reopened by {a}",
+        "Conversa reaberta por {a}",
+    ),
     (
         "Conversation was marked as pending by {a}",
         "Conversa marcada como pendente por {a}",
@@ -127,8 +142,14 @@ const ACTIVITY: &[(&str, &str)] = &[
         "Returned to the queue: {a} is no longer a collaborator",
         "Devolvida para a fila: {a} não é mais colaborador(a)",
     ),
-    ("Returned to the queue: {a} is away", "Devolvida para a fila: {a} está ausente"),
-    ("Returned to the queue: {a} went offline", "Devolvida para a fila: {a} ficou offline"),
+    (
+        "Returned to the queue: {a} is away",
+        "Devolvida para a fila: {a} está ausente",
+    ),
+    (
+        "Returned to the queue: {a} went offline",
+        "Devolvida para a fila: {a} ficou offline",
+    ),
 ];
 
 /// The values of `{x}` placeholders when `line` has the template's shape.

@@ -113,13 +113,22 @@ mod tests {
     #[test]
     fn resumes_from_the_last_change_seen() {
         let mut l = Link::default();
-        assert!(matches!(l.auth("t", 1), AgentFrame::Auth { cursor: None, .. }));
+        assert!(matches!(
+            l.auth("t", 1),
+            AgentFrame::Auth { cursor: None, .. }
+        ));
         assert_eq!(l.welcome(Some(10), false), Resume::Reload);
         assert!(l.accept(Some(11), true));
         assert!(l.accept(Some(11), false), "signals repeat the cursor");
         assert!(!l.accept(Some(11), true), "a change is applied once");
         assert!(!l.accept(Some(9), true));
-        assert!(matches!(l.auth("t", 1), AgentFrame::Auth { cursor: Some(11), .. }));
+        assert!(matches!(
+            l.auth("t", 1),
+            AgentFrame::Auth {
+                cursor: Some(11),
+                ..
+            }
+        ));
         // Resumed: the welcome's cursor must not skip the replay.
         assert_eq!(l.welcome(Some(20), true), Resume::Continue);
         assert!(l.accept(Some(12), true));

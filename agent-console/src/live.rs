@@ -12,6 +12,12 @@ use crate::msg::Msg;
 use crate::route::Route;
 use crate::store::Applied;
 
+/// Ping when nothing arrived for this long; reconnect after `DEAD_MS`
+/// (the server pings every 20 s, but browsers do not show those).
+const PING_MS: f64 = 25_000.0;
+const DEAD_MS: f64 = 70_000.0;
+use switchboard_protocol::realtime::AgentFrame;
+
 impl App {
     pub fn apply(&mut self, event: Event) {
         let me = self.data.me();
@@ -115,5 +121,45 @@ impl App {
             &format!("conversation-{id}"),
             move || dispatch(Msg::Navigate(Route::Conversations(Some(id)))),
         );
+    }
+
+    /// The top bar follows our availability as presence reports it (it
+    /// may be changed from another tab).
+    pub fn own_presence(&mut self) {
+        let me = self.data.me();
+        if let Some(p) = self.data.presence.get(&me) {
+            let availability = match p.as_str() {
+                "online" => "available",
+                "busy" => "busy",
+                _ => "offline",
+            };
+            self.data.availability = availability.into();
+        }
+    }
+
+    pub fn tick(&mut self) {
+        let now = dom::now_ms();
+        if self.data.typing.expire(now) {
+            self.dirty.typing = true;
+        }
+        if let Some(frame) = self.typing_out.tick(now) {
+            self.send(&frame);
+        }
+        self.dirty.clocks = true;
+        if let Some(until) = self.data.forms.confirm_remove_until {
+            if now > until {
+                self.data.forms.confirm_remove = None;
+                self.data.forms.confirm_remove_until = None;
+                self.dirty.settings = true;
+            }
+        }
+        if self.data.live {
+            if now - self.last_rx > DEAD_MS {
+                self.connect();
+            } else if now - self.last_rx > PING_MS && now - self.last_ping > PING_MS {
+                self.last_ping = now;
+                self.send(&AgentFrame::Ping {});
+            }
+        }
     }
 }

@@ -14,6 +14,12 @@ use crate::store::{Status, Tab};
 
 pub type Res<T> = Result<T, Failure>;
 
+/// `{"data": ...}`, the sign-in answer's envelope (devise_token_auth's).
+#[derive(Debug, serde::Deserialize)]
+pub struct Envelope<T> {
+    pub data: T,
+}
+
 #[derive(Debug)]
 pub enum Msg {
     /// Go to a route (pushes a history entry).
@@ -21,7 +27,8 @@ pub enum Msg {
     /// The browser's back or forward buttons.
     PopState,
     Act(Action),
-    Net(Net),
+    /// Boxed: answers are large and the queue holds few of them.
+    Net(Box<Net>),
     Sock(u32, SockEvent),
     /// Time to reconnect socket generation `n`.
     Reconnect(u32),
@@ -64,12 +71,14 @@ pub enum Action {
     DismissToast,
 }
 
-/// A server's answer.
+/// A server's answer. Its variants differ widely in size; it lives boxed
+/// and briefly, in the dispatch queue only.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Net {
     /// A request made with this token was refused: the session is over.
     Unauthorized(String),
-    SignedIn(Res<Profile>),
+    SignedIn(Res<Envelope<Profile>>),
     Profile(Res<Profile>),
     Inboxes(Res<Payload<Inbox>>),
     Agents(Res<Vec<Agent>>),

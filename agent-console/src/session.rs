@@ -14,7 +14,7 @@ use crate::forms::Failure;
 use crate::http::Method;
 use crate::i18n::T;
 use crate::link::{AfterClose, Resume};
-use crate::msg::{Msg, Net, Res};
+use crate::msg::{Envelope, Msg, Net, Res};
 use crate::route::Route;
 use crate::socket::{SockEvent, Socket};
 use crate::state::{Data, Dirty, Session};
@@ -24,38 +24,36 @@ use crate::store::{Status, Store};
 pub const LIST_PAGE: usize = 25;
 /// Pages fetched in one go; beyond, "Load more" fetches the next batch.
 const PAGES_PER_LOAD: usize = 20;
-/// Ping when nothing arrived for this long; reconnect after `DEAD_MS`.
-const PING_MS: f64 = 25_000.0;
-const DEAD_MS: f64 = 70_000.0;
 
 fn report(generation: u32, event: SockEvent) {
     dispatch(Msg::Sock(generation, event));
 }
 
 impl App {
-    /// Shows a failed request's reason: the server's sentence, or ours.
+    /// Shows a failed request's reason in the toast.
     pub fn fail(&self, f: &Failure) {
+        alert::toast(&self.failure_text(f));
+    }
+
+    /// The server's own sentence, or ours when it sent none.
+    pub fn failure_text(&self, f: &Failure) -> String {
         let lang = self.data.lang;
-        let text = match (&f.message, f.status) {
+        match (&f.message, f.status) {
             (Some(m), _) => m.clone(),
             (None, 0) => lang.t(T::NetworkError).to_string(),
             (None, _) => lang.t(T::UnexpectedAnswer).to_string(),
-        };
-        alert::toast(&text);
+        }
     }
 
-    pub fn signed_in(&mut self, result: Res<Profile>) {
+    pub fn signed_in(&mut self, result: Res<Envelope<Profile>>) {
         self.data.forms.login_busy = false;
         self.dirty.settings = true;
         match result {
-            Ok(profile) => {
+            Ok(Envelope { data: profile }) => {
                 let token = profile.access_token.clone();
                 self.begin(profile, token);
             }
-            Err(f) => {
-                let text = f.message.unwrap_or_else(|| self.data.lang.t(T::NetworkError).into());
-                self.data.forms.login_error = Some(text);
-            }
+            Err(f) => self.data.forms.login_error = Some(self.failure_text(&f)),
         }
     }
 
@@ -74,9 +72,13 @@ impl App {
                 self.fail(&f);
                 self.checking_token = Some((token.clone(), account));
                 dom::later(3000, move || {
-                    spawn(Method::Get, "/api/v1/profile".into(), Some(token), None, |r| {
-                        Msg::Net(Net::Profile(r))
-                    })
+                    spawn(
+                        Method::Get,
+                        "/api/v1/profile".into(),
+                        Some(token),
+                        None,
+                        |r| Msg::Net(Box::new(Net::Profile(r))),
+                    )
                 });
             }
             (Err(_), Some(_)) => self.sign_out(false),
@@ -113,7 +115,7 @@ impl App {
             profile,
         });
         self.data.forms.login_error = None;
-        let route = self.data.route;
+        let route = self.after_login.take().unwrap_or(self.data.route);
         self.data.route = Route::Login;
         self.navigate(route, false);
         self.dirty = Dirty::all();
@@ -267,12 +269,12 @@ impl App {
             status.as_str()
         );
         self.api(Method::Get, &path, None, move |result| {
-            Msg::Net(Net::Page {
+            Msg::Net(Box::new(Net::Page {
                 generation,
                 status,
                 page,
                 result,
-            })
+            }))
         });
     }
 
@@ -294,7 +296,9 @@ impl App {
                     self.data.store.upsert(c);
                 }
                 self.data.store.page_loaded(status, page, got, LIST_PAGE);
-                if got >= LIST_PAGE && page % PAGES_PER_LOAD != 0 {
+                // The next page belongs to the same batch of PAGES_PER_LOAD.
+                let same_batch = page / PAGES_PER_LOAD == (page - 1) / PAGES_PER_LOAD;
+                if got >= LIST_PAGE && same_batch {
                     self.load_status(status, page + 1);
                 }
             }
@@ -311,47 +315,11 @@ impl App {
 
     /// Inboxes and agents: names in the lists, filters, settings.
     pub fn load_directory(&mut self) {
-        self.api(Method::Get, "/inboxes", None, |r| Msg::Net(Net::Inboxes(r)));
-        self.api(Method::Get, "/agents", None, |r| Msg::Net(Net::Agents(r)));
-    }
-
-    /// The top bar follows our availability as presence reports it (it
-    /// may be changed from another tab).
-    pub fn own_presence(&mut self) {
-        let me = self.data.me();
-        if let Some(p) = self.data.presence.get(&me) {
-            let availability = match p.as_str() {
-                "online" => "available",
-                "busy" => "busy",
-                _ => "offline",
-            };
-            self.data.availability = availability.into();
-        }
-    }
-
-    pub fn tick(&mut self) {
-        let now = dom::now_ms();
-        if self.data.typing.expire(now) {
-            self.dirty.typing = true;
-        }
-        if let Some(frame) = self.typing_out.tick(now) {
-            self.send(&frame);
-        }
-        self.dirty.clocks = true;
-        if let Some(until) = self.data.forms.confirm_remove_until {
-            if now > until {
-                self.data.forms.confirm_remove = None;
-                self.data.forms.confirm_remove_until = None;
-                self.dirty.settings = true;
-            }
-        }
-        if self.data.live {
-            if now - self.last_rx > DEAD_MS {
-                self.connect();
-            } else if now - self.last_rx > PING_MS && now - self.last_ping > PING_MS {
-                self.last_ping = now;
-                self.send(&AgentFrame::Ping {});
-            }
-        }
+        self.api(Method::Get, "/inboxes", None, |r| {
+            Msg::Net(Box::new(Net::Inboxes(r)))
+        });
+        self.api(Method::Get, "/agents", None, |r| {
+            Msg::Net(Box::new(Net::Agents(r)))
+        });
     }
 }

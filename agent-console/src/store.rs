@@ -243,7 +243,9 @@ impl Store {
             c.timestamp = c.last_activity_at;
             match (m.message_type, m.private) {
                 (0, _) => {
-                    self.waiting.entry(m.conversation_id).or_insert(m.created_at);
+                    self.waiting
+                        .entry(m.conversation_id)
+                        .or_insert(m.created_at);
                 }
                 (1, false) => {
                     self.waiting.remove(&m.conversation_id);

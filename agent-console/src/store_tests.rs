@@ -77,17 +77,26 @@ fn messages_bump_activity_and_the_last_message() {
     assert!(s.on_message(&m, true));
     assert_eq!(ids(s.list(&filters(Tab::All))), vec![1, 2]);
     let c = s.get(1).unwrap();
-    assert_eq!(c.last_non_activity_message.as_ref().map(|m| m.id), Some(300));
+    assert_eq!(
+        c.last_non_activity_message.as_ref().map(|m| m.id),
+        Some(300)
+    );
     // An activity line moves the conversation but is not its last message.
     s.on_message(&message(301, 1, 2, false), true);
     let c = s.get(1).unwrap();
     assert_eq!(c.last_activity_at, 301);
-    assert_eq!(c.last_non_activity_message.as_ref().map(|m| m.id), Some(300));
+    assert_eq!(
+        c.last_non_activity_message.as_ref().map(|m| m.id),
+        Some(300)
+    );
     // An edit of an older message does not replace a newer last message.
     s.on_message(&message(302, 1, 1, false), true);
     s.on_message(&message(300, 1, 0, false), false);
     let c = s.get(1).unwrap();
-    assert_eq!(c.last_non_activity_message.as_ref().map(|m| m.id), Some(302));
+    assert_eq!(
+        c.last_non_activity_message.as_ref().map(|m| m.id),
+        Some(302)
+    );
     // A message of an unknown conversation is ignored.
     assert!(!s.on_message(&message(400, 9, 0, false), true));
 }
@@ -98,7 +107,11 @@ fn waiting_starts_with_the_contact_and_stops_with_a_public_reply() {
     s.upsert(conversation(1, None, "open", 100));
     assert_eq!(s.waiting_since(1), Some(100));
     s.on_message(&message(150, 1, 0, false), true);
-    assert_eq!(s.waiting_since(1), Some(100), "the first unanswered message counts");
+    assert_eq!(
+        s.waiting_since(1),
+        Some(100),
+        "the first unanswered message counts"
+    );
     s.on_message(&message(160, 1, 1, true), true);
     assert_eq!(s.waiting_since(1), Some(100), "a note is no answer");
     s.on_message(&message(170, 1, 1, false), true);

@@ -21,8 +21,12 @@ pub fn contact_json(id: i64, name: &str) -> String {
 /// `message_type`: 0 incoming, 1 outgoing, 2 activity.
 pub fn message_json(id: i64, conversation: i64, kind: i64, private: bool) -> String {
     let sender = match kind {
-        0 => r#""sender_type":"Contact","sender_id":17,"sender":{"id":17,"name":"Joana","available_name":"Joana","avatar_url":"","thumbnail":"","type":"contact"}"#,
-        1 => r#""sender_type":"User","sender_id":2,"sender":{"id":2,"name":"Bruno","available_name":"Bruno","avatar_url":"","thumbnail":"","type":"user"}"#,
+        0 => {
+            r#""sender_type":"Contact","sender_id":17,"sender":{"id":17,"name":"Joana","available_name":"Joana","avatar_url":"","thumbnail":"","type":"contact"}"#
+        }
+        1 => {
+            r#""sender_type":"User","sender_id":2,"sender":{"id":2,"name":"Bruno","available_name":"Bruno","avatar_url":"","thumbnail":"","type":"user"}"#
+        }
         _ => r#""sender_type":null,"sender_id":null,"sender":null"#,
     };
     format!(

@@ -104,12 +104,14 @@ impl Threads {
         self.map.entry(conversation_id).or_default()
     }
 
-    /// A live message: merged only into threads already loaded (the others
-    /// will fetch it with their first page). `true` when shown somewhere.
+    /// A live message: merged into the threads the agent opened, also
+    /// while their first page is still on its way (it may have been read
+    /// before this message was written). Other conversations fetch it with
+    /// their first page. `true` when a thread changed.
     pub fn on_message(&mut self, m: &Message) -> bool {
         match self.map.get_mut(&m.conversation_id) {
-            Some(t) if t.loaded => t.merge(m.clone()),
-            _ => false,
+            Some(t) => t.merge(m.clone()),
+            None => false,
         }
     }
 
@@ -136,7 +138,10 @@ mod tests {
     #[test]
     fn merges_by_id_in_order() {
         let mut t = Thread::default();
-        t.merge_page(vec![message(5, 1, 0, false), message(7, 1, 1, false)], false);
+        t.merge_page(
+            vec![message(5, 1, 0, false), message(7, 1, 1, false)],
+            false,
+        );
         assert!(!t.has_older);
         assert!(t.merge(message(6, 1, 0, false)));
         assert!(!t.merge(message(6, 1, 0, false)), "twice is once");
@@ -145,7 +150,10 @@ mod tests {
         assert!(t.merge(edited));
         let ids: Vec<i64> = t.messages.iter().map(|m| m.id).collect();
         assert_eq!(ids, vec![5, 6, 7]);
-        assert_eq!(t.messages[1].content.as_deref(), Some("This message was deleted"));
+        assert_eq!(
+            t.messages[1].content.as_deref(),
+            Some("This message was deleted")
+        );
         assert_eq!(t.oldest_id(), Some(5));
     }
 
@@ -175,14 +183,33 @@ mod tests {
     }
 
     #[test]
-    fn live_messages_go_only_to_loaded_threads() {
+    fn live_messages_go_to_opened_threads() {
         let mut threads = Threads::default();
-        assert!(!threads.on_message(&message(1, 4, 0, false)));
-        threads.entry(4).merge_page(vec![], false);
-        assert!(threads.on_message(&message(1, 4, 0, false)));
+        assert!(
+            !threads.on_message(&message(1, 4, 0, false)),
+            "never opened"
+        );
+        threads.entry(4);
+        assert!(
+            threads.on_message(&message(2, 4, 0, false)),
+            "page on its way"
+        );
+        threads
+            .entry(4)
+            .merge_page(vec![message(1, 4, 0, false)], false);
+        let ids: Vec<i64> = threads
+            .get(4)
+            .unwrap()
+            .messages
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(ids, vec![1, 2]);
         threads.entry(4).add_pending("e".into(), "x".into(), false);
+        threads.entry(5).merge_page(vec![], false);
         threads.invalidate();
         assert!(!threads.get(4).unwrap().loaded);
-        assert!(!threads.on_message(&message(2, 4, 0, false)));
+        assert!(threads.get(4).unwrap().messages.is_empty());
+        assert!(threads.get(5).is_none(), "nothing pending: forgotten");
     }
 }

@@ -116,7 +116,13 @@ pub struct Outgoing {
 
 impl Outgoing {
     /// The reply box changed; the frames to send.
-    pub fn input(&mut self, conversation_id: i64, private: bool, empty: bool, now: f64) -> Vec<AgentFrame> {
+    pub fn input(
+        &mut self,
+        conversation_id: i64,
+        private: bool,
+        empty: bool,
+        now: f64,
+    ) -> Vec<AgentFrame> {
         if empty {
             return self.stop().into_iter().collect();
         }
@@ -168,9 +174,15 @@ mod tests {
     #[test]
     fn board_shows_others_until_off_or_stale() {
         let mut b = TypingBoard::default();
-        assert!(!b.apply(true, &typing(1, "user", 7), 7, 0.0), "not ourselves");
+        assert!(
+            !b.apply(true, &typing(1, "user", 7), 7, 0.0),
+            "not ourselves"
+        );
         assert!(b.apply(true, &typing(1, "contact", 17), 7, 0.0));
-        assert!(!b.apply(true, &typing(1, "contact", 17), 7, 1000.0), "refresh only");
+        assert!(
+            !b.apply(true, &typing(1, "contact", 17), 7, 1000.0),
+            "refresh only"
+        );
         assert!(b.apply(true, &typing(1, "user", 3), 7, 0.0));
         assert_eq!(b.in_conversation(1).len(), 2);
         assert!(b.in_conversation(1)[0].is_contact());
@@ -195,7 +207,13 @@ mod tests {
         );
         assert!(o.input(4, false, false, 500.0).is_empty());
         assert_eq!(o.tick(2000.0), None);
-        assert!(matches!(o.tick(3600.0), Some(AgentFrame::TypingOff { conversation_id: 4, .. })));
+        assert!(matches!(
+            o.tick(3600.0),
+            Some(AgentFrame::TypingOff {
+                conversation_id: 4,
+                ..
+            })
+        ));
         assert_eq!(o.tick(9000.0), None);
         assert_eq!(o.stop(), None);
     }
@@ -206,8 +224,14 @@ mod tests {
         o.input(4, false, false, 0.0);
         let frames = o.input(4, true, false, 10.0);
         assert_eq!(frames.len(), 2);
-        assert!(matches!(frames[0], AgentFrame::TypingOff { private: false, .. }));
-        assert!(matches!(frames[1], AgentFrame::TypingOn { private: true, .. }));
+        assert!(matches!(
+            frames[0],
+            AgentFrame::TypingOff { private: false, .. }
+        ));
+        assert!(matches!(
+            frames[1],
+            AgentFrame::TypingOn { private: true, .. }
+        ));
         assert_eq!(o.input(4, true, true, 20.0).len(), 1);
         assert!(o.input(4, true, true, 30.0).is_empty());
     }

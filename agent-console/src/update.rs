@@ -94,7 +94,7 @@ impl App {
             "/auth/sign_in".into(),
             None,
             Some(json!({"email": email.trim(), "password": password})),
-            |r| Msg::Net(Net::SignedIn(r)),
+            |r| Msg::Net(Box::new(Net::SignedIn(r))),
         );
     }
 
@@ -115,7 +115,7 @@ impl App {
             Method::Patch,
             "/api/v1/profile",
             Some(json!({"availability": availability.as_str(), "account_id": account_id})),
-            |r| Msg::Net(Net::Done(r)),
+            |r| Msg::Net(Box::new(Net::Done(r))),
         );
     }
 
@@ -167,7 +167,9 @@ impl App {
             Net::Done(r) => {
                 if let Err(f) = r {
                     self.fail(&f);
-                    // Controls showing a change that did not happen go back.
+                    // Controls showing a change that did not happen go back,
+                    // and a refused self-assignment expects no event.
+                    self.self_assigning.clear();
                     self.dirty.conversation = true;
                     self.dirty.topbar = true;
                 }

@@ -74,9 +74,16 @@ impl Convo {
         let Some(open) = &mut self.open else {
             let missing = d.open_id().is_some();
             if self.placeholder != Some(missing) {
-                let text = if missing { T::NotFound } else { T::PickConversation };
+                let text = if missing {
+                    T::NotFound
+                } else {
+                    T::PickConversation
+                };
                 self.center.set_text_content(None);
-                dom::append(&self.center, h("p").map(|p| p.class("placeholder").text(d.lang.t(text))));
+                dom::append(
+                    &self.center,
+                    h("p").map(|p| p.class("placeholder").text(d.lang.t(text))),
+                );
                 self.placeholder = Some(missing);
             }
             return;
@@ -129,7 +136,11 @@ impl Convo {
             let _ = header.append_child(e);
         }
         let thread = ThreadView::build(d)?;
-        let typing = h("div")?.id("typing").class("typing").attr("aria-live", "polite").el();
+        let typing = h("div")?
+            .id("typing")
+            .class("typing")
+            .attr("aria-live", "polite")
+            .el();
         let input = h("textarea")?
             .id("reply-input")
             .act("reply")
@@ -195,6 +206,7 @@ impl Open {
             .map(|s| t(s.label()))
             .unwrap_or(&c.status);
         dom::set_text(&self.status, label);
+        dom::set_attr(&self.status, "data-status", &c.status);
         for s in ["open", "pending", "snoozed", "resolved"] {
             dom::toggle_class(&self.status, &format!("status-{s}"), c.status == s);
         }

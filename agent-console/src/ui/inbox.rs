@@ -63,20 +63,32 @@ impl InboxPage {
     pub fn update(&mut self, d: &Data) {
         let lang = d.lang;
         let inbox = d.forms.inbox.as_ref().filter(|i| i.id == self.id);
-        dom::set_text(&self.title, inbox.map(|i| i.name.as_str()).unwrap_or(lang.t(T::Loading)));
+        dom::set_text(
+            &self.title,
+            inbox.map(|i| i.name.as_str()).unwrap_or(lang.t(T::Loading)),
+        );
         let members = d.members.get(&self.id);
         let sig = format!(
             "{:?}{}",
-            members.map(|m| m.iter().map(|a| (a.id, &a.available_name, &a.email)).collect::<Vec<_>>()),
+            members.map(|m| m
+                .iter()
+                .map(|a| (a.id, &a.available_name, &a.email))
+                .collect::<Vec<_>>()),
             lang.code()
         );
         self.members.refresh(sig, |el| {
             let Some(members) = members else {
-                dom::append(el, h("li").map(|li| li.class("muted").text(lang.t(T::Loading))));
+                dom::append(
+                    el,
+                    h("li").map(|li| li.class("muted").text(lang.t(T::Loading))),
+                );
                 return;
             };
             if members.is_empty() {
-                dom::append(el, h("li").map(|li| li.class("muted").text(lang.t(T::NoCollaborators))));
+                dom::append(
+                    el,
+                    h("li").map(|li| li.class("muted").text(lang.t(T::NoCollaborators))),
+                );
             }
             for a in members {
                 let id = a.id.to_string();
@@ -85,7 +97,10 @@ impl InboxPage {
                     h("li").map(|li| {
                         li.class("collaborator")
                             .data("user-id", &id)
-                            .child(h("span").map(|s| s.class("collaborator-name").text(&a.available_name)))
+                            .child(
+                                h("span")
+                                    .map(|s| s.class("collaborator-name").text(&a.available_name)),
+                            )
                             .child(h("span").map(|s| s.class("collaborator-email").text(&a.email)))
                             .child(h("button").map(|b| {
                                 b.class("remove-collaborator ghost danger")
@@ -107,7 +122,9 @@ impl InboxPage {
             .collect();
         let sig = format!("{candidates:?}{}", lang.code());
         self.add.refresh(sig, |el| {
-            let options = candidates.iter().map(|(id, name)| option(&id.to_string(), name, false));
+            let options = candidates
+                .iter()
+                .map(|(id, name)| option(&id.to_string(), name, false));
             dom::append(
                 el,
                 h("select").map(|s| {
@@ -177,7 +194,12 @@ fn check(id: &str, on: bool, label: &str) -> Option<H> {
     Some(
         h("label")?
             .class("check")
-            .child(h("input")?.id(id).attr("type", "checkbox").flag("checked", on))
+            .child(
+                h("input")?
+                    .id(id)
+                    .attr("type", "checkbox")
+                    .flag("checked", on),
+            )
             .child(h("span")?.text(label)),
     )
 }
@@ -186,9 +208,13 @@ fn assignment_form(inbox: &Inbox, lang: Lang) -> Option<H> {
     let t = |k| lang.t(k);
     let f = AssignmentForm::of(inbox);
     let select = |id: &str, current: &str, choices: [(&str, T); 2]| -> Option<H> {
-        Some(h("select")?.id(id).children(
-            choices.into_iter().map(|(v, label)| option(v, t(label), v == current)),
-        ))
+        Some(
+            h("select")?.id(id).children(
+                choices
+                    .into_iter()
+                    .map(|(v, label)| option(v, t(label), v == current)),
+            ),
+        )
     };
     Some(
         h("form")?
@@ -198,8 +224,14 @@ fn assignment_form(inbox: &Inbox, lang: Lang) -> Option<H> {
             .attr("novalidate", "")
             .child(h("h3")?.text(t(T::ConversationAssignment)))
             .child(h("p")?.class("help").text(t(T::AssignmentHelp)))
-            .child(check("assignment-enabled", f.enabled, t(T::EnableAssignment)).map(|c| c.class("switch")))
-            .child(field(t(T::MaxPerAgent), number("assignment-max", &f.max, "∞")))
+            .child(
+                check("assignment-enabled", f.enabled, t(T::EnableAssignment))
+                    .map(|c| c.class("switch")),
+            )
+            .child(field(
+                t(T::MaxPerAgent),
+                number("assignment-max", &f.max, "∞"),
+            ))
             .child(h("p")?.class("help").text(t(T::MaxHelp)))
             .child(field(
                 t(T::Policy),
@@ -209,7 +241,11 @@ fn assignment_form(inbox: &Inbox, lang: Lang) -> Option<H> {
                     [("round_robin", T::RoundRobin), ("balanced", T::Balanced)],
                 ),
             ))
-            .child(check("assignment-from-queue", f.from_queue, t(T::FromQueue)))
+            .child(check(
+                "assignment-from-queue",
+                f.from_queue,
+                t(T::FromQueue),
+            ))
             .child(
                 h("div")?
                     .class("field-row")
@@ -221,9 +257,15 @@ fn assignment_form(inbox: &Inbox, lang: Lang) -> Option<H> {
                             [("keep", T::OfflineKeep), ("requeue", T::OfflineRequeue)],
                         ),
                     ))
-                    .child(field(t(T::Grace), number("assignment-grace", &f.grace, "60"))),
+                    .child(field(
+                        t(T::Grace),
+                        number("assignment-grace", &f.grace, "60"),
+                    )),
             )
-            .child(field(t(T::Reassign), number("assignment-reassign", &f.reassign, "")))
+            .child(field(
+                t(T::Reassign),
+                number("assignment-reassign", &f.reassign, ""),
+            ))
             .child(h("p")?.class("help").text(t(T::ReassignHelp)))
             .child(
                 h("div")?
@@ -235,7 +277,12 @@ fn assignment_form(inbox: &Inbox, lang: Lang) -> Option<H> {
                             .attr("type", "submit")
                             .text(t(T::Save)),
                     )
-                    .child(h("span")?.id("assignment-notice").class("notice").attr("role", "status")),
+                    .child(
+                        h("span")?
+                            .id("assignment-notice")
+                            .class("notice")
+                            .attr("role", "status"),
+                    ),
             ),
     )
 }
@@ -266,7 +313,12 @@ fn snippet(script: &str, lang: Lang) -> Option<H> {
                             .act("copy-snippet")
                             .text(t(T::Copy)),
                     )
-                    .child(h("span")?.id("snippet-notice").class("notice").attr("role", "status")),
+                    .child(
+                        h("span")?
+                            .id("snippet-notice")
+                            .class("notice")
+                            .attr("role", "status"),
+                    ),
             ),
     )
 }

@@ -87,7 +87,10 @@ impl Lists {
             .act("load-more")
             .text(t(T::LoadMore))
             .el();
-        let list = h("div")?.id("conversation-list").class("conversation-list").el();
+        let list = h("div")?
+            .id("conversation-list")
+            .class("conversation-list")
+            .el();
         let _ = list.append_child(&empty);
         let _ = list.append_child(&more);
         let filters = h("div")?.class("filters").el();
@@ -98,6 +101,7 @@ impl Lists {
             let _ = section.append_child(e);
         }
         let _ = content.append_child(&section);
+        dom::toggle_class(content, "layout-conversations", true);
         Some(Lists {
             content: content.clone(),
             tabs,
@@ -126,12 +130,21 @@ impl Lists {
     fn filters(&mut self, d: &Data) {
         let f = d.filters;
         let counts = d.store.counts(f.status, f.inbox);
-        let complete = d.store.loaded(f.status).is_some_and(|l| l.complete);
+        // "25+" while only part of a long list is loaded.
+        let complete = d.store.loaded(f.status).is_none_or(|l| l.complete);
         for (tab, button, count) in &self.tabs {
             dom::toggle_class(button, "active", *tab == f.tab);
-            dom::set_attr(button, "aria-selected", if *tab == f.tab { "true" } else { "false" });
+            dom::set_attr(
+                button,
+                "aria-selected",
+                if *tab == f.tab { "true" } else { "false" },
+            );
             let n = counts.of(*tab);
-            let text = if complete { n.to_string() } else { format!("{n}+") };
+            let text = if complete {
+                n.to_string()
+            } else {
+                format!("{n}+")
+            };
             dom::set_text(count, &text);
         }
         dom::set_value(&self.status, f.status.as_str());
@@ -145,8 +158,11 @@ impl Lists {
             let t = |k| d.lang.t(k);
             dom::replace_children(
                 &self.inbox,
-                std::iter::once(option("", t(T::AllInboxes), false))
-                    .chain(d.inboxes.iter().map(|i| option(&i.id.to_string(), &i.name, false))),
+                std::iter::once(option("", t(T::AllInboxes), false)).chain(
+                    d.inboxes
+                        .iter()
+                        .map(|i| option(&i.id.to_string(), &i.name, false)),
+                ),
             );
             self.inbox_sig = sig;
         }
@@ -177,8 +193,9 @@ impl Lists {
                 }
             }
         }
+        let shown: std::collections::HashSet<i64> = ids.iter().copied().collect();
         self.rows.retain(|id, row| {
-            let keep = ids.contains(id);
+            let keep = shown.contains(id);
             if !keep {
                 row.el.remove();
             }
@@ -269,7 +286,11 @@ fn fill(row: &Row, c: &Conversation, d: &Data) {
     let t = |k| d.lang.t(k);
     let name = &c.meta.sender.name;
     dom::set_text(&row.avatar, &format::initials(name));
-    dom::set_attr(&row.avatar, "data-hue", &(c.contact_id.rem_euclid(8)).to_string());
+    dom::set_attr(
+        &row.avatar,
+        "data-hue",
+        &(c.contact_id.rem_euclid(8)).to_string(),
+    );
     dom::set_text(&row.contact, name);
     let last = c.last_non_activity_message.as_ref();
     let text = last.and_then(|m| m.content.as_deref());
@@ -281,7 +302,9 @@ fn fill(row: &Row, c: &Conversation, d: &Data) {
     let assignee = c.meta.assignee.as_ref();
     dom::set_text(
         &row.assignee,
-        assignee.map(|a| a.available_name.as_str()).unwrap_or(t(T::Nobody)),
+        assignee
+            .map(|a| a.available_name.as_str())
+            .unwrap_or(t(T::Nobody)),
     );
     dom::toggle_class(&row.assignee, "nobody", assignee.is_none());
     dom::toggle_class(&row.assignee, "mine", c.assignee_id == Some(d.me()));

@@ -31,7 +31,11 @@ pub fn build(root: &Element, d: &Data) {
                         .attr("autocomplete", "current-password")
                 }),
             ))
-            .child(h("p").map(|p| p.id("login-error").class("form-error").attr("role", "alert")))
+            .child(h("p").map(|p| {
+                p.id("login-error")
+                    .class("form-error")
+                    .attr("role", "alert")
+            }))
             .child(h("button").map(|b| {
                 b.id("login-submit")
                     .class("primary")

@@ -34,7 +34,10 @@ impl ThreadView {
             .text(d.lang.t(T::LoadOlder))
             .flag("hidden", true)
             .el();
-        let loading = h("p")?.class("thread-loading").text(d.lang.t(T::Loading)).el();
+        let loading = h("p")?
+            .class("thread-loading")
+            .text(d.lang.t(T::Loading))
+            .el();
         let el = h("div")?.id("messages").class("messages").el();
         let _ = el.append_child(&older);
         let _ = el.append_child(&loading);
@@ -69,17 +72,25 @@ impl ThreadView {
         let mut keys = Vec::new();
         for m in &thread.messages {
             let key = format!("m{}", m.id);
-            let sig = format!("{}|{}|{}", m.updated_at, m.content.as_deref().map_or(0, str::len), d.lang.code());
+            let sig = format!(
+                "{}|{}|{}",
+                m.updated_at,
+                m.content.as_deref().map_or(0, str::len),
+                d.lang.code()
+            );
             self.put(&key, sig, || message(m, d.lang, now, tz));
             keys.push(key);
         }
         for p in &thread.pending {
             let key = format!("p{}", p.echo_id);
-            self.put(&key, format!("{}|{}", p.failed, d.lang.code()), || pending(p, d.lang));
+            self.put(&key, format!("{}|{}", p.failed, d.lang.code()), || {
+                pending(p, d.lang)
+            });
             keys.push(key);
         }
+        let shown: std::collections::HashSet<&String> = keys.iter().collect();
         self.rows.retain(|key, (el, _)| {
-            let keep = keys.contains(key);
+            let keep = shown.contains(key);
             if !keep {
                 el.remove();
             }
@@ -91,12 +102,14 @@ impl ThreadView {
                     let _ = self.el.append_child(el);
                 }
             }
-            let grew_above = old_first.is_some_and(|f| keys.first() != Some(&f) && keys.contains(&f));
+            let grew_above =
+                old_first.is_some_and(|f| keys.first() != Some(&f) && keys.contains(&f));
             let mine = keys.last().is_some_and(|k| k.starts_with('p'));
             if !self.filled || at_bottom || mine {
                 self.el.set_scroll_top(self.el.scroll_height());
             } else if grew_above {
-                self.el.set_scroll_top(self.el.scroll_height() - (old_height - old_top));
+                self.el
+                    .set_scroll_top(self.el.scroll_height() - (old_height - old_top));
             }
             self.order = keys;
         }
@@ -131,7 +144,11 @@ fn message(m: &Message, lang: Lang, now: i64, tz: i64) -> Option<Element> {
         (0, false) => "incoming",
         _ => "outgoing",
     };
-    let deleted = m.content_attributes.get("deleted").and_then(|v| v.as_bool()) == Some(true);
+    let deleted = m
+        .content_attributes
+        .get("deleted")
+        .and_then(|v| v.as_bool())
+        == Some(true);
     let content = m.content.as_deref().unwrap_or("");
     let time = h("time")?
         .class("time")
@@ -149,7 +166,10 @@ fn message(m: &Message, lang: Lang, now: i64, tz: i64) -> Option<Element> {
         .el();
     if kind == "activity" {
         dom::append(&row, h("span").map(|s| s.class("sender")));
-        dom::append(&row, h("span").map(|s| s.class("content").text(&lang.activity(content))));
+        dom::append(
+            &row,
+            h("span").map(|s| s.class("content").text(&lang.activity(content))),
+        );
         let _ = row.append_child(&time);
         return Some(row);
     }
@@ -158,7 +178,10 @@ fn message(m: &Message, lang: Lang, now: i64, tz: i64) -> Option<Element> {
         .child(h("span")?.class("sender").text(sender))
         .el();
     if kind == "note" {
-        dom::append(&meta, h("span").map(|s| s.class("note-label").text(lang.t(T::PrivateNote))));
+        dom::append(
+            &meta,
+            h("span").map(|s| s.class("note-label").text(lang.t(T::PrivateNote))),
+        );
     }
     let _ = meta.append_child(&time);
     let bubble = h("div")?.class("bubble").el();

@@ -16,8 +16,16 @@ impl ProfileView {
     pub fn build(content: &Element, d: &Data) -> Option<ProfileView> {
         let t = |k| d.lang.t(k);
         let profile = &d.session.as_ref()?.profile;
-        let profile_notice = h("span")?.id("profile-notice").class("notice").attr("role", "status").el();
-        let password_notice = h("span")?.id("password-notice").class("notice").attr("role", "status").el();
+        let profile_notice = h("span")?
+            .id("profile-notice")
+            .class("notice")
+            .attr("role", "status")
+            .el();
+        let password_notice = h("span")?
+            .id("password-notice")
+            .class("notice")
+            .attr("role", "status")
+            .el();
         let names = h("form")?
             .class("card")
             .act("save-profile")
@@ -97,7 +105,11 @@ impl ProfileView {
                     .id("language")
                     .act("language")
                     .attr("aria-label", t(T::Language))
-                    .children(Lang::ALL.into_iter().map(|l| option(l.code(), l.native_name(), l == d.lang))),
+                    .children(
+                        Lang::ALL
+                            .into_iter()
+                            .map(|l| option(l.code(), l.native_name(), l == d.lang)),
+                    ),
             );
         let page = h("div")?
             .class("page profile-page")

@@ -15,7 +15,11 @@ use crate::state::Data;
 enum Page {
     Inboxes(Section),
     Inbox(Box<InboxPage>),
-    Agents { list: Section, error: Element, form: u32 },
+    Agents {
+        list: Section,
+        error: Element,
+        form: u32,
+    },
 }
 
 pub struct Settings {
@@ -60,7 +64,9 @@ impl Settings {
         if self.route != Some(d.route) {
             self.main.set_text_content(None);
             self.page = match d.route {
-                Route::SettingsInbox(id) => InboxPage::build(&self.main, id, d).map(Box::new).map(Page::Inbox),
+                Route::SettingsInbox(id) => InboxPage::build(&self.main, id, d)
+                    .map(Box::new)
+                    .map(Page::Inbox),
                 Route::SettingsAgents => agents_page(&self.main, d),
                 _ => inboxes_page(&self.main, d),
             };
@@ -106,10 +112,16 @@ fn inboxes_page(main: &Element, d: &Data) -> Option<Page> {
         .attr("novalidate", "")
         .child(h("h3")?.text(t(T::NewInbox)))
         .child(field(t(T::InboxName), input("inbox-name", "text")))
-        .child(field(t(T::WebsiteUrl), input("inbox-url", "url").map(|i| i.attr("placeholder", "https://"))))
+        .child(field(
+            t(T::WebsiteUrl),
+            input("inbox-url", "url").map(|i| i.attr("placeholder", "https://")),
+        ))
         .child(field(t(T::WelcomeTitle), input("inbox-title", "text")))
         .child(field(t(T::WelcomeTagline), input("inbox-tagline", "text")))
-        .child(field(t(T::WidgetColor), input("inbox-color", "color").map(|i| i.value("#1f93ff"))))
+        .child(field(
+            t(T::WidgetColor),
+            input("inbox-color", "color").map(|i| i.value("#1f93ff")),
+        ))
         .child(
             h("div")?.class("form-actions").child(
                 h("button")?
@@ -127,14 +139,29 @@ fn inboxes_page(main: &Element, d: &Data) -> Option<Page> {
 
 fn draw_inboxes(list: &mut Section, d: &Data) {
     let lang = d.lang;
-    let sig = format!("{:?}{}", d.inboxes.iter().map(|i| (i.id, &i.name, i.enable_auto_assignment, i.auto_assignment_config.max_assignment_limit)).collect::<Vec<_>>(), lang.code());
+    let sig = format!(
+        "{:?}{}",
+        d.inboxes
+            .iter()
+            .map(|i| (
+                i.id,
+                &i.name,
+                i.enable_auto_assignment,
+                i.auto_assignment_config.max_assignment_limit
+            ))
+            .collect::<Vec<_>>(),
+        lang.code()
+    );
     list.refresh(sig, |el| {
         for i in &d.inboxes {
             let channel = match i.channel_type {
                 switchboard_protocol::api::ChannelType::WebWidget => T::Website,
                 switchboard_protocol::api::ChannelType::Api => T::Api,
             };
-            let assignment = match (i.enable_auto_assignment, i.auto_assignment_config.max_assignment_limit) {
+            let assignment = match (
+                i.enable_auto_assignment,
+                i.auto_assignment_config.max_assignment_limit,
+            ) {
                 (false, _) => String::new(),
                 (true, None) => lang.t(T::ConversationAssignment).to_string(),
                 (true, Some(n)) => format!("{} · {} {n}", lang.t(T::ConversationAssignment), "≤"),
@@ -158,7 +185,11 @@ fn draw_inboxes(list: &mut Section, d: &Data) {
 fn agents_page(main: &Element, d: &Data) -> Option<Page> {
     let t = |k| d.lang.t(k);
     let list = h("div")?.id("agents").class("agent-list").el();
-    let error = h("p")?.id("agent-error").class("form-error").attr("role", "alert").el();
+    let error = h("p")?
+        .id("agent-error")
+        .class("form-error")
+        .attr("role", "alert")
+        .el();
     let form = h("form")?
         .class("card")
         .act("create-agent")
@@ -175,14 +206,20 @@ fn agents_page(main: &Element, d: &Data) -> Option<Page> {
                 ])
             }),
         ))
-        .child(field(t(T::PasswordOptional), input("agent-password", "password").map(|i| i.attr("autocomplete", "new-password"))))
+        .child(field(
+            t(T::PasswordOptional),
+            input("agent-password", "password").map(|i| i.attr("autocomplete", "new-password")),
+        ))
         .el();
     let _ = form.append_child(&error);
     dom::append(
         &form,
         h("div").map(|a| {
             a.class("form-actions").child(h("button").map(|b| {
-                b.id("agent-create").class("primary").attr("type", "submit").text(t(T::Add))
+                b.id("agent-create")
+                    .class("primary")
+                    .attr("type", "submit")
+                    .text(t(T::Add))
             }))
         }),
     );
@@ -202,14 +239,31 @@ fn draw_agents(list: &mut Section, d: &Data) {
     let rows: Vec<_> = d
         .agents
         .iter()
-        .map(|a| (a.id, &a.available_name, &a.email, a.role.as_str(), d.presence.get(&a.id)))
+        .map(|a| {
+            (
+                a.id,
+                &a.available_name,
+                &a.email,
+                a.role.as_str(),
+                d.presence.get(&a.id),
+            )
+        })
         .collect();
-    let sig = format!("{rows:?}{:?}{}{}", d.forms.confirm_remove, d.forms.redraw, lang.code());
+    let sig = format!(
+        "{rows:?}{:?}{}{}",
+        d.forms.confirm_remove,
+        d.forms.redraw,
+        lang.code()
+    );
     let me = d.me();
     list.refresh(sig, |el| {
         for a in &d.agents {
             let id = a.id.to_string();
-            let presence = d.presence.get(&a.id).map(String::as_str).unwrap_or("offline");
+            let presence = d
+                .presence
+                .get(&a.id)
+                .map(String::as_str)
+                .unwrap_or("offline");
             let confirming = d.forms.confirm_remove == Some(a.id);
             let role = h("select").map(|s| {
                 s.class("agent-role")
@@ -218,7 +272,11 @@ fn draw_agents(list: &mut Section, d: &Data) {
                     .attr("aria-label", t(T::Role))
                     .children([
                         option("agent", t(T::Agent), a.role.as_str() == "agent"),
-                        option("administrator", t(T::Administrator), a.role.as_str() == "administrator"),
+                        option(
+                            "administrator",
+                            t(T::Administrator),
+                            a.role.as_str() == "administrator",
+                        ),
                     ])
             });
             let remove = (a.id != me).then(|| {
@@ -228,7 +286,11 @@ fn draw_agents(list: &mut Section, d: &Data) {
                         .attr("type", "button")
                         .act("remove-agent")
                         .data("user-id", &id)
-                        .text(t(if confirming { T::ConfirmRemove } else { T::Remove }))
+                        .text(t(if confirming {
+                            T::ConfirmRemove
+                        } else {
+                            T::Remove
+                        }))
                 })
             });
             dom::append(

@@ -35,7 +35,12 @@ impl Shell {
         let t = |k| d.lang.t(k);
         let mut nav_items = vec![(
             Area::Conversations,
-            link("nav-conversations", Route::Conversations(None), t(T::Conversations))?.el(),
+            link(
+                "nav-conversations",
+                Route::Conversations(None),
+                t(T::Conversations),
+            )?
+            .el(),
         )];
         if d.admin() {
             nav_items.push((
@@ -43,7 +48,10 @@ impl Shell {
                 link("nav-settings", Route::SettingsInboxes, t(T::Settings))?.el(),
             ));
         }
-        nav_items.push((Area::Profile, link("nav-profile", Route::Profile, t(T::Profile))?.el()));
+        nav_items.push((
+            Area::Profile,
+            link("nav-profile", Route::Profile, t(T::Profile))?.el(),
+        ));
         let nav = h("nav")?.class("nav");
         for (_, e) in &nav_items {
             let _ = nav.el_ref().append_child(e);
@@ -61,7 +69,7 @@ impl Shell {
         let dot = h("span")?.class("dot").attr("aria-hidden", "true").el();
         let live = h("span")?.class("live-status").attr("role", "status").el();
         let me = h("span")?.class("me").el();
-        let content = h("div")?.class("content").el();
+        let content = h("div")?.class("main-area").el();
         let bar = h("header")?
             .class("topbar")
             .child(

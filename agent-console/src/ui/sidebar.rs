@@ -83,8 +83,13 @@ impl Side {
         dom::set_value(&self.assignee, &value);
         dom::set_hidden(&self.assign_me, c.assignee_id == Some(d.me()));
         let contact = &c.meta.sender;
-        let sig = format!("{}|{}", serde_json::to_string(contact).unwrap_or_default(), lang.code());
-        self.contact.refresh(sig, |el| draw_contact(el, contact, lang));
+        let sig = format!(
+            "{}|{}",
+            serde_json::to_string(contact).unwrap_or_default(),
+            lang.code()
+        );
+        self.contact
+            .refresh(sig, |el| draw_contact(el, contact, lang));
     }
 }
 
@@ -117,17 +122,28 @@ fn draw_contact(el: &Element, c: &Contact, lang: Lang) {
         let value = value.filter(|v| !v.trim().is_empty());
         vec![
             h("dt").map(|x| x.text(caption)),
-            h("dd").map(|x| x.class(class).class_if("empty", value.is_none()).text(value.unwrap_or("—"))),
+            h("dd").map(|x| {
+                x.class(class)
+                    .class_if("empty", value.is_none())
+                    .text(value.unwrap_or("—"))
+            }),
         ]
     };
     let fields = [
         row(t(T::Email), "contact-email", c.email.as_deref()),
         row(t(T::Phone), "contact-phone", c.phone_number.as_deref()),
-        row(t(T::Identifier), "contact-identifier", c.identifier.as_deref()),
+        row(
+            t(T::Identifier),
+            "contact-identifier",
+            c.identifier.as_deref(),
+        ),
     ];
     dom::append(
         el,
-        h("dl").map(|dl| dl.class("contact-fields").children(fields.into_iter().flatten())),
+        h("dl").map(|dl| {
+            dl.class("contact-fields")
+                .children(fields.into_iter().flatten())
+        }),
     );
     let attributes: Vec<(String, String)> = c
         .custom_attributes
@@ -144,7 +160,10 @@ fn draw_contact(el: &Element, c: &Contact, lang: Lang) {
         let items = attributes
             .iter()
             .flat_map(|(k, v)| [h("dt").map(|x| x.text(k)), h("dd").map(|x| x.text(v))]);
-        dom::append(el, h("dl").map(|dl| dl.class("contact-attributes").children(items)));
+        dom::append(
+            el,
+            h("dl").map(|dl| dl.class("contact-attributes").children(items)),
+        );
     }
     // The CRM integration fills `crm_url`; its place is kept either way.
     let crm = crm_url(c);

@@ -10,6 +10,7 @@
 #[allow(dead_code)]
 #[path = "../api/common.rs"]
 mod common;
+mod console;
 mod proxy;
 mod webdriver;
 mod widget;
