@@ -3,6 +3,7 @@
 //! Options shared by every scenario ([`Common`]) may be written before or
 //! after the scenario's name.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
@@ -109,6 +110,12 @@ pub enum Scenario {
     Assign(AssignArgs),
     /// Chat for a long time, reporting latency and server memory per interval.
     Soak(SoakArgs),
+    /// The same chat against a bare relay and against switchboard, one after
+    /// the other: delivered messages/s side by side and their ratio.
+    Compare(CompareArgs),
+    /// Run the bare relay (frames between visitor and agent sockets, nothing
+    /// else) until SIGINT or SIGTERM; not a scenario: see `compare`.
+    Relay(RelayArgs),
 }
 
 impl Scenario {
@@ -119,6 +126,8 @@ impl Scenario {
             Scenario::Fanout(_) => "fanout",
             Scenario::Assign(_) => "assign",
             Scenario::Soak(_) => "soak",
+            Scenario::Compare(_) => "compare",
+            Scenario::Relay(_) => "relay",
         }
     }
 }
@@ -188,6 +197,49 @@ pub struct SoakArgs {
     pub interval: Duration,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Conversations: a visitor socket each, answered by an agent.
+    #[arg(long, default_value_t = 2000)]
+    pub conversations: usize,
+    /// Agents on the other side (one socket, or console, each). On
+    /// switchboard every console receives every message of the account, so
+    /// each agent beyond the first adds a copy of every message there and
+    /// not on the relay.
+    #[arg(long, default_value_t = 1)]
+    pub agents: usize,
+    /// Closed loop: messages each conversation keeps in flight (1: the
+    /// visitor sends the next when the answer to the last arrives).
+    #[arg(long, default_value_t = 1, conflicts_with = "rate")]
+    pub window: usize,
+    /// Open loop instead: every visitor sends this many messages a second
+    /// on both targets, answered or not (the same offered load: compare
+    /// latencies).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Closed loop: the most messages a second one visitor sends, on both
+    /// targets (switchboard refuses more than 20 frames a second per
+    /// connection). The table warns when this, not the target, set the pace.
+    #[arg(long, default_value_t = 15.0)]
+    pub max_rate: f64,
+    /// A relay already running at this address (`host:port`) instead of
+    /// starting `switchboard-load relay` as a child process.
+    #[arg(long)]
+    pub relay: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RelayArgs {
+    /// Address to listen on (port 0: any free port). The address bound is
+    /// the first line on stdout.
+    #[arg(long, default_value = "127.0.0.1:3901")]
+    pub listen: SocketAddr,
+    /// Also stop when stdin reaches its end: `compare` stops the relay it
+    /// started by closing the pipe, which also happens if `compare` dies.
+    #[arg(long, hide = true)]
+    pub stop_on_stdin_eof: bool,
+}
+
 /// Parses `250ms`, `10s`, `1.5s`, `2m`, `1h`; a bare number is seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -246,5 +298,26 @@ mod tests {
             Scenario::Chat(args) => assert_eq!(args.conversations, 5),
             other => panic!("parsed as {other:?}"),
         }
+    }
+
+    #[test]
+    fn compare_is_closed_loop_unless_given_a_rate() {
+        let cli =
+            Cli::try_parse_from(["switchboard-load", "compare", "--window", "4"]).expect("parses");
+        match cli.scenario {
+            Scenario::Compare(args) => {
+                assert_eq!((args.window, args.rate, args.agents), (4, None, 1));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        let both = [
+            "switchboard-load",
+            "compare",
+            "--window",
+            "4",
+            "--rate",
+            "2",
+        ];
+        assert!(Cli::try_parse_from(both).is_err(), "a window or a rate");
     }
 }

@@ -4,13 +4,16 @@
 //! `/ws/widget`, `/ws/agent` and the REST API, and measures what users would
 //! feel: connects per second, message latency both ways, deliveries per
 //! second, assignments per second, memory per connection, and whether any
-//! acknowledged message was lost. See `load-tests/README.md`.
+//! acknowledged message was lost; and, with `compare`, how switchboard's
+//! delivered messages per second measure up to a bare relay's ([`relay`]),
+//! the physical limit on the same machine. See `load-tests/README.md`.
 //!
 //! The binary is a thin shell over [`run`], so tests call the scenarios
 //! directly with the same options the command line takes.
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod relay;
 pub mod report;
 
 mod api;
@@ -36,7 +39,13 @@ const OVERHEAD_BUDGET: Duration = Duration::from_secs(20 * 60);
 
 /// Runs one scenario against the server in `common.url`.
 pub async fn run(common: &Common, scenario: &Scenario) -> anyhow::Result<Report> {
-    let budget = common.duration + common.drain + OVERHEAD_BUDGET;
+    // `compare` runs the load twice, against the relay and against the server.
+    let halves = if matches!(scenario, Scenario::Compare(_)) {
+        2
+    } else {
+        1
+    };
+    let budget = (common.duration + common.drain) * halves + OVERHEAD_BUDGET;
     let work = async {
         match scenario {
             Scenario::Connect(args) => scenarios::connect::run(common, args).await,
@@ -44,6 +53,11 @@ pub async fn run(common: &Common, scenario: &Scenario) -> anyhow::Result<Report>
             Scenario::Fanout(args) => scenarios::fanout::run(common, args).await,
             Scenario::Assign(args) => scenarios::assign::run(common, args).await,
             Scenario::Soak(args) => scenarios::chat::soak(common, &args.chat, args.interval).await,
+            Scenario::Compare(args) => scenarios::compare::run(common, args).await,
+            Scenario::Relay(_) => anyhow::bail!(
+                "the relay is a server, not a scenario: run `switchboard-load relay` \
+                 as its own process, or relay::start in-process"
+            ),
         }
     };
     tokio::time::timeout(budget, work)

@@ -310,6 +310,34 @@ impl Ws {
             .map_err(|e| e.to_string())
     }
 
+    /// Sends one text frame as it is.
+    pub async fn send_text(&mut self, text: String) -> Result<(), String> {
+        self.stream
+            .send(Message::text(text))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Queues a text frame without writing it out yet (see [`Ws::flush`]):
+    /// answering a burst of frames with one write.
+    pub async fn feed_text(&mut self, text: String) -> Result<(), String> {
+        self.stream
+            .feed(Message::text(text))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    pub async fn flush(&mut self) -> Result<(), String> {
+        self.stream.flush().await.map_err(|e| e.to_string())
+    }
+
+    /// The next text frame if it can be had without waiting.
+    pub fn ready_text(
+        &mut self,
+    ) -> Option<Result<tokio_tungstenite::tungstenite::Utf8Bytes, Ended>> {
+        futures_util::FutureExt::now_or_never(self.next_text())
+    }
+
     /// The next text frame. Pings are answered by tungstenite as it reads.
     pub async fn next_text(&mut self) -> Result<tokio_tungstenite::tungstenite::Utf8Bytes, Ended> {
         loop {

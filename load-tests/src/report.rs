@@ -24,6 +24,12 @@ pub enum Measure {
         json: Value,
         lines: Vec<String>,
     },
+    /// In the JSON output only (a nested object, e.g. one half of `compare`,
+    /// whose figures the table shows in another form).
+    Json(Value),
+    /// In the table only (e.g. a row of `compare`'s side-by-side columns,
+    /// whose figures the JSON output holds elsewhere).
+    Lines(Vec<String>),
 }
 
 /// A named figure of a report.
@@ -167,7 +173,8 @@ impl Report {
                 Measure::Latency(s) => json!(s),
                 Measure::Text(t) => json!(t),
                 Measure::Number(x) => json!(round3(*x)),
-                Measure::Table { json, .. } => json.clone(),
+                Measure::Table { json, .. } | Measure::Json(json) => json.clone(),
+                Measure::Lines(_) => continue,
             };
             out.insert(f.key.clone(), v);
         }
@@ -195,7 +202,8 @@ impl Report {
                 ),
                 Measure::Text(t) => t.clone(),
                 Measure::Number(x) => format!("{x:.1}"),
-                Measure::Table { lines, .. } => lines.join("\n"),
+                Measure::Table { lines, .. } | Measure::Lines(lines) => lines.join("\n"),
+                Measure::Json(_) => continue,
             };
             rows.push((f.label.clone(), text));
         }
@@ -226,7 +234,7 @@ impl Report {
 }
 
 /// 1234567 as `1,234,567`.
-fn group(n: u64) -> String {
+pub fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -238,7 +246,8 @@ fn group(n: u64) -> String {
     out
 }
 
-fn group_f(x: f64) -> String {
+/// A rate: grouped whole numbers from 100 up, two decimals below.
+pub fn group_f(x: f64) -> String {
     if x >= 100.0 {
         group(x.round() as u64)
     } else {

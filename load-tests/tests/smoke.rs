@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use clap::Parser;
-use switchboard_load::cli::{AssignArgs, ChatArgs, ConnectArgs, FanoutArgs, SoakArgs};
-use switchboard_load::{run, Cli, Common, Report, Scenario};
+use switchboard_load::cli::{AssignArgs, ChatArgs, CompareArgs, ConnectArgs, FanoutArgs, SoakArgs};
+use switchboard_load::{relay, run, Cli, Common, Report, Scenario};
 use switchboard_server::{launch, Settings};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -213,5 +213,54 @@ async fn soak_reports_each_interval() {
     let intervals = json["intervals"].as_array().expect("intervals");
     assert!(intervals.len() >= 3, "{json}");
     assert!(json["drift_server_rss_bytes"].is_number(), "{json}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_runs_the_same_load_against_the_relay_and_the_server() {
+    let server = Server::start().await;
+    // In-process: this test binary cannot be started as `switchboard-load relay`.
+    let relay = relay::start("127.0.0.1:0".parse().expect("address"))
+        .await
+        .expect("relay starts");
+    let scenario = Scenario::Compare(CompareArgs {
+        conversations: 4,
+        agents: 2,
+        window: 2,
+        rate: None,
+        max_rate: 15.0,
+        relay: Some(relay.addr.to_string()),
+    });
+    let report = run(&server.common, &scenario).await.expect("compare runs");
+    let table = report.table();
+    assert_clean(&report);
+    let json = report.to_json();
+    assert!(json["ratio"].as_f64().is_some_and(|r| r > 0.0), "{table}");
+    for half in ["relay", "switchboard"] {
+        let h = &json[half];
+        let sent = h["sent"].as_u64().expect("sent");
+        assert!(sent >= 8, "{half}: {table}");
+        assert_eq!(
+            h["answered"], sent,
+            "{half}: every message answered: {table}"
+        );
+        // Both ways, during the measured phase (the drain's arrivals are
+        // measured for latency but not counted).
+        let delivered = h["delivered"].as_u64().expect("delivered");
+        let arrived = h["visitor_to_agent"]["count"].as_u64().expect("v2a")
+            + h["agent_to_visitor"]["count"].as_u64().expect("a2v");
+        assert_eq!(arrived, 2 * sent, "{half}: {table}");
+        assert!(delivered > sent && delivered <= arrived, "{half}: {table}");
+        assert!(
+            h["round_trip"]["p99_ms"].as_f64().is_some_and(|p| p > 0.0),
+            "{table}"
+        );
+    }
+    assert_eq!(
+        json["switchboard"]["visitor_messages_acked"], json["switchboard"]["sent"],
+        "{table}"
+    );
+    assert!(table.contains("RATIO switchboard / relay"), "{table}");
+    relay.stop().await.expect("relay stops cleanly");
     server.stop().await;
 }

@@ -3,6 +3,7 @@
 
 pub mod assign;
 pub mod chat;
+pub mod compare;
 pub mod connect;
 pub mod fanout;
 
@@ -62,7 +63,18 @@ impl Ctx {
     pub async fn new(common: &Common, connections: usize) -> anyhow::Result<Ctx> {
         let api = Api::new(common)?;
         api.check().await?;
-        let dialer = Dialer::new(&common.url, common.source_addresses, connections).await?;
+        Ctx::with_sockets_to(common, api, &common.url, connections).await
+    }
+
+    /// A context whose WebSockets go to `ws_url` (`compare`'s bare relay)
+    /// while `api` stays the server's.
+    pub async fn with_sockets_to(
+        common: &Common,
+        api: Api,
+        ws_url: &str,
+        connections: usize,
+    ) -> anyhow::Result<Ctx> {
+        let dialer = Dialer::new(ws_url, common.source_addresses, connections).await?;
         if !dialer.sources().is_empty() {
             tracing::info!(
                 sources = ?dialer.sources(),
