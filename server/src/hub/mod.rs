@@ -307,7 +307,7 @@ impl Hub {
 
     /// A copy of the conversation with its current place in the queue.
     fn with_position(state: &ShardState, live: &LiveConversation) -> LiveConversation {
-        let mut copy = live.clone();
+        let mut copy = live.snapshot();
         copy.queue_position = state.queue_position(&live.conversation);
         copy
     }

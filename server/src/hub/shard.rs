@@ -29,6 +29,19 @@ pub struct LiveConversation {
 }
 
 impl LiveConversation {
+    /// A copy for readers (the API, the realtime endpoints): everything but
+    /// the echo cache, which only the shard uses and which holds up to
+    /// [`ECHOES_KEPT`] entries: copying it on every read cost more than the
+    /// rest of a visitor's message put together.
+    pub fn snapshot(&self) -> LiveConversation {
+        LiveConversation {
+            conversation: self.conversation.clone(),
+            last_message: self.last_message.clone(),
+            echoes: Echoes::default(),
+            queue_position: self.queue_position,
+        }
+    }
+
     /// A conversation this process just created, without messages yet.
     pub fn new(conversation: Conversation) -> LiveConversation {
         LiveConversation {
