@@ -74,6 +74,30 @@ async fn consistent(env: &Env, browser: &Browser, token: &str, who: &str) -> Val
     }
 }
 
+/// Every console shows the counts the API gives its user.
+async fn all_consistent(env: &Env, consoles: &[(&Browser, &str, &str)]) {
+    for (browser, token, who) in consoles {
+        consistent(env, browser, token, who).await;
+    }
+}
+
+/// Waits until the API says `conversation` is assigned to `agent`.
+async fn assigned_to(env: &Env, conversation: i64, agent: i64, what: &str) {
+    let deadline = tokio::time::Instant::now() + crate::webdriver::WAIT;
+    loop {
+        let path = env.path(&format!("/conversations/{conversation}"));
+        let (_, c) = env.app.get(&path, &env.admin_token).await;
+        if c["meta"]["assignee"]["id"] == agent {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not assign {conversation} to {agent}: {c}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// Ids of the rows the current list shows.
 async fn rows(browser: &Browser) -> Vec<i64> {
     let ids = browser
@@ -267,13 +291,12 @@ async fn the_article_walked_in_three_consoles(db: Db) {
             .expect("id");
         visitors.push((v, id));
     }
-    for (browser, token, who) in [
-        (&a, &token_a, "Bruna"),
-        (&b, &token_b, "Caio"),
-        (&admin, &env.admin_token, "Ana"),
-    ] {
-        consistent(&env, browser, token, who).await;
-    }
+    let consoles = [
+        (&a, token_a.as_str(), "Bruna"),
+        (&b, token_b.as_str(), "Caio"),
+        (&admin, env.admin_token.as_str(), "Ana"),
+    ];
+    all_consistent(&env, &consoles).await;
     let mine_a = tab(&a, "mine").await;
     let mine_b = tab(&b, "mine").await;
     let waiting = tab(&a, "unassigned").await;
@@ -296,59 +319,16 @@ async fn the_article_walked_in_three_consoles(db: Db) {
     tab(&a, "unassigned").await;
     open(&a, taken).await;
     a.click("#take").await;
-    let deadline = tokio::time::Instant::now() + crate::webdriver::WAIT;
-    loop {
-        let (_, c) = env
-            .app
-            .get(&env.path(&format!("/conversations/{taken}")), &token_a)
-            .await;
-        if c["meta"]["assignee"]["id"] == bruna {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "Take did not assign: {c}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    for (browser, token, who) in [
-        (&a, &token_a, "Bruna"),
-        (&b, &token_b, "Caio"),
-        (&admin, &env.admin_token, "Ana"),
-    ] {
-        consistent(&env, browser, token, who).await;
-    }
+    assigned_to(&env, taken, bruna, "Take").await;
+    all_consistent(&env, &consoles).await;
 
     // The administrator reassigns it to agent B through Conversation actions.
     tab(&admin, "all").await;
     open(&admin, taken).await;
     set_value(&admin, "#assignee-select", &caio.to_string()).await;
     shot(&admin, "conversation-actions", db).await;
-    let deadline = tokio::time::Instant::now() + crate::webdriver::WAIT;
-    loop {
-        let (_, c) = env
-            .app
-            .get(
-                &env.path(&format!("/conversations/{taken}")),
-                &env.admin_token,
-            )
-            .await;
-        if c["meta"]["assignee"]["id"] == caio {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "reassignment did not happen: {c}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    for (browser, token, who) in [
-        (&a, &token_a, "Bruna"),
-        (&b, &token_b, "Caio"),
-        (&admin, &env.admin_token, "Ana"),
-    ] {
-        consistent(&env, browser, token, who).await;
-    }
+    assigned_to(&env, taken, caio, "the reassignment").await;
+    all_consistent(&env, &consoles).await;
     assert_eq!(tab(&b, "mine").await.len(), 2);
 
     // Agent B changes display name; the visitor sees it on the next reply.
