@@ -69,7 +69,7 @@ impl Hub {
             state.insert(live.clone());
             let durable = self.commit(&mut state, slot, ops);
             for m in &messages {
-                live.echoes.remember(m.clone(), durable.clone());
+                live.echoes.remember(m, durable.clone());
             }
             if let Some(stored) = state.conversations.get_mut(&live.conversation.id) {
                 stored.echoes = live.echoes.clone();

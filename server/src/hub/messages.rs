@@ -10,7 +10,8 @@ use crate::store::{now, ConversationStatus, Message, MessageType, Sender, WriteO
 
 /// What the hub knows of a message's echo id.
 enum Echo {
-    Seen(Arc<Message>, Durable),
+    /// The first message's id.
+    Seen(i64, Durable),
     New,
     /// Not known yet whether the store holds it.
     Cold,
@@ -38,15 +39,14 @@ impl Hub {
                         .get(&conversation_id)
                         .ok_or(HubError::NotFound)?;
                     match live.echoes.get(echo_id) {
-                        Some((message, durable)) => Echo::Seen(message.clone(), durable.clone()),
+                        Some((id, durable)) => Echo::Seen(*id, durable.clone()),
                         None if live.echoes.warm => Echo::New,
                         None => Echo::Cold,
                     }
                 };
                 match seen {
-                    Echo::Seen(message, durable) => {
-                        Self::durable(durable).await?;
-                        return Ok(message);
+                    Echo::Seen(id, durable) => {
+                        return self.first(conversation_id, id, durable).await
                     }
                     Echo::New => break,
                     Echo::Cold => self.warm_echoes(&shard, conversation_id).await?,
@@ -54,17 +54,16 @@ impl Hub {
             }
         }
         let slot = self.slot().await?;
-        let (message, durable) = {
+        // Ok: the new message; Err: the first message of this echo id.
+        let posted = {
             let mut state = Self::lock(&shard);
             let live = state
                 .conversations
                 .get(&conversation_id)
                 .ok_or(HubError::NotFound)?;
-            if let Some((message, durable)) =
-                new.echo_id.as_deref().and_then(|e| live.echoes.get(e))
-            {
+            if let Some((id, durable)) = new.echo_id.as_deref().and_then(|e| live.echoes.get(e)) {
                 // The same echo id raced in while we waited for the slot.
-                (message.clone(), durable.clone())
+                Err((*id, durable.clone()))
             } else {
                 let at = now();
                 let mut conversation = live.conversation.clone();
@@ -115,13 +114,31 @@ impl Hub {
                 }
                 let durable = self.commit(&mut state, slot, ops);
                 if let Some(live) = state.conversations.get_mut(&conversation_id) {
-                    live.echoes.remember(message.clone(), durable.clone());
+                    live.echoes.remember(&message, durable.clone());
                 }
-                (message, durable)
+                Ok((message, durable))
             }
         };
+        match posted {
+            Ok((message, durable)) => {
+                Self::durable(durable).await?;
+                Ok(message)
+            }
+            Err((first, durable)) => self.first(conversation_id, first, durable).await,
+        }
+    }
+
+    /// The message first sent with a retried echo id, once it is committed.
+    async fn first(
+        &self,
+        conversation_id: i64,
+        message_id: i64,
+        durable: Durable,
+    ) -> HubResult<Arc<Message>> {
         Self::durable(durable).await?;
-        Ok(message)
+        Ok(Arc::new(
+            self.store.get_message(conversation_id, message_id).await?,
+        ))
     }
 
     /// Loads the echo ids the database holds for a conversation this process
@@ -134,9 +151,8 @@ impl Hub {
         let mut state = Self::lock(shard);
         if let Some(live) = state.conversations.get_mut(&conversation_id) {
             if !live.echoes.warm {
-                for message in stored.into_iter().rev() {
-                    live.echoes
-                        .remember(Arc::new(message), Durable::committed());
+                for message in stored.iter().rev() {
+                    live.echoes.remember(message, Durable::committed());
                 }
                 live.echoes.warm = true;
             }

@@ -53,14 +53,17 @@ impl LiveConversation {
     }
 }
 
-/// Recent messages by their client echo id. `warm` once every echo id the
-/// database holds for this conversation has been loaded (or it was created
-/// by this process), so a miss means "new".
+/// Recent messages' ids by their client echo id. `warm` once every echo id
+/// the database holds for this conversation has been loaded (or it was
+/// created by this process), so a miss means "new". Only ids are kept: a
+/// retry is rare, and reads its message back from the store, while holding
+/// [`ECHOES_KEPT`] whole messages per conversation costs hundreds of
+/// megabytes at ten thousand busy conversations.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Echoes {
     pub warm: bool,
     order: VecDeque<String>,
-    by_echo: HashMap<String, (Arc<Message>, Durable)>,
+    by_echo: HashMap<String, (i64, Durable)>,
 }
 
 impl Echoes {
@@ -72,17 +75,18 @@ impl Echoes {
         }
     }
 
-    pub fn get(&self, echo_id: &str) -> Option<&(Arc<Message>, Durable)> {
+    /// The id of the message sent with this echo id, and its commit.
+    pub fn get(&self, echo_id: &str) -> Option<&(i64, Durable)> {
         self.by_echo.get(echo_id)
     }
 
-    pub fn remember(&mut self, message: Arc<Message>, durable: Durable) {
+    pub fn remember(&mut self, message: &Message, durable: Durable) {
         let Some(echo_id) = message.echo_id.clone() else {
             return;
         };
         if self
             .by_echo
-            .insert(echo_id.clone(), (message, durable))
+            .insert(echo_id.clone(), (message.id, durable))
             .is_none()
         {
             self.order.push_back(echo_id);
