@@ -1,0 +1,191 @@
+//! What a visitor's connection does with each frame once it is
+//! authenticated: start conversations, post messages, typing, history and
+//! identity.
+
+use serde_json::json;
+use switchboard_protocol::realtime::{event, AckData, Typing, VisitorFrame};
+
+use super::{history, identity};
+use crate::api::error::ApiError;
+use crate::api::AppState;
+use crate::hub::{NewConversation, NewMessage};
+use crate::realtime::connection::{Conn, Handler};
+use crate::realtime::render::frame;
+use crate::store::{ConversationStatus, MessageType, Sender};
+
+/// What a connection keeps of its visitor while it lives: ids only, so an
+/// idle connection stays small.
+pub(super) struct VisitorHandler {
+    pub(super) state: AppState,
+    pub(super) account_id: i64,
+    pub(super) inbox_id: i64,
+    pub(super) contact_id: i64,
+    pub(super) link_id: i64,
+    pub(super) visitor_token: String,
+}
+
+impl Handler for VisitorHandler {
+    type Frame = VisitorFrame;
+
+    async fn handle(&mut self, conn: &mut Conn, frame_in: VisitorFrame) -> Result<(), ApiError> {
+        let ack = match frame_in {
+            VisitorFrame::Auth { .. } => {
+                return Err(ApiError::bad_request("already authenticated"))
+            }
+            VisitorFrame::Ping {} => {
+                conn.send(frame(event::PONG, None, &json!({}))).await;
+                return Ok(());
+            }
+            VisitorFrame::StartConversation { content, echo_id } => {
+                self.start(content, echo_id).await?
+            }
+            VisitorFrame::Message {
+                conversation_id,
+                content,
+                echo_id,
+            } => self.message(conversation_id, content, echo_id).await?,
+            VisitorFrame::Subscribe { conversation_id } => {
+                self.own(conversation_id)?;
+                AckData {
+                    conversation_id,
+                    message_id: None,
+                    echo_id: None,
+                }
+            }
+            VisitorFrame::TypingOn { conversation_id } => {
+                return self.typing(conversation_id, true)
+            }
+            VisitorFrame::TypingOff { conversation_id } => {
+                return self.typing(conversation_id, false)
+            }
+            VisitorFrame::History {
+                conversation_id,
+                before,
+            } => {
+                self.own(conversation_id)?;
+                let page = history::page(self, conversation_id, before).await?;
+                conn.send(frame(event::HISTORY, None, &page)).await;
+                return Ok(());
+            }
+            VisitorFrame::SetUser {
+                identifier,
+                identifier_hash,
+                name,
+                email,
+                phone_number,
+                avatar_url: _,
+            } => {
+                let who = identity::User {
+                    identifier,
+                    identifier_hash,
+                    name,
+                    email,
+                    phone_number,
+                };
+                let identity = identity::set_user(self, who).await?;
+                conn.send(frame(event::IDENTITY, None, &identity)).await;
+                return Ok(());
+            }
+            VisitorFrame::SetCustomAttributes { custom_attributes } => {
+                let identity = identity::set_custom_attributes(self, custom_attributes).await?;
+                conn.send(frame(event::IDENTITY, None, &identity)).await;
+                return Ok(());
+            }
+        };
+        conn.send(frame(event::ACK, None, &ack)).await;
+        Ok(())
+    }
+}
+
+impl VisitorHandler {
+    fn account_id(&self) -> i64 {
+        self.account_id
+    }
+
+    /// Refuses (as not found) any conversation that is not this visitor's.
+    fn own(&self, conversation_id: i64) -> Result<(), ApiError> {
+        let theirs = self
+            .state
+            .hub
+            .get(self.account_id(), conversation_id)
+            .is_ok_and(|l| l.conversation.contact_inbox_id == Some(self.link_id));
+        theirs
+            .then_some(())
+            .ok_or_else(|| ApiError::not_found("Conversation"))
+    }
+
+    fn incoming(&self, content: String, echo_id: Option<String>) -> Result<NewMessage, ApiError> {
+        let mut message = crate::api::messages::outgoing(content)?;
+        message.message_type = MessageType::Incoming;
+        message.sender = Some(Sender::Contact(self.contact_id));
+        message.echo_id = crate::api::messages::echo_id(echo_id)?;
+        Ok(message)
+    }
+
+    async fn start(
+        &self,
+        content: Option<String>,
+        echo_id: Option<String>,
+    ) -> Result<AckData, ApiError> {
+        let first = content
+            .map(|c| self.incoming(c, echo_id.clone()))
+            .transpose()?;
+        let (live, messages) = self
+            .state
+            .hub
+            .create_conversation(NewConversation {
+                account_id: self.account_id(),
+                inbox_id: self.inbox_id,
+                contact_id: self.contact_id,
+                contact_inbox_id: Some(self.link_id),
+                status: ConversationStatus::Open,
+                assignee_id: None,
+                messages: first.into_iter().collect(),
+            })
+            .await?;
+        Ok(AckData {
+            conversation_id: live.conversation.id,
+            message_id: messages
+                .iter()
+                .find(|m| m.message_type == MessageType::Incoming)
+                .map(|m| m.id),
+            echo_id,
+        })
+    }
+
+    async fn message(
+        &self,
+        conversation_id: i64,
+        content: String,
+        echo_id: Option<String>,
+    ) -> Result<AckData, ApiError> {
+        self.own(conversation_id)?;
+        let message = self.incoming(content, echo_id)?;
+        let stored = self
+            .state
+            .hub
+            .post_message(self.account_id(), conversation_id, message)
+            .await
+            .map_err(|e| crate::api::hub_not_found_as(e, "Conversation"))?;
+        Ok(AckData {
+            conversation_id,
+            message_id: Some(stored.id),
+            echo_id: stored.echo_id.clone(),
+        })
+    }
+
+    fn typing(&self, conversation_id: i64, on: bool) -> Result<(), ApiError> {
+        self.own(conversation_id)?;
+        let data = Typing {
+            conversation_id,
+            sender_type: "contact".to_string(),
+            sender_id: self.contact_id,
+            name: None,
+            is_private: false,
+        };
+        self.state
+            .hub
+            .typing(self.account_id(), data, on)
+            .map_err(|e| crate::api::hub_not_found_as(e, "Conversation"))
+    }
+}
