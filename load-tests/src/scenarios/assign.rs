@@ -13,7 +13,7 @@ use switchboard_protocol::realtime::{event, VisitorFrame};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{next_phase, per_second, spawn_paced, wait_until, Counter, Ctx, Phase};
+use super::{listen, next_phase, per_second, spawn_paced, wait_until, Counter, Ctx, Phase, Stop};
 use crate::api::WebInbox;
 use crate::cli::{AssignArgs, Common};
 use crate::net::{Dialer, Peek};
@@ -368,22 +368,10 @@ async fn agent_task(
     shared.agents_online.inc();
     let mut latency = shared.to_agent.local();
     loop {
-        let text = tokio::select! {
-            biased;
-            p = next_phase(&mut phase) => {
-                if p == Phase::Close {
-                    break;
-                }
-                continue;
-            }
-            text = ws.next_text() => text,
-        };
-        let text = match text {
-            Ok(t) => t,
-            Err(ended) => {
-                shared.errors.add("agent_disconnected", ended);
-                return;
-            }
+        let text = match listen(&mut ws, &mut phase, &shared.errors).await {
+            Ok(text) => text,
+            Err(Stop::Close) => break,
+            Err(Stop::Ended) => return,
         };
         let Ok(peek) = Peek::parse(&text) else {
             shared.errors.add("agent_unreadable_frame", &*text);

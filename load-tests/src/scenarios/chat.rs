@@ -23,7 +23,7 @@ use switchboard_protocol::realtime::{event, VisitorFrame};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{next_phase, per_second, spawn_paced, wait_until, Counter, Ctx, Phase};
+use super::{listen, next_phase, per_second, spawn_paced, wait_until, Counter, Ctx, Phase, Stop};
 use crate::api::{check_rate, AgentUser, Api};
 use crate::cli::{ChatArgs, Common};
 use crate::ledger::Ledger;
@@ -495,22 +495,10 @@ async fn agent_task(
     let mut v2a = shared.visitor_to_agent.local();
     let token: Arc<str> = agent.token.into();
     loop {
-        let text = tokio::select! {
-            biased;
-            p = next_phase(&mut phase) => {
-                if p == Phase::Close {
-                    break;
-                }
-                continue;
-            }
-            text = ws.next_text() => text,
-        };
-        let text = match text {
+        let text = match listen(&mut ws, &mut phase, &shared.errors).await {
             Ok(text) => text,
-            Err(ended) => {
-                shared.errors.add("agent_disconnected", ended);
-                return;
-            }
+            Err(Stop::Close) => break,
+            Err(Stop::Ended) => return,
         };
         let peek = match Peek::parse(&text) {
             Ok(p) => p,

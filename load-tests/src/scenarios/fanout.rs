@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::chat::{echo_seq, start_conversation};
-use super::{next_phase, per_second, spawn_paced, wait_until, Counter, Ctx, Phase};
+use super::{listen, next_phase, per_second, spawn_paced, wait_until, Counter, Ctx, Phase, Stop};
 use crate::api::check_rate;
 use crate::cli::{Common, FanoutArgs};
 use crate::ledger::Ledger;
@@ -301,22 +301,10 @@ async fn agent_task(
     shared.agents_online.inc();
     let mut latency = shared.latency.local();
     loop {
-        let text = tokio::select! {
-            biased;
-            p = next_phase(&mut phase) => {
-                if p == Phase::Close {
-                    break;
-                }
-                continue;
-            }
-            text = ws.next_text() => text,
-        };
-        let text = match text {
-            Ok(t) => t,
-            Err(ended) => {
-                shared.errors.add("agent_disconnected", ended);
-                return;
-            }
+        let text = match listen(&mut ws, &mut phase, &shared.errors).await {
+            Ok(text) => text,
+            Err(Stop::Close) => break,
+            Err(Stop::Ended) => return,
         };
         shared.agent_frames.inc();
         let Ok(peek) = Peek::parse(&text) else {

@@ -195,6 +195,40 @@ pub async fn next_phase(rx: &mut watch::Receiver<Phase>) -> Phase {
     }
 }
 
+/// Why an agent console stopped listening.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The run reached [`Phase::Close`].
+    Close,
+    /// The socket ended first (recorded as `agent_disconnected`).
+    Ended,
+}
+
+/// The next text frame of an agent console that listens until the run
+/// closes; phase changes before that are skipped.
+pub async fn listen(
+    ws: &mut crate::net::Ws,
+    phase: &mut watch::Receiver<Phase>,
+    errors: &Errors,
+) -> Result<tokio_tungstenite::tungstenite::Utf8Bytes, Stop> {
+    loop {
+        tokio::select! {
+            biased;
+            p = next_phase(phase) => {
+                if p == Phase::Close {
+                    return Err(Stop::Close);
+                }
+            }
+            text = ws.next_text() => {
+                return text.map_err(|ended| {
+                    errors.add("agent_disconnected", ended);
+                    Stop::Ended
+                });
+            }
+        }
+    }
+}
+
 /// Spawns `count` tasks made by `task(i)`, paced at `per_second` (0: no
 /// pacing), onto `tasks`.
 pub async fn spawn_paced<F, Fut>(tasks: &mut JoinSet<()>, count: usize, per_second: f64, task: F)

@@ -16,7 +16,7 @@ use crate::api::Api;
 use crate::cli::{Common, CompareArgs};
 use crate::net::{Dialer, Stamp, Ws, OPEN_WITHIN};
 use crate::report::Report;
-use crate::scenarios::{next_phase, spawn_paced, wait_until, Counter, Ctx, Phase};
+use crate::scenarios::{listen, spawn_paced, wait_until, Counter, Ctx, Phase, Stop};
 use crate::stats::LocalLatency;
 
 /// How long connecting may take.
@@ -132,22 +132,14 @@ async fn agent(
     online.inc();
     let mut v2a = t.v2a.local();
     loop {
-        let mut text = tokio::select! {
-            biased;
-            p = next_phase(&mut phase) => {
-                if p == Phase::Close {
-                    break;
-                }
-                continue;
-            }
-            text = ws.next_text() => text,
+        let mut frame = match listen(&mut ws, &mut phase, &t.errors).await {
+            Ok(frame) => frame,
+            Err(Stop::Close) => break,
+            Err(Stop::Ended) => return,
         };
+        // Answer what is already read, a batch at most, then flush once.
         let mut answered = 0;
         loop {
-            let frame = match text {
-                Ok(frame) => frame,
-                Err(ended) => return t.errors.add("agent_disconnected", ended),
-            };
             if let Err(e) = answer(&mut ws, &frame, &t, &mut v2a).await {
                 return t.errors.add("agent_send", e);
             }
@@ -156,7 +148,8 @@ async fn agent(
                 break;
             }
             match ws.ready_text() {
-                Some(next) => text = next,
+                Some(Ok(next)) => frame = next,
+                Some(Err(ended)) => return t.errors.add("agent_disconnected", ended),
                 None => break,
             }
         }

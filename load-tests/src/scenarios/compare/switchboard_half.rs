@@ -20,7 +20,7 @@ use crate::cli::{Common, CompareArgs};
 use crate::net::{Dialer, Peek, Stamp};
 use crate::report::Report;
 use crate::scenarios::chat::start_conversation;
-use crate::scenarios::{next_phase, spawn_paced, wait_until, Counter, Ctx, Phase};
+use crate::scenarios::{listen, spawn_paced, wait_until, Counter, Ctx, Phase, Stop};
 use crate::stats::Latency;
 
 /// Agent replies in flight at once (REST requests), as in `chat`.
@@ -188,19 +188,10 @@ async fn agent_console(
     let mut v2a = t.v2a.local();
     let token: Arc<str> = agent.token.into();
     loop {
-        let text = tokio::select! {
-            biased;
-            p = next_phase(&mut phase) => {
-                if p == Phase::Close {
-                    break;
-                }
-                continue;
-            }
-            text = ws.next_text() => text,
-        };
-        let text = match text {
+        let text = match listen(&mut ws, &mut phase, &t.errors).await {
             Ok(text) => text,
-            Err(ended) => return t.errors.add("agent_disconnected", ended),
+            Err(Stop::Close) => break,
+            Err(Stop::Ended) => return,
         };
         let Ok(peek) = Peek::parse(&text) else {
             t.errors.add("agent_unreadable_frame", &*text);
