@@ -2,18 +2,20 @@
 //! events and deliveries, the writer's queue and commit latency,
 //! assignments, slow consumers cut, and the process's memory.
 //!
-//! The counters are process-wide atomics, as a Prometheus client's default
-//! registry is: one server runs per process in production. Updating one is
-//! a relaxed atomic add on paths that already take a lock or a syscall.
+//! One set of counters per running server, owned by its hub (so servers
+//! sharing a process, as the tests do, each report their own). Updating one
+//! is a relaxed atomic add on paths that already take a lock or a syscall.
 //! Rates ("per second") are for the scraper to compute from the counters.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Upper bounds, in seconds, of the commit latency histogram's buckets.
 const COMMIT_BUCKETS: [f64; 10] = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
+#[derive(Debug, Default)]
 pub struct Metrics {
     agent_connections: AtomicI64,
     visitor_connections: AtomicI64,
@@ -28,20 +30,6 @@ pub struct Metrics {
     auto_assignments: AtomicU64,
 }
 
-pub static METRICS: Metrics = Metrics {
-    agent_connections: AtomicI64::new(0),
-    visitor_connections: AtomicI64::new(0),
-    events: AtomicU64::new(0),
-    signals: AtomicU64::new(0),
-    deliveries: AtomicU64::new(0),
-    slow_consumer_cuts: AtomicU64::new(0),
-    commits: AtomicU64::new(0),
-    committed_writes: AtomicU64::new(0),
-    commit_micros: AtomicU64::new(0),
-    commit_buckets: [const { AtomicU64::new(0) }; COMMIT_BUCKETS.len()],
-    auto_assignments: AtomicU64::new(0),
-};
-
 /// Which WebSocket endpoint a connection came through.
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
@@ -51,18 +39,18 @@ pub enum Kind {
 
 /// Counts an authenticated WebSocket as open while it lives.
 #[derive(Debug)]
-pub struct Connected(Kind);
+pub struct Connected(Arc<Metrics>, Kind);
 
 impl Connected {
-    pub fn new(kind: Kind) -> Connected {
-        METRICS.gauge(kind).fetch_add(1, Relaxed);
-        Connected(kind)
+    pub fn new(metrics: &Arc<Metrics>, kind: Kind) -> Connected {
+        metrics.gauge(kind).fetch_add(1, Relaxed);
+        Connected(metrics.clone(), kind)
     }
 }
 
 impl Drop for Connected {
     fn drop(&mut self) {
-        METRICS.gauge(self.0).fetch_sub(1, Relaxed);
+        self.0.gauge(self.1).fetch_sub(1, Relaxed);
     }
 }
 

@@ -213,7 +213,7 @@ async fn metrics(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        crate::metrics::METRICS.render(queued, capacity),
+        state.hub.metrics().render(queued, capacity),
     )
 }
 

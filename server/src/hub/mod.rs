@@ -28,6 +28,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
+use crate::metrics::Metrics;
 use crate::realtime::{dispatch, Channel, FeedItem, Posted};
 use crate::store::{
     Conversation, ConversationStatus, Message, MessageType, Sender, Store, StoreError, WriteOp,
@@ -107,6 +108,8 @@ pub struct Hub {
     shards: RwLock<HashMap<i64, Arc<Mutex<ShardState>>>>,
     next_conversation_id: AtomicI64,
     next_message_id: AtomicI64,
+    /// This server's counters for `/metrics`.
+    metrics: Arc<Metrics>,
 }
 
 impl Hub {
@@ -163,8 +166,10 @@ impl Hub {
                 .sum::<usize>(),
             "hub rebuilt from the store"
         );
-        let (writer, handle) = Writer::spawn(store.clone(), QUEUE_CAPACITY);
+        let metrics = Arc::new(Metrics::default());
+        let (writer, handle) = Writer::spawn(store.clone(), QUEUE_CAPACITY, metrics.clone());
         let hub = Hub {
+            metrics,
             store,
             writer,
             stopping: AtomicBool::new(false),
@@ -191,6 +196,11 @@ impl Hub {
     /// (writes queued, queue capacity), for `/metrics`.
     pub fn writer_depth(&self) -> (usize, usize) {
         self.writer.depth()
+    }
+
+    /// This server's counters.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Commits everything queued, then stops the writer.
@@ -221,7 +231,7 @@ impl Hub {
 
     /// Starts the account's realtime dispatcher and connects the shard to it.
     fn attach_feed(&self, account_id: i64, shard: &Arc<Mutex<ShardState>>, state: &mut ShardState) {
-        let channel = Arc::new(Channel::new(account_id));
+        let channel = Arc::new(Channel::new(account_id, self.metrics.clone()));
         let tx = dispatch::spawn(channel.clone(), Arc::downgrade(shard), self.store.clone());
         state.feed = Some(Feed { tx, channel });
     }
@@ -234,7 +244,7 @@ impl Hub {
             Some(feed) => feed.channel.clone(),
             // Every shard gets its feed when it is made; this is unreachable
             // but harmless: a channel nobody publishes to.
-            None => Arc::new(Channel::new(account_id)),
+            None => Arc::new(Channel::new(account_id, self.metrics.clone())),
         }
     }
 

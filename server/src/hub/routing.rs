@@ -116,12 +116,14 @@ impl ShardState {
         candidates.retain(|c| Some(c.agent_id) != except);
         let agent = assign::pick(&rules, &candidates, cursor)?;
         self.note_assignment(inbox_id, agent);
+        if let Some(feed) = &self.feed {
+            feed.channel.metrics().auto_assigned();
+        }
         Some(agent)
     }
 
     /// Records that `agent` was just given a conversation of `inbox_id`.
     pub fn note_assignment(&mut self, inbox_id: i64, agent_id: i64) {
-        crate::metrics::METRICS.auto_assigned();
         self.assign_seq += 1;
         self.cursors.insert(inbox_id, agent_id);
         self.last_assigned.insert(agent_id, self.assign_seq);

@@ -9,6 +9,7 @@
 //! forever with backoff (nothing is dropped; the queue fills and pushes back);
 //! a write the database itself rejects fails alone, and only its waiter hears.
 
+use crate::metrics::Metrics;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,9 +80,13 @@ pub struct QueueFull;
 
 impl Writer {
     /// Starts the writer task over `store` with room for `capacity` queued writes.
-    pub fn spawn(store: Arc<dyn Store>, capacity: usize) -> (Writer, JoinHandle<()>) {
+    pub fn spawn(
+        store: Arc<dyn Store>,
+        capacity: usize,
+        metrics: Arc<Metrics>,
+    ) -> (Writer, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(capacity);
-        let handle = tokio::spawn(run(store, rx));
+        let handle = tokio::spawn(run(store, rx, metrics));
         (Writer { tx }, handle)
     }
 
@@ -105,7 +110,7 @@ impl Writer {
     }
 }
 
-async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Msg>) {
+async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Msg>, metrics: Arc<Metrics>) {
     let mut stopping = false;
     while !stopping {
         let Some(first) = rx.recv().await else { break };
@@ -128,7 +133,7 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Msg>) {
             }
         }
         if !jobs.is_empty() {
-            commit(store.as_ref(), jobs).await;
+            commit(store.as_ref(), jobs, &metrics).await;
             // Between two commits, once everyone has heard: the only
             // moment log upkeep cannot race a write.
             store.between_commits().await;
@@ -140,12 +145,12 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Msg>) {
         rest.push(job);
     }
     if !rest.is_empty() {
-        commit(store.as_ref(), rest).await;
+        commit(store.as_ref(), rest, &metrics).await;
     }
     tracing::info!("writer stopped; every queued write is committed");
 }
 
-async fn commit(store: &dyn Store, mut jobs: Vec<Job>) {
+async fn commit(store: &dyn Store, mut jobs: Vec<Job>, metrics: &Metrics) {
     // One flat batch; each job remembers where its writes start and end.
     let mut batch: Vec<WriteOp> = Vec::with_capacity(jobs.iter().map(|j| j.ops.len()).sum());
     let mut bounds = Vec::with_capacity(jobs.len());
@@ -156,7 +161,7 @@ async fn commit(store: &dyn Store, mut jobs: Vec<Job>) {
     }
     let started = std::time::Instant::now();
     let outcome = apply_with_retry(store, &batch).await;
-    crate::metrics::METRICS.committed(jobs.len(), started.elapsed());
+    metrics.committed(jobs.len(), started.elapsed());
     match outcome {
         Ok(()) => {
             for job in jobs {

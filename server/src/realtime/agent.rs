@@ -114,7 +114,7 @@ async fn run(state: AppState, socket: WebSocket, member: Option<Member>, cursor:
         resumed,
         presence: state.hub.presence(account_id).0,
     };
-    let _open = crate::metrics::Connected::new(crate::metrics::Kind::Agent);
+    let _open = crate::metrics::Connected::new(state.hub.metrics(), crate::metrics::Kind::Agent);
     let ok = conn.greet(start, welcome).await;
     if ok {
         let mut handler = AgentHandler {

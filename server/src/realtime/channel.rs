@@ -9,7 +9,7 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::mpsc;
 
 use super::{Audience, Frame, BUFFERED_EVENTS, RESUME_WINDOW};
-use crate::metrics::METRICS;
+use crate::metrics::Metrics;
 
 /// A connection's place in an account's channel.
 #[derive(Debug, Clone)]
@@ -54,6 +54,8 @@ struct Inner {
 /// One account's subscribers and recent events.
 pub struct Channel {
     pub account_id: i64,
+    /// The server's counters: deliveries and slow consumers cut.
+    metrics: Arc<Metrics>,
     inner: Mutex<Inner>,
     next_id: AtomicU64,
 }
@@ -67,7 +69,11 @@ impl std::fmt::Debug for Channel {
 }
 
 impl Channel {
-    pub fn new(account_id: i64) -> Channel {
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    pub fn new(account_id: i64, metrics: Arc<Metrics>) -> Channel {
         let start = u64::try_from(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -77,6 +83,7 @@ impl Channel {
         .unwrap_or(u64::MAX / 2);
         Channel {
             account_id,
+            metrics,
             inner: Mutex::new(Inner {
                 cursor: start,
                 ..Inner::default()
@@ -205,7 +212,7 @@ impl Channel {
         while inner.buffer.len() > BUFFERED_EVENTS {
             inner.buffer.pop_front();
         }
-        METRICS.published(true, delivery.sent, delivery.cut);
+        self.metrics.published(true, delivery.sent, delivery.cut);
         delivery
     }
 
@@ -217,7 +224,7 @@ impl Channel {
         for (to, frame) in frames {
             delivery.add(inner.send(to, &Arc::new(frame)));
         }
-        METRICS.published(false, delivery.sent, delivery.cut);
+        self.metrics.published(false, delivery.sent, delivery.cut);
         delivery
     }
 
@@ -261,7 +268,7 @@ impl Channel {
                 }
             }
         }
-        METRICS.published(false, delivery.sent, delivery.cut);
+        self.metrics.published(false, delivery.sent, delivery.cut);
         delivery
     }
 }
@@ -345,7 +352,7 @@ mod tests {
 
     #[test]
     fn resuming_returns_exactly_what_came_after_the_cursor() {
-        let channel = Channel::new(1);
+        let channel = Channel::new(1, Arc::default());
         let (watcher, _rx) = subscriber(&channel);
         channel.subscribe(Audience::Agents, None, watcher);
         let first = publish(&channel, "a");
@@ -368,7 +375,7 @@ mod tests {
 
     #[test]
     fn a_full_queue_cuts_only_that_subscriber() {
-        let channel = Channel::new(1);
+        let channel = Channel::new(1, Arc::default());
         let (slow, _kept_unread) = subscriber(&channel);
         let (fast, mut fast_rx) = subscriber(&channel);
         channel.subscribe(Audience::Agents, None, slow);
@@ -393,7 +400,7 @@ mod tests {
 
     #[test]
     fn nobody_watching_skips_and_forces_a_resync() {
-        let channel = Channel::new(1);
+        let channel = Channel::new(1, Arc::default());
         let before = channel.cursor();
         assert!(channel.skip_if_unwatched(), "never watched: skipped");
         assert_eq!(

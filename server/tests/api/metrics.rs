@@ -1,6 +1,6 @@
-//! `/metrics`: Prometheus' text format, reflecting what the server did.
-//! The counters are process-wide and other tests run alongside, so this
-//! checks that what it did itself shows, not exact totals.
+//! `/metrics`: Prometheus' text format, reflecting what this server did
+//! (each server has its own counters, so other tests running alongside do
+//! not show here).
 
 use serde_json::json;
 
@@ -73,6 +73,36 @@ async fn metrics_count_connections_events_and_commits(db: Db) {
             sample(&after, name) > sample(&before, name),
             "{name} grew: {after}"
         );
+    }
+    // Exactly this test's doing: one console, one visitor, one assignment.
+    assert_eq!(sample(&before, "switchboard_auto_assignments_total"), 0.0);
+    assert_eq!(sample(&after, "switchboard_auto_assignments_total"), 1.0);
+    assert_eq!(
+        sample(&after, "switchboard_websocket_connections{kind=\"agent\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            &after,
+            "switchboard_websocket_connections{kind=\"visitor\"}"
+        ),
+        1.0
+    );
+    drop(visitor);
+    drop(console);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = scrape(&env).await;
+        let open = sample(&now, "switchboard_websocket_connections{kind=\"visitor\"}")
+            + sample(&now, "switchboard_websocket_connections{kind=\"agent\"}");
+        if open == 0.0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "closed sockets still counted: {now}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(sample(&after, "switchboard_writer_queue_capacity") > 0.0);
     assert!(sample(&after, "process_resident_memory_bytes") > 0.0);

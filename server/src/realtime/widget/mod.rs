@@ -178,7 +178,7 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
             return conn.refuse(err.code(), err.describe()).await;
         }
     };
-    let _open = crate::metrics::Connected::new(crate::metrics::Kind::Visitor);
+    let _open = crate::metrics::Connected::new(state.hub.metrics(), crate::metrics::Kind::Visitor);
     let ok = conn.greet(start, welcome).await;
     if ok {
         let mut handler = VisitorHandler {
