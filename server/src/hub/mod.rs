@@ -315,6 +315,23 @@ impl Hub {
             .ok_or(HubError::NotFound)
     }
 
+    /// The visitor link (contact inbox) a conversation was opened through:
+    /// what a visitor's every frame is checked against, so it copies
+    /// nothing and skips the queue position (a scan of the account).
+    pub fn contact_inbox_of(
+        &self,
+        account_id: i64,
+        conversation_id: i64,
+    ) -> HubResult<Option<i64>> {
+        let shard = self.shard(account_id);
+        let state = Self::lock(&shard);
+        state
+            .conversations
+            .get(&conversation_id)
+            .map(|l| l.conversation.contact_inbox_id)
+            .ok_or(HubError::NotFound)
+    }
+
     /// A copy of the conversation with its current place in the queue.
     fn with_position(state: &ShardState, live: &LiveConversation) -> LiveConversation {
         let mut copy = live.snapshot();

@@ -107,8 +107,8 @@ impl VisitorHandler {
         let theirs = self
             .state
             .hub
-            .get(self.account_id(), conversation_id)
-            .is_ok_and(|l| l.conversation.contact_inbox_id == Some(self.link_id));
+            .contact_inbox_of(self.account_id(), conversation_id)
+            .is_ok_and(|link| link == Some(self.link_id));
         theirs
             .then_some(())
             .ok_or_else(|| ApiError::not_found("Conversation"))
