@@ -221,28 +221,12 @@ impl Dialer {
 
     /// A visitor of the inbox with this website token, new (no visitor token).
     pub async fn visitor(&self, website_token: &str) -> Result<(Ws, VisitorWelcome), OpenError> {
-        tokio::time::timeout(OPEN_WITHIN, async {
-            let mut ws = self.open("/ws/widget", false).await?;
-            ws.send(&VisitorFrame::Auth {
-                website_token: website_token.to_string(),
-                visitor_token: None,
-                cursor: None,
-            })
-            .await
-            .map_err(|e| OpenError {
-                kind: "auth",
-                detail: e.to_string(),
-            })?;
-            let welcome = ws.welcome().await?;
-            Ok((ws, welcome))
-        })
-        .await
-        .unwrap_or_else(|_| {
-            Err(OpenError {
-                kind: "timeout",
-                detail: format!("no welcome within {OPEN_WITHIN:?}"),
-            })
-        })
+        let auth = VisitorFrame::Auth {
+            website_token: website_token.to_string(),
+            visitor_token: None,
+            cursor: None,
+        };
+        self.signed_in("/ws/widget", false, &auth).await
     }
 
     /// An agent console signed in with `token`.
@@ -251,15 +235,25 @@ impl Dialer {
         token: &str,
         account_id: i64,
     ) -> Result<(Ws, AgentWelcome), OpenError> {
+        let auth = AgentFrame::Auth {
+            access_token: token.to_string(),
+            account_id,
+            cursor: None,
+        };
+        self.signed_in("/ws/agent", true, &auth).await
+    }
+
+    /// Opens `path`, sends `auth` and waits for the `welcome`, all within
+    /// [`OPEN_WITHIN`].
+    async fn signed_in<W: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        heavy: bool,
+        auth: &impl Serialize,
+    ) -> Result<(Ws, W), OpenError> {
         tokio::time::timeout(OPEN_WITHIN, async {
-            let mut ws = self.open("/ws/agent", true).await?;
-            ws.send(&AgentFrame::Auth {
-                access_token: token.to_string(),
-                account_id,
-                cursor: None,
-            })
-            .await
-            .map_err(|e| OpenError {
+            let mut ws = self.open(path, heavy).await?;
+            ws.send(auth).await.map_err(|e| OpenError {
                 kind: "auth",
                 detail: e.to_string(),
             })?;
