@@ -29,14 +29,14 @@ pub(super) async fn page(
     if has_more {
         messages.remove(0);
     }
-    let mut contacts: Vec<i64> = messages
+    // Names::load sorts and de-duplicates the ids.
+    let contacts: Vec<i64> = messages
         .iter()
         .filter_map(|m| match m.sender {
             Some(crate::store::Sender::Contact(id)) => Some(id),
             _ => None,
         })
         .collect();
-    contacts.dedup();
     let names = Names::load(&h.state, h.account_id, &contacts).await?;
     Ok(History {
         conversation_id,
