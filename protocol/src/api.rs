@@ -233,6 +233,10 @@ pub struct Inbox {
     /// user identifiers with (`identifier_hash` = hex HMAC-SHA256).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hmac_token: Option<String>,
+    /// API inboxes, administrators only: the key that signs the callbacks
+    /// sent to `webhook_url` (`X-Chatwoot-Signature`, see docs/WEBHOOKS.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
     /// Website inboxes: unsigned identifiers are refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hmac_mandatory: Option<bool>,

@@ -58,6 +58,11 @@ pub struct ServeArgs {
     /// (it then reconnects and resumes from its last cursor).
     #[arg(long, env = "SWITCHBOARD_WS_OUTBOUND_QUEUE", default_value_t = default_outbound_queue())]
     pub ws_outbound_queue: usize,
+    /// Let webhooks and callbacks go to loopback and private addresses.
+    /// Off by default, so a tenant cannot make the server call its own
+    /// network; turn it on for local setups and tests.
+    #[arg(long, env = "SWITCHBOARD_OUTBOUND_ALLOW_PRIVATE")]
+    pub outbound_allow_private: bool,
 }
 
 fn default_outbound_queue() -> usize {
@@ -152,6 +157,10 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         public_url,
         ws_outbound_queue: args.ws_outbound_queue,
         demo_website_token,
+        outbox: crate::outbox::OutboxConfig {
+            allow_private: args.outbound_allow_private,
+            ..Default::default()
+        },
     };
     launch(store, settings, listener, shutdown_signal()).await
 }

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod demo;
 pub mod hub;
 pub mod metrics;
+pub mod outbox;
 pub mod realtime;
 pub mod secrets;
 pub mod store;
@@ -34,6 +35,8 @@ pub struct Settings {
     pub ws_outbound_queue: usize,
     /// With `--demo`: the demo inbox's website token, served at `/demo`.
     pub demo_website_token: Option<String>,
+    /// How webhooks and other outbound calls are made.
+    pub outbox: outbox::OutboxConfig,
 }
 
 impl Settings {
@@ -42,6 +45,7 @@ impl Settings {
             public_url: public_url.into(),
             ws_outbound_queue: realtime::OUTBOUND_QUEUE,
             demo_website_token: None,
+            outbox: outbox::OutboxConfig::default(),
         }
     }
 }
@@ -67,7 +71,14 @@ pub async fn launch(
         connections: connections.clone(),
         ws_outbound_queue: settings.ws_outbound_queue.max(1),
         demo_website_token: settings.demo_website_token.map(Into::into),
+        allow_private_targets: settings.outbox.allow_private,
     };
+    let outbox = outbox::spawn(
+        hub.clone(),
+        state.store.clone(),
+        settings.outbox,
+        cancel.clone(),
+    );
     web::assets::log_sizes();
     let app = api::router(state);
     let addr = listener.local_addr().context("listener has no address")?;
@@ -98,6 +109,11 @@ pub async fn launch(
             open = connections.len(),
             "WebSockets still open at shutdown"
         );
+    }
+    // Calls in flight finish (or time out); the rest stay queued for the
+    // next start.
+    if outbox.await.is_err() {
+        tracing::warn!("the outbox worker failed");
     }
     // Requests have finished; commit whatever they queued before exiting.
     hub.stop().await;

@@ -165,6 +165,7 @@ pub async fn create(
         .store
         .create_contact(member.account_id(), &fields)
         .await?;
+    state.hub.contact_saved(None, &created).await?;
     let contact_inbox = match &inbox {
         Some(inbox) => Some(
             state
@@ -209,11 +210,11 @@ pub async fn update(
 ) -> ApiResult<Json<Value>> {
     let current = contact_of(&state, &member, id).await?;
     let mut fields = ContactFields {
-        name: current.name,
-        email: current.email,
-        phone_number: current.phone_number,
-        identifier: current.identifier,
-        custom_attributes: current.custom_attributes,
+        name: current.name.clone(),
+        email: current.email.clone(),
+        phone_number: current.phone_number.clone(),
+        identifier: current.identifier.clone(),
+        custom_attributes: current.custom_attributes.clone(),
     };
     apply(&body.fields, &mut fields)?;
     let updated = state
@@ -221,9 +222,7 @@ pub async fn update(
         .update_contact(member.account_id(), id, &fields)
         .await
         .map_err(|e| not_found_as(e, "Contact"))?;
-    state
-        .hub
-        .contact_changed(member.account_id(), updated.clone());
+    state.hub.contact_saved(Some(&current), &updated).await?;
     Ok(Json(payload(contact(&updated))))
 }
 

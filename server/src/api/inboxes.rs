@@ -45,11 +45,12 @@ pub async fn show(
     )))
 }
 
-/// The HMAC key lets its holder speak as any of the site's users: only
-/// administrators see it.
+/// The HMAC key lets its holder speak as any of the site's users, and the
+/// callback secret lets it forge callbacks: only administrators see them.
 fn for_member(member: &Member, mut inbox: wire::Inbox) -> wire::Inbox {
     if member.require_admin().is_err() {
         inbox.hmac_token = None;
+        inbox.secret = None;
     }
     inbox
 }
@@ -113,8 +114,9 @@ struct Editable {
 
 impl InboxFields {
     /// Applies every given field onto `target`, validating each; nothing is
-    /// saved unless all of them pass.
-    fn apply(self, target: &mut Editable) -> ApiResult<()> {
+    /// saved unless all of them pass. `allow_private`: callback URLs may
+    /// point at private networks.
+    fn apply(self, target: &mut Editable, allow_private: bool) -> ApiResult<()> {
         if let Some(name) = &self.name {
             target.name = validate::name("name", name)?;
         }
@@ -197,6 +199,10 @@ impl InboxFields {
             }
             if channel.webhook_url.is_some() {
                 s.webhook_url = validate::url("webhook_url", channel.webhook_url.as_deref())?;
+                if let Some(url) = &s.webhook_url {
+                    crate::outbox::guard::check_url(url, allow_private)
+                        .map_err(|e| ApiError::invalid("webhook_url", e))?;
+                }
             }
             if channel.widget_color.is_some() {
                 s.widget_color = validate::color(channel.widget_color.as_deref())?;
@@ -280,7 +286,10 @@ pub async fn create(
         auto_assignment_config: AutoAssignmentConfig::default(),
         settings,
     };
-    body.apply(&mut editable)?;
+    body.apply(&mut editable, state.allow_private_targets)?;
+    if channel_type == ChannelType::Api {
+        editable.settings.secret = Some(random_token(24));
+    }
     let (website_token, inbox_identifier) = match channel_type {
         ChannelType::WebWidget => (Some(random_token(24)), None),
         ChannelType::Api => (None, Some(random_token(24))),
@@ -327,7 +336,11 @@ pub async fn update(
         auto_assignment_config: current.auto_assignment_config.clone(),
         settings: current.settings.clone(),
     };
-    body.apply(&mut editable)?;
+    body.apply(&mut editable, state.allow_private_targets)?;
+    if current.channel_type == ChannelType::Api && editable.settings.secret.is_none() {
+        // Inboxes made before callbacks were signed get their secret now.
+        editable.settings.secret = Some(random_token(24));
+    }
     let changed = Inbox {
         name: editable.name,
         enable_auto_assignment: editable.enable_auto_assignment,

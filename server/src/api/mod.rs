@@ -17,6 +17,7 @@ pub mod public;
 pub mod tokens;
 pub mod validate;
 pub mod views;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -55,6 +56,8 @@ pub struct AppState {
     pub ws_outbound_queue: usize,
     /// With `--demo`: the demo inbox's website token, for the `/demo` page.
     pub demo_website_token: Option<Arc<str>>,
+    /// Webhooks may point at loopback and private networks (tests, local setups).
+    pub allow_private_targets: bool,
 }
 
 impl AppState {
@@ -107,6 +110,21 @@ pub fn router(state: AppState) -> Router {
                 .delete(inbox_members::remove),
         )
         .route("/inbox_members/{inbox_id}", get(inbox_members::list))
+        .route("/inboxes/{id}/deliveries", get(webhooks::inbox_deliveries))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/webhooks/{id}",
+            axum::routing::patch(webhooks::update)
+                .put(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/webhooks/{id}/deliveries",
+            get(webhooks::webhook_deliveries),
+        )
+        .route("/deliveries", get(webhooks::deliveries))
+        .route("/deliveries/{id}", get(webhooks::show_delivery))
+        .route("/deliveries/{id}/retry", post(webhooks::retry_delivery))
         .route("/contacts", get(contacts::list).post(contacts::create))
         .route("/contacts/search", get(contacts::search))
         .route(

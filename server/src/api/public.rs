@@ -162,6 +162,7 @@ pub async fn create_contact(
         .store
         .create_visitor(inbox.account_id, inbox.id, &new, &source_id)
         .await?;
+    state.hub.contact_saved(None, &contact).await?;
     Ok(Json(public_contact(&contact, &source_id)))
 }
 
@@ -190,9 +191,7 @@ pub async fn update_contact(
         .store
         .update_contact(v.inbox.account_id, v.contact.id, &fields(&body, current)?)
         .await?;
-    state
-        .hub
-        .contact_changed(v.inbox.account_id, updated.clone());
+    state.hub.contact_saved(Some(&v.contact), &updated).await?;
     Ok(Json(public_contact(&updated, &v.link.source_id)))
 }
 

@@ -91,6 +91,7 @@ pub fn inbox(i: &Inbox, public_url: &str) -> wire::Inbox {
         inbox_identifier: i.inbox_identifier.clone(),
         webhook_url: s.webhook_url.clone(),
         hmac_token: s.hmac_token.clone(),
+        secret: s.secret.clone(),
         hmac_mandatory: widget.then_some(s.hmac_mandatory),
         pre_chat_form_enabled: widget.then_some(s.pre_chat_form_enabled),
         pre_chat_form_options: widget

@@ -110,6 +110,8 @@ pub struct Hub {
     next_message_id: AtomicI64,
     /// This server's counters for `/metrics`.
     metrics: Arc<Metrics>,
+    /// Told when a commit that queued outbound calls is durable.
+    outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Hub {
@@ -170,6 +172,7 @@ impl Hub {
         let (writer, handle) = Writer::spawn(store.clone(), QUEUE_CAPACITY, metrics.clone());
         let hub = Hub {
             metrics,
+            outbox_wake: Arc::default(),
             store,
             writer,
             stopping: AtomicBool::new(false),
@@ -201,6 +204,58 @@ impl Hub {
     /// This server's counters.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
+    }
+
+    /// What the outbox worker waits on between rounds.
+    pub fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_wake.clone()
+    }
+
+    /// Wakes the outbox worker once `durable` is committed: a row it read
+    /// before the commit would not be there yet.
+    fn wake_outbox_after(&self, durable: Durable) {
+        let wake = self.outbox_wake.clone();
+        tokio::spawn(async move {
+            if durable.wait().await.is_ok() {
+                wake.notify_one();
+            }
+        });
+    }
+
+    /// After a contact was stored: consoles hear of a change, and the
+    /// account's webhooks get `contact_created` (`before` absent) or
+    /// `contact_updated` (when something changed), queued in the commit
+    /// right after the contact's own; answers once that is durable.
+    pub async fn contact_saved(
+        &self,
+        before: Option<&crate::store::Contact>,
+        contact: &crate::store::Contact,
+    ) -> HubResult<()> {
+        let (event, changed) = match before {
+            None => ("contact_created", serde_json::Value::Null),
+            Some(before) => {
+                self.contact_changed(contact.account_id, contact.clone());
+                let changed = crate::outbox::plan::contact_changes(before, contact);
+                if changed.is_empty() {
+                    return Ok(());
+                }
+                ("contact_updated", serde_json::Value::Array(changed))
+            }
+        };
+        let directory = self.directory(contact.account_id).await?;
+        let deliveries = crate::outbox::plan::plan_contact(&directory, event, contact, changed);
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        let slot = self.slot().await?;
+        let durable = slot.send(
+            deliveries
+                .into_iter()
+                .map(WriteOp::InsertDelivery)
+                .collect(),
+        );
+        self.wake_outbox_after(durable.clone());
+        Self::durable(durable).await
     }
 
     /// Commits everything queued, then stops the writer.
@@ -273,12 +328,21 @@ impl Hub {
                 })
             })
             .collect();
-        let durable = slot.send(ops);
         let directory = state
             .roster
             .as_ref()
             .map(|r| r.directory.clone())
             .unwrap_or_default();
+        let deliveries = crate::outbox::plan(&directory, &conversations, &messages, |id| {
+            state.conversations.get(&id).map(|l| &l.conversation)
+        });
+        let calls_out = !deliveries.is_empty();
+        let mut ops = ops;
+        ops.extend(deliveries.into_iter().map(WriteOp::InsertDelivery));
+        let durable = slot.send(ops);
+        if calls_out {
+            self.wake_outbox_after(durable.clone());
+        }
         state.publish(FeedItem::Commit {
             durable: durable.clone(),
             directory,

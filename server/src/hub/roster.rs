@@ -53,6 +53,8 @@ impl Hub {
             );
             directory.agents.insert(agent.user.id, agent);
         }
+        directory.account_name = self.store.account_name(account_id).await?;
+        directory.webhooks = self.store.list_webhooks(account_id).await?;
         roster.directory = Arc::new(directory);
         Ok(roster)
     }

@@ -50,8 +50,27 @@ pub struct Roster {
 /// Agents and inboxes of an account, by id.
 #[derive(Debug, Clone, Default)]
 pub struct Directory {
+    pub account_name: String,
     pub agents: HashMap<i64, Agent>,
     pub inboxes: HashMap<i64, Inbox>,
+    /// Account webhooks, for the outbox.
+    pub webhooks: Vec<crate::store::Webhook>,
+}
+
+impl Directory {
+    /// Whether any change of the account may call out (a webhook, or an
+    /// inbox with a callback URL), so commits of other accounts skip the
+    /// outbox at once.
+    pub fn has_outbound(&self) -> bool {
+        !self.webhooks.is_empty()
+            || self.inboxes.values().any(|i| {
+                i.channel_type == switchboard_protocol::api::ChannelType::Api
+                    && i.settings
+                        .webhook_url
+                        .as_deref()
+                        .is_some_and(|u| !u.is_empty())
+            })
+    }
 }
 
 impl ShardState {

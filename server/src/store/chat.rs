@@ -171,4 +171,6 @@ pub enum WriteOp {
         account_id: i64,
         inbox_id: i64,
     },
+    /// Queues an outbound call in the same commit as what caused it.
+    InsertDelivery(super::NewDelivery),
 }

@@ -7,10 +7,12 @@
 
 mod chat;
 mod model;
+mod outbox;
 pub mod sql;
 
 pub use chat::*;
 pub use model::*;
+pub use outbox::*;
 
 use std::sync::Arc;
 
@@ -50,6 +52,7 @@ pub trait AccountStore: Send + Sync {
         admin: &NewUser,
         token_sha256: &str,
     ) -> StoreResult<CreatedAccount>;
+    async fn account_name(&self, account_id: i64) -> StoreResult<String>;
 }
 
 /// Users, their tokens and their memberships.
@@ -201,11 +204,11 @@ pub trait ChatStore: Send + Sync {
 
 /// Everything the server persists.
 pub trait Store:
-    AccountStore + UserStore + AgentStore + InboxStore + ContactStore + ChatStore
+    AccountStore + UserStore + AgentStore + InboxStore + ContactStore + ChatStore + OutboxStore
 {
 }
 impl<T> Store for T where
-    T: AccountStore + UserStore + AgentStore + InboxStore + ContactStore + ChatStore
+    T: AccountStore + UserStore + AgentStore + InboxStore + ContactStore + ChatStore + OutboxStore
 {
 }
 

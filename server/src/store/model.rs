@@ -169,6 +169,9 @@ pub struct InboxSettings {
     pub hmac_token: Option<String>,
     /// Refuse identifiers that are not signed.
     pub hmac_mandatory: bool,
+    /// API inboxes: the key that signs callbacks to `webhook_url`. Separate
+    /// from `hmac_token`, which verifies contacts, never signs anything.
+    pub secret: Option<String>,
     /// Ask for name and e-mail before the first message.
     pub pre_chat_form_enabled: bool,
     pub pre_chat_message: Option<String>,
@@ -195,6 +198,7 @@ impl Default for InboxSettings {
             webhook_url: None,
             hmac_token: None,
             hmac_mandatory: false,
+            secret: None,
             pre_chat_form_enabled: false,
             pre_chat_message: None,
         }

@@ -341,6 +341,12 @@ impl Env {
 
     /// Stops the server gracefully and starts a new one on the same database.
     pub async fn restart(self) -> Env {
+        self.restart_with(Settings::new("https://switchboard.test"))
+            .await
+    }
+
+    /// [`Env::restart`] with these settings.
+    pub async fn restart_with(self, settings: Settings) -> Env {
         let Env {
             app,
             db,
@@ -349,7 +355,7 @@ impl Env {
             admin_token,
         } = self;
         app.stop().await;
-        let app = TestApp::spawn(&db).await;
+        let app = TestApp::spawn_with(&db, settings).await;
         Env {
             app,
             db,

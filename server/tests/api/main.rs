@@ -18,5 +18,7 @@ mod realtime;
 mod restart;
 mod roles;
 mod settings_story;
+pub mod standin;
+mod webhooks;
 mod widget;
 mod ws;

@@ -161,6 +161,7 @@ pub(super) async fn set_user(h: &VisitorHandler, user: User) -> Result<Identity,
                 .store
                 .create_visitor(h.account_id, h.inbox_id, &fields, &token)
                 .await?;
+            h.state.hub.contact_saved(None, &contact).await?;
             (contact, link.source_id, true)
         }
         _ => {
@@ -219,7 +220,7 @@ async fn save(
         .store
         .update_contact(h.account_id, c.id, &fields)
         .await?;
-    h.state.hub.contact_changed(h.account_id, saved.clone());
+    h.state.hub.contact_saved(Some(c), &saved).await?;
     Ok(saved)
 }
 

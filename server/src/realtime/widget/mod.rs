@@ -107,11 +107,12 @@ async fn identify(
                 custom_attributes: json!({}),
                 ..ContactFields::default()
             };
-            state
+            let (contact, link) = state
                 .store
                 .create_visitor(inbox.account_id, inbox.id, &fields, &token)
-                .await?
-                .1
+                .await?;
+            state.hub.contact_saved(None, &contact).await?;
+            link
         }
     };
     let contact = state

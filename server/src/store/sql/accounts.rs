@@ -74,4 +74,13 @@ where
             user_id,
         })
     }
+
+    async fn account_name(&self, account_id: i64) -> StoreResult<String> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT name FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|(name,)| name)
+            .ok_or(crate::store::StoreError::NotFound)
+    }
 }

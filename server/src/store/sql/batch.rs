@@ -16,7 +16,7 @@ use sqlx::{
 };
 
 use super::SqlStore;
-use crate::store::{Conversation, Message, Sender, StoreResult, WriteOp};
+use crate::store::{Conversation, Message, NewDelivery, Sender, StoreResult, WriteOp};
 
 /// Most rows one multi-row statement carries (SQLite allows 32,766 parameters).
 const ROWS_PER_STATEMENT: usize = 1000;
@@ -76,6 +76,7 @@ pub(super) fn placeholders(rows: usize, columns: usize, first: usize) -> String 
 struct Pending<'a> {
     conversations: Vec<&'a Conversation>,
     messages: Vec<&'a Message>,
+    deliveries: Vec<&'a NewDelivery>,
 }
 
 impl<DB> SqlStore<DB>
@@ -102,6 +103,7 @@ where
             match op {
                 WriteOp::InsertConversation(c) => pending.conversations.push(c),
                 WriteOp::InsertMessage(m) => pending.messages.push(m.as_ref()),
+                WriteOp::InsertDelivery(d) => pending.deliveries.push(d),
                 WriteOp::UpdateConversation(c) => {
                     latest.insert(c.id, c);
                 }
@@ -243,8 +245,31 @@ where
             }
             q.execute(&mut **tx).await?;
         }
+        for chunk in shaped(&pending.deliveries) {
+            let sql = format!(
+                "INSERT INTO outbox (account_id, kind, webhook_id, inbox_id, event, delivery_id, \
+                 payload, next_attempt_at, created_at) VALUES {} \
+                 ON CONFLICT (delivery_id) DO NOTHING",
+                placeholders_for::<DB>(chunk.len(), 9, 1)
+            );
+            let mut q = sqlx::query(&sql);
+            for d in chunk {
+                q = q
+                    .bind(d.account_id)
+                    .bind(d.kind.as_str())
+                    .bind(d.webhook_id)
+                    .bind(d.inbox_id)
+                    .bind(d.event.as_str())
+                    .bind(d.delivery_id.as_str())
+                    .bind(d.payload.to_string())
+                    .bind(d.created_at)
+                    .bind(d.created_at);
+            }
+            q.execute(&mut **tx).await?;
+        }
         pending.conversations.clear();
         pending.messages.clear();
+        pending.deliveries.clear();
         Ok(())
     }
 }

@@ -14,6 +14,7 @@ mod cache;
 mod chat;
 mod contacts;
 mod inboxes;
+mod outbox;
 mod users;
 
 use std::path::Path;

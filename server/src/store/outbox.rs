@@ -1,0 +1,211 @@
+//! Webhooks and the durable outbox: rows for every outbound call, and the
+//! store seam the outbox workers and the delivery-log API use.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::StoreResult;
+
+/// An account webhook (Chatwoot's `/webhooks`): where to POST which events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    pub id: i64,
+    pub account_id: i64,
+    /// Only this inbox's events; `None`: the whole account's.
+    pub inbox_id: Option<i64>,
+    pub name: Option<String>,
+    pub url: String,
+    /// Event names, e.g. `message_created`.
+    pub subscriptions: Vec<String>,
+    /// The key of the HMAC-SHA256 signature header.
+    pub secret: String,
+    pub created_at: i64,
+}
+
+/// Fields of a webhook to create or replace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookFields {
+    pub inbox_id: Option<i64>,
+    pub name: Option<String>,
+    pub url: String,
+    pub subscriptions: Vec<String>,
+}
+
+/// What an outbound call is for, which decides where it goes and what its
+/// answer changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryKind {
+    /// An account webhook (`webhook_id`).
+    Webhook,
+    /// An API inbox's `webhook_url` (`inbox_id`).
+    ApiInbox,
+    /// A message sent through a WhatsApp Cloud number (`inbox_id`).
+    Whatsapp,
+    /// A CRM integration's call.
+    Crm,
+}
+
+impl DeliveryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryKind::Webhook => "webhook",
+            DeliveryKind::ApiInbox => "api_inbox",
+            DeliveryKind::Whatsapp => "whatsapp",
+            DeliveryKind::Crm => "crm",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "webhook" => DeliveryKind::Webhook,
+            "api_inbox" => DeliveryKind::ApiInbox,
+            "whatsapp" => DeliveryKind::Whatsapp,
+            "crm" => DeliveryKind::Crm,
+            _ => return None,
+        })
+    }
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    /// Not delivered yet; tried again at `next_attempt_at`.
+    Pending,
+    Delivered,
+    /// Given up: a permanent refusal, or 24 hours of failures.
+    Failed,
+    /// Its destination was removed before it could be delivered.
+    Cancelled,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => DeliveryStatus::Pending,
+            "delivered" => DeliveryStatus::Delivered,
+            "failed" => DeliveryStatus::Failed,
+            "cancelled" => DeliveryStatus::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+/// An outbound call to queue, written by the group-commit writer in the
+/// same transaction as the change that caused it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDelivery {
+    pub account_id: i64,
+    pub kind: DeliveryKind,
+    pub webhook_id: Option<i64>,
+    pub inbox_id: Option<i64>,
+    pub event: String,
+    /// Unique; re-applying a batch that committed skips the row.
+    pub delivery_id: String,
+    pub payload: Value,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// A stored outbound call and its delivery log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub id: i64,
+    pub account_id: i64,
+    pub kind: DeliveryKind,
+    pub webhook_id: Option<i64>,
+    pub inbox_id: Option<i64>,
+    pub event: String,
+    pub delivery_id: String,
+    pub payload: Value,
+    pub status: DeliveryStatus,
+    pub attempts: i64,
+    /// Unix milliseconds, as are the other times.
+    pub next_attempt_at: i64,
+    pub created_at: i64,
+    pub last_attempt_at: Option<i64>,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub url: Option<String>,
+    pub delivered_at: Option<i64>,
+}
+
+/// The result of one attempt, saved on its delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub at: i64,
+    pub url: Option<String>,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    /// `Pending` with the time of the next attempt, or a final status.
+    pub status: DeliveryStatus,
+    pub next_attempt_at: i64,
+}
+
+/// Which deliveries a log page shows.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    pub webhook_id: Option<i64>,
+    pub inbox_id: Option<i64>,
+    pub status: Option<DeliveryStatus>,
+    pub kind: Option<DeliveryKind>,
+    /// Leave out account webhook deliveries (an inbox's own calls only).
+    pub exclude_webhooks: bool,
+    /// Only ids below this (the next page).
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+/// Webhooks and the outbox.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    async fn list_webhooks(&self, account_id: i64) -> StoreResult<Vec<Webhook>>;
+    async fn create_webhook(
+        &self,
+        account_id: i64,
+        fields: &WebhookFields,
+        secret: &str,
+    ) -> StoreResult<Webhook>;
+    async fn update_webhook(
+        &self,
+        account_id: i64,
+        webhook_id: i64,
+        fields: &WebhookFields,
+    ) -> StoreResult<Webhook>;
+    async fn delete_webhook(&self, account_id: i64, webhook_id: i64) -> StoreResult<()>;
+    /// Pending deliveries due at `now_ms`, oldest due first, skipping `busy`
+    /// (those being attempted right now).
+    async fn due_deliveries(
+        &self,
+        now_ms: i64,
+        busy: &[i64],
+        limit: i64,
+    ) -> StoreResult<Vec<Delivery>>;
+    /// When the next pending delivery is due, if any.
+    async fn next_due(&self) -> StoreResult<Option<i64>>;
+    async fn record_attempt(&self, id: i64, attempt: &Attempt) -> StoreResult<()>;
+    async fn list_deliveries(
+        &self,
+        account_id: i64,
+        filter: &DeliveryFilter,
+    ) -> StoreResult<Vec<Delivery>>;
+    async fn get_delivery(&self, account_id: i64, id: i64) -> StoreResult<Delivery>;
+    /// Makes a failed or cancelled delivery pending again, due now.
+    async fn retry_delivery(&self, account_id: i64, id: i64, now_ms: i64) -> StoreResult<Delivery>;
+}
+
+/// Current time as Unix milliseconds, the unit of the outbox's times.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
