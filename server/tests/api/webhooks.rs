@@ -20,6 +20,7 @@ both_databases!(
     a_receiver_that_fails_five_times_gets_exactly_one_success,
     pending_retries_are_delivered_after_a_restart,
     retry_after_gone_and_giving_up,
+    the_example_bridge_receives_the_agents_reply,
 );
 
 /// Outbound calls to loopback allowed (the stand-in), and quick retries.
@@ -527,4 +528,54 @@ async fn wait_for_status(env: &Env, log_path: &str, status: &str) -> Value {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("no delivery became {status} at {log_path}");
+}
+
+/// `examples/api_bridge.py`, run as its README says, against this server:
+/// the customer's message goes in, the agent's reply comes out on its URL.
+async fn the_example_bridge_receives_the_agents_reply(db: Db) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let env = Env::start_with(db, settings()).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/api_bridge.py");
+    let mut bridge = tokio::process::Command::new("python3")
+        .arg(script)
+        .args(["--url", &env.app.base, "--token", &env.admin_token])
+        .args(["--account-id", &env.account_id.to_string(), "--wait", "20"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python3 runs the example (CI installs it)");
+    let mut lines = BufReader::new(bridge.stdout.take().expect("stdout")).lines();
+    let first = lines
+        .next_line()
+        .await
+        .expect("read")
+        .expect("a first line");
+    let id: i64 = first
+        .strip_prefix("customer wrote in conversation ")
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"));
+    assert!(first.ends_with("Hello from the bridge"), "{first}");
+
+    let messages = env.path(&format!("/conversations/{id}/messages"));
+    let t = env.admin_token.as_str();
+    env.app
+        .post(
+            &messages,
+            t,
+            json!({"content": "internal", "private": true}),
+        )
+        .await;
+    env.app
+        .post(&messages, t, json!({"content": "Olá! Como posso ajudar?"}))
+        .await;
+    let reply = lines
+        .next_line()
+        .await
+        .expect("read")
+        .expect("the reply line");
+    assert_eq!(reply, "agent Ana Admin replied: Olá! Como posso ajudar?");
+    let status = bridge.wait().await.expect("bridge exits");
+    assert!(status.success(), "the bridge exits 0 after the reply");
 }
