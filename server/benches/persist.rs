@@ -126,6 +126,7 @@ async fn run(
                         sender: None::<Sender>,
                         echo_id: Some(format!("{w}-{n}")),
                         content_attributes: json!({}),
+                        source_id: None,
                     },
                 )
                 .await

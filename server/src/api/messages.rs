@@ -48,6 +48,7 @@ pub fn outgoing(text: String) -> ApiResult<NewMessage> {
         sender: None,
         echo_id: None,
         content_attributes: json!({}),
+        source_id: None,
     })
 }
 
@@ -165,6 +166,7 @@ pub async fn create(
                 sender: Some(sender),
                 echo_id,
                 content_attributes: attributes,
+                source_id: None,
             },
         )
         .await

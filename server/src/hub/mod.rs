@@ -71,6 +71,8 @@ pub struct NewMessage {
     pub sender: Option<Sender>,
     pub echo_id: Option<String>,
     pub content_attributes: Value,
+    /// The channel's own id, for messages that arrive over a channel.
+    pub source_id: Option<String>,
 }
 
 impl NewMessage {
@@ -83,6 +85,7 @@ impl NewMessage {
             sender: None,
             echo_id: None,
             content_attributes: Value::Object(Default::default()),
+            source_id: None,
         }
     }
 }
@@ -453,6 +456,8 @@ impl Hub {
             deleted: false,
             created_at: at,
             updated_at: at,
+            source_id: new.source_id,
+            status: crate::store::MessageStatus::Sent,
         })
     }
 

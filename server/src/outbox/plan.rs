@@ -317,6 +317,8 @@ pub(super) fn message_facts(m: &Message) -> Value {
         "deleted": m.deleted,
         "created_at": m.created_at,
         "updated_at": m.updated_at,
+        "source_id": m.source_id,
+        "status": m.status.as_str(),
     })
 }
 

@@ -12,7 +12,8 @@ use crate::api::chat_views::{self, Names};
 use crate::hub::routing::Directory;
 use crate::hub::shard::LiveConversation;
 use crate::store::{
-    Contact, Conversation, ConversationStatus, Delivery, Message, MessageType, Sender, Store,
+    Contact, Conversation, ConversationStatus, Delivery, Message, MessageStatus, MessageType,
+    Sender, Store,
 };
 
 /// The JSON body of a webhook or API inbox delivery.
@@ -155,7 +156,8 @@ fn message_data(
     object.insert("content_attributes".into(), m.content_attributes.clone());
     object.insert("additional_attributes".into(), json!({}));
     object.insert("private".into(), json!(m.private));
-    object.insert("source_id".into(), Value::Null);
+    object.insert("source_id".into(), json!(m.source_id));
+    object.insert("status".into(), json!(m.status.as_str()));
     object.insert("echo_id".into(), json!(m.echo_id));
     object.insert("sender".into(), sender.unwrap_or(Value::Null));
     object.insert("inbox".into(), inbox);
@@ -207,6 +209,11 @@ fn message_from(v: &Value) -> Option<Message> {
         deleted: v["deleted"].as_bool().unwrap_or(false),
         created_at: v["created_at"].as_i64()?,
         updated_at: v["updated_at"].as_i64()?,
+        source_id: v["source_id"].as_str().map(str::to_string),
+        status: v["status"]
+            .as_str()
+            .and_then(MessageStatus::parse)
+            .unwrap_or(MessageStatus::Sent),
     })
 }
 

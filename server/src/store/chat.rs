@@ -70,6 +70,33 @@ string_enum! {
     MessageType { Incoming = "incoming", Outgoing = "outgoing", Activity = "activity", Template = "template" }
 }
 
+string_enum! {
+    /// How far a message got on its channel (WhatsApp reports each step).
+    /// Only moves forward, except to `Failed`.
+    MessageStatus { Sent = "sent", Delivered = "delivered", Read = "read", Failed = "failed" }
+}
+
+impl MessageStatus {
+    fn rank(self) -> u8 {
+        match self {
+            MessageStatus::Sent => 0,
+            MessageStatus::Delivered => 1,
+            MessageStatus::Read => 2,
+            MessageStatus::Failed => 3,
+        }
+    }
+
+    /// Whether a report of `next` moves a message in this state forward:
+    /// reports arrive out of order, and a read message stays read.
+    pub fn advances_to(self, next: MessageStatus) -> bool {
+        match (self, next) {
+            (MessageStatus::Read, _) => false,
+            (_, MessageStatus::Failed) => self != MessageStatus::Failed,
+            _ => next.rank() > self.rank(),
+        }
+    }
+}
+
 impl MessageType {
     /// Chatwoot's integer encoding, used in its JSON.
     pub fn code(self) -> i64 {
@@ -148,6 +175,9 @@ pub struct Message {
     pub deleted: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The channel's id for it (WhatsApp's `wamid...`), once known.
+    pub source_id: Option<String>,
+    pub status: MessageStatus,
 }
 
 /// One write queued for the group-commit writer. The writer applies them in

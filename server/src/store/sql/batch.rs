@@ -111,12 +111,14 @@ where
                     Self::flush(&mut tx, &mut pending).await?;
                     sqlx::query(
                         "UPDATE messages SET content = $1, content_attributes = $2, deleted = $3, \
-                         updated_at = $4 WHERE id = $5",
+                         updated_at = $4, source_id = $5, status = $6 WHERE id = $7",
                     )
                     .bind(m.content.as_deref())
                     .bind(m.content_attributes.to_string())
                     .bind(m.deleted)
                     .bind(m.updated_at)
+                    .bind(m.source_id.as_deref())
+                    .bind(m.status.as_str())
                     .bind(m.id)
                     .execute(&mut *tx)
                     .await?;
@@ -223,8 +225,8 @@ where
             let sql = format!(
                 "INSERT INTO messages (id, account_id, conversation_id, message_type, content, \
                  private, sender_type, sender_id, echo_id, content_attributes, deleted, \
-                 created_at, updated_at) VALUES {} ON CONFLICT DO NOTHING",
-                placeholders_for::<DB>(chunk.len(), 13, 1)
+                 created_at, updated_at, source_id, status) VALUES {} ON CONFLICT DO NOTHING",
+                placeholders_for::<DB>(chunk.len(), 15, 1)
             );
             let mut q = sqlx::query(&sql);
             for m in chunk {
@@ -241,7 +243,9 @@ where
                     .bind(m.content_attributes.to_string())
                     .bind(m.deleted)
                     .bind(m.created_at)
-                    .bind(m.updated_at);
+                    .bind(m.updated_at)
+                    .bind(m.source_id.as_deref())
+                    .bind(m.status.as_str());
             }
             q.execute(&mut **tx).await?;
         }

@@ -6,8 +6,8 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArgumen
 
 use super::{parse_column, SqlStore};
 use crate::store::{
-    ChatStore, Conversation, ConversationStatus, Message, MessageType, Sender, StoreError,
-    StoreResult, WriteOp,
+    ChatStore, Conversation, ConversationStatus, Message, MessageStatus, MessageType, Sender,
+    StoreError, StoreResult, WriteOp,
 };
 
 const CONVERSATION_SELECT: &str = "SELECT id, account_id, inbox_id, contact_id, contact_inbox_id, \
@@ -16,7 +16,7 @@ const CONVERSATION_SELECT: &str = "SELECT id, account_id, inbox_id, contact_id, 
 
 const MESSAGE_SELECT: &str = "SELECT id, account_id, conversation_id, message_type, content, \
      private, sender_type, sender_id, echo_id, content_attributes, deleted, created_at, \
-     updated_at FROM messages";
+     updated_at, source_id, status FROM messages";
 
 #[derive(FromRow)]
 struct ConversationRow {
@@ -67,6 +67,8 @@ struct MessageRow {
     deleted: bool,
     created_at: i64,
     updated_at: i64,
+    source_id: Option<String>,
+    status: String,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -86,6 +88,8 @@ impl TryFrom<MessageRow> for Message {
             deleted: r.deleted,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            source_id: r.source_id,
+            status: parse_column(&r.status, MessageStatus::parse, "messages.status")?,
         })
     }
 }

@@ -76,15 +76,25 @@ impl SqlStore<Sqlite> {
                 })?;
             }
         }
+        // Migrations run on a connection of their own, closed before the
+        // pool opens any: a migration that edits the schema's text (see
+        // 0006_whatsapp.sql) leaves no connection with the old schema cached.
+        let mut migrating =
+            <sqlx::sqlite::SqliteConnection as sqlx::Connection>::connect_with(&options)
+                .await
+                .with_context(|| format!("cannot open the SQLite database {url}"))?;
+        sqlx::migrate!("../migrations/sqlite")
+            .run(&mut migrating)
+            .await
+            .context("cannot apply the SQLite migrations")?;
+        sqlx::Connection::close(migrating)
+            .await
+            .context("cannot close the migration connection")?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open the SQLite database {url}"))?;
-        sqlx::migrate!("../migrations/sqlite")
-            .run(&pool)
-            .await
-            .context("cannot apply the SQLite migrations")?;
         let wal_full = Arc::new(AtomicBool::new(false));
         tokio::spawn(checkpoints(pool.clone(), wal_full.clone()));
         Ok(SqlStore {
