@@ -93,6 +93,7 @@ strings! {
     Agents => "Agents", "Agentes";
     Website => "Website", "Site";
     Api => "API", "API";
+    Whatsapp => "WhatsApp", "WhatsApp";
     Collaborators => "Collaborators", "Colaboradores";
     CollaboratorsHelp => "The agents who answer this inbox's conversations.", "Os agentes que atendem as conversas desta caixa de entrada.";
     NoCollaborators => "No collaborators yet.", "Nenhum colaborador ainda.";

@@ -168,6 +168,8 @@ pub enum ChannelType {
     WebWidget,
     #[serde(rename = "Channel::Api")]
     Api,
+    #[serde(rename = "Channel::Whatsapp")]
+    Whatsapp,
 }
 
 impl ChannelType {
@@ -176,6 +178,7 @@ impl ChannelType {
         match self {
             ChannelType::WebWidget => "web_widget",
             ChannelType::Api => "api",
+            ChannelType::Whatsapp => "whatsapp",
         }
     }
 
@@ -183,6 +186,7 @@ impl ChannelType {
         match s {
             "web_widget" => Some(ChannelType::WebWidget),
             "api" => Some(ChannelType::Api),
+            "whatsapp" => Some(ChannelType::Whatsapp),
             _ => None,
         }
     }
@@ -246,6 +250,23 @@ pub struct Inbox {
     /// Website inboxes: `{"pre_chat_message": ...}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_chat_form_options: Option<serde_json::Value>,
+    /// WhatsApp inboxes: the number, `+` and digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// WhatsApp inboxes: `whatsapp_cloud`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// WhatsApp inboxes, administrators only: the ids and the verify token;
+    /// the API key and app secret are never shown again. `null` once
+    /// the number is disconnected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_config: Option<serde_json::Value>,
+    /// WhatsApp inboxes: the URL to give Meta as the webhook's callback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_webhook_url: Option<String>,
+    /// WhatsApp inboxes: whether messages are received and sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connected: Option<bool>,
 }
 
 /// `{"payload": [...]}`, Chatwoot's list envelope.

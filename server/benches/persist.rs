@@ -63,6 +63,7 @@ async fn setup(
                 settings: Default::default(),
                 website_token: None,
                 inbox_identifier: Some(random_token(24)),
+                phone_number: None,
             },
         )
         .await

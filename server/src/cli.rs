@@ -63,6 +63,20 @@ pub struct ServeArgs {
     /// network; turn it on for local setups and tests.
     #[arg(long, env = "SWITCHBOARD_OUTBOUND_ALLOW_PRIVATE")]
     pub outbound_allow_private: bool,
+    /// Base URL of Meta's Graph API, where WhatsApp replies are sent.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_WHATSAPP_GRAPH_URL",
+        default_value = "https://graph.facebook.com"
+    )]
+    pub whatsapp_graph_url: String,
+    /// Graph API version of WhatsApp calls.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_WHATSAPP_GRAPH_VERSION",
+        default_value = "v22.0"
+    )]
+    pub whatsapp_graph_version: String,
 }
 
 fn default_outbound_queue() -> usize {
@@ -159,6 +173,10 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         demo_website_token,
         outbox: crate::outbox::OutboxConfig {
             allow_private: args.outbound_allow_private,
+            graph: crate::whatsapp::send::Graph {
+                url: args.whatsapp_graph_url,
+                version: args.whatsapp_graph_version,
+            },
             ..Default::default()
         },
     };

@@ -91,6 +91,7 @@ pub async fn seed(store: &dyn Store, public_url: &str) -> anyhow::Result<String>
                 },
                 website_token: Some(website_token.clone()),
                 inbox_identifier: None,
+                phone_number: None,
             },
         )
         .await?;

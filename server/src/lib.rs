@@ -14,6 +14,7 @@ pub mod realtime;
 pub mod secrets;
 pub mod store;
 pub mod web;
+pub mod whatsapp;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -157,6 +157,7 @@ fn draw_inboxes(list: &mut Section, d: &Data) {
             let channel = match i.channel_type {
                 switchboard_protocol::api::ChannelType::WebWidget => T::Website,
                 switchboard_protocol::api::ChannelType::Api => T::Api,
+                switchboard_protocol::api::ChannelType::Whatsapp => T::Whatsapp,
             };
             let assignment = match (
                 i.enable_auto_assignment,

@@ -12,7 +12,7 @@ use super::extract::{ApiJson, ApiPath};
 use super::validate::{self, present, MAX_NAME, MAX_TEXT};
 use super::{not_found_as, views, AppState};
 use crate::secrets::random_token;
-use crate::store::{Inbox, InboxSettings, NewInbox};
+use crate::store::{Inbox, InboxSettings, NewInbox, WhatsappConfig};
 
 /// Colour of a new website inbox's widget unless one is given.
 const DEFAULT_WIDGET_COLOR: &str = "#1f93ff";
@@ -45,12 +45,14 @@ pub async fn show(
     )))
 }
 
-/// The HMAC key lets its holder speak as any of the site's users, and the
-/// callback secret lets it forge callbacks: only administrators see them.
+/// The HMAC key lets its holder speak as any of the site's users, the
+/// callback secret lets it forge callbacks, and the WhatsApp verify token
+/// lets it claim the number's webhook: only administrators see them.
 fn for_member(member: &Member, mut inbox: wire::Inbox) -> wire::Inbox {
     if member.require_admin().is_err() {
         inbox.hmac_token = None;
         inbox.secret = None;
+        inbox.provider_config = None;
     }
     inbox
 }
@@ -90,6 +92,19 @@ pub struct ChannelFields {
     hmac_mandatory: Option<bool>,
     pre_chat_form_enabled: Option<bool>,
     pre_chat_form_options: Option<PreChatOptions>,
+    phone_number: Option<String>,
+    provider: Option<String>,
+    provider_config: Option<ProviderConfigFields>,
+}
+
+/// A WhatsApp Cloud number's credentials; on update, those left out stay.
+#[derive(Debug, Default, Deserialize)]
+pub struct ProviderConfigFields {
+    api_key: Option<String>,
+    phone_number_id: Option<String>,
+    business_account_id: Option<String>,
+    webhook_verify_token: Option<String>,
+    app_secret: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -193,7 +208,19 @@ impl InboxFields {
             }
             .to_string();
         }
-        if let Some(channel) = self.channel {
+        if let Some(mut channel) = self.channel {
+            if let Some(provider) = channel.provider.take() {
+                if provider != "whatsapp_cloud" {
+                    return Err(ApiError::invalid(
+                        "provider",
+                        format!("`{provider}` is not supported (whatsapp_cloud)"),
+                    ));
+                }
+                s.provider = Some(provider);
+            }
+            if let Some(given) = channel.provider_config.take() {
+                s.provider_config = Some(given.merge(s.provider_config.take())?);
+            }
             if channel.website_url.is_some() {
                 s.website_url = validate::url("website_url", channel.website_url.as_deref())?;
             }
@@ -238,6 +265,68 @@ impl InboxFields {
     }
 }
 
+impl ProviderConfigFields {
+    /// The given credentials over the current ones; every one but the
+    /// verify token (generated when missing) must end up set.
+    fn merge(self, current: Option<WhatsappConfig>) -> ApiResult<WhatsappConfig> {
+        let field = |name: &str, given: Option<String>, current: Option<&String>| match given
+            .map(|v| v.trim().to_string())
+        {
+            Some(v) if v.is_empty() || v.len() > 1024 || v.contains(char::is_whitespace) => {
+                Err(ApiError::invalid(
+                    &format!("provider_config.{name}"),
+                    "must be 1 to 1024 characters without spaces",
+                ))
+            }
+            Some(v) => Ok(v),
+            None => current.cloned().ok_or_else(|| {
+                ApiError::invalid(&format!("provider_config.{name}"), "can't be blank")
+            }),
+        };
+        let c = current.as_ref();
+        let verify = match (self.webhook_verify_token, c) {
+            (None, None) => Some(random_token(32)),
+            (given, _) => given,
+        };
+        Ok(WhatsappConfig {
+            api_key: field("api_key", self.api_key, c.map(|c| &c.api_key))?,
+            phone_number_id: field(
+                "phone_number_id",
+                self.phone_number_id,
+                c.map(|c| &c.phone_number_id),
+            )?,
+            business_account_id: field(
+                "business_account_id",
+                self.business_account_id,
+                c.map(|c| &c.business_account_id),
+            )?,
+            webhook_verify_token: field(
+                "webhook_verify_token",
+                verify,
+                c.map(|c| &c.webhook_verify_token),
+            )?,
+            app_secret: field("app_secret", self.app_secret, c.map(|c| &c.app_secret))?,
+        })
+    }
+}
+
+/// `+` and 8 to 15 digits (E.164), from what a person types:
+/// spaces, dashes, dots and parentheses are dropped.
+pub fn whatsapp_number(raw: &str) -> ApiResult<String> {
+    let digits: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '+'))
+        .collect();
+    if (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
+        Ok(format!("+{digits}"))
+    } else {
+        Err(ApiError::invalid(
+            "phone_number",
+            "must be a number in international form, like +5511999990000",
+        ))
+    }
+}
+
 /// Sets an optional text setting when given; an empty string clears it.
 fn set_text(
     slot: &mut Option<String>,
@@ -265,15 +354,35 @@ pub async fn create(
         None => {
             return Err(ApiError::invalid(
                 "channel.type",
-                "is required (web_widget or api)",
+                "is required (web_widget, api or whatsapp)",
             ))
         }
         Some(k) => ChannelType::parse(k).ok_or_else(|| {
             ApiError::invalid(
                 "channel.type",
-                format!("`{k}` is not supported (web_widget or api)"),
+                format!("`{k}` is not supported (web_widget, api or whatsapp)"),
             )
         })?,
+    };
+    let wants_provider = body
+        .channel
+        .as_ref()
+        .is_some_and(|c| c.provider.is_some() || c.provider_config.is_some());
+    if wants_provider && channel_type != ChannelType::Whatsapp {
+        return Err(ApiError::invalid(
+            "provider_config",
+            "belongs to WhatsApp inboxes only",
+        ));
+    }
+    let phone_number = match (
+        channel_type,
+        body.channel.as_mut().and_then(|c| c.phone_number.take()),
+    ) {
+        (ChannelType::Whatsapp, Some(raw)) => Some(whatsapp_number(&raw)?),
+        (ChannelType::Whatsapp, None) => {
+            return Err(ApiError::invalid("phone_number", "can't be blank"))
+        }
+        (_, _) => None,
     };
     let mut settings = InboxSettings::default();
     if channel_type == ChannelType::WebWidget {
@@ -290,9 +399,19 @@ pub async fn create(
     if channel_type == ChannelType::Api {
         editable.settings.secret = Some(random_token(24));
     }
+    if channel_type == ChannelType::Whatsapp {
+        if editable.settings.provider_config.is_none() {
+            return Err(ApiError::invalid(
+                "provider_config",
+                "is required (api_key, phone_number_id, business_account_id, app_secret)",
+            ));
+        }
+        editable.settings.provider = Some("whatsapp_cloud".to_string());
+    }
     let (website_token, inbox_identifier) = match channel_type {
         ChannelType::WebWidget => (Some(random_token(24)), None),
         ChannelType::Api => (None, Some(random_token(24))),
+        ChannelType::Whatsapp => (None, None),
     };
     let new = NewInbox {
         name: editable.name,
@@ -302,6 +421,7 @@ pub async fn create(
         settings: editable.settings,
         website_token,
         inbox_identifier,
+        phone_number,
     };
     let inbox = state.store.create_inbox(member.account_id(), &new).await?;
     tracing::info!(
@@ -329,6 +449,25 @@ pub async fn update(
         if ChannelType::parse(&kind) != Some(current.channel_type) {
             return Err(ApiError::invalid("channel.type", "cannot be changed"));
         }
+    }
+    if let Some(number) = body.channel.as_mut().and_then(|c| c.phone_number.take()) {
+        if current.phone_number.as_deref() != Some(whatsapp_number(&number)?.as_str()) {
+            return Err(ApiError::invalid(
+                "phone_number",
+                "cannot be changed (create another inbox)",
+            ));
+        }
+    }
+    if current.channel_type != ChannelType::Whatsapp
+        && body
+            .channel
+            .as_ref()
+            .is_some_and(|c| c.provider.is_some() || c.provider_config.is_some())
+    {
+        return Err(ApiError::invalid(
+            "provider_config",
+            "belongs to WhatsApp inboxes only",
+        ));
     }
     let mut editable = Editable {
         name: current.name.clone(),
@@ -376,4 +515,35 @@ pub async fn delete(
     tracing::info!(account_id = member.account_id(), inbox_id, "inbox deleted");
     state.settings_changed(member.account_id()).await?;
     Ok(Json(serde_json::json!({})))
+}
+
+/// `POST /inboxes/{id}/disconnect` (the help article's "desconectar"): the
+/// number stops receiving and sending, its credentials are erased, and its
+/// conversations stay. Saving new `provider_config` connects it again.
+pub async fn disconnect(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, inbox_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<wire::Inbox>> {
+    member.require_admin()?;
+    let mut inbox = state
+        .store
+        .get_inbox(member.account_id(), inbox_id)
+        .await
+        .map_err(|e| not_found_as(e, "Inbox"))?;
+    if inbox.channel_type != ChannelType::Whatsapp {
+        return Err(ApiError::invalid(
+            "inbox",
+            "only WhatsApp inboxes can be disconnected",
+        ));
+    }
+    inbox.settings.provider_config = None;
+    let inbox = state.store.save_inbox(&inbox).await?;
+    tracing::info!(
+        account_id = member.account_id(),
+        inbox_id,
+        "WhatsApp number disconnected; credentials erased"
+    );
+    state.settings_changed(member.account_id()).await?;
+    Ok(Json(views::inbox(&inbox, &state.public_url)))
 }

@@ -115,6 +115,8 @@ pub struct MessageBody {
     /// The client's id for this message; a retry with the same one returns
     /// the first message instead of adding another.
     echo_id: Option<String>,
+    /// WhatsApp inboxes: send this approved template (see `whatsapp::window`).
+    template_params: Option<crate::whatsapp::window::TemplateParams>,
 }
 
 pub async fn create(
@@ -126,15 +128,49 @@ pub async fn create(
     let account_id = member.account_id();
     let live = super::conversations::live(&state, account_id, id)?;
     let c = &live.conversation;
-    let text = content(body.content.unwrap_or_default())?;
+    let template = match body.template_params {
+        Some(t) => Some(t.checked()?),
+        None => None,
+    };
+    let given = body.content.filter(|t| !t.trim().is_empty());
+    let text = match (given, &template) {
+        (Some(text), _) => content(text)?,
+        // A template's text is WhatsApp's; the conversation shows its name.
+        (None, Some(t)) => format!("[template {}]", t["name"].as_str().unwrap_or("")),
+        (None, None) => content(String::new())?,
+    };
     let echo_id = echo_id(body.echo_id)?;
-    let attributes = Value::Object(body.content_attributes.unwrap_or_default());
-    if attributes.to_string().len() > 16 * 1024 {
+    let mut attributes = body.content_attributes.unwrap_or_default();
+    if Value::Object(attributes.clone()).to_string().len() > 16 * 1024 {
         return Err(ApiError::invalid(
             "content_attributes",
             "are too large (16 KiB at most)",
         ));
     }
+    let inbox_type = state
+        .hub
+        .directory(account_id)
+        .await?
+        .inboxes
+        .get(&c.inbox_id)
+        .map(|i| i.channel_type);
+    let outgoing = !matches!(body.message_type, Some(PostedType::Incoming));
+    match (template, inbox_type) {
+        (Some(t), Some(ChannelType::Whatsapp)) if outgoing && !body.private => {
+            attributes.insert("template_params".into(), t);
+        }
+        (Some(_), _) => {
+            return Err(ApiError::invalid(
+                "template_params",
+                "are for replies in WhatsApp inboxes only",
+            ))
+        }
+        (None, Some(ChannelType::Whatsapp)) if outgoing && !body.private => {
+            crate::whatsapp::window::check(&state, id, false).await?;
+        }
+        (None, _) => {}
+    }
+    let attributes = Value::Object(attributes);
     let (message_type, sender) = match body.message_type.unwrap_or(PostedType::Outgoing) {
         PostedType::Outgoing => (MessageType::Outgoing, Sender::User(member.user.id)),
         PostedType::Incoming => {

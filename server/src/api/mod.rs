@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/inbox_members/{inbox_id}", get(inbox_members::list))
         .route("/inboxes/{id}/deliveries", get(webhooks::inbox_deliveries))
+        .route("/inboxes/{id}/disconnect", post(inboxes::disconnect))
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route(
             "/webhooks/{id}",
@@ -189,6 +190,10 @@ pub fn router(state: AppState) -> Router {
         );
 
     Router::new()
+        .route(
+            "/webhooks/whatsapp/{phone_number}",
+            get(crate::whatsapp::verify).post(crate::whatsapp::notify),
+        )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/ws/agent", get(crate::realtime::agent::upgrade))

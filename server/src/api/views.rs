@@ -96,5 +96,20 @@ pub fn inbox(i: &Inbox, public_url: &str) -> wire::Inbox {
         pre_chat_form_enabled: widget.then_some(s.pre_chat_form_enabled),
         pre_chat_form_options: widget
             .then(|| serde_json::json!({ "pre_chat_message": s.pre_chat_message })),
+        phone_number: i.phone_number.clone(),
+        provider: s.provider.clone(),
+        provider_config: s.provider_config.as_ref().map(|c| {
+            serde_json::json!({
+                "phone_number_id": c.phone_number_id,
+                "business_account_id": c.business_account_id,
+                "webhook_verify_token": c.webhook_verify_token,
+            })
+        }),
+        callback_webhook_url: i
+            .phone_number
+            .as_ref()
+            .map(|p| format!("{public_url}/webhooks/whatsapp/{p}")),
+        connected: (i.channel_type == switchboard_protocol::api::ChannelType::Whatsapp)
+            .then_some(s.provider_config.is_some()),
     }
 }

@@ -58,17 +58,19 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// Whether any change of the account may call out (a webhook, or an
-    /// inbox with a callback URL), so commits of other accounts skip the
+    /// Whether any change of the account may call out (a webhook, an inbox
+    /// with a callback URL, a WhatsApp number), so commits of other accounts skip the
     /// outbox at once.
     pub fn has_outbound(&self) -> bool {
         !self.webhooks.is_empty()
-            || self.inboxes.values().any(|i| {
-                i.channel_type == switchboard_protocol::api::ChannelType::Api
-                    && i.settings
-                        .webhook_url
-                        .as_deref()
-                        .is_some_and(|u| !u.is_empty())
+            || self.inboxes.values().any(|i| match i.channel_type {
+                switchboard_protocol::api::ChannelType::Api => i
+                    .settings
+                    .webhook_url
+                    .as_deref()
+                    .is_some_and(|u| !u.is_empty()),
+                switchboard_protocol::api::ChannelType::Whatsapp => true,
+                switchboard_protocol::api::ChannelType::WebWidget => false,
             })
     }
 }

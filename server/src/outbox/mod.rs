@@ -36,7 +36,9 @@ use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::hub::Hub;
-use crate::store::{now_ms, Attempt, Delivery, DeliveryKind, DeliveryStatus, Store};
+use crate::store::{
+    now_ms, Attempt, Delivery, DeliveryKind, DeliveryStatus, MessageStatus, MessageType, Store,
+};
 use send::{Answer, Call};
 
 /// How the outbox calls out.
@@ -54,6 +56,8 @@ pub struct OutboxConfig {
     pub timeout: Duration,
     /// Calls in flight to one destination at most.
     pub per_destination: usize,
+    /// Where WhatsApp replies go.
+    pub graph: crate::whatsapp::send::Graph,
 }
 
 impl Default for OutboxConfig {
@@ -65,6 +69,10 @@ impl Default for OutboxConfig {
             give_up_after: Duration::from_secs(24 * 3600),
             timeout: Duration::from_secs(10),
             per_destination: 4,
+            graph: crate::whatsapp::send::Graph {
+                url: "https://graph.facebook.com".to_string(),
+                version: "v22.0".to_string(),
+            },
         }
     }
 }
@@ -211,9 +219,12 @@ impl Worker {
 
     async fn attempt(self: Arc<Self>, delivery: Delivery) {
         let id = delivery.id;
-        let attempt = match self.target(&delivery).await {
-            Target::Cancelled(why) => final_attempt(DeliveryStatus::Cancelled, None, None, why),
-            Target::Broken(why) => final_attempt(DeliveryStatus::Failed, None, None, why),
+        let (attempt, answer) = match self.target(&delivery).await {
+            Target::Cancelled(why) => (
+                final_attempt(DeliveryStatus::Cancelled, None, None, why),
+                None,
+            ),
+            Target::Broken(why) => (final_attempt(DeliveryStatus::Failed, None, None, why), None),
             Target::Call(call) => {
                 let url = call.url.to_string();
                 let gate = self.destination(&call.url);
@@ -221,11 +232,10 @@ impl Worker {
                     Ok(_permit) => send::post(&self.client, call).await,
                     Err(_) => Answer::Unreachable("outbox stopping".into()),
                 };
-                let attempt = self.judge(&delivery, url, &answer);
-                self.after(&delivery, &answer, &attempt).await;
-                attempt
+                (self.judge(&delivery, url, &answer), Some(answer))
             }
         };
+        self.after(&delivery, answer.as_ref(), &attempt).await;
         if let Err(e) = self.store.record_attempt(id, &attempt).await {
             // The row stays pending and is tried again: at least once.
             tracing::warn!(delivery = id, error = %e, "outbox: cannot record an attempt");
@@ -289,7 +299,38 @@ impl Worker {
                 };
                 self.signed(&url, &secret, delivery, body)
             }
-            DeliveryKind::Whatsapp | DeliveryKind::Crm => {
+            DeliveryKind::Whatsapp => {
+                let Some(inbox) = delivery.inbox_id.and_then(|id| directory.inboxes.get(&id))
+                else {
+                    return Target::Cancelled("the inbox was deleted".into());
+                };
+                let Some(config) = &inbox.settings.provider_config else {
+                    return Target::Cancelled("the WhatsApp number is disconnected".into());
+                };
+                let Some((conversation, Some(message))) = render::facts(&delivery.payload) else {
+                    return Target::Broken("stored message unreadable".into());
+                };
+                let to = match self
+                    .store
+                    .link_of(conversation.contact_id, conversation.inbox_id)
+                    .await
+                {
+                    Ok(Some(link)) => link.source_id,
+                    Ok(None) => return Target::Cancelled("the contact was deleted".into()),
+                    Err(e) => return Target::Broken(e.to_string()),
+                };
+                match crate::whatsapp::send::call(
+                    &self.config.graph,
+                    config,
+                    &to,
+                    &message,
+                    self.config.allow_private,
+                ) {
+                    Ok(call) => Target::Call(call),
+                    Err(e) => Target::Broken(e),
+                }
+            }
+            DeliveryKind::Crm => {
                 Target::Broken(format!("no sender for {} calls", delivery.kind.as_str()))
             }
         }
@@ -318,6 +359,16 @@ impl Worker {
                     next_attempt_at: now,
                 }
             }
+            Answer::Refused {
+                status,
+                body,
+                retry_after,
+            } if delivery.kind == DeliveryKind::Whatsapp => (
+                Some(i64::from(*status)),
+                crate::whatsapp::send::reason(*status, body),
+                *retry_after,
+                crate::whatsapp::send::permanent(*status),
+            ),
             Answer::Refused {
                 status,
                 body,
@@ -363,9 +414,63 @@ impl Worker {
         Duration::from_millis(step / 2 + jitter)
     }
 
-    /// What a finished call changes beyond its own row (WhatsApp: the
-    /// message's status and id).
-    async fn after(&self, _delivery: &Delivery, _answer: &Answer, _attempt: &Attempt) {}
+    /// What a finished call changes beyond its own row: a WhatsApp reply
+    /// learns its WhatsApp id; a reply that could not be delivered (WhatsApp,
+    /// or an API inbox's callback) is marked failed with the reason, which
+    /// agents see on the message.
+    async fn after(&self, delivery: &Delivery, answer: Option<&Answer>, attempt: &Attempt) {
+        let reply_to_customer = match delivery.kind {
+            DeliveryKind::Whatsapp => true,
+            DeliveryKind::ApiInbox => delivery.event == "message_created",
+            DeliveryKind::Webhook | DeliveryKind::Crm => false,
+        };
+        if !reply_to_customer {
+            return;
+        }
+        let Some((conversation, Some(facts))) = render::facts(&delivery.payload) else {
+            return;
+        };
+        if !matches!(
+            facts.message_type,
+            MessageType::Outgoing | MessageType::Template
+        ) {
+            return;
+        }
+        let sent_id = match (delivery.kind, answer) {
+            (DeliveryKind::Whatsapp, Some(Answer::Success { body, .. })) => {
+                crate::whatsapp::send::sent_id(body)
+            }
+            _ => None,
+        };
+        let failed = matches!(
+            attempt.status,
+            DeliveryStatus::Failed | DeliveryStatus::Cancelled
+        );
+        if sent_id.is_none() && !failed {
+            return;
+        }
+        let mut message = match self.store.get_message(conversation.id, facts.id).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(message = facts.id, error = %e, "outbox: message gone");
+                return;
+            }
+        };
+        if let Some(id) = sent_id {
+            message.source_id = Some(id);
+        }
+        if failed {
+            message.status = MessageStatus::Failed;
+            if let serde_json::Value::Object(attributes) = &mut message.content_attributes {
+                let reason = attempt.error.clone().unwrap_or_default();
+                attributes.insert("external_error".into(), reason.into());
+            }
+        }
+        message.updated_at = crate::store::now();
+        if let Err(e) = self.hub.update_message(message).await {
+            tracing::warn!(message = facts.id, error = %e, "outbox: cannot update the message");
+        }
+    }
 }
 
 fn final_attempt(

@@ -13,6 +13,9 @@
 //!   when the status did, each with `changed_attributes`;
 //! - `message_created` / `message_updated`, never for activity lines.
 //!
+//! A WhatsApp inbox's agent replies (outgoing, not private) become a
+//! `send_message` call to the Graph API.
+//!
 //! Account webhooks get the events they subscribe to (of their inbox only,
 //! when they name one). An API inbox's `webhook_url` gets every event of its
 //! conversations except private notes: its receiver speaks to the contact,
@@ -145,6 +148,28 @@ impl Planner<'_> {
             "conversation": conversation_facts(c),
             "message": message_facts(m),
         });
+        let reply = event == "message_created"
+            && !m.private
+            && matches!(
+                m.message_type,
+                MessageType::Outgoing | MessageType::Template
+            );
+        let whatsapp = self
+            .directory
+            .inboxes
+            .get(&c.inbox_id)
+            .is_some_and(|i| i.channel_type == ChannelType::Whatsapp);
+        if reply && whatsapp {
+            self.out.push(delivery(
+                c.account_id,
+                DeliveryKind::Whatsapp,
+                None,
+                Some(c.inbox_id),
+                "send_message",
+                payload.clone(),
+                self.at,
+            ));
+        }
         self.fan_out(event, c, payload, !m.private);
     }
 

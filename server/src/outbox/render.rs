@@ -179,6 +179,16 @@ fn contact_data(c: &Contact, account: &Value) -> Map<String, Value> {
     object
 }
 
+/// The conversation and message a delivery's stored facts describe.
+pub(super) fn facts(payload: &Value) -> Option<(Conversation, Option<Message>)> {
+    let conversation = conversation_from(payload.get("conversation")?)?;
+    let message = match payload.get("message") {
+        Some(m) => Some(message_from(m)?),
+        None => None,
+    };
+    Some((conversation, message))
+}
+
 fn conversation_from(v: &Value) -> Option<Conversation> {
     Some(Conversation {
         id: v["id"].as_i64()?,

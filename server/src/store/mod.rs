@@ -102,6 +102,8 @@ pub trait InboxStore: Send + Sync {
     async fn get_inbox(&self, account_id: i64, inbox_id: i64) -> StoreResult<Inbox>;
     /// The API inbox with this public identifier (Public client API).
     async fn inbox_by_identifier(&self, identifier: &str) -> StoreResult<Inbox>;
+    /// The WhatsApp inbox of this number (`+` and digits).
+    async fn inbox_by_phone_number(&self, phone_number: &str) -> StoreResult<Inbox>;
     /// The website inbox with this widget token (`/ws/widget`).
     async fn inbox_by_website_token(&self, website_token: &str) -> StoreResult<Inbox>;
     async fn create_inbox(&self, account_id: i64, new: &NewInbox) -> StoreResult<Inbox>;
@@ -197,6 +199,14 @@ pub trait ChatStore: Send + Sync {
     /// after acknowledging the first (SQLite: restarting its log).
     async fn between_commits(&self) {}
     async fn get_message(&self, conversation_id: i64, message_id: i64) -> StoreResult<Message>;
+    /// The account's message with this channel id (WhatsApp's `wamid...`).
+    async fn message_by_source_id(
+        &self,
+        account_id: i64,
+        source_id: &str,
+    ) -> StoreResult<Option<Message>>;
+    /// When the contact last wrote in the conversation (Unix seconds).
+    async fn last_incoming_at(&self, conversation_id: i64) -> StoreResult<Option<i64>>;
     /// Applies the writes in order, in one transaction. Re-applying a batch
     /// that did commit changes nothing (inserts skip existing rows).
     async fn apply_batch(&self, ops: &[WriteOp]) -> StoreResult<()>;

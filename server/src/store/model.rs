@@ -129,6 +129,8 @@ pub struct Inbox {
     pub website_token: Option<String>,
     /// API inboxes: identifies the inbox in the Public client API.
     pub inbox_identifier: Option<String>,
+    /// WhatsApp inboxes: the number, `+` and digits; webhooks arrive by it.
+    pub phone_number: Option<String>,
 }
 
 /// An inbox to create.
@@ -141,6 +143,7 @@ pub struct NewInbox {
     pub settings: InboxSettings,
     pub website_token: Option<String>,
     pub inbox_identifier: Option<String>,
+    pub phone_number: Option<String>,
 }
 
 /// The inbox's presentation and behaviour settings, kept as one JSON column
@@ -172,6 +175,11 @@ pub struct InboxSettings {
     /// API inboxes: the key that signs callbacks to `webhook_url`. Separate
     /// from `hmac_token`, which verifies contacts, never signs anything.
     pub secret: Option<String>,
+    /// WhatsApp inboxes: `whatsapp_cloud`.
+    pub provider: Option<String>,
+    /// WhatsApp inboxes: the Cloud API credentials; `None` once the number
+    /// is disconnected (history stays, nothing is received or sent).
+    pub provider_config: Option<WhatsappConfig>,
     /// Ask for name and e-mail before the first message.
     pub pre_chat_form_enabled: bool,
     pub pre_chat_message: Option<String>,
@@ -201,8 +209,23 @@ impl Default for InboxSettings {
             secret: None,
             pre_chat_form_enabled: false,
             pre_chat_message: None,
+            provider: None,
+            provider_config: None,
         }
     }
+}
+
+/// A WhatsApp Cloud number's credentials (Chatwoot's `provider_config`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhatsappConfig {
+    /// The access token calls to the Graph API carry (`Bearer`).
+    pub api_key: String,
+    pub phone_number_id: String,
+    pub business_account_id: String,
+    /// What Meta must send back when it verifies the webhook URL.
+    pub webhook_verify_token: String,
+    /// The Meta app's secret, which signs every webhook (`X-Hub-Signature-256`).
+    pub app_secret: String,
 }
 
 /// How [`super::InboxStore::change_members`] treats the given users.

@@ -26,6 +26,7 @@ async fn restart_reproduces_the_hub(db: Db) {
                 settings: Default::default(),
                 website_token: Some("t".into()),
                 inbox_identifier: None,
+                phone_number: None,
             },
         )
         .await

@@ -20,5 +20,6 @@ mod roles;
 mod settings_story;
 pub mod standin;
 mod webhooks;
+mod whatsapp;
 mod widget;
 mod ws;

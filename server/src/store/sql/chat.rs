@@ -189,6 +189,32 @@ where
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
+    async fn message_by_source_id(
+        &self,
+        account_id: i64,
+        source_id: &str,
+    ) -> StoreResult<Option<Message>> {
+        let row: Option<MessageRow> = sqlx::query_as(&format!(
+            "{MESSAGE_SELECT} WHERE account_id = $1 AND source_id = $2"
+        ))
+        .bind(account_id)
+        .bind(source_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Message::try_from).transpose()
+    }
+
+    async fn last_incoming_at(&self, conversation_id: i64) -> StoreResult<Option<i64>> {
+        let (at,): (Option<i64>,) = sqlx::query_as(
+            "SELECT MAX(created_at) FROM messages WHERE conversation_id = $1 \
+             AND message_type = 'incoming'",
+        )
+        .bind(conversation_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(at)
+    }
+
     async fn between_commits(&self) {
         if !self
             .wal_full

@@ -11,7 +11,7 @@ use crate::store::{
 };
 
 const INBOX_SELECT: &str = "SELECT id, account_id, name, channel_type, enable_auto_assignment, \
-     auto_assignment_config, settings, website_token, inbox_identifier FROM inboxes";
+     auto_assignment_config, settings, website_token, inbox_identifier, phone_number FROM inboxes";
 
 #[derive(FromRow)]
 struct InboxRow {
@@ -24,6 +24,7 @@ struct InboxRow {
     settings: String,
     website_token: Option<String>,
     inbox_identifier: Option<String>,
+    phone_number: Option<String>,
 }
 
 impl TryFrom<InboxRow> for Inbox {
@@ -43,6 +44,7 @@ impl TryFrom<InboxRow> for Inbox {
             settings: serde_json::from_str(&r.settings).map_err(|e| json("settings", e))?,
             website_token: r.website_token.clone(),
             inbox_identifier: r.inbox_identifier.clone(),
+            phone_number: r.phone_number.clone(),
         })
     }
 }
@@ -100,6 +102,16 @@ where
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
+    async fn inbox_by_phone_number(&self, phone_number: &str) -> StoreResult<Inbox> {
+        let row: Option<InboxRow> = sqlx::query_as(&format!(
+            "{INBOX_SELECT} WHERE phone_number = $1 AND channel_type = 'whatsapp'"
+        ))
+        .bind(phone_number)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
     async fn inbox_by_website_token(&self, website_token: &str) -> StoreResult<Inbox> {
         let row: Option<InboxRow> = sqlx::query_as(&format!(
             "{INBOX_SELECT} WHERE website_token = $1 AND channel_type = 'web_widget'"
@@ -113,8 +125,8 @@ where
     async fn create_inbox(&self, account_id: i64, new: &NewInbox) -> StoreResult<Inbox> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO inboxes (account_id, name, channel_type, enable_auto_assignment, \
-             auto_assignment_config, settings, website_token, inbox_identifier, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+             auto_assignment_config, settings, website_token, inbox_identifier, created_at, \
+             phone_number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(account_id)
         .bind(new.name.as_str())
@@ -125,8 +137,12 @@ where
         .bind(new.website_token.clone())
         .bind(new.inbox_identifier.clone())
         .bind(now())
+        .bind(new.phone_number.clone())
         .fetch_one(&self.pool)
-        .await?;
+        .await
+        .map_err(|e| {
+            super::conflict_on_unique(e, "another inbox already uses this phone number")
+        })?;
         self.get_inbox(account_id, id).await
     }
 
