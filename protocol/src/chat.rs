@@ -41,6 +41,10 @@ pub struct Message {
     pub sender: Option<MessageSender>,
     /// The client's own id for the message, echoed back.
     pub echo_id: Option<String>,
+    /// Files: `{id, message_id, file_type, content_type, extension, file_name,
+    /// file_size, data_url, thumb_url}` (Chatwoot's shape).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Value>,
 }
 
 /// A contact's presence in one inbox.

@@ -70,6 +70,9 @@ pub struct ServeArgs {
         default_value = "https://graph.facebook.com"
     )]
     pub whatsapp_graph_url: String,
+    /// The folder attachments are kept in.
+    #[arg(long, env = "SWITCHBOARD_FILES_DIR", default_value = "data/files")]
+    pub files_dir: std::path::PathBuf,
     /// Graph API version of WhatsApp calls.
     #[arg(
         long,
@@ -171,6 +174,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         public_url,
         ws_outbound_queue: args.ws_outbound_queue,
         demo_website_token,
+        files_dir: args.files_dir,
         outbox: crate::outbox::OutboxConfig {
             allow_private: args.outbound_allow_private,
             graph: crate::whatsapp::send::Graph {

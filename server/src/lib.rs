@@ -7,6 +7,7 @@ pub mod api;
 pub mod assign;
 pub mod cli;
 pub mod demo;
+pub mod files;
 pub mod hub;
 pub mod metrics;
 pub mod outbox;
@@ -38,6 +39,8 @@ pub struct Settings {
     pub demo_website_token: Option<String>,
     /// How webhooks and other outbound calls are made.
     pub outbox: outbox::OutboxConfig,
+    /// The folder attachments are kept in.
+    pub files_dir: std::path::PathBuf,
 }
 
 impl Settings {
@@ -47,6 +50,7 @@ impl Settings {
             ws_outbound_queue: realtime::OUTBOUND_QUEUE,
             demo_website_token: None,
             outbox: outbox::OutboxConfig::default(),
+            files_dir: std::path::PathBuf::from("data/files"),
         }
     }
 }
@@ -73,10 +77,13 @@ pub async fn launch(
         ws_outbound_queue: settings.ws_outbound_queue.max(1),
         demo_website_token: settings.demo_website_token.map(Into::into),
         allow_private_targets: settings.outbox.allow_private,
+        files: Arc::new(files::LocalFiles::new(settings.files_dir.clone())),
     };
     let outbox = outbox::spawn(
         hub.clone(),
         state.store.clone(),
+        state.files.clone(),
+        state.public_url.clone(),
         settings.outbox,
         cancel.clone(),
     );

@@ -85,6 +85,7 @@ impl Names {
             sender_id: m.sender.map(Sender::id),
             sender: m.sender.and_then(|s| self.sender(s)),
             echo_id: m.echo_id.clone(),
+            attachments: attachments(m),
         }
     }
 
@@ -140,6 +141,21 @@ impl Names {
     pub fn conversations(&self, list: &[LiveConversation]) -> Vec<wire::Conversation> {
         list.iter().map(|l| self.conversation(l)).collect()
     }
+}
+
+/// The message's files, from its `content_attributes`, with its ids.
+pub fn attachments(m: &Message) -> Vec<Value> {
+    m.content_attributes["attachments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            let mut a = a.clone();
+            a["message_id"] = json!(m.id);
+            a["account_id"] = json!(m.account_id);
+            a
+        })
+        .collect()
 }
 
 pub fn contact(c: &Contact) -> wire::Contact {

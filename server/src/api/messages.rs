@@ -2,7 +2,8 @@
 //! (read from the store, 20 at a time) and new messages (through the hub,
 //! answered once durably committed).
 
-use axum::extract::State;
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -12,6 +13,7 @@ use super::chat_views::{contact, Names};
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::{hub_not_found_as, not_found_as, views, AppState};
+use crate::files::Upload;
 use crate::hub::NewMessage;
 use crate::store::{now, MessageType, Sender};
 use switchboard_protocol::api::ChannelType;
@@ -119,12 +121,84 @@ pub struct MessageBody {
     template_params: Option<crate::whatsapp::window::TemplateParams>,
 }
 
+/// A message as JSON, or as `multipart/form-data` with its fields and
+/// files under `attachments[]` (Chatwoot's form).
+pub struct MessageInput {
+    body: MessageBody,
+    files: Vec<Upload>,
+}
+
+impl FromRequest<AppState> for MessageInput {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let multipart = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !multipart {
+            let ApiJson(body) = ApiJson::<MessageBody>::from_request(req, state).await?;
+            return Ok(MessageInput {
+                body,
+                files: Vec::new(),
+            });
+        }
+        let bad =
+            |e: axum::extract::multipart::MultipartError| ApiError::bad_request(e.body_text());
+        let mut form = Multipart::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad_request(e.body_text()))?;
+        let mut fields = Map::new();
+        let mut files = Vec::new();
+        while let Some(field) = form.next_field().await.map_err(bad)? {
+            let name = field.name().unwrap_or("").to_string();
+            if name == "attachments[]" || name == "attachments" {
+                if files.len() >= crate::files::MAX_FILES {
+                    return Err(ApiError::invalid(
+                        "attachments[]",
+                        format!("at most {} files per message", crate::files::MAX_FILES),
+                    ));
+                }
+                let upload_name = field.file_name().unwrap_or("file").to_string();
+                let content_type = field
+                    .content_type()
+                    .unwrap_or("application/octet-stream")
+                    .to_string();
+                let bytes = field.bytes().await.map_err(bad)?.to_vec();
+                files.push(Upload {
+                    name: upload_name,
+                    content_type,
+                    bytes,
+                });
+                continue;
+            }
+            let text = field.text().await.map_err(bad)?;
+            let value = match name.as_str() {
+                "private" => Value::Bool(matches!(text.trim(), "true" | "1" | "on")),
+                "content_attributes" | "template_params" => serde_json::from_str(&text)
+                    .map_err(|_| ApiError::invalid(&name, "must be a JSON object"))?,
+                "content" | "echo_id" | "message_type" => Value::String(text),
+                _ => continue,
+            };
+            fields.insert(name, value);
+        }
+        let body = serde_json::from_value(Value::Object(fields))
+            .map_err(|e| ApiError::invalid("message", e.to_string()))?;
+        Ok(MessageInput { body, files })
+    }
+}
+
 pub async fn create(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,
-    ApiJson(body): ApiJson<MessageBody>,
+    input: MessageInput,
 ) -> ApiResult<Json<Value>> {
+    let MessageInput { body, files } = input;
+    for file in &files {
+        file.check("attachments[]")?;
+    }
     let account_id = member.account_id();
     let live = super::conversations::live(&state, account_id, id)?;
     let c = &live.conversation;
@@ -134,10 +208,11 @@ pub async fn create(
     };
     let given = body.content.filter(|t| !t.trim().is_empty());
     let text = match (given, &template) {
-        (Some(text), _) => content(text)?,
+        (Some(text), _) => Some(content(text)?),
         // A template's text is WhatsApp's; the conversation shows its name.
-        (None, Some(t)) => format!("[template {}]", t["name"].as_str().unwrap_or("")),
-        (None, None) => content(String::new())?,
+        (None, Some(t)) => Some(format!("[template {}]", t["name"].as_str().unwrap_or(""))),
+        (None, None) if !files.is_empty() => None,
+        (None, None) => Some(content(String::new())?),
     };
     let echo_id = echo_id(body.echo_id)?;
     let mut attributes = body.content_attributes.unwrap_or_default();
@@ -170,6 +245,18 @@ pub async fn create(
         }
         (None, _) => {}
     }
+    if !files.is_empty() {
+        let stored = crate::files::store(
+            state.store.as_ref(),
+            state.files.as_ref(),
+            &state.public_url,
+            account_id,
+            id,
+            files,
+        )
+        .await?;
+        attributes.insert("attachments".into(), Value::Array(stored));
+    }
     let attributes = Value::Object(attributes);
     let (message_type, sender) = match body.message_type.unwrap_or(PostedType::Outgoing) {
         PostedType::Outgoing => (MessageType::Outgoing, Sender::User(member.user.id)),
@@ -197,7 +284,7 @@ pub async fn create(
             id,
             NewMessage {
                 message_type,
-                content: Some(text),
+                content: text,
                 private: body.private,
                 sender: Some(sender),
                 echo_id,

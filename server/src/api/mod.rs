@@ -35,6 +35,8 @@ use error::ApiError;
 
 /// Largest request body the API reads.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest body of a message with attachments (multipart).
+pub const MAX_UPLOAD_BYTES: usize = crate::files::MAX_FILE_BYTES * 2 + MAX_BODY_BYTES;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -58,6 +60,8 @@ pub struct AppState {
     pub demo_website_token: Option<Arc<str>>,
     /// Webhooks may point at loopback and private networks (tests, local setups).
     pub allow_private_targets: bool,
+    /// Where attachments' bytes are kept.
+    pub files: Arc<dyn crate::files::FileStore>,
 }
 
 impl AppState {
@@ -155,7 +159,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/conversations/{id}/messages",
-            get(messages::list).post(messages::create),
+            get(messages::list)
+                .post(messages::create)
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         )
         .route(
             "/conversations/{id}/messages/{message_id}",
@@ -194,6 +200,7 @@ pub fn router(state: AppState) -> Router {
             "/webhooks/whatsapp/{phone_number}",
             get(crate::whatsapp::verify).post(crate::whatsapp::notify),
         )
+        .route("/files/{key}/{name}", get(crate::files::serve))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/ws/agent", get(crate::realtime::agent::upgrade))
@@ -211,12 +218,45 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        // Refuses a declared Content-Length over the limit before reading it.
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Bodies stop at the largest limit however they are sent; each
+        // route's extractors hold them to its own (DefaultBodyLimit: 1 MiB,
+        // messages with files more), and a declared Content-Length over the
+        // route's limit is refused before anything is read.
+        .layer(RequestBodyLimitLayer::new(MAX_UPLOAD_BYTES))
+        .layer(middleware::from_fn(declared_length))
         .layer(middleware::from_fn(extract::json_errors))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Refuses a request whose declared body is over its route's limit (413)
+/// without waiting for the body: messages (which may carry files) get
+/// [`MAX_UPLOAD_BYTES`], everything else [`MAX_BODY_BYTES`].
+async fn declared_length(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let limit = if request.uri().path().ends_with("/messages") {
+        MAX_UPLOAD_BYTES
+    } else {
+        MAX_BODY_BYTES
+    };
+    match declared {
+        Some(length) if length > limit => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is larger than {} bytes", limit),
+        )
+        .into_response(),
+        _ => next.run(request).await,
+    }
 }
 
 /// A panic is a bug: logged as one, answered as a plain 500.

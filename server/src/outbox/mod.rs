@@ -84,6 +84,8 @@ const IN_FLIGHT: usize = 256;
 pub fn spawn(
     hub: Arc<Hub>,
     store: Arc<dyn Store>,
+    files: Arc<dyn crate::files::FileStore>,
+    public_url: Arc<str>,
     config: OutboxConfig,
     stop: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
@@ -94,6 +96,8 @@ pub fn spawn(
         wake: hub.outbox_wake(),
         hub,
         store,
+        files,
+        public_url,
         config,
         busy: Mutex::default(),
         destinations: Mutex::default(),
@@ -117,6 +121,9 @@ struct Worker {
     tracker: tokio_util::task::TaskTracker,
     hub: Arc<Hub>,
     store: Arc<dyn Store>,
+    /// Where downloaded media go, and the base of their URLs.
+    files: Arc<dyn crate::files::FileStore>,
+    public_url: Arc<str>,
     client: reqwest::Client,
     config: OutboxConfig,
     wake: Arc<Notify>,
@@ -128,6 +135,11 @@ struct Worker {
 /// Where a delivery goes and what it says, or why it cannot go anywhere.
 enum Target {
     Call(Call),
+    /// A customer's WhatsApp media to fetch and attach to its message.
+    Download {
+        config: crate::store::WhatsappConfig,
+        media: serde_json::Value,
+    },
     /// Its destination is gone (webhook deleted, callback URL removed).
     Cancelled(String),
     /// It cannot be built (bad URL, missing data): final.
@@ -234,6 +246,28 @@ impl Worker {
                 };
                 (self.judge(&delivery, url, &answer), Some(answer))
             }
+            Target::Download { config, media } => {
+                let fetched = crate::whatsapp::media::download(
+                    &self.client,
+                    &self.config.graph,
+                    &config,
+                    &media,
+                    self.config.allow_private,
+                )
+                .await;
+                let answer = match fetched {
+                    Ok(upload) => match self.attach(&delivery, upload).await {
+                        Ok(()) => Answer::Success {
+                            status: 200,
+                            body: String::new(),
+                        },
+                        Err(e) => Answer::Unreachable(e),
+                    },
+                    Err(answer) => answer,
+                };
+                let url = self.config.graph.url.clone();
+                (self.judge(&delivery, url, &answer), Some(answer))
+            }
         };
         self.after(&delivery, answer.as_ref(), &attempt).await;
         if let Err(e) = self.store.record_attempt(id, &attempt).await {
@@ -310,6 +344,12 @@ impl Worker {
                 let Some((conversation, Some(message))) = render::facts(&delivery.payload) else {
                     return Target::Broken("stored message unreadable".into());
                 };
+                if delivery.event == "download_media" {
+                    return Target::Download {
+                        config: config.clone(),
+                        media: message.content_attributes["whatsapp_media"].clone(),
+                    };
+                }
                 let to = match self
                     .store
                     .link_of(conversation.contact_id, conversation.inbox_id)
@@ -412,6 +452,42 @@ impl Worker {
             .min(self.config.retry_max.as_millis() as u64);
         let jitter = OsRng.next_u64() % (step / 2 + 1);
         Duration::from_millis(step / 2 + jitter)
+    }
+
+    /// Stores downloaded media and attaches it to its message (agents get
+    /// `message.updated`).
+    async fn attach(
+        &self,
+        delivery: &Delivery,
+        upload: crate::files::Upload,
+    ) -> Result<(), String> {
+        let Some((conversation, Some(facts))) = render::facts(&delivery.payload) else {
+            return Err("stored message unreadable".into());
+        };
+        let stored = crate::files::store(
+            self.store.as_ref(),
+            self.files.as_ref(),
+            &self.public_url,
+            delivery.account_id,
+            conversation.id,
+            vec![upload],
+        )
+        .await
+        .map_err(|e| e.message().to_string())?;
+        let mut message = self
+            .store
+            .get_message(conversation.id, facts.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let serde_json::Value::Object(attributes) = &mut message.content_attributes {
+            attributes.insert("attachments".into(), serde_json::Value::Array(stored));
+        }
+        message.updated_at = crate::store::now();
+        self.hub
+            .update_message(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     /// What a finished call changes beyond its own row: a WhatsApp reply

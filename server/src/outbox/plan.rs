@@ -14,7 +14,8 @@
 //! - `message_created` / `message_updated`, never for activity lines.
 //!
 //! A WhatsApp inbox's agent replies (outgoing, not private) become a
-//! `send_message` call to the Graph API.
+//! `send_message` call to the Graph API, and a customer's media a
+//! `download_media` call.
 //!
 //! Account webhooks get the events they subscribe to (of their inbox only,
 //! when they name one). An API inbox's `webhook_url` gets every event of its
@@ -159,6 +160,20 @@ impl Planner<'_> {
             .inboxes
             .get(&c.inbox_id)
             .is_some_and(|i| i.channel_type == ChannelType::Whatsapp);
+        let media = event == "message_created"
+            && m.message_type == MessageType::Incoming
+            && m.content_attributes.get("whatsapp_media").is_some();
+        if media && whatsapp {
+            self.out.push(delivery(
+                c.account_id,
+                DeliveryKind::Whatsapp,
+                None,
+                Some(c.inbox_id),
+                "download_media",
+                payload.clone(),
+                self.at,
+            ));
+        }
         if reply && whatsapp {
             self.out.push(delivery(
                 c.account_id,

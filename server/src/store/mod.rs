@@ -5,11 +5,13 @@
 //! database URL, by [`connect`]. Every method takes the account it acts for, so
 //! no query can reach another tenant's rows.
 
+mod attachments;
 mod chat;
 mod model;
 mod outbox;
 pub mod sql;
 
+pub use attachments::*;
 pub use chat::*;
 pub use model::*;
 pub use outbox::*;
@@ -214,11 +216,25 @@ pub trait ChatStore: Send + Sync {
 
 /// Everything the server persists.
 pub trait Store:
-    AccountStore + UserStore + AgentStore + InboxStore + ContactStore + ChatStore + OutboxStore
+    AccountStore
+    + UserStore
+    + AgentStore
+    + InboxStore
+    + ContactStore
+    + ChatStore
+    + OutboxStore
+    + AttachmentStore
 {
 }
 impl<T> Store for T where
-    T: AccountStore + UserStore + AgentStore + InboxStore + ContactStore + ChatStore + OutboxStore
+    T: AccountStore
+        + UserStore
+        + AgentStore
+        + InboxStore
+        + ContactStore
+        + ChatStore
+        + OutboxStore
+        + AttachmentStore
 {
 }
 

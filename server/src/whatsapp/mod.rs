@@ -19,6 +19,7 @@
 //!   Meta and sends nothing; its conversations stay.
 
 pub mod inbound;
+pub mod media;
 pub mod send;
 pub mod window;
 

@@ -1,7 +1,9 @@
 //! Agents' replies to WhatsApp, as Graph API calls the outbox makes:
 //! `POST {graph_url}/{version}/{phone_number_id}/messages` with the number's
 //! access token. Free text goes as `text`, a message with `template_params`
-//! as `template`; a reply to a customer's message quotes it (`context`).
+//! as `template`, a message with files as its first file (`image`, `audio`,
+//! `video` or `document`, by link; WhatsApp carries one file per message);
+//! a reply to a customer's message quotes it (`context`).
 
 use serde_json::{json, Value};
 
@@ -54,15 +56,37 @@ pub fn call(
             body["type"] = json!("template");
             body["template"] = template;
         }
-        None => {
-            let text = m
-                .content
-                .as_deref()
-                .filter(|t| !t.trim().is_empty())
-                .ok_or("the message has no text to send")?;
-            body["type"] = json!("text");
-            body["text"] = json!({ "body": text, "preview_url": false });
-        }
+        None => match m.content_attributes["attachments"].get(0) {
+            // A file goes by its link, which WhatsApp fetches: the server's
+            // public URL must be reachable from the internet.
+            Some(file) => {
+                let kind = match file["file_type"].as_str() {
+                    Some("image") => "image",
+                    Some("audio") => "audio",
+                    Some("video") => "video",
+                    _ => "document",
+                };
+                let mut media = json!({ "link": file["data_url"] });
+                let caption = m.content.as_deref().filter(|t| !t.trim().is_empty());
+                if let (Some(caption), true) = (caption, kind != "audio") {
+                    media["caption"] = json!(caption);
+                }
+                if kind == "document" {
+                    media["filename"] = file["file_name"].clone();
+                }
+                body["type"] = json!(kind);
+                body[kind] = media;
+            }
+            None => {
+                let text = m
+                    .content
+                    .as_deref()
+                    .filter(|t| !t.trim().is_empty())
+                    .ok_or("the message has no text to send")?;
+                body["type"] = json!("text");
+                body["text"] = json!({ "body": text, "preview_url": false });
+            }
+        },
     }
     if let Some(quoted) = m.content_attributes["in_reply_to_external_id"].as_str() {
         body["context"] = json!({ "message_id": quoted });

@@ -161,7 +161,11 @@ impl TestApp {
         Self::spawn_with(db, Settings::new("https://switchboard.test")).await
     }
 
-    pub async fn spawn_with(db: &TestDb, settings: Settings) -> TestApp {
+    pub async fn spawn_with(db: &TestDb, mut settings: Settings) -> TestApp {
+        if settings.files_dir == std::path::Path::new("data/files") {
+            // Each server its own folder, outside the source tree.
+            settings.files_dir = tempfile::tempdir().expect("tempdir").keep();
+        }
         let store = db.store().await;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));

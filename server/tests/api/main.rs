@@ -3,6 +3,7 @@
 mod common;
 
 mod assignment;
+mod attachments;
 mod auth_profile;
 mod cli;
 mod contacts;

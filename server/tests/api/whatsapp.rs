@@ -14,9 +14,12 @@ use switchboard_server::Settings;
 
 use crate::both_databases;
 use crate::common::{Db, Env};
-use crate::standin::{Reply, StandIn};
+use crate::standin::{Recorded, Reply, StandIn};
 
-both_databases!(a_whatsapp_number_receives_answers_and_disconnects);
+both_databases!(
+    a_whatsapp_number_receives_answers_and_disconnects,
+    media_is_downloaded_on_arrival_and_files_go_by_link,
+);
 
 const NUMBER: &str = "+5511999990000";
 const APP_SECRET: &str = "meta-app-secret";
@@ -296,7 +299,17 @@ async fn a_whatsapp_number_receives_answers_and_disconnects(db: Db) {
     assert_eq!(status, 200, "{reply}");
     app.post(&post, t, json!({"content": "cliente VIP", "private": true}))
         .await;
-    let sent = graph.wait_until("the reply", |r| !r.is_empty()).await;
+    let sends = |r: &[Recorded]| -> Vec<Recorded> {
+        r.iter()
+            .filter(|r| r.path == "/v22.0/106/messages")
+            .cloned()
+            .collect()
+    };
+    let sent = sends(
+        &graph
+            .wait_until("the reply", |r| !sends(r).is_empty())
+            .await,
+    );
     let call = &sent[0];
     assert_eq!(call.path, "/v22.0/106/messages");
     assert_eq!(call.header("authorization"), "Bearer EAAG-test");
@@ -311,7 +324,7 @@ async fn a_whatsapp_number_receives_answers_and_disconnects(db: Db) {
     .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
-        graph.requests().len(),
+        sends(&graph.requests()).len(),
         1,
         "private notes are never sent to WhatsApp"
     );
@@ -344,7 +357,7 @@ async fn a_whatsapp_number_receives_answers_and_disconnects(db: Db) {
         "{m}"
     );
     assert_eq!(
-        graph.requests().len(),
+        sends(&graph.requests()).len(),
         2,
         "a 4xx from WhatsApp is not retried"
     );
@@ -386,7 +399,11 @@ async fn a_whatsapp_number_receives_answers_and_disconnects(db: Db) {
         .await;
     assert_eq!(status, 200, "{template}");
     assert_eq!(template["content"], "[template order_update]");
-    let sent = graph.wait_until("the template", |r| r.len() >= 3).await;
+    let sent = sends(
+        &graph
+            .wait_until("the template", |r| sends(r).len() >= 3)
+            .await,
+    );
     let body = sent[2].json();
     assert_eq!(body["to"], "5511977776666");
     assert_eq!(body["type"], "template");
@@ -440,7 +457,7 @@ async fn a_whatsapp_number_receives_answers_and_disconnects(db: Db) {
         "{m}"
     );
     assert_eq!(
-        graph.requests().len(),
+        sends(&graph.requests()).len(),
         3,
         "a disconnected number sends nothing"
     );
@@ -450,4 +467,94 @@ async fn a_whatsapp_number_receives_answers_and_disconnects(db: Db) {
     assert!(agent_view["payload"]
         .as_array()
         .is_some_and(|d| d.iter().any(|d| d["status"] == "cancelled")));
+}
+
+async fn media_is_downloaded_on_arrival_and_files_go_by_link(db: Db) {
+    let graph = StandIn::start().await;
+    let env = Env::start_with(db, settings(&graph)).await;
+    let (app, t) = (&env.app, env.admin_token.as_str());
+    let config = json!({"api_key": "EAAG-test", "phone_number_id": "106",
+        "business_account_id": "102", "app_secret": APP_SECRET});
+    let (status, _) = app
+        .post(
+            &env.path("/inboxes"),
+            t,
+            json!({"name": "WhatsApp", "channel": {"type": "whatsapp", "phone_number": NUMBER, "provider_config": config}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // Graph answers the media lookup, then the bytes.
+    graph.then(Reply::json(200, json!({"url": format!("{}/lookaside/media1", graph.url), "mime_type": "image/jpeg", "file_size": "9"})));
+    graph.then(Reply {
+        status: 200,
+        headers: vec![("content-type".into(), "image/jpeg".into())],
+        body: "JPEG-DATA".into(),
+    });
+    graph.always(Reply::json(
+        200,
+        json!({"messages": [{"id": "wamid.OUT9"}]}),
+    ));
+    let photo = notification(
+        json!([{"from": CUSTOMER, "id": "wamid.PIC", "type": "image",
+                "image": {"id": "media1", "mime_type": "image/jpeg", "caption": "o produto"}}]),
+        json!([]),
+    );
+    assert_eq!(deliver(&env, photo, Some(APP_SECRET)).await, 200);
+    let (_, list) = app.get(&env.path("/conversations?status=all"), t).await;
+    let id = list["data"]["payload"][0]["id"]
+        .as_i64()
+        .expect("conversation");
+    let m = wait_message(&env, id, "with its file", |m| {
+        m["source_id"] == "wamid.PIC" && m["attachments"].as_array().is_some_and(|a| !a.is_empty())
+    })
+    .await;
+    assert_eq!(m["content"], "o produto");
+    let file = &m["attachments"][0];
+    assert_eq!(file["file_type"], "image");
+    let seen = graph.requests();
+    assert_eq!(seen[0].path, "/v22.0/media1");
+    assert_eq!(seen[1].path, "/lookaside/media1");
+    assert!(seen[..2]
+        .iter()
+        .all(|r| r.method == "GET" && r.header("authorization") == "Bearer EAAG-test"));
+    let url = file["data_url"]
+        .as_str()
+        .expect("data_url")
+        .replace("https://switchboard.test", &app.base);
+    let downloaded = reqwest::get(url).await.expect("file");
+    assert_eq!(downloaded.headers()["content-type"], "image/jpeg");
+    assert_eq!(downloaded.text().await.expect("body"), "JPEG-DATA");
+
+    // An agent's file goes to WhatsApp as media, by its link.
+    let form = reqwest::multipart::Form::new()
+        .text("content", "a nota")
+        .part(
+            "attachments[]",
+            reqwest::multipart::Part::bytes(b"%PDF-1.4".to_vec())
+                .file_name("nota.pdf")
+                .mime_str("application/pdf")
+                .expect("mime"),
+        );
+    let res = reqwest::Client::new()
+        .post(format!(
+            "{}{}",
+            app.base,
+            env.path(&format!("/conversations/{id}/messages"))
+        ))
+        .header("api_access_token", t)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(res.status(), 200);
+    let sent = graph.wait_until("the file reply", |r| r.len() >= 3).await;
+    let body = sent[2].json();
+    assert_eq!(body["type"], "document");
+    assert_eq!(body["document"]["filename"], "nota.pdf");
+    assert_eq!(body["document"]["caption"], "a nota");
+    assert!(body["document"]["link"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("https://switchboard.test/files/"));
 }

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod agents;
+mod attachments;
 mod batch;
 mod cache;
 mod chat;
