@@ -28,7 +28,7 @@ const MAX_ECHO_ID: usize = 128;
 const DELETED: &str = "This message was deleted";
 
 /// Validates message text: not blank, not over the limit.
-fn content(text: String) -> ApiResult<String> {
+pub fn content(text: String) -> ApiResult<String> {
     if text.trim().is_empty() {
         return Err(ApiError::invalid("content", "can't be blank"));
     }
@@ -126,6 +126,14 @@ pub struct MessageBody {
 pub struct MessageInput {
     body: MessageBody,
     files: Vec<Upload>,
+}
+
+impl MessageInput {
+    /// The text, echo id and files, for senders other than agents (a
+    /// website visitor's upload).
+    pub fn into_parts(self) -> (Option<String>, Option<String>, Vec<Upload>) {
+        (self.body.content, self.body.echo_id, self.files)
+    }
 }
 
 impl FromRequest<AppState> for MessageInput {

@@ -201,6 +201,11 @@ pub fn router(state: AppState) -> Router {
             get(crate::whatsapp::verify).post(crate::whatsapp::notify),
         )
         .route("/files/{key}/{name}", get(crate::files::serve))
+        .route(
+            "/widget/messages",
+            post(crate::realtime::widget::upload::upload)
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/ws/agent", get(crate::realtime::agent::upgrade))

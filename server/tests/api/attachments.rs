@@ -6,8 +6,12 @@ use serde_json::{json, Value};
 
 use crate::both_databases;
 use crate::common::{Db, Env};
+use crate::ws::Ws;
 
-both_databases!(agents_attach_files_within_limits);
+both_databases!(
+    agents_attach_files_within_limits,
+    website_visitors_send_files_to_their_own_conversation,
+);
 
 /// A conversation in a new website inbox; returns its messages path.
 async fn conversation(env: &Env) -> String {
@@ -147,4 +151,72 @@ async fn agents_attach_files_within_limits(db: Db) {
     assert_eq!(send(&env, &path, bad_field).await.0, 422);
     let (_, history) = env.app.get(&path, &env.admin_token).await;
     assert_eq!(history["payload"].as_array().map(Vec::len), before);
+}
+
+async fn website_visitors_send_files_to_their_own_conversation(db: Db) {
+    let env = Env::start(db).await;
+    let (status, inbox) = env
+        .app
+        .post(
+            &env.path("/inboxes"),
+            &env.admin_token,
+            json!({"name": "Site", "channel": {"type": "web_widget", "website_url": "https://acme.test"}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let website_token = inbox["website_token"].as_str().expect("token").to_string();
+    let (mut visitor, welcome) = Ws::visitor(&env.app, &website_token, None).await;
+    let visitor_token = welcome["data"]["visitor_token"]
+        .as_str()
+        .expect("visitor")
+        .to_string();
+    let upload = |token: Option<String>, conversation: Option<i64>, form: Form| {
+        let mut url = format!(
+            "{}/widget/messages?website_token={website_token}",
+            env.app.base
+        );
+        if let Some(id) = conversation {
+            url.push_str(&format!("&conversation_id={id}"));
+        }
+        let mut req = reqwest::Client::new().post(url).multipart(form);
+        if let Some(token) = token {
+            req = req.header("x-visitor-token", token);
+        }
+        async move {
+            let res = req.send().await.expect("upload");
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.expect("JSON"))
+        }
+    };
+    let photo = || {
+        Form::new().text("content", "meu pedido").part(
+            "attachments[]",
+            file(b"GIF89a".to_vec(), "pedido.gif", "image/gif"),
+        )
+    };
+
+    // No token, or someone else's conversation: refused.
+    assert_eq!(upload(None, None, photo()).await.0, 401);
+    let (status, first) = upload(Some(visitor_token.clone()), None, photo()).await;
+    assert_eq!(status, 200, "{first}");
+    let id = first["conversation_id"].as_i64().expect("conversation");
+    assert_eq!(first["message"]["content"], "meu pedido");
+    assert_eq!(first["message"]["attachments"][0]["file_type"], "image");
+    let event = visitor.event("message.created").await;
+    assert_eq!(event["data"]["attachments"][0]["file_name"], "pedido.gif");
+    let (status, again) = upload(Some(visitor_token.clone()), Some(id), photo()).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["conversation_id"], id);
+
+    let (_, other) = Ws::visitor(&env.app, &website_token, None).await;
+    let other_token = other["data"]["visitor_token"]
+        .as_str()
+        .expect("visitor")
+        .to_string();
+    assert_eq!(upload(Some(other_token), Some(id), photo()).await.0, 404);
+    let text_only = Form::new().text("content", "só texto");
+    assert_eq!(
+        upload(Some(visitor_token), Some(id), text_only).await.0,
+        422
+    );
 }

@@ -12,6 +12,7 @@
 mod handler;
 mod history;
 mod identity;
+pub mod upload;
 
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::State;

@@ -1,0 +1,139 @@
+//! `POST /widget/messages?website_token=...&conversation_id=...`: a website
+//! visitor's message with files. Text travels over the widget's socket;
+//! files, which a socket frame should not carry, come here as
+//! `multipart/form-data` (`content`, `echo_id`, `attachments[]`), with the
+//! visitor's token in `X-Visitor-Token`. The same origin rule as the socket
+//! applies, and the custom header keeps other sites' pages from posting
+//! (a cross-site request with it needs a CORS preflight, which this server
+//! never grants). Without `conversation_id` a new conversation is started.
+//! The answer is `{conversation_id, message}`; the message also arrives on
+//! the socket like any other.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::identify;
+use crate::api::chat_views::Names;
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::ApiQuery;
+use crate::api::messages::MessageInput;
+use crate::api::AppState;
+use crate::hub::{NewConversation, NewMessage};
+use crate::store::{ConversationStatus, MessageType, Sender};
+
+#[derive(Debug, Deserialize)]
+pub struct UploadQuery {
+    website_token: String,
+    conversation_id: Option<i64>,
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<UploadQuery>,
+    input: MessageInput,
+) -> ApiResult<Json<Value>> {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            let origin_host = v.split_once("://").map(|(_, rest)| rest);
+            !matches!((host, origin_host), (Some(h), Some(o)) if h.eq_ignore_ascii_case(o))
+        });
+    let token = headers
+        .get("x-visitor-token")
+        .and_then(|v| v.to_str().ok())
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "X-Visitor-Token is required",
+            )
+        })?;
+    let visitor = identify(
+        &state,
+        origin,
+        &query.website_token,
+        Some(token.to_string()),
+    )
+    .await?;
+    let (content, echo_id, files) = input.into_parts();
+    if files.is_empty() {
+        return Err(ApiError::invalid(
+            "attachments[]",
+            "is required here (text goes over the widget's socket)",
+        ));
+    }
+    for file in &files {
+        file.check("attachments[]")?;
+    }
+    let account_id = visitor.inbox.account_id;
+    let content = match content.filter(|c| !c.trim().is_empty()) {
+        Some(text) => Some(crate::api::messages::content(text)?),
+        None => None,
+    };
+    let echo_id = crate::api::messages::echo_id(echo_id)?;
+    let conversation_id = match query.conversation_id {
+        Some(id) => {
+            let theirs = state
+                .hub
+                .contact_inbox_of(account_id, id)
+                .is_ok_and(|link| link == Some(visitor.link.id));
+            if !theirs {
+                return Err(ApiError::not_found("Conversation"));
+            }
+            id
+        }
+        None => {
+            let (live, _) = state
+                .hub
+                .create_conversation(NewConversation {
+                    account_id,
+                    inbox_id: visitor.inbox.id,
+                    contact_id: visitor.contact.id,
+                    contact_inbox_id: Some(visitor.link.id),
+                    status: ConversationStatus::Open,
+                    assignee_id: None,
+                    messages: Vec::new(),
+                })
+                .await?;
+            live.conversation.id
+        }
+    };
+    let stored = crate::files::store(
+        state.store.as_ref(),
+        state.files.as_ref(),
+        &state.public_url,
+        account_id,
+        conversation_id,
+        files,
+    )
+    .await?;
+    let message = state
+        .hub
+        .post_message(
+            account_id,
+            conversation_id,
+            NewMessage {
+                message_type: MessageType::Incoming,
+                content,
+                private: false,
+                sender: Some(Sender::Contact(visitor.contact.id)),
+                echo_id,
+                content_attributes: json!({ "attachments": stored }),
+                source_id: None,
+            },
+        )
+        .await
+        .map_err(|e| crate::api::hub_not_found_as(e, "Conversation"))?;
+    let names = Names::load(&state, account_id, &[visitor.contact.id]).await?;
+    Ok(Json(json!({
+        "conversation_id": conversation_id,
+        "message": names.message(&message, visitor.inbox.id),
+    })))
+}
