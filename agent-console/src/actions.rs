@@ -111,6 +111,7 @@ fn on_change(e: Event) {
         "filter-inbox" => Action::FilterInbox(value),
         "assignee" => Action::Assignee(value),
         "private-toggle" => Action::PrivateToggle,
+        "attach" => Action::Attach,
         "language" => Action::Language(value),
         "agent-role" => match id_of(&el, "user-id") {
             Some(id) => Action::AgentRole(id, value),

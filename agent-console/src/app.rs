@@ -54,6 +54,9 @@ pub struct App {
     pub checking_token: Option<(String, i64)>,
     /// Where a signed-out visitor was going: shown once they sign in.
     pub after_login: Option<Route>,
+    /// Replies with files, by echo id, kept until the server has them so
+    /// a retry sends the same files again.
+    pub uploads: std::collections::HashMap<String, web_sys::FormData>,
 }
 
 thread_local! {
@@ -134,6 +137,7 @@ pub fn boot() {
         read_sent: None,
         checking_token: None,
         after_login: None,
+        uploads: std::collections::HashMap::new(),
     };
     match stored {
         Some((token, account_id)) => {
@@ -184,6 +188,17 @@ pub fn spawn<T: DeserializeOwned + 'static>(
     body: Option<Value>,
     wrap: impl FnOnce(Res<T>) -> Msg + 'static,
 ) {
+    spawn_body(method, path, token, body.map(http::Body::Json), wrap);
+}
+
+/// [`spawn`] with any body (a form with files).
+pub fn spawn_body<T: DeserializeOwned + 'static>(
+    method: Method,
+    path: String,
+    token: Option<String>,
+    body: Option<http::Body>,
+    wrap: impl FnOnce(Res<T>) -> Msg + 'static,
+) {
     wasm_bindgen_futures::spawn_local(async move {
         let result = http::request::<T>(method, path, token.clone(), body).await;
         match (&result, token) {
@@ -212,6 +227,24 @@ impl App {
             format!("/api/v1/accounts/{}{path}", s.account_id)
         };
         spawn(method, path, Some(s.token.clone()), body, wrap);
+    }
+
+    /// [`App::api`] with a form (files) as the body.
+    pub fn api_form<T: DeserializeOwned + 'static>(
+        &self,
+        path: &str,
+        form: web_sys::FormData,
+        wrap: impl FnOnce(Res<T>) -> Msg + 'static,
+    ) {
+        let Some(s) = &self.data.session else { return };
+        let path = format!("/api/v1/accounts/{}{path}", s.account_id);
+        spawn_body(
+            Method::Post,
+            path,
+            Some(s.token.clone()),
+            Some(http::Body::Form(form)),
+            wrap,
+        );
     }
 
     fn update(&mut self, msg: Msg) {

@@ -10,7 +10,10 @@ use switchboard_protocol::realtime::AgentFrame;
 use crate::app::App;
 use crate::dom;
 use crate::http::Method;
+use crate::i18n::T;
 use crate::msg::{Msg, Net, Res};
+use crate::upload::Refusal;
+use wasm_bindgen::JsCast;
 
 impl App {
     /// Makes sure the conversation, its messages and its inbox's
@@ -179,6 +182,7 @@ impl App {
     pub fn sent(&mut self, id: i64, echo: &str, result: Res<Message>) {
         match result {
             Ok(m) => {
+                self.uploads.remove(echo);
                 self.data.store.on_message(&m, true);
                 self.data.threads.entry(id).merge(m);
                 self.dirty.list = true;
@@ -198,9 +202,86 @@ impl App {
             return;
         };
         if let Some(p) = self.data.threads.entry(id).set_failed(echo, false) {
-            self.post_message(id, p.echo_id, p.content, p.private);
+            match self.uploads.get(&p.echo_id).cloned() {
+                Some(form) => self.post_form(id, p.echo_id, form),
+                None => self.post_message(id, p.echo_id, p.content, p.private),
+            }
             self.dirty.thread = true;
         }
+    }
+
+    /// Files chosen in the reply box go out at once, with the text typed
+    /// so far, after the same checks the server makes.
+    pub fn attach(&mut self) {
+        let Some(id) = self.data.open_id() else {
+            return;
+        };
+        let Some(input) =
+            dom::by_id("reply-files").and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(list) = input.files() else { return };
+        let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.get(i)).collect();
+        input.set_value("");
+        if files.is_empty() {
+            return;
+        }
+        let described: Vec<(String, f64)> = files.iter().map(|f| (f.name(), f.size())).collect();
+        let lang = self.data.lang;
+        if let Err(refusal) = crate::upload::check(&described) {
+            let text = match refusal {
+                Refusal::TooMany => lang.t(T::TooManyFiles).to_string(),
+                Refusal::TooLarge(name) => format!("{} {name}", lang.t(T::FileTooLarge)),
+                Refusal::Empty(name) => format!("{} {name}", lang.t(T::FileEmpty)),
+            };
+            crate::alert::toast(&text);
+            return;
+        }
+        let Ok(form) = web_sys::FormData::new() else {
+            return;
+        };
+        let text = dom::value_of("reply-input");
+        let private = dom::checked_of("reply-private");
+        let echo = format!("c{}-{}", dom::now_ms() as u64, (dom::random() * 1e9) as u64);
+        let filled = form.append_with_str("content", &text).is_ok()
+            && form
+                .append_with_str("private", if private { "true" } else { "false" })
+                .is_ok()
+            && form.append_with_str("echo_id", &echo).is_ok()
+            && files.iter().all(|f| {
+                form.append_with_blob_and_filename("attachments[]", f, &f.name())
+                    .is_ok()
+            });
+        if !filled {
+            return;
+        }
+        if let Some(input) = dom::by_id("reply-input") {
+            dom::set_value(&input, "");
+        }
+        let names: Vec<String> = described.into_iter().map(|(n, _)| n).collect();
+        self.data.threads.entry(id).add_pending(
+            echo.clone(),
+            crate::upload::pending_text(&text, &names),
+            private,
+        );
+        self.uploads.insert(echo.clone(), form.clone());
+        self.post_form(id, echo, form);
+        self.dirty.thread = true;
+    }
+
+    fn post_form(&self, id: i64, echo: String, form: web_sys::FormData) {
+        self.api_form(
+            &format!("/conversations/{id}/messages"),
+            form,
+            move |result| {
+                Msg::Net(Box::new(Net::Sent {
+                    conversation: id,
+                    echo,
+                    result,
+                }))
+            },
+        );
     }
 
     /// Assigns the open conversation (`None`: unassigns).

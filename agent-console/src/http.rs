@@ -32,12 +32,19 @@ impl Method {
     }
 }
 
+/// What a request carries.
+pub enum Body {
+    Json(Value),
+    /// `multipart/form-data` (files): the browser writes the boundary.
+    Form(web_sys::FormData),
+}
+
 /// Sends one request and decodes a 2xx answer as `T`.
 pub async fn request<T: DeserializeOwned>(
     method: Method,
     path: String,
     token: Option<String>,
-    body: Option<Value>,
+    body: Option<Body>,
 ) -> Result<T, Failure> {
     let text = send(method, &path, token.as_deref(), body.as_ref()).await?;
     let text = if text.trim().is_empty() {
@@ -55,7 +62,7 @@ async fn send(
     method: Method,
     path: &str,
     token: Option<&str>,
-    body: Option<&Value>,
+    body: Option<&Body>,
 ) -> Result<String, Failure> {
     let network = |_: JsValue| Failure::network();
     let window = web_sys::window().ok_or_else(Failure::network)?;
@@ -66,11 +73,15 @@ async fn send(
     }
     let init = RequestInit::new();
     init.set_method(method.as_str());
-    if let Some(body) = body {
-        headers
-            .set("Content-Type", "application/json")
-            .map_err(network)?;
-        init.set_body(&JsValue::from_str(&body.to_string()));
+    match body {
+        Some(Body::Json(body)) => {
+            headers
+                .set("Content-Type", "application/json")
+                .map_err(network)?;
+            init.set_body(&JsValue::from_str(&body.to_string()));
+        }
+        Some(Body::Form(form)) => init.set_body(form),
+        None => {}
     }
     init.set_headers(&headers);
     let request = Request::new_with_str_and_init(path, &init).map_err(network)?;

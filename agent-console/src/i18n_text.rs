@@ -69,6 +69,11 @@ strings! {
     Visitor => "The visitor", "O visitante";
     Sending => "Sending…", "Enviando…";
     NotSent => "Not sent. Click to try again.", "Não enviada. Clique para tentar de novo.";
+    Attach => "Attach files", "Anexar arquivos";
+    TooManyFiles => "At most 10 files per message.", "No máximo 10 arquivos por mensagem.";
+    FileTooLarge => "A file is larger than 25 MB:", "Um arquivo tem mais de 25 MB:";
+    FileEmpty => "A file is empty:", "Um arquivo está vazio:";
+    DeliveryFailed => "Not delivered:", "Não entregue:";
     You => "You", "Você";
     Take => "Take", "Assumir";
     Resolve => "Resolve", "Resolver";

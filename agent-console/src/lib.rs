@@ -33,6 +33,7 @@ pub mod thread;
 pub mod typing;
 mod ui;
 mod update;
+pub mod upload;
 
 use wasm_bindgen::prelude::*;
 

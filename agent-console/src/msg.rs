@@ -51,6 +51,8 @@ pub enum Action {
     ReplySend,
     PrivateToggle,
     Retry(String),
+    /// Files were chosen in the reply box.
+    Attach,
     Assignee(String),
     AssignMe,
     Take,

@@ -68,6 +68,7 @@ impl App {
                 self.dirty.thread = true;
             }
             Action::Retry(echo) => self.retry(&echo),
+            Action::Attach => self.attach(),
             Action::Assignee(value) => self.assign(value.parse().ok()),
             Action::AssignMe | Action::Take => {
                 let me = self.data.me();

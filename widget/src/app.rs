@@ -6,13 +6,14 @@ use std::cell::RefCell;
 
 use serde_json::json;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, Event, KeyboardEvent, MessageEvent};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Element, Event, File, FormData, Headers, KeyboardEvent, MessageEvent, RequestInit};
 
 use crate::config::{socket_url, storage_key, theme_color, Config};
 use crate::dom::{self, now, random, TokenStore};
 use crate::host::{embedded, outgoing, Command, Host};
 use crate::i18n::Locale;
-use crate::session::{Effect, HostOut, Session};
+use crate::session::{Effect, HostOut, Picked, Session, UploadRequest};
 use crate::socket::{Socket, SocketEvent};
 use crate::view::View;
 
@@ -32,10 +33,26 @@ pub struct App {
     told_color: Option<String>,
     /// Whether the pre-chat form was due at the last redraw.
     prechat_was: bool,
+    /// This server's origin, where uploads go.
+    origin: String,
+    /// The files of the upload under this echo id (kept for Retry).
+    files: Option<(String, Vec<File>)>,
 }
 
 thread_local! {
     static APP: RefCell<Option<App>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the app without redrawing: for what only concerns the
+/// view's scroll position.
+pub fn with_view(f: impl FnOnce(&mut App)) {
+    APP.with(|cell| {
+        if let Ok(mut slot) = cell.try_borrow_mut() {
+            if let Some(app) = slot.as_mut() {
+                f(app);
+            }
+        }
+    });
 }
 
 /// Runs `f` on the app, then carries out the effects and redraws. An event
@@ -62,7 +79,8 @@ pub fn boot() {
         config.locale.as_deref(),
         window.navigator().language().as_deref(),
     );
-    let Some(view) = View::build() else {
+    let origin = location.origin().unwrap_or_default();
+    let Some(view) = View::build(origin.clone()) else {
         web_sys::console::error_1(&"switchboard: the frame page has no #app element".into());
         return;
     };
@@ -91,6 +109,8 @@ pub fn boot() {
         locale,
         told_color: None,
         prechat_was: false,
+        origin,
+        files: None,
     };
     APP.with(|cell| {
         if let Ok(mut slot) = cell.try_borrow_mut() {
@@ -125,7 +145,20 @@ impl App {
                     self.post("unread", json!({ "count": count }))
                 }
                 Effect::Host(HostOut::Message(m)) => self.post("message", json!({ "message": m })),
+                Effect::Upload(request) => self.upload(request),
+                Effect::Restore(words) => {
+                    if self.view.input.value().trim().is_empty() {
+                        self.view.input.set_value(&words);
+                        self.view.fit_input();
+                    }
+                }
             }
+        }
+        // Files the session no longer holds (sent, refused, cancelled,
+        // reset) are let go.
+        let held = self.session.upload.as_ref().map(|u| u.echo_id.as_str());
+        if self.files.as_ref().map(|(echo, _)| echo.as_str()) != held {
+            self.files = None;
         }
         let color = self
             .session
@@ -224,6 +257,98 @@ impl App {
         }
     }
 
+    /// Files picked: the session decides; taken ones are kept here, the
+    /// box is emptied (its words went with them).
+    pub(crate) fn attach(&mut self) {
+        if !self.session.can_attach() {
+            self.view.file.set_value("");
+            return;
+        }
+        let list = self.view.file.files();
+        let files: Vec<File> = list
+            .map(|l| (0..l.length()).filter_map(|i| l.item(i)).collect())
+            .unwrap_or_default();
+        // So that picking the same file again is a change too.
+        self.view.file.set_value("");
+        let picked: Vec<Picked> = files
+            .iter()
+            .map(|f| Picked {
+                name: f.name(),
+                size: f.size() as u64,
+            })
+            .collect();
+        let value = self.view.input.value();
+        let echo_id = crate::text::echo_id(now(), random(), random());
+        self.files = Some((echo_id.clone(), files));
+        if self.session.attach(&picked, &value, echo_id, now()) {
+            self.view.input.set_value("");
+            self.view.fit_input();
+        }
+    }
+
+    /// Posts the held files as the session asks; the answer goes back to
+    /// the session under the same echo id.
+    fn upload(&self, request: UploadRequest) {
+        let Some((_, files)) = self.files.as_ref().filter(|(e, _)| *e == request.echo_id) else {
+            self.session_lost(request.echo_id);
+            return;
+        };
+        let Some(form) = FormData::new().ok() else {
+            self.session_lost(request.echo_id);
+            return;
+        };
+        let mut ok = form.append_with_str("echo_id", &request.echo_id).is_ok();
+        if let Some(content) = &request.content {
+            ok &= form.append_with_str("content", content).is_ok();
+        }
+        for f in files {
+            ok &= form
+                .append_with_blob_and_filename("attachments[]", f, &f.name())
+                .is_ok();
+        }
+        let headers = Headers::new().ok();
+        ok &= headers
+            .as_ref()
+            .is_some_and(|h| h.set("X-Visitor-Token", &request.visitor_token).is_ok());
+        let Some(window) = dom::window().filter(|_| ok) else {
+            self.session_lost(request.echo_id);
+            return;
+        };
+        let init = RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&form);
+        if let Some(h) = &headers {
+            init.set_headers(h);
+        }
+        let url = format!("{}{}", self.origin, request.path);
+        let answer = JsFuture::from(window.fetch_with_str_and_init(&url, &init));
+        let echo = request.echo_id;
+        wasm_bindgen_futures::spawn_local(async move {
+            let response = answer
+                .await
+                .ok()
+                .and_then(|r| r.dyn_into::<web_sys::Response>().ok());
+            let Some(response) = response else {
+                with_app(|a| a.session.upload_lost(&echo));
+                return;
+            };
+            let body = match response.text() {
+                Ok(p) => JsFuture::from(p).await.ok().and_then(|b| b.as_string()),
+                Err(_) => None,
+            };
+            let status = response.status();
+            with_app(|a| {
+                a.session
+                    .upload_answered(&echo, status, body.as_deref().unwrap_or(""))
+            });
+        });
+    }
+
+    /// An upload that could not even be started counts as lost (Retry).
+    fn session_lost(&self, echo_id: String) {
+        dom::later(0, move || with_app(|a| a.session.upload_lost(&echo_id)));
+    }
+
     pub(crate) fn ask_close(&self) {
         self.post("close-request", json!({}));
     }
@@ -270,11 +395,20 @@ pub(crate) fn on_key(event: Event) {
     }
 }
 
-/// An avatar that fails to load becomes the initials circle.
+/// An avatar that fails to load becomes the initials circle; a player the
+/// browser cannot use (format, or the page's policy) a download link.
 pub(crate) fn on_image_error(event: Event) {
     let Some(img) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
         return;
     };
+    if img.class_list().contains("sb-media") {
+        let get = |name: &str| img.get_attribute(name).unwrap_or_default();
+        let (name, url, size) = (get("aria-label"), get("src"), get("data-size"));
+        if let Some(link) = crate::render::file_link(&name, Some(&url), Some(&size)) {
+            let _ = img.replace_with_with_node_1(&link);
+        }
+        return;
+    }
     if !img.class_list().contains("sb-avatar-img") {
         return;
     }

@@ -59,6 +59,19 @@ pub fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Percent-encodes a query value: everything but `A-Z a-z 0-9 - _ . ~`.
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn hex(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
@@ -173,6 +186,13 @@ mod tests {
         assert_eq!(decode("%zz+%41"), "%zz A");
         assert_eq!(decode("%C3%A9"), "é");
         assert_eq!(decode("%4"), "%4");
+    }
+
+    #[test]
+    fn query_values_are_encoded_and_round_trip() {
+        assert_eq!(encode("s3Rk-_.~9"), "s3Rk-_.~9");
+        assert_eq!(encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+        assert_eq!(decode(&encode("x+y %z")), "x+y %z");
     }
 
     #[test]

@@ -89,6 +89,17 @@ pub struct Strings {
     pub not_found: &'static str,
     pub unverified: &'static str,
     pub send_failed: &'static str,
+    pub attach: &'static str,
+    pub uploading: &'static str,
+    pub upload_failed: &'static str,
+    pub cancel: &'static str,
+    pub too_many_files: &'static str,
+    pub file_too_large: &'static str,
+    pub file_empty: &'static str,
+    pub text_too_long_for_files: &'static str,
+    pub files_too_large: &'static str,
+    /// Sizes are written "1,5 MB" rather than "1.5 MB".
+    pub decimal_comma: bool,
 }
 
 pub static EN: Strings = Strings {
@@ -124,6 +135,16 @@ pub static EN: Strings = Strings {
     not_found: "This conversation is no longer available.",
     unverified: "We couldn't verify who you are.",
     send_failed: "The message couldn't be sent.",
+    attach: "Attach files",
+    uploading: "Sending file…",
+    upload_failed: "The file couldn't be sent. Please check your connection and try again.",
+    cancel: "Cancel",
+    too_many_files: "You can send up to 10 files at a time ({} were selected).",
+    file_too_large: "“{}” is larger than 25 MB, the most we can receive.",
+    file_empty: "“{}” is empty, so it wasn't sent.",
+    text_too_long_for_files: "Please shorten your message to send it with files.",
+    files_too_large: "These files are too large to send together. Please send fewer at a time.",
+    decimal_comma: false,
 };
 
 pub static PT_BR: Strings = Strings {
@@ -159,6 +180,17 @@ pub static PT_BR: Strings = Strings {
     not_found: "Esta conversa não está mais disponível.",
     unverified: "Não foi possível confirmar sua identidade.",
     send_failed: "Não foi possível enviar a mensagem.",
+    attach: "Anexar arquivos",
+    uploading: "Enviando arquivo…",
+    upload_failed: "Não foi possível enviar o arquivo. Verifique sua conexão e tente de novo.",
+    cancel: "Cancelar",
+    too_many_files: "Você pode enviar até 10 arquivos por vez ({} foram selecionados).",
+    file_too_large: "“{}” tem mais de 25 MB, o máximo que podemos receber.",
+    file_empty: "“{}” está vazio e não foi enviado.",
+    text_too_long_for_files: "Encurte sua mensagem para enviá-la com os arquivos.",
+    files_too_large:
+        "Esses arquivos são grandes demais para enviar juntos. Envie menos de cada vez.",
+    decimal_comma: true,
 };
 
 /// Puts `value` where `{}` stands in `template`.
@@ -192,15 +224,24 @@ mod tests {
         assert_eq!(fill(s.typing, "Bruno"), "Bruno está digitando…");
         assert_eq!(fill(EN.queue, "3"), "You are number 3 in line");
         assert_eq!(fill(EN.joined, "{}"), "{} joined the conversation");
+        assert_eq!(
+            fill(PT_BR.file_too_large, "vídeo.mp4"),
+            "“vídeo.mp4” tem mais de 25 MB, o máximo que podemos receber."
+        );
     }
 
     #[test]
     fn every_template_has_its_placeholder() {
         for s in [&EN, &PT_BR] {
-            for t in [s.too_long, s.typing, s.queue, s.joined] {
+            let files = [s.too_many_files, s.file_too_large, s.file_empty];
+            for t in [s.too_long, s.typing, s.queue, s.joined]
+                .into_iter()
+                .chain(files)
+            {
                 assert_eq!(t.matches("{}").count(), 1, "{t}");
             }
             assert!(!s.away.is_empty() && !s.unavailable.is_empty());
+            assert!(!s.uploading.is_empty() && !s.upload_failed.is_empty());
         }
     }
 }

@@ -8,8 +8,9 @@ use web_sys::{Element, Node};
 
 use crate::dom::{attr, child, document, el, hide, text};
 use crate::i18n::{fill, Locale, Strings};
-use crate::state::{Delivery, Item, Kind, Reason};
-use crate::text::{initials, linkify, Segment};
+use crate::session::Refusal;
+use crate::state::{Attachment, Delivery, FileKind, Item, Kind, Reason};
+use crate::text::{human_size, initials, linkify, safe_url, Segment};
 
 /// A drawn item and what it was drawn from.
 #[derive(Debug)]
@@ -26,8 +27,21 @@ pub fn reason_text(r: &Reason, t: &Strings) -> String {
         Reason::NotFound => t.not_found.to_string(),
         Reason::Unverified => t.unverified.to_string(),
         Reason::InvalidEmail => t.invalid_email.to_string(),
+        Reason::TooLarge => t.files_too_large.to_string(),
         Reason::Other(m) if m.is_empty() => t.send_failed.to_string(),
         Reason::Other(m) => m.clone(),
+    }
+}
+
+/// Why picked files were not sent, in the visitor's language.
+pub fn refusal_text(r: &Refusal, t: &Strings) -> String {
+    match r {
+        Refusal::TooMany(n) => fill(t.too_many_files, &n.to_string()),
+        Refusal::TooLarge(name) => fill(t.file_too_large, name),
+        Refusal::Empty(name) => fill(t.file_empty, name),
+        Refusal::TextTooLong => t.text_too_long_for_files.to_string(),
+        Refusal::Server(Reason::Other(m)) if m.is_empty() => t.upload_failed.to_string(),
+        Refusal::Server(reason) => reason_text(reason, t),
     }
 }
 
@@ -39,6 +53,7 @@ pub fn reconcile(
     items: &[Item],
     locale: Locale,
     team: &str,
+    origin: &str,
 ) -> bool {
     let keep: HashSet<u32> = items.iter().map(|i| i.uid).collect();
     rows.retain(|uid, row| {
@@ -66,7 +81,7 @@ pub fn reconcile(
                 node
             }
             None => {
-                let Some(node) = build(item, locale.strings(), team) else {
+                let Some(node) = build(item, locale.strings(), team, origin) else {
                     continue;
                 };
                 if let Some(old) = rows.remove(&item.uid) {
@@ -99,13 +114,14 @@ pub fn reconcile(
 /// Whether an item can keep its node and only have its state updated.
 fn same_look(a: &Item, b: &Item) -> bool {
     a.content == b.content
+        && a.attachments == b.attachments
         && match (&a.kind, &b.kind) {
             (Kind::Own(_), Kind::Own(_)) => true,
             (x, y) => x == y,
         }
 }
 
-fn build(item: &Item, t: &Strings, team: &str) -> Option<Element> {
+fn build(item: &Item, t: &Strings, team: &str, origin: &str) -> Option<Element> {
     let row = match &item.kind {
         Kind::Joined(name) => {
             let row = el("p", "sb-event")?;
@@ -115,7 +131,7 @@ fn build(item: &Item, t: &Strings, team: &str) -> Option<Element> {
         Kind::Own(_) => {
             let row = el("div", "sb-message sb-incoming")?;
             let bubble = child(&row, "div", "sb-bubble")?;
-            content(&bubble, &item.content)?;
+            body(&bubble, item, t, origin)?;
             child(&row, "div", "sb-meta")?;
             row
         }
@@ -137,12 +153,91 @@ fn build(item: &Item, t: &Strings, team: &str) -> Option<Element> {
             }
             let bubble = child(&row, "div", "sb-bubble")?;
             child(&bubble, "div", "sb-sender")?.set_text_content(Some(name));
-            content(&bubble, &item.content)?;
+            body(&bubble, item, t, origin)?;
             row
         }
     };
     update(&row, item, t);
     Some(row)
+}
+
+/// What a message says: its text (left out when it has only files), then
+/// its files.
+fn body(bubble: &Element, item: &Item, t: &Strings, origin: &str) -> Option<()> {
+    if !item.content.is_empty() || item.attachments.is_empty() {
+        content(bubble, &item.content)?;
+    }
+    if item.attachments.is_empty() {
+        return Some(());
+    }
+    let list = child(bubble, "div", "sb-files")?;
+    for a in &item.attachments {
+        file(&list, a, t, origin)?;
+    }
+    Some(())
+}
+
+/// One file: a picture opening the full one in a new tab, a player, or a
+/// download link. Names go in as text; URLs only when [`safe_url`] allows.
+fn file(parent: &Element, a: &Attachment, t: &Strings, origin: &str) -> Option<()> {
+    let url = Some(a.url.as_str()).filter(|u| safe_url(u, origin));
+    let size = a.size.map(|n| human_size(n, t.decimal_comma));
+    let Some(url) = url.filter(|_| a.kind != FileKind::File) else {
+        let link = file_link(&a.name, url, size.as_deref())?;
+        parent.append_child(&link).ok()?;
+        return Some(());
+    };
+    let media = match a.kind {
+        FileKind::Image => {
+            let link = child(parent, "a", "sb-file-image")?;
+            new_tab(&link, url);
+            let img = child(&link, "img", "sb-thumb")?;
+            attr(&img, "alt", &a.name);
+            let thumb = Some(a.thumb.as_str()).filter(|u| safe_url(u, origin));
+            attr(&img, "src", thumb.unwrap_or(url));
+            return Some(());
+        }
+        FileKind::Audio => child(parent, "audio", "sb-media sb-audio")?,
+        _ => {
+            let video = child(parent, "video", "sb-media sb-video")?;
+            attr(&video, "playsinline", "");
+            video
+        }
+    };
+    attr(&media, "controls", "");
+    attr(&media, "preload", "metadata");
+    attr(&media, "aria-label", &a.name);
+    attr(&media, "title", &a.name);
+    // For the download link that replaces a player the browser cannot use.
+    attr(&media, "data-size", size.as_deref().unwrap_or(""));
+    attr(&media, "src", url);
+    Some(())
+}
+
+/// "nota.pdf · 12 KB": a download link when the URL is usable, else the
+/// name alone; `size` already written out.
+pub fn file_link(name: &str, url: Option<&str>, size: Option<&str>) -> Option<Element> {
+    let node = match url {
+        Some(url) => {
+            let a = el("a", "sb-file")?;
+            new_tab(&a, url);
+            attr(&a, "download", name);
+            a
+        }
+        None => el("span", "sb-file")?,
+    };
+    child(&node, "span", "sb-file-name")?.set_text_content(Some(name));
+    if let Some(size) = size.filter(|s| !s.is_empty()) {
+        child(&node, "span", "sb-file-size")?.set_text_content(Some(&format!(" · {size}")));
+    }
+    Some(node)
+}
+
+/// A link that opens in a new tab without a handle on this frame.
+fn new_tab(a: &Element, url: &str) {
+    attr(a, "href", url);
+    attr(a, "target", "_blank");
+    attr(a, "rel", "noopener noreferrer");
 }
 
 /// The message text, with web links made clickable (opened in a new tab,

@@ -96,6 +96,40 @@ fn starts_ci(s: &str, prefix: &str) -> bool {
         .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
 }
 
+/// A file size people read: "512 B", "12 KB", "1.5 MB", "24 MB" (units of
+/// 1024, as file managers count; `comma` writes "1,5 MB" for pt-BR).
+pub fn human_size(bytes: u64, comma: bool) -> String {
+    const K: u64 = 1024;
+    let tenths = |unit: u64| bytes.saturating_mul(10).saturating_add(unit / 2) / unit;
+    let kb = bytes.saturating_add(K / 2) / K;
+    let (value, unit) = if bytes < K {
+        return format!("{bytes} B");
+    } else if kb < K {
+        return format!("{kb} KB");
+    } else if tenths(K * K) < 10 * K {
+        (tenths(K * K), "MB")
+    } else {
+        (tenths(K * K * K), "GB")
+    };
+    if value >= 100 || value % 10 == 0 {
+        format!("{} {unit}", (value + 5) / 10)
+    } else {
+        let point = if comma { ',' } else { '.' };
+        format!("{}{point}{} {unit}", value / 10, value % 10)
+    }
+}
+
+/// Whether a URL from the server may go into `src` / `href`: this server's
+/// own (`origin`, as `https://host[:port]`) or any web address; never a
+/// `javascript:` or `data:` one, nor one with spaces or control characters.
+pub fn safe_url(url: &str, origin: &str) -> bool {
+    let own = !origin.is_empty()
+        && starts_ci(url, origin)
+        && matches!(url.as_bytes().get(origin.len()), None | Some(b'/'));
+    let web = starts_ci(url, "https://") || starts_ci(url, "http://");
+    (own || web) && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 /// An echo id from a time and two random numbers: unique enough that two
 /// messages of one visitor never share one (1 to 128 characters).
 pub fn echo_id(now_ms: f64, r1: f64, r2: f64) -> String {
@@ -185,6 +219,45 @@ mod tests {
             vec![Text("ção (http://b.test)")]
         );
         assert_eq!(linkify(""), Vec::<Segment>::new());
+    }
+
+    #[test]
+    fn sizes_read_like_a_file_manager() {
+        assert_eq!(human_size(0, false), "0 B");
+        assert_eq!(human_size(1023, false), "1023 B");
+        assert_eq!(human_size(1024, false), "1 KB");
+        assert_eq!(human_size(12_300, false), "12 KB");
+        assert_eq!(human_size(1_048_000, false), "1023 KB");
+        assert_eq!(human_size(1_048_100, false), "1 MB", "1023.5 KB rounds up");
+        assert_eq!(human_size(1_572_864, false), "1.5 MB");
+        assert_eq!(human_size(1_572_864, true), "1,5 MB");
+        assert_eq!(human_size(2 * 1024 * 1024, true), "2 MB");
+        assert_eq!(human_size(25 * 1024 * 1024, false), "25 MB");
+        assert_eq!(human_size(3 * 1024 * 1024 * 1024 / 2, false), "1.5 GB");
+        assert!(human_size(u64::MAX, false).ends_with(" GB"));
+    }
+
+    #[test]
+    fn only_web_and_own_urls_are_used() {
+        let origin = "https://chat.example.com";
+        assert!(safe_url("https://chat.example.com/files/k/a.png", origin));
+        assert!(safe_url("http://cdn.test/x.mp3", origin));
+        assert!(safe_url("HTTPS://cdn.test/x.mp3", ""));
+        assert!(safe_url(
+            "http://localhost:3000/files/k/a.pdf",
+            "http://localhost:3000"
+        ));
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,<b>x</b>",
+            "/files/k/a.png",
+            "",
+            "https://a.test/x y",
+            "https://a.test/\u{0}",
+            "blob:https://a.test/1",
+        ] {
+            assert!(!safe_url(bad, origin), "{bad}");
+        }
     }
 
     #[test]

@@ -13,8 +13,8 @@ use web_sys::{Element, HtmlButtonElement, HtmlInputElement, HtmlTextAreaElement}
 use crate::config::{text_on, theme_color};
 use crate::dom::{attr, child, css_var, document, hide, text};
 use crate::i18n::{fill, Locale, Strings};
-use crate::render::{reason_text, reconcile, Row};
-use crate::session::{Fatal, Session, Status};
+use crate::render::{reason_text, reconcile, refusal_text, Row};
+use crate::session::{Fatal, Session, Status, UploadState, ACCEPT};
 
 /// The tallest the text box grows before it scrolls.
 const INPUT_MAX_PX: i32 = 140;
@@ -46,9 +46,24 @@ pub struct View {
     input_label: Element,
     pub input: HtmlTextAreaElement,
     pub send: HtmlButtonElement,
+    pub attach: HtmlButtonElement,
+    /// The hidden file picker the attach button opens.
+    pub file: HtmlInputElement,
     limit: Element,
+    upload: Element,
+    upload_text: Element,
+    pub upload_retry: Element,
+    pub upload_cancel: Element,
     rows: HashMap<u32, Row>,
     color: String,
+    /// This server's origin (`https://host[:port]`): its file URLs are used.
+    origin: String,
+    /// The list was at its end when last scrolled: a picture or player that
+    /// grows it later keeps it there.
+    stick: bool,
+    /// Where the list was scrolled to last (to tell the visitor scrolling
+    /// up from content growing below).
+    last_top: i32,
 }
 
 fn cast<T: JsCast>(e: Element) -> Option<T> {
@@ -66,7 +81,7 @@ fn field(parent: &Element, tag: &str, id: &str) -> Option<(Element, Element)> {
 
 impl View {
     /// Builds the window inside `#app` (replacing the boot placeholder).
-    pub fn build() -> Option<View> {
+    pub fn build(origin: String) -> Option<View> {
         let doc = document()?;
         let root = doc.get_element_by_id("app")?;
         root.set_text_content(None);
@@ -118,12 +133,32 @@ impl View {
         let (input_label, input) = field(&composer, "textarea", "sb-input")?;
         input_label.set_class_name("sb-sr-only");
         attr(&input, "rows", "1");
+        let attach = child(&composer, "button", "sb-attach")?;
+        attach.set_id("sb-attach");
+        attr(&attach, "type", "button");
+        icon(&attach, CLIP);
         let send = child(&composer, "button", "sb-send")?;
         send.set_id("sb-send");
         attr(&send, "type", "submit");
-        send_icon(&send);
+        icon(&send, PLANE);
+        // Out of sight and out of the tab order: the button stands for it.
+        let file = child(&composer, "input", "sb-sr-only")?;
+        file.set_id("sb-file");
+        attr(&file, "type", "file");
+        attr(&file, "multiple", "");
+        attr(&file, "accept", ACCEPT);
+        attr(&file, "tabindex", "-1");
+        attr(&file, "aria-hidden", "true");
         let limit = child(&composer, "p", "sb-limit")?;
         attr(&limit, "role", "alert");
+        let upload = child(&composer, "div", "sb-upload")?;
+        upload.set_id("sb-upload");
+        attr(&upload, "role", "status");
+        let upload_text = child(&upload, "span", "sb-upload-text")?;
+        let upload_retry = child(&upload, "button", "sb-retry")?;
+        attr(&upload_retry, "type", "button");
+        let upload_cancel = child(&upload, "button", "sb-link")?;
+        attr(&upload_cancel, "type", "button");
 
         Some(View {
             root,
@@ -149,9 +184,18 @@ impl View {
             input_label,
             input: cast(input)?,
             send: cast(send)?,
+            attach: cast(attach)?,
+            file: cast(file)?,
             limit,
+            upload,
+            upload_text,
+            upload_retry,
+            upload_cancel,
             rows: HashMap::new(),
             color: String::new(),
+            origin,
+            stick: true,
+            last_top: 0,
         })
     }
 
@@ -179,8 +223,28 @@ impl View {
         self.distance_to_end() < NEAR_BOTTOM_PX
     }
 
-    pub fn scroll_to_bottom(&self) {
+    pub fn scroll_to_bottom(&mut self) {
         self.scroller.set_scroll_top(self.scroller.scroll_height());
+        self.stick = true;
+    }
+
+    /// The list scrolled. Only the visitor scrolling up lets go of the end;
+    /// reaching it again holds on. (A picture growing the list fires no
+    /// scroll, and ours down to the end may arrive after it grew.)
+    pub fn scrolled(&mut self) {
+        let top = self.scroller.scroll_top();
+        if top < self.last_top || self.at_bottom() {
+            self.stick = self.at_bottom();
+        }
+        self.last_top = top;
+    }
+
+    /// A picture or player got its size: the list stays at its end if it
+    /// was there.
+    pub fn media_loaded(&mut self) {
+        if self.stick {
+            self.scroll_to_bottom();
+        }
     }
 
     /// Brings the whole window in line with the session.
@@ -244,7 +308,14 @@ impl View {
 
         let before = self.distance_to_end();
         let team = inbox.map_or(t.title, |i| i.name.as_str());
-        let prepended = reconcile(&self.list, &mut self.rows, &chat.items, locale, team);
+        let prepended = reconcile(
+            &self.list,
+            &mut self.rows,
+            &chat.items,
+            locale,
+            team,
+            &self.origin,
+        );
 
         match chat.queue_position() {
             Some(n) => text(&self.queue, &fill(t.queue, &n.to_string())),
@@ -293,6 +364,24 @@ impl View {
         let notice = over.map(|n| fill(t.too_long, &n.to_string()));
         text(&self.limit, notice.as_deref().unwrap_or(""));
         hide(&self.limit, notice.is_none());
+
+        self.attach.set_disabled(!s.can_attach());
+        let (line, kind) = match (&s.upload, &s.attach_notice) {
+            _ if fatal => (None, ""),
+            (Some(u), _) => match &u.state {
+                UploadState::Failed(Some(r)) => (Some(reason_text(r, t)), "sb-upload sb-failed"),
+                UploadState::Failed(None) => (Some(t.upload_failed.into()), "sb-upload sb-failed"),
+                _ => (Some(t.uploading.into()), "sb-upload sb-busy"),
+            },
+            (None, Some(r)) => (Some(refusal_text(r, t)), "sb-upload sb-refused"),
+            (None, None) => (None, "sb-upload"),
+        };
+        text(&self.upload_text, line.as_deref().unwrap_or(""));
+        attr(&self.upload, "class", kind);
+        hide(&self.upload, line.is_none());
+        let failed = kind.ends_with("sb-failed");
+        hide(&self.upload_retry, !failed);
+        hide(&self.upload_cancel, !failed);
     }
 
     /// Fixed labels, in the current language.
@@ -307,6 +396,10 @@ impl View {
         attr(&self.input, "placeholder", t.placeholder);
         attr(&self.send, "aria-label", t.send);
         attr(&self.send, "title", t.send);
+        attr(&self.attach, "aria-label", t.attach);
+        attr(&self.attach, "title", t.attach);
+        text(&self.upload_retry, t.retry);
+        text(&self.upload_cancel, t.cancel);
     }
 
     /// Grows the text box with its content up to [`INPUT_MAX_PX`], then
@@ -322,8 +415,13 @@ impl View {
     }
 }
 
-/// A paper-plane icon for the send button (its name is its aria-label).
-fn send_icon(button: &Element) {
+/// A paper plane, for the send button.
+const PLANE: &str = "M3.4 20.4 21.85 12.5a.55.55 0 0 0 0-1L3.4 3.6a.5.5 0 0 0-.7.6L5 11l10 1-10 1-2.3 6.8a.5.5 0 0 0 .7.6z";
+/// A paper clip, for the attach button.
+const CLIP: &str = "M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6z";
+
+/// An icon for a button (its name is its aria-label).
+fn icon(button: &Element, d: &str) {
     const SVG: &str = "http://www.w3.org/2000/svg";
     let Some(doc) = document() else { return };
     let (Ok(svg), Ok(path)) = (
@@ -335,7 +433,7 @@ fn send_icon(button: &Element) {
     attr(&svg, "viewBox", "0 0 24 24");
     attr(&svg, "aria-hidden", "true");
     attr(&svg, "focusable", "false");
-    attr(&path, "d", "M3.4 20.4 21.85 12.5a.55.55 0 0 0 0-1L3.4 3.6a.5.5 0 0 0-.7.6L5 11l10 1-10 1-2.3 6.8a.5.5 0 0 0 .7.6z");
+    attr(&path, "d", d);
     let _ = svg.append_child(&path);
     let _ = button.append_child(&svg);
 }

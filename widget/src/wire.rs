@@ -4,7 +4,7 @@
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, KeyboardEvent};
 
-use crate::app::{on_host_message, on_image_error, on_key, with_app};
+use crate::app::{on_host_message, on_image_error, on_key, with_app, with_view};
 use crate::dom::{self, listen, listen_capture, now};
 
 /// Whether to start loading older messages: near the top of the list.
@@ -60,7 +60,12 @@ pub fn wire() {
             }
         });
         listen_capture(&v.list, "error", on_image_error);
+        // Pictures and players take their size late (these do not bubble).
+        for kind in ["load", "loadedmetadata"] {
+            listen_capture(&v.list, kind, |_| with_view(|a| a.view.media_loaded()));
+        }
         listen(&v.scroller, "scroll", |e: Event| {
+            with_view(|a| a.view.scrolled());
             let near_top = e
                 .target()
                 .and_then(|t| t.dyn_into::<Element>().ok())
@@ -68,6 +73,23 @@ pub fn wire() {
             if near_top {
                 with_app(|a| a.session.load_older());
             }
+        });
+        listen(&v.attach, "click", |_| {
+            with_view(|a| {
+                if a.session.can_attach() {
+                    a.view.file.click();
+                }
+            })
+        });
+        listen(&v.file, "change", |_| with_app(|a| a.attach()));
+        listen(&v.upload_retry, "click", |_| {
+            with_app(|a| a.session.retry_upload())
+        });
+        listen(&v.upload_cancel, "click", |_| {
+            with_app(|a| {
+                a.session.cancel_upload();
+                a.view.focus();
+            })
         });
         listen(&v.older, "click", |_| with_app(|a| a.session.load_older()));
         listen(&v.prechat, "submit", |e: Event| {

@@ -166,7 +166,18 @@ impl Convo {
                     .act("private-toggle"),
             )
             .child(h("span")?.text(t(T::PrivateNote)));
-        let reply = h("div")?.class("reply").child(toggle).el();
+        let attach = h("label")?
+            .class("attach")
+            .child(h("span")?.text(t(T::Attach)))
+            .child(
+                h("input")?
+                    .id("reply-files")
+                    .attr("type", "file")
+                    .attr("multiple", "")
+                    .act("attach"),
+            );
+        let tools = h("div")?.class("reply-tools").child(toggle).child(attach);
+        let reply = h("div")?.class("reply").child(tools).el();
         let _ = reply.append_child(&input);
         let _ = reply.append_child(&send);
         let root = h("section")?

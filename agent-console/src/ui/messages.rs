@@ -73,9 +73,11 @@ impl ThreadView {
         for m in &thread.messages {
             let key = format!("m{}", m.id);
             let sig = format!(
-                "{}|{}|{}",
+                "{}|{}|{}|{}|{}",
                 m.updated_at,
                 m.content.as_deref().map_or(0, str::len),
+                m.status,
+                m.attachments.len(),
                 d.lang.code()
             );
             self.put(&key, sig, || message(m, d.lang, now, tz));
@@ -186,9 +188,67 @@ fn message(m: &Message, lang: Lang, now: i64, tz: i64) -> Option<Element> {
     let _ = meta.append_child(&time);
     let bubble = h("div")?.class("bubble").el();
     let _ = bubble.append_child(&meta);
-    dom::append(&bubble, h("div").map(|c| c.class("content").text(content)));
+    if !content.is_empty() || m.attachments.is_empty() {
+        dom::append(&bubble, h("div").map(|c| c.class("content").text(content)));
+    }
+    for file in m.attachments.iter().filter_map(attachment) {
+        let _ = bubble.append_child(&file);
+    }
+    if m.status == "failed" {
+        let reason = m
+            .content_attributes
+            .get("external_error")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        dom::append(
+            &bubble,
+            h("div").map(|e| {
+                e.class("delivery-failed")
+                    .text(&format!("{} {reason}", lang.t(T::DeliveryFailed)))
+            }),
+        );
+    }
     let _ = row.append_child(&bubble);
     Some(row)
+}
+
+/// A file of a message: images and media shown, other files as a link.
+fn attachment(file: &serde_json::Value) -> Option<Element> {
+    let text = |key: &str| file.get(key).and_then(|v| v.as_str()).unwrap_or("");
+    let url = text("data_url");
+    // Only web links: a stored value never becomes a script URL.
+    if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/')) {
+        return None;
+    }
+    let name = text("file_name");
+    let size = file
+        .get("file_size")
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0);
+    let link = h("a")?
+        .class("attachment")
+        .attr("href", url)
+        .attr("target", "_blank")
+        .attr("rel", "noopener");
+    Some(match text("file_type") {
+        "image" => link
+            .child(
+                h("img")?
+                    .attr("src", url)
+                    .attr("alt", name)
+                    .attr("loading", "lazy"),
+            )
+            .el(),
+        kind @ ("audio" | "video") => h(kind)?
+            .class("attachment")
+            .attr("src", url)
+            .attr("controls", "")
+            .attr("preload", "none")
+            .el(),
+        _ => link
+            .text(&format!("{name} · {}", crate::upload::size(size)))
+            .el(),
+    })
 }
 
 fn pending(p: &Pending, lang: Lang) -> Option<Element> {

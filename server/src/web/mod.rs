@@ -104,8 +104,8 @@ async fn frame(
     };
     let policy = format!(
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src * data: blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
-         frame-ancestors {ancestors}"
+         img-src * data: blob:; media-src 'self'; connect-src 'self'; base-uri 'none'; \
+         form-action 'none'; frame-ancestors {ancestors}"
     );
     let mut response = embedded("/widget/frame", &headers);
     if let Ok(value) = HeaderValue::from_str(&policy) {

@@ -19,6 +19,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub const POSTGRES_ENV: &str = "SWITCHBOARD_TEST_POSTGRES_URL";
+/// A `Settings::public_url` that [`TestApp::spawn_with`] replaces with the
+/// server's own address once it is bound (browsers follow the links).
+pub const OWN_URL: &str = "own";
 /// When set, each test that really ran on Postgres appends a line to this
 /// file: CI counts them to prove the Postgres half ran.
 pub const POSTGRES_LOG_ENV: &str = "SWITCHBOARD_TEST_POSTGRES_LOG";
@@ -169,6 +172,9 @@ impl TestApp {
         let store = db.store().await;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
+        if settings.public_url == OWN_URL {
+            settings.public_url = base.clone();
+        }
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(launch(store, settings, listener, async {
             let _ = rx.await;

@@ -11,6 +11,7 @@
 #[path = "../api/common.rs"]
 mod common;
 mod console;
+mod files;
 mod proxy;
 mod webdriver;
 mod widget;

@@ -30,7 +30,7 @@ async fn demo_server(db: Db) -> (TestDb, TestApp) {
 const SHADOW: &str = "document.getElementById('switchboard-widget')";
 
 /// Opens the widget from the host page and enters its frame.
-async fn open_widget(browser: &Browser) {
+pub(crate) async fn open_widget(browser: &Browser) {
     browser
         .wait_for(
             "the bubble",

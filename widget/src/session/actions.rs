@@ -22,6 +22,7 @@ impl Session {
             return false;
         }
         self.chat.add_own(content.trim().to_string(), echo_id);
+        self.attach_notice = None;
         if let Some(on) = self.typing.sent(now) {
             self.send_typing(on);
         }
@@ -41,6 +42,8 @@ impl Session {
     /// first message of a visitor without a conversation starts one; the
     /// others wait for its `ack` (they go into that conversation).
     pub(crate) fn flush_unsent(&mut self) {
+        // Files do not need the socket, but follow the same order rule.
+        self.flush_upload();
         if self.link != Link::Live || self.prechat_due() {
             return;
         }
@@ -55,7 +58,8 @@ impl Session {
                     content,
                     echo_id: Some(echo_id.clone()),
                 },
-                None if self.starting.is_none() => {
+                // Nor while an upload is starting one.
+                None if self.starting.is_none() && !self.upload_opens_conversation() => {
                     self.starting = Some(echo_id.clone());
                     VisitorFrame::StartConversation {
                         content: Some(content),
@@ -188,6 +192,9 @@ impl Session {
         self.attempt = 0;
         self.prechat_busy = false;
         self.prechat_error = None;
+        // Files under the old identity are dropped, and their late answer.
+        self.upload = None;
+        self.attach_notice = None;
         self.visitor_token = token.clone();
         self.emit(Effect::SaveToken(token));
     }

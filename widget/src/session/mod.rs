@@ -24,6 +24,11 @@ pub enum Effect {
     SaveToken(Option<String>),
     /// Tell the host page.
     Host(HostOut),
+    /// Post the files kept under the request's echo id.
+    Upload(UploadRequest),
+    /// Put these words back in the text box (when it is empty): an upload
+    /// they went with was refused or cancelled.
+    Restore(String),
 }
 
 /// Frame → loader messages.
@@ -113,6 +118,10 @@ pub struct Session {
     pub(crate) typing: TypingOut,
     pub prechat_busy: bool,
     pub prechat_error: Option<Reason>,
+    /// The visitor's files on their way (one upload at a time).
+    pub upload: Option<Upload>,
+    /// Why the last files picked were not sent.
+    pub attach_notice: Option<Refusal>,
     out: Vec<Effect>,
 }
 
@@ -144,6 +153,8 @@ impl Session {
             typing: TypingOut::default(),
             prechat_busy: false,
             prechat_error: None,
+            upload: None,
+            attach_notice: None,
             out: Vec::new(),
         }
     }
@@ -281,6 +292,12 @@ impl Session {
 
 mod actions;
 mod inbound;
+mod upload;
+
+pub use upload::{
+    check as check_files, Picked, Refusal, Upload, UploadRequest, UploadState, ACCEPT, MAX_FILES,
+    MAX_FILE_BYTES,
+};
 
 #[cfg(test)]
 mod fixtures;
@@ -288,3 +305,5 @@ mod fixtures;
 mod tests_link;
 #[cfg(test)]
 mod tests_send;
+#[cfg(test)]
+mod tests_upload;

@@ -4,7 +4,7 @@
 use switchboard_protocol::chat::Message;
 use switchboard_protocol::realtime::History;
 
-use super::{Chat, Delivery, Item, Kind, Reason};
+use super::{Attachment, Chat, Delivery, Item, Kind, Reason};
 
 impl Chat {
     /// Adds a notice after the last item shown (after its anchor, if that
@@ -20,6 +20,7 @@ impl Chat {
             echo_id: None,
             kind: Kind::Joined(name),
             content: String::new(),
+            attachments: Vec::new(),
             order: (i64::MIN, 0, uid),
             anchor,
         });
@@ -60,6 +61,7 @@ impl Chat {
             echo_id: Some(echo_id),
             kind: Kind::Own(Delivery::Sending),
             content,
+            attachments: Vec::new(),
             order: (i64::MAX, uid, 0),
             anchor: None,
         });
@@ -86,9 +88,7 @@ impl Chat {
     /// The server holds the message (`ack`): it is sent, and now has an id.
     /// The first `ack` of a new conversation also tells which one it is.
     pub fn ack(&mut self, echo_id: &str, conversation_id: i64, message_id: Option<i64>) {
-        if self.current.is_none() {
-            self.current = Some(conversation_id);
-        }
+        self.adopt(conversation_id);
         let Some(at) = self.by_echo(echo_id) else {
             return;
         };
@@ -179,15 +179,17 @@ impl Chat {
     }
 
     /// Merges one message; `true` when it was not shown before.
-    fn merge(&mut self, m: Message) -> bool {
+    pub(super) fn merge(&mut self, m: Message) -> bool {
         let shown = matches!(m.message_type, 0 | 1 | 3) && !m.private;
         if Some(m.conversation_id) != self.current || !shown {
             return false;
         }
         let content = m.content.clone().unwrap_or_default();
+        let attachments = Attachment::list(&m.attachments);
         if let Some(item) = self.items.iter_mut().find(|i| i.id == Some(m.id)) {
-            if item.content != content {
+            if item.content != content || item.attachments != attachments {
                 item.content = content;
+                item.attachments = attachments;
                 item.rev += 1;
             }
             return false;
@@ -207,6 +209,7 @@ impl Chat {
                 echo_id: m.echo_id.clone(),
                 kind: Kind::Own(Delivery::Sent),
                 content: String::new(),
+                attachments: Vec::new(),
                 order: (0, 0, 0),
                 anchor: None,
             },
@@ -214,6 +217,7 @@ impl Chat {
         item.id = Some(m.id);
         item.order = (m.id, 0, 0);
         item.content = content;
+        item.attachments = attachments;
         item.rev += 1;
         item.kind = if own {
             Kind::Own(Delivery::Sent)

@@ -10,6 +10,8 @@
 
 use switchboard_protocol::realtime::VisitorConversation;
 
+pub use files::{Attachment, FileKind};
+
 /// Where one of the visitor's own messages stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
@@ -29,6 +31,8 @@ pub enum Reason {
     NotFound,
     Unverified,
     InvalidEmail,
+    /// An upload over the server's size limit for one request.
+    TooLarge,
     /// Anything else: the server's own words (may be empty).
     Other(String),
 }
@@ -40,6 +44,7 @@ impl Reason {
             "rate_limited" => Reason::RateLimited,
             "not_found" => Reason::NotFound,
             "identity_unverified" => Reason::Unverified,
+            "payload_too_large" => Reason::TooLarge,
             _ => Reason::Other(message.trim().to_string()),
         }
     }
@@ -70,6 +75,8 @@ pub struct Item {
     pub echo_id: Option<String>,
     pub kind: Kind,
     pub content: String,
+    /// The message's files (none on notices and on text being sent).
+    pub attachments: Vec<Attachment>,
     /// Display order: `(id, 0, 0)` for server messages, `(MAX, uid, 0)`
     /// for pending ones; a notice takes the order of the item it follows
     /// (`anchor`) with its own uid last, and moves with it.
@@ -209,6 +216,7 @@ impl Chat {
     }
 }
 
+mod files;
 mod items;
 
 #[cfg(test)]

@@ -311,3 +311,66 @@ fn the_first_page_keeps_a_notice_that_came_before_it() {
         [Kind::Own(Delivery::Sent), Kind::Joined("Carla".into())]
     );
 }
+
+#[test]
+fn files_are_read_from_the_message_and_kept_up_to_date() {
+    let mut chat = shown(vec![conv(42, None, None)]);
+    let mut m = msg(10, 42, 1, "");
+    m.content = None;
+    m.attachments = vec![
+        json!({"id": 1, "message_id": 10, "file_type": "image", "content_type": "image/png",
+               "extension": "png", "file_name": "foto.png", "file_size": 2048,
+               "data_url": "https://hub.test/files/a/foto.png",
+               "thumb_url": "https://hub.test/files/a/foto.png"}),
+        json!({"file_type": "audio", "file_name": "voz.ogg", "data_url": "https://hub.test/v"}),
+        json!({"file_type": "video", "data_url": "https://hub.test/c", "extension": "mp4"}),
+        json!({"content_type": "image/webp", "data_url": "https://hub.test/d"}),
+        json!({"file_type": "sticker", "content_type": "application/zip", "file_size": -1}),
+        json!("not an object"),
+    ];
+    assert!(chat.apply_live(m.clone(), true).is_some());
+    let files = &chat.items[0].attachments;
+    assert_eq!(chat.items[0].content, "", "files only");
+    let kinds: Vec<_> = files.iter().map(|a| a.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            FileKind::Image,
+            FileKind::Audio,
+            FileKind::Video,
+            FileKind::Image,
+            FileKind::File
+        ]
+    );
+    assert_eq!(files[0].name, "foto.png");
+    assert_eq!(files[0].size, Some(2048));
+    assert_eq!(files[0].thumb, "https://hub.test/files/a/foto.png");
+    assert_eq!(files[2].name, "file.mp4");
+    assert_eq!(files[3].name, "file");
+    assert_eq!(files[4].size, None);
+    assert_eq!(files[4].url, "");
+    // `message.updated` with other files redraws the item.
+    let rev = chat.items[0].rev;
+    m.attachments.truncate(1);
+    chat.apply_live(m, true);
+    assert_eq!(chat.items[0].attachments.len(), 1);
+    assert!(chat.items[0].rev > rev);
+}
+
+#[test]
+fn an_uploaded_message_adopts_the_conversation_and_is_added_once() {
+    let mut chat = Chat::default();
+    let mut m = own(70, 42, "with a file", "u1");
+    m.attachments = vec![json!({"file_type": "file", "file_name": "a.pdf"})];
+    assert!(chat.add_uploaded(42, m.clone()));
+    assert_eq!(chat.current, Some(42), "like the first ack");
+    assert!(!chat.add_uploaded(42, m.clone()), "the same id is one item");
+    assert_eq!(chat.apply_live(m, true), None);
+    assert_eq!(ids(&chat), [Some(70)]);
+    assert_eq!(chat.items[0].attachments[0].name, "a.pdf");
+    // Into a conversation that is no longer shown: not shown here.
+    let mut newer = shown(vec![conv(50, None, None)]);
+    assert!(!newer.add_uploaded(42, own(71, 42, "x", "u2")));
+    assert_eq!(newer.current, Some(50));
+    assert!(newer.items.is_empty());
+}
