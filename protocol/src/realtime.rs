@@ -83,6 +83,13 @@ pub enum VisitorFrame {
         #[serde(default)]
         echo_id: Option<String>,
     },
+    /// The visitor opened the chat window (Chatwoot's `webwidget.triggered`):
+    /// account webhooks subscribed to `webwidget_triggered` hear of it.
+    /// `event_info` is free-form (page, languages); not answered.
+    Triggered {
+        #[serde(default)]
+        event_info: serde_json::Value,
+    },
     /// Asks for the events of a conversation: allowed only for the visitor's
     /// own conversations (which they receive anyway).
     Subscribe {

@@ -225,6 +225,29 @@ impl Hub {
         });
     }
 
+    /// A website visitor opened the chat window: `webwidget_triggered` for
+    /// the account webhooks that subscribe to it.
+    pub async fn widget_triggered(
+        &self,
+        contact: &crate::store::Contact,
+        visit: crate::outbox::plan::Visit,
+    ) -> HubResult<()> {
+        let directory = self.directory(contact.account_id).await?;
+        let deliveries = crate::outbox::plan::plan_widget(&directory, contact, visit);
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        let slot = self.slot().await?;
+        let durable = slot.send(
+            deliveries
+                .into_iter()
+                .map(WriteOp::InsertDelivery)
+                .collect(),
+        );
+        self.wake_outbox_after(durable.clone());
+        Self::durable(durable).await
+    }
+
     /// After a contact was stored: consoles hear of a change, and the
     /// account's webhooks get `contact_created` (`before` absent) or
     /// `contact_updated` (when something changed), queued in the commit

@@ -131,6 +131,48 @@ pub fn plan_contact(
     out
 }
 
+/// A website visitor opening the chat window.
+#[derive(Debug, Clone)]
+pub struct Visit {
+    pub inbox_id: i64,
+    pub contact_inbox_id: i64,
+    pub source_id: String,
+    /// Their latest unresolved conversation in the inbox, if any.
+    pub conversation: Option<Conversation>,
+    /// What the widget tells of the visit (page, languages).
+    pub event_info: Value,
+}
+
+/// The calls of a visitor opening the widget (`webwidget_triggered`).
+pub fn plan_widget(directory: &Directory, contact: &Contact, visit: Visit) -> Vec<NewDelivery> {
+    let event = "webwidget_triggered";
+    let payload = json!({ "widget": {
+        "contact": contact_facts(contact),
+        "inbox_id": visit.inbox_id,
+        "contact_inbox_id": visit.contact_inbox_id,
+        "source_id": visit.source_id,
+        "conversation": visit.conversation.as_ref().map(conversation_facts),
+        "event_info": visit.event_info,
+    }});
+    directory
+        .webhooks
+        .iter()
+        .filter(|h| h.inbox_id.is_none_or(|id| id == visit.inbox_id))
+        .filter(|h| h.subscriptions.iter().any(|s| s == event))
+        .map(|h| {
+            delivery(
+                contact.account_id,
+                DeliveryKind::Webhook,
+                Some(h.id),
+                Some(visit.inbox_id),
+                event,
+                payload.clone(),
+                now_ms(),
+            )
+        })
+        .collect()
+}
+
 struct Planner<'p> {
     directory: &'p Directory,
     out: &'p mut Vec<NewDelivery>,

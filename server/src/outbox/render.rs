@@ -24,7 +24,9 @@ pub(super) async fn body(
 ) -> Result<Vec<u8>, String> {
     let facts = &delivery.payload;
     let account = json!({ "id": delivery.account_id, "name": directory.account_name });
-    let mut out = if let Some(contact) = facts.get("contact") {
+    let mut out = if let Some(widget) = facts.get("widget") {
+        widget_data(store, directory, delivery, widget, &account).await?
+    } else if let Some(contact) = facts.get("contact") {
         let contact = contact_from(contact).ok_or("stored contact unreadable")?;
         let mut object = contact_data(&contact, &account);
         object.insert(
@@ -78,6 +80,53 @@ pub(super) async fn body(
     };
     out.insert("event".into(), Value::from(delivery.event.as_str()));
     serde_json::to_vec(&Value::Object(out)).map_err(|e| e.to_string())
+}
+
+/// `webwidget_triggered`: the visitor's contact link, with the contact,
+/// inbox, their current conversation and what the widget told.
+async fn widget_data(
+    store: &Arc<dyn Store>,
+    directory: &Arc<Directory>,
+    delivery: &Delivery,
+    widget: &Value,
+    account: &Value,
+) -> Result<Map<String, Value>, String> {
+    let contact = contact_from(&widget["contact"]).ok_or("stored contact unreadable")?;
+    let inbox_id = widget["inbox_id"].as_i64().unwrap_or_default();
+    let current = match widget.get("conversation").filter(|c| !c.is_null()) {
+        Some(c) => {
+            let c = conversation_from(c).ok_or("stored conversation unreadable")?;
+            let contacts = store
+                .contacts_by_ids(delivery.account_id, &[c.contact_id])
+                .await
+                .map_err(|e| e.to_string())?;
+            let names = Names {
+                contacts: contacts.into_iter().map(|c| (c.id, c)).collect(),
+                directory: directory.clone(),
+            };
+            let source = widget["source_id"].as_str().map(str::to_string);
+            Value::Object(conversation_data(&names, &c, None, source, account))
+        }
+        None => Value::Null,
+    };
+    let mut object = Map::new();
+    object.insert("id".into(), widget["contact_inbox_id"].clone());
+    object.insert(
+        "contact".into(),
+        Value::Object(contact_data(&contact, account)),
+    );
+    object.insert(
+        "inbox".into(),
+        json!({
+            "id": inbox_id,
+            "name": directory.inboxes.get(&inbox_id).map(|i| i.name.as_str()).unwrap_or(""),
+        }),
+    );
+    object.insert("account".into(), account.clone());
+    object.insert("current_conversation".into(), current);
+    object.insert("source_id".into(), widget["source_id"].clone());
+    object.insert("event_info".into(), widget["event_info"].clone());
+    Ok(object)
 }
 
 /// A conversation as Chatwoot's webhooks show it: the REST shape plus the

@@ -21,6 +21,7 @@ both_databases!(
     pending_retries_are_delivered_after_a_restart,
     retry_after_gone_and_giving_up,
     the_example_bridge_receives_the_agents_reply,
+    opening_the_widget_triggers_webwidget_triggered,
 );
 
 /// Outbound calls to loopback allowed (the stand-in), and quick retries.
@@ -578,4 +579,47 @@ async fn the_example_bridge_receives_the_agents_reply(db: Db) {
     assert_eq!(reply, "agent Ana Admin replied: Olá! Como posso ajudar?");
     let status = bridge.wait().await.expect("bridge exits");
     assert!(status.success(), "the bridge exits 0 after the reply");
+}
+
+async fn opening_the_widget_triggers_webwidget_triggered(db: Db) {
+    let receiver = StandIn::start().await;
+    let env = Env::start_with(db, settings()).await;
+    let (app, t) = (&env.app, env.admin_token.as_str());
+    app.post(
+        &env.path("/webhooks"),
+        t,
+        json!({"url": format!("{}/hook", receiver.url), "subscriptions": ["webwidget_triggered"]}),
+    )
+    .await;
+    let inbox = env.web_inbox("Site").await;
+    let (_, site) = app.get(&env.path(&format!("/inboxes/{inbox}")), t).await;
+    let website_token = site["website_token"].as_str().expect("token");
+    let (mut visitor, welcome) = crate::ws::Ws::visitor(app, website_token, None).await;
+    let source = welcome["data"]["visitor_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    visitor
+        .send(json!({"type": "triggered", "event_info": {"referer": "https://acme.test/pricing"}}))
+        .await;
+    let seen = receiver.wait_until("the trigger", |r| !r.is_empty()).await;
+    let body = seen[0].json();
+    assert_eq!(body["event"], "webwidget_triggered");
+    assert_eq!(body["source_id"], source.as_str());
+    assert_eq!(body["inbox"]["name"], "Site");
+    assert_eq!(body["event_info"]["referer"], "https://acme.test/pricing");
+    assert_eq!(body["current_conversation"], Value::Null);
+    assert!(body["contact"]["name"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("Visitor"));
+
+    // Bad input gets an error frame and sends nothing.
+    visitor
+        .send(json!({"type": "triggered", "event_info": "x".repeat(5000)}))
+        .await;
+    let error = visitor.event("error").await;
+    assert!(error.to_string().contains("event_info"), "{error}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(receiver.requests().len(), 1);
 }

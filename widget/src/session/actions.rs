@@ -156,11 +156,18 @@ impl Session {
         });
     }
 
-    /// The window was shown or hidden.
+    /// The window was shown or hidden; opening it while connected tells the
+    /// server (`triggered`, for `webwidget_triggered` webhooks).
     pub fn set_open(&mut self, open: bool) {
+        let opening = open && !self.open;
         self.open = open;
         if open {
             self.clear_unread();
+        }
+        if opening && self.link == Link::Live {
+            self.send(&VisitorFrame::Triggered {
+                event_info: serde_json::json!({}),
+            });
         }
     }
 

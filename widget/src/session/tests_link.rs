@@ -231,3 +231,14 @@ fn reset_forgets_the_visitor() {
     s.opened(0.0);
     assert_eq!(sent(&s.drain())[0]["visitor_token"], json!(null));
 }
+
+#[test]
+fn opening_the_window_while_live_tells_the_server_once() {
+    let mut s = super::fixtures::live(serde_json::json!([]));
+    s.set_open(true);
+    s.set_open(true);
+    let types = super::fixtures::types(&s.drain());
+    assert_eq!(types, vec!["triggered"]);
+    s.set_open(false);
+    assert!(super::fixtures::types(&s.drain()).is_empty());
+}

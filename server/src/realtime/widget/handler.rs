@@ -86,6 +86,7 @@ impl Handler for VisitorHandler {
                 conn.send(frame(event::IDENTITY, None, &identity)).await;
                 return Ok(());
             }
+            VisitorFrame::Triggered { event_info } => return self.triggered(event_info).await,
             VisitorFrame::SetCustomAttributes { custom_attributes } => {
                 let identity = identity::set_custom_attributes(self, custom_attributes).await?;
                 conn.send(frame(event::IDENTITY, None, &identity)).await;
@@ -172,6 +173,45 @@ impl VisitorHandler {
             message_id: Some(stored.id),
             echo_id: stored.echo_id.clone(),
         })
+    }
+
+    /// The visitor opened the chat window: `webwidget_triggered` webhooks.
+    async fn triggered(&self, event_info: serde_json::Value) -> Result<(), ApiError> {
+        let event_info = match event_info {
+            serde_json::Value::Null => json!({}),
+            v @ serde_json::Value::Object(_) if v.to_string().len() <= 4096 => v,
+            _ => {
+                return Err(ApiError::invalid(
+                    "event_info",
+                    "must be a JSON object of at most 4 KiB",
+                ))
+            }
+        };
+        let contact = self
+            .state
+            .store
+            .get_contact(self.account_id, self.contact_id)
+            .await?;
+        let current = self
+            .state
+            .hub
+            .contact_conversations(self.account_id, self.contact_id)
+            .into_iter()
+            .filter(|l| {
+                l.conversation.inbox_id == self.inbox_id
+                    && l.conversation.status != ConversationStatus::Resolved
+            })
+            .max_by_key(|l| l.conversation.id)
+            .map(|l| l.conversation);
+        let visit = crate::outbox::plan::Visit {
+            inbox_id: self.inbox_id,
+            contact_inbox_id: self.link_id,
+            source_id: self.visitor_token.clone(),
+            conversation: current,
+            event_info,
+        };
+        self.state.hub.widget_triggered(&contact, visit).await?;
+        Ok(())
     }
 
     fn typing(&self, conversation_id: i64, on: bool) -> Result<(), ApiError> {
