@@ -10,9 +10,10 @@ use super::auth::Member;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath};
 use super::validate::{self, present, MAX_NAME, MAX_TEXT};
+use super::whatsapp_inbox::whatsapp_number;
 use super::{not_found_as, views, AppState};
 use crate::secrets::random_token;
-use crate::store::{Inbox, InboxSettings, NewInbox, WhatsappConfig};
+use crate::store::{Inbox, InboxSettings, NewInbox};
 
 /// Colour of a new website inbox's widget unless one is given.
 const DEFAULT_WIDGET_COLOR: &str = "#1f93ff";
@@ -94,17 +95,7 @@ pub struct ChannelFields {
     pre_chat_form_options: Option<PreChatOptions>,
     phone_number: Option<String>,
     provider: Option<String>,
-    provider_config: Option<ProviderConfigFields>,
-}
-
-/// A WhatsApp Cloud number's credentials; on update, those left out stay.
-#[derive(Debug, Default, Deserialize)]
-pub struct ProviderConfigFields {
-    api_key: Option<String>,
-    phone_number_id: Option<String>,
-    business_account_id: Option<String>,
-    webhook_verify_token: Option<String>,
-    app_secret: Option<String>,
+    provider_config: Option<super::whatsapp_inbox::ProviderConfigFields>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -262,68 +253,6 @@ impl InboxFields {
             }
         }
         Ok(())
-    }
-}
-
-impl ProviderConfigFields {
-    /// The given credentials over the current ones; every one but the
-    /// verify token (generated when missing) must end up set.
-    fn merge(self, current: Option<WhatsappConfig>) -> ApiResult<WhatsappConfig> {
-        let field = |name: &str, given: Option<String>, current: Option<&String>| match given
-            .map(|v| v.trim().to_string())
-        {
-            Some(v) if v.is_empty() || v.len() > 1024 || v.contains(char::is_whitespace) => {
-                Err(ApiError::invalid(
-                    &format!("provider_config.{name}"),
-                    "must be 1 to 1024 characters without spaces",
-                ))
-            }
-            Some(v) => Ok(v),
-            None => current.cloned().ok_or_else(|| {
-                ApiError::invalid(&format!("provider_config.{name}"), "can't be blank")
-            }),
-        };
-        let c = current.as_ref();
-        let verify = match (self.webhook_verify_token, c) {
-            (None, None) => Some(random_token(32)),
-            (given, _) => given,
-        };
-        Ok(WhatsappConfig {
-            api_key: field("api_key", self.api_key, c.map(|c| &c.api_key))?,
-            phone_number_id: field(
-                "phone_number_id",
-                self.phone_number_id,
-                c.map(|c| &c.phone_number_id),
-            )?,
-            business_account_id: field(
-                "business_account_id",
-                self.business_account_id,
-                c.map(|c| &c.business_account_id),
-            )?,
-            webhook_verify_token: field(
-                "webhook_verify_token",
-                verify,
-                c.map(|c| &c.webhook_verify_token),
-            )?,
-            app_secret: field("app_secret", self.app_secret, c.map(|c| &c.app_secret))?,
-        })
-    }
-}
-
-/// `+` and 8 to 15 digits (E.164), from what a person types:
-/// spaces, dashes, dots and parentheses are dropped.
-pub fn whatsapp_number(raw: &str) -> ApiResult<String> {
-    let digits: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '+'))
-        .collect();
-    if (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
-        Ok(format!("+{digits}"))
-    } else {
-        Err(ApiError::invalid(
-            "phone_number",
-            "must be a number in international form, like +5511999990000",
-        ))
     }
 }
 
@@ -515,35 +444,4 @@ pub async fn delete(
     tracing::info!(account_id = member.account_id(), inbox_id, "inbox deleted");
     state.settings_changed(member.account_id()).await?;
     Ok(Json(serde_json::json!({})))
-}
-
-/// `POST /inboxes/{id}/disconnect` (the help article's "desconectar"): the
-/// number stops receiving and sending, its credentials are erased, and its
-/// conversations stay. Saving new `provider_config` connects it again.
-pub async fn disconnect(
-    State(state): State<AppState>,
-    member: Member,
-    ApiPath((_, inbox_id)): ApiPath<(i64, i64)>,
-) -> ApiResult<Json<wire::Inbox>> {
-    member.require_admin()?;
-    let mut inbox = state
-        .store
-        .get_inbox(member.account_id(), inbox_id)
-        .await
-        .map_err(|e| not_found_as(e, "Inbox"))?;
-    if inbox.channel_type != ChannelType::Whatsapp {
-        return Err(ApiError::invalid(
-            "inbox",
-            "only WhatsApp inboxes can be disconnected",
-        ));
-    }
-    inbox.settings.provider_config = None;
-    let inbox = state.store.save_inbox(&inbox).await?;
-    tracing::info!(
-        account_id = member.account_id(),
-        inbox_id,
-        "WhatsApp number disconnected; credentials erased"
-    );
-    state.settings_changed(member.account_id()).await?;
-    Ok(Json(views::inbox(&inbox, &state.public_url)))
 }

@@ -18,6 +18,7 @@ pub mod tokens;
 pub mod validate;
 pub mod views;
 pub mod webhooks;
+pub mod whatsapp_inbox;
 
 use std::sync::Arc;
 
@@ -115,7 +116,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/inbox_members/{inbox_id}", get(inbox_members::list))
         .route("/inboxes/{id}/deliveries", get(webhooks::inbox_deliveries))
-        .route("/inboxes/{id}/disconnect", post(inboxes::disconnect))
+        .route("/inboxes/{id}/disconnect", post(whatsapp_inbox::disconnect))
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route(
             "/webhooks/{id}",

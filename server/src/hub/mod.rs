@@ -14,6 +14,7 @@ mod changes;
 #[cfg(test)]
 mod invariants;
 mod messages;
+mod outbound;
 mod presence;
 mod roster;
 pub mod routing;
@@ -207,81 +208,6 @@ impl Hub {
     /// This server's counters.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
-    }
-
-    /// What the outbox worker waits on between rounds.
-    pub fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
-        self.outbox_wake.clone()
-    }
-
-    /// Wakes the outbox worker once `durable` is committed: a row it read
-    /// before the commit would not be there yet.
-    fn wake_outbox_after(&self, durable: Durable) {
-        let wake = self.outbox_wake.clone();
-        tokio::spawn(async move {
-            if durable.wait().await.is_ok() {
-                wake.notify_one();
-            }
-        });
-    }
-
-    /// A website visitor opened the chat window: `webwidget_triggered` for
-    /// the account webhooks that subscribe to it.
-    pub async fn widget_triggered(
-        &self,
-        contact: &crate::store::Contact,
-        visit: crate::outbox::plan::Visit,
-    ) -> HubResult<()> {
-        let directory = self.directory(contact.account_id).await?;
-        let deliveries = crate::outbox::plan::plan_widget(&directory, contact, visit);
-        if deliveries.is_empty() {
-            return Ok(());
-        }
-        let slot = self.slot().await?;
-        let durable = slot.send(
-            deliveries
-                .into_iter()
-                .map(WriteOp::InsertDelivery)
-                .collect(),
-        );
-        self.wake_outbox_after(durable.clone());
-        Self::durable(durable).await
-    }
-
-    /// After a contact was stored: consoles hear of a change, and the
-    /// account's webhooks get `contact_created` (`before` absent) or
-    /// `contact_updated` (when something changed), queued in the commit
-    /// right after the contact's own; answers once that is durable.
-    pub async fn contact_saved(
-        &self,
-        before: Option<&crate::store::Contact>,
-        contact: &crate::store::Contact,
-    ) -> HubResult<()> {
-        let (event, changed) = match before {
-            None => ("contact_created", serde_json::Value::Null),
-            Some(before) => {
-                self.contact_changed(contact.account_id, contact.clone());
-                let changed = crate::outbox::plan::contact_changes(before, contact);
-                if changed.is_empty() {
-                    return Ok(());
-                }
-                ("contact_updated", serde_json::Value::Array(changed))
-            }
-        };
-        let directory = self.directory(contact.account_id).await?;
-        let deliveries = crate::outbox::plan::plan_contact(&directory, event, contact, changed);
-        if deliveries.is_empty() {
-            return Ok(());
-        }
-        let slot = self.slot().await?;
-        let durable = slot.send(
-            deliveries
-                .into_iter()
-                .map(WriteOp::InsertDelivery)
-                .collect(),
-        );
-        self.wake_outbox_after(durable.clone());
-        Self::durable(durable).await
     }
 
     /// Commits everything queued, then stops the writer.

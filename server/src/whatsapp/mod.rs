@@ -55,7 +55,7 @@ pub struct Verification {
 
 /// The connected WhatsApp inbox of the number in the path, or 404.
 async fn connected(state: &AppState, raw: &str) -> ApiResult<(Inbox, WhatsappConfig)> {
-    let number = crate::api::inboxes::whatsapp_number(raw)
+    let number = crate::api::whatsapp_inbox::whatsapp_number(raw)
         .map_err(|_| ApiError::not_found("WhatsApp number"))?;
     let inbox = match state.store.inbox_by_phone_number(&number).await {
         Ok(inbox) => inbox,

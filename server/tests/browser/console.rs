@@ -19,7 +19,7 @@ both_databases!(the_article_walked_in_three_consoles);
 const PASSWORD: &str = "password123";
 
 /// Signs in through the login form and waits for the conversation lists.
-async fn log_in(browser: &Browser, base: &str, email: &str, password: &str) {
+pub(crate) async fn log_in(browser: &Browser, base: &str, email: &str, password: &str) {
     browser.goto(&format!("{base}/app/login")).await;
     browser
         .wait_for(

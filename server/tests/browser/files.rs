@@ -9,7 +9,6 @@ use switchboard_server::Settings;
 
 use crate::both_databases;
 use crate::common::{Db, Env, TestApp, TestDb, OWN_URL};
-use crate::webdriver::Browser;
 use crate::ws::Ws;
 
 both_databases!(
@@ -53,7 +52,7 @@ async fn an_agent_sends_files_from_the_console(db: Db) {
     let pdf = dir.path().join("nota.pdf");
     std::fs::write(&pdf, b"%PDF-1.4\n%fake\n").unwrap();
 
-    log_in(&browser, &env.app.base).await;
+    crate::console::log_in(&browser, &env.app.base, "ana@acme.test", "password123").await;
     browser
         .goto(&format!("{}/app/conversations/{id}", env.app.base))
         .await;
@@ -107,27 +106,6 @@ async fn an_agent_sends_files_from_the_console(db: Db) {
         .expect("bytes");
     assert!(body.starts_with(b"%PDF"));
     browser.quit().await;
-}
-
-async fn log_in(browser: &Browser, base: &str) {
-    browser.goto(&format!("{base}/app/login")).await;
-    browser
-        .wait_for(
-            "the login form",
-            "return !!document.querySelector('#login-email');",
-            json!([]),
-        )
-        .await;
-    browser.type_into("#login-email", "ana@acme.test").await;
-    browser.type_into("#login-password", "password123").await;
-    browser.click("#login-submit").await;
-    browser
-        .wait_for(
-            "the conversation lists",
-            "return !!document.querySelector('#tab-mine');",
-            json!([]),
-        )
-        .await;
 }
 
 /// The demo page's widget: the visitor picks a PDF with the paperclip; it

@@ -1,0 +1,117 @@
+//! WhatsApp inboxes' own settings: the number, its Cloud API credentials,
+//! and disconnecting it.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use switchboard_protocol::api::{self as wire, ChannelType};
+
+use super::auth::Member;
+use super::error::{ApiError, ApiResult};
+use super::extract::ApiPath;
+use super::{not_found_as, views, AppState};
+use crate::secrets::random_token;
+use crate::store::WhatsappConfig;
+
+/// A WhatsApp Cloud number's credentials; on update, those left out stay.
+#[derive(Debug, Default, Deserialize)]
+pub struct ProviderConfigFields {
+    api_key: Option<String>,
+    phone_number_id: Option<String>,
+    business_account_id: Option<String>,
+    webhook_verify_token: Option<String>,
+    app_secret: Option<String>,
+}
+
+impl ProviderConfigFields {
+    /// The given credentials over the current ones; every one but the
+    /// verify token (generated when missing) must end up set.
+    pub(super) fn merge(self, current: Option<WhatsappConfig>) -> ApiResult<WhatsappConfig> {
+        let field = |name: &str, given: Option<String>, current: Option<&String>| match given
+            .map(|v| v.trim().to_string())
+        {
+            Some(v) if v.is_empty() || v.len() > 1024 || v.contains(char::is_whitespace) => {
+                Err(ApiError::invalid(
+                    &format!("provider_config.{name}"),
+                    "must be 1 to 1024 characters without spaces",
+                ))
+            }
+            Some(v) => Ok(v),
+            None => current.cloned().ok_or_else(|| {
+                ApiError::invalid(&format!("provider_config.{name}"), "can't be blank")
+            }),
+        };
+        let c = current.as_ref();
+        let verify = match (self.webhook_verify_token, c) {
+            (None, None) => Some(random_token(32)),
+            (given, _) => given,
+        };
+        Ok(WhatsappConfig {
+            api_key: field("api_key", self.api_key, c.map(|c| &c.api_key))?,
+            phone_number_id: field(
+                "phone_number_id",
+                self.phone_number_id,
+                c.map(|c| &c.phone_number_id),
+            )?,
+            business_account_id: field(
+                "business_account_id",
+                self.business_account_id,
+                c.map(|c| &c.business_account_id),
+            )?,
+            webhook_verify_token: field(
+                "webhook_verify_token",
+                verify,
+                c.map(|c| &c.webhook_verify_token),
+            )?,
+            app_secret: field("app_secret", self.app_secret, c.map(|c| &c.app_secret))?,
+        })
+    }
+}
+
+/// `+` and 8 to 15 digits (E.164), from what a person types:
+/// spaces, dashes, dots and parentheses are dropped.
+pub fn whatsapp_number(raw: &str) -> ApiResult<String> {
+    let digits: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '+'))
+        .collect();
+    if (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
+        Ok(format!("+{digits}"))
+    } else {
+        Err(ApiError::invalid(
+            "phone_number",
+            "must be a number in international form, like +5511999990000",
+        ))
+    }
+}
+
+/// `POST /inboxes/{id}/disconnect` (the help article's "desconectar"): the
+/// number stops receiving and sending, its credentials are erased, and its
+/// conversations stay. Saving new `provider_config` connects it again.
+pub async fn disconnect(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, inbox_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<wire::Inbox>> {
+    member.require_admin()?;
+    let mut inbox = state
+        .store
+        .get_inbox(member.account_id(), inbox_id)
+        .await
+        .map_err(|e| not_found_as(e, "Inbox"))?;
+    if inbox.channel_type != ChannelType::Whatsapp {
+        return Err(ApiError::invalid(
+            "inbox",
+            "only WhatsApp inboxes can be disconnected",
+        ));
+    }
+    inbox.settings.provider_config = None;
+    let inbox = state.store.save_inbox(&inbox).await?;
+    tracing::info!(
+        account_id = member.account_id(),
+        inbox_id,
+        "WhatsApp number disconnected; credentials erased"
+    );
+    state.settings_changed(member.account_id()).await?;
+    Ok(Json(views::inbox(&inbox, &state.public_url)))
+}

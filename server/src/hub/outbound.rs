@@ -1,0 +1,80 @@
+//! What the hub hands the outbox: waking its worker after commits that
+//! queued calls, and the calls that have no conversation change to ride
+//! with (contact events, widget triggers). See [`crate::outbox`].
+
+use std::sync::Arc;
+
+use super::writer::Durable;
+use super::{Hub, HubResult};
+use crate::store::{Contact, NewDelivery, WriteOp};
+
+impl Hub {
+    /// What the outbox worker waits on between rounds.
+    pub fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_wake.clone()
+    }
+
+    /// Wakes the outbox worker once `durable` is committed: a row it read
+    /// before the commit would not be there yet.
+    pub(super) fn wake_outbox_after(&self, durable: Durable) {
+        let wake = self.outbox_wake.clone();
+        tokio::spawn(async move {
+            if durable.wait().await.is_ok() {
+                wake.notify_one();
+            }
+        });
+    }
+
+    /// A website visitor opened the chat window: `webwidget_triggered` for
+    /// the account webhooks that subscribe to it.
+    pub async fn widget_triggered(
+        &self,
+        contact: &Contact,
+        visit: crate::outbox::plan::Visit,
+    ) -> HubResult<()> {
+        let directory = self.directory(contact.account_id).await?;
+        let deliveries = crate::outbox::plan::plan_widget(&directory, contact, visit);
+        self.queue_deliveries(deliveries).await
+    }
+
+    /// After a contact was stored: consoles hear of a change, and the
+    /// account's webhooks get `contact_created` (`before` absent) or
+    /// `contact_updated` (when something changed), queued in the commit
+    /// right after the contact's own; answers once that is durable.
+    pub async fn contact_saved(
+        &self,
+        before: Option<&Contact>,
+        contact: &Contact,
+    ) -> HubResult<()> {
+        let (event, changed) = match before {
+            None => ("contact_created", serde_json::Value::Null),
+            Some(before) => {
+                self.contact_changed(contact.account_id, contact.clone());
+                let changed = crate::outbox::plan::contact_changes(before, contact);
+                if changed.is_empty() {
+                    return Ok(());
+                }
+                ("contact_updated", serde_json::Value::Array(changed))
+            }
+        };
+        let directory = self.directory(contact.account_id).await?;
+        let deliveries = crate::outbox::plan::plan_contact(&directory, event, contact, changed);
+        self.queue_deliveries(deliveries).await
+    }
+
+    /// Commits outbound calls that have no change of their own to ride with
+    /// (a contact's events, a widget trigger) and wakes the outbox.
+    async fn queue_deliveries(&self, deliveries: Vec<NewDelivery>) -> HubResult<()> {
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        let slot = self.slot().await?;
+        let ops = deliveries
+            .into_iter()
+            .map(WriteOp::InsertDelivery)
+            .collect();
+        let durable = slot.send(ops);
+        self.wake_outbox_after(durable.clone());
+        Self::durable(durable).await
+    }
+}
