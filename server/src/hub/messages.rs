@@ -27,6 +27,9 @@ impl Hub {
         conversation_id: i64,
         new: NewMessage,
     ) -> HubResult<Arc<Message>> {
+        // The roster names the account's webhooks: without it (the first
+        // message after a start) the commit would call out to nobody.
+        self.ensure_roster(account_id).await?;
         let shard = self.shard(account_id);
         if let Some(echo_id) = &new.echo_id {
             // A retry answers with the first message; a conversation loaded
@@ -162,6 +165,7 @@ impl Hub {
 
     /// Saves an edited message (content, attributes, deleted); answers once committed.
     pub async fn update_message(&self, message: Message) -> HubResult<Message> {
+        self.ensure_roster(message.account_id).await?;
         let slot = self.slot().await?;
         let shard = self.shard(message.account_id);
         let durable = {

@@ -22,6 +22,7 @@ both_databases!(
     retry_after_gone_and_giving_up,
     the_example_bridge_receives_the_agents_reply,
     opening_the_widget_triggers_webwidget_triggered,
+    the_first_message_after_a_restart_reaches_webhooks,
 );
 
 /// Outbound calls to loopback allowed (the stand-in), and quick retries.
@@ -622,4 +623,68 @@ async fn opening_the_widget_triggers_webwidget_triggered(db: Db) {
     assert!(error.to_string().contains("event_info"), "{error}");
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(receiver.requests().len(), 1);
+}
+
+/// After a restart the account's settings are loaded lazily; the first
+/// message (here a customer's, through the Public client API) must still
+/// find the webhook.
+async fn the_first_message_after_a_restart_reaches_webhooks(db: Db) {
+    let receiver = StandIn::start().await;
+    let env = Env::start_with(db, settings()).await;
+    let t = env.admin_token.clone();
+    env.app
+        .post(
+            &env.path("/webhooks"),
+            &t,
+            json!({"url": format!("{}/hook", receiver.url), "subscriptions": ["message_created"]}),
+        )
+        .await;
+    let (_, inbox) = env
+        .app
+        .post(
+            &env.path("/inboxes"),
+            &t,
+            json!({"name": "Bridge", "channel": {"type": "api"}}),
+        )
+        .await;
+    let base = format!(
+        "/public/api/v1/inboxes/{}",
+        inbox["inbox_identifier"].as_str().expect("identifier")
+    );
+    let (_, me) = env
+        .app
+        .call(
+            Method::POST,
+            &format!("{base}/contacts"),
+            None,
+            Some(json!({"name": "Rui"})),
+        )
+        .await;
+    let source = me["source_id"].as_str().expect("source").to_string();
+    let (_, c) = env
+        .app
+        .call(
+            Method::POST,
+            &format!("{base}/contacts/{source}/conversations"),
+            None,
+            None,
+        )
+        .await;
+    let path = format!(
+        "{base}/contacts/{source}/conversations/{}/messages",
+        c["id"]
+    );
+    let env = env.restart_with(settings()).await;
+    let (status, _) = env
+        .app
+        .call(
+            Method::POST,
+            &path,
+            None,
+            Some(json!({"content": "depois do reinício"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let seen = receiver.wait_until("the message", |r| !r.is_empty()).await;
+    assert_eq!(seen[0].json()["content"], "depois do reinício");
 }
