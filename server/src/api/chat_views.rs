@@ -149,11 +149,12 @@ pub fn attachments(m: &Message) -> Vec<Value> {
         .as_array()
         .into_iter()
         .flatten()
+        .filter_map(Value::as_object)
         .map(|a| {
             let mut a = a.clone();
-            a["message_id"] = json!(m.id);
-            a["account_id"] = json!(m.account_id);
-            a
+            a.insert("message_id".into(), json!(m.id));
+            a.insert("account_id".into(), json!(m.account_id));
+            Value::Object(a)
         })
         .collect()
 }

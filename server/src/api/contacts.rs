@@ -178,7 +178,7 @@ pub async fn create(
     Ok(Json(json!({"payload": {
         "contact": contact(&created),
         "contact_inbox": {
-            "inbox": inbox.map(|i| super::views::inbox(&i, &state.public_url)),
+            "inbox": inbox.map(|i| super::inboxes::for_member(&member, super::views::inbox(&i, &state.public_url))),
             "source_id": contact_inbox.map(|ci| ci.source_id),
         }
     }})))

@@ -49,7 +49,7 @@ pub async fn show(
 /// The HMAC key lets its holder speak as any of the site's users, the
 /// callback secret lets it forge callbacks, and the WhatsApp verify token
 /// lets it claim the number's webhook: only administrators see them.
-fn for_member(member: &Member, mut inbox: wire::Inbox) -> wire::Inbox {
+pub(crate) fn for_member(member: &Member, mut inbox: wire::Inbox) -> wire::Inbox {
     if member.require_admin().is_err() {
         inbox.hmac_token = None;
         inbox.secret = None;

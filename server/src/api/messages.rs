@@ -224,6 +224,15 @@ pub async fn create(
     };
     let echo_id = echo_id(body.echo_id)?;
     let mut attributes = body.content_attributes.unwrap_or_default();
+    // What the server itself writes there is never taken from a client.
+    for owned in [
+        "attachments",
+        "whatsapp_media",
+        "external_error",
+        "template_params",
+    ] {
+        attributes.remove(owned);
+    }
     if Value::Object(attributes.clone()).to_string().len() > 16 * 1024 {
         return Err(ApiError::invalid(
             "content_attributes",

@@ -190,7 +190,14 @@ fn team_messages_reach_the_host_and_unread_resets_on_open() {
         ]
     );
     s.set_open(true);
-    assert_eq!(s.drain(), vec![Effect::Host(HostOut::Unread(0))]);
+    // Opening also tells the server (`triggered`, for webhooks).
+    assert_eq!(
+        s.drain(),
+        vec![
+            Effect::Host(HostOut::Unread(0)),
+            Effect::Send(r#"{"type":"triggered","event_info":{}}"#.to_string())
+        ]
+    );
     s.set_open(true);
     assert!(s.drain().is_empty());
 }
