@@ -79,11 +79,7 @@ pub async fn create(
         .create_webhook(account_id, &fields, &random_token(24))
         .await?;
     tracing::info!(account_id, webhook_id = hook.id, "webhook created");
-    state.settings_changed(account_id).await?;
-    let directory = state.hub.directory(account_id).await?;
-    Ok(Json(
-        json!({ "payload": { "webhook": view(&hook, &directory) } }),
-    ))
+    saved(&state, account_id, &hook).await
 }
 
 pub async fn update(
@@ -105,11 +101,7 @@ pub async fn update(
         .update_webhook(account_id, webhook_id, &fields)
         .await
         .map_err(|e| not_found_as(e, "Webhook"))?;
-    state.settings_changed(account_id).await?;
-    let directory = state.hub.directory(account_id).await?;
-    Ok(Json(
-        json!({ "payload": { "webhook": view(&hook, &directory) } }),
-    ))
+    saved(&state, account_id, &hook).await
 }
 
 pub async fn delete(
@@ -204,6 +196,15 @@ async fn fields(
         url,
         subscriptions,
     })
+}
+
+/// After a create or update: the hub learns the webhook, the caller sees it.
+async fn saved(state: &AppState, account_id: i64, hook: &Webhook) -> ApiResult<Json<Value>> {
+    state.settings_changed(account_id).await?;
+    let directory = state.hub.directory(account_id).await?;
+    Ok(Json(
+        json!({ "payload": { "webhook": view(hook, &directory) } }),
+    ))
 }
 
 fn view(w: &Webhook, directory: &crate::hub::routing::Directory) -> Value {
@@ -335,7 +336,7 @@ pub async fn show_delivery(
 }
 
 /// `POST /deliveries/{id}/retry`: a failed or cancelled delivery is tried
-/// again now, with a fresh 24 hours of retries.
+/// once more now; its 24 hours still count from when it was queued.
 pub async fn retry_delivery(
     State(state): State<AppState>,
     member: Member,

@@ -58,6 +58,7 @@ macro_rules! string_enum {
         }
     };
 }
+pub(super) use string_enum;
 
 string_enum! {
     /// Where a conversation stands. Only `Open` ones count against an agent's maximum.

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
+use super::chat::string_enum;
 use super::StoreResult;
 
 /// An account webhook (Chatwoot's `/webhooks`): where to POST which events.
@@ -31,71 +32,23 @@ pub struct WebhookFields {
     pub subscriptions: Vec<String>,
 }
 
-/// What an outbound call is for, which decides where it goes and what its
-/// answer changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DeliveryKind {
-    /// An account webhook (`webhook_id`).
-    Webhook,
-    /// An API inbox's `webhook_url` (`inbox_id`).
-    ApiInbox,
-    /// A message sent through a WhatsApp Cloud number (`inbox_id`).
-    Whatsapp,
-    /// A CRM integration's call.
-    Crm,
+string_enum! {
+    /// What an outbound call is for, which decides where it goes and what
+    /// its answer changes: an account webhook (`webhook_id`), an API inbox's
+    /// `webhook_url` (`inbox_id`), a WhatsApp Cloud number (`inbox_id`), a
+    /// CRM integration.
+    DeliveryKind { Webhook = "webhook", ApiInbox = "api_inbox", Whatsapp = "whatsapp", Crm = "crm" }
 }
 
-impl DeliveryKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryKind::Webhook => "webhook",
-            DeliveryKind::ApiInbox => "api_inbox",
-            DeliveryKind::Whatsapp => "whatsapp",
-            DeliveryKind::Crm => "crm",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "webhook" => DeliveryKind::Webhook,
-            "api_inbox" => DeliveryKind::ApiInbox,
-            "whatsapp" => DeliveryKind::Whatsapp,
-            "crm" => DeliveryKind::Crm,
-            _ => return None,
-        })
-    }
-}
-
-/// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryStatus {
-    /// Not delivered yet; tried again at `next_attempt_at`.
-    Pending,
-    Delivered,
-    /// Given up: a permanent refusal, or 24 hours of failures.
-    Failed,
-    /// Its destination was removed before it could be delivered.
-    Cancelled,
-}
-
-impl DeliveryStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "pending",
-            DeliveryStatus::Delivered => "delivered",
-            DeliveryStatus::Failed => "failed",
-            DeliveryStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => DeliveryStatus::Pending,
-            "delivered" => DeliveryStatus::Delivered,
-            "failed" => DeliveryStatus::Failed,
-            "cancelled" => DeliveryStatus::Cancelled,
-            _ => return None,
-        })
+string_enum! {
+    /// Where a delivery stands: pending (tried again at `next_attempt_at`),
+    /// delivered, failed (a permanent refusal, or 24 hours of failures), or
+    /// cancelled (its destination was removed before it could go out).
+    DeliveryStatus {
+        Pending = "pending",
+        Delivered = "delivered",
+        Failed = "failed",
+        Cancelled = "cancelled",
     }
 }
 
