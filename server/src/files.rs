@@ -44,6 +44,8 @@ pub const MAX_FILES: usize = 10;
 pub trait FileStore: Send + Sync {
     async fn put(&self, key: &str, bytes: &[u8]) -> std::io::Result<()>;
     async fn get(&self, key: &str) -> std::io::Result<Vec<u8>>;
+    /// Removes a file; a missing one is not an error.
+    async fn delete(&self, key: &str) -> std::io::Result<()>;
 }
 
 /// Files in a local folder.
@@ -87,6 +89,13 @@ impl FileStore for LocalFiles {
 
     async fn get(&self, key: &str) -> std::io::Result<Vec<u8>> {
         tokio::fs::read(self.path(key)?).await
+    }
+
+    async fn delete(&self, key: &str) -> std::io::Result<()> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -173,47 +182,148 @@ pub async fn store(
     conversation_id: i64,
     uploads: Vec<Upload>,
 ) -> ApiResult<Vec<Value>> {
-    let mut out = Vec::with_capacity(uploads.len());
+    let kept = put(files, uploads).await?;
+    record(store, files, public_url, account_id, conversation_id, kept).await
+}
+
+/// A file whose bytes are stored but not yet recorded.
+#[derive(Debug)]
+pub struct Kept {
+    key: String,
+    name: String,
+    content_type: String,
+    file_type: &'static str,
+    size: usize,
+}
+
+/// Checks and stores the bytes of uploads (nothing else): a caller can then
+/// create what the files belong to, and [`record`] them. If one fails,
+/// those already stored are removed.
+pub async fn put(files: &dyn FileStore, uploads: Vec<Upload>) -> ApiResult<Vec<Kept>> {
+    for upload in &uploads {
+        upload.check("attachments[]")?;
+    }
+    let mut kept: Vec<Kept> = Vec::with_capacity(uploads.len());
     for upload in uploads {
-        let file_type = upload.check("attachments[]")?;
         let key = crate::secrets::random_token(32);
-        files
-            .put(&key, &upload.bytes)
-            .await
-            .map_err(ApiError::internal)?;
-        let name = clean_name(&upload.name);
-        let content_type = upload
-            .content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_string();
-        let id = store
+        if let Err(e) = files.put(&key, &upload.bytes).await {
+            remove(files, &kept).await;
+            return Err(ApiError::internal(e));
+        }
+        kept.push(Kept {
+            file_type: allowed(&upload.content_type).unwrap_or("file"),
+            name: clean_name(&upload.name),
+            content_type: upload
+                .content_type
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+            size: upload.bytes.len(),
+            key,
+        });
+    }
+    Ok(kept)
+}
+
+/// Removes stored bytes that will not be recorded after all.
+pub async fn discard(files: &dyn FileStore, kept: Vec<Kept>) {
+    remove(files, &kept).await
+}
+
+async fn remove(files: &dyn FileStore, kept: &[Kept]) {
+    for k in kept {
+        if let Err(e) = files.delete(&k.key).await {
+            tracing::warn!(error = %e, "cannot remove an unused file");
+        }
+    }
+}
+
+/// Records stored files as a conversation's and describes them; if that
+/// fails, their bytes are removed.
+pub async fn record(
+    store: &dyn crate::store::Store,
+    files: &dyn FileStore,
+    public_url: &str,
+    account_id: i64,
+    conversation_id: i64,
+    kept: Vec<Kept>,
+) -> ApiResult<Vec<Value>> {
+    let mut out = Vec::with_capacity(kept.len());
+    for (done, k) in kept.iter().enumerate() {
+        let inserted = store
             .insert_attachment(&NewAttachment {
                 account_id,
                 conversation_id,
-                file_key: key.clone(),
-                file_type: file_type.to_string(),
-                content_type: content_type.clone(),
-                file_name: name.clone(),
-                byte_size: upload.bytes.len() as i64,
+                file_key: k.key.clone(),
+                file_type: k.file_type.to_string(),
+                content_type: k.content_type.clone(),
+                file_name: k.name.clone(),
+                byte_size: k.size as i64,
             })
-            .await?;
-        let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
-        let url = format!("{public_url}/files/{key}/{}", encode_path(&name));
+            .await;
+        let id = match inserted {
+            Ok(id) => id,
+            Err(e) => {
+                let recorded: Vec<String> = kept[..done].iter().map(|k| k.key.clone()).collect();
+                if let Err(e) = store.delete_attachments(account_id, &recorded).await {
+                    tracing::warn!(error = %e, "cannot forget unused files");
+                }
+                remove(files, &kept).await;
+                return Err(e.into());
+            }
+        };
+        let extension = k.name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+        let url = format!("{public_url}/files/{}/{}", k.key, encode_path(&k.name));
         out.push(json!({
             "id": id,
-            "file_type": file_type,
-            "content_type": content_type,
+            "file_type": k.file_type,
+            "content_type": k.content_type,
             "extension": extension,
-            "file_name": name,
-            "file_size": upload.bytes.len(),
+            "file_name": k.name,
+            "file_size": k.size,
             "data_url": url,
-            "thumb_url": if file_type == "image" { url.clone() } else { String::new() },
+            "thumb_url": if k.file_type == "image" { url.clone() } else { String::new() },
         }));
     }
     Ok(out)
+}
+
+/// The file keys of a message's attachments (from their `data_url`s).
+pub fn keys_of(content_attributes: &Value) -> Vec<String> {
+    content_attributes["attachments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["data_url"].as_str())
+        .filter_map(|url| url.split("/files/").nth(1)?.split('/').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Forgets files whose message or conversation is gone: their records
+/// first (the links stop working at once), then their bytes. Failures are
+/// logged, not returned: the deletion they follow has happened, and a file
+/// left behind is unreachable without its record.
+pub async fn forget(
+    store: &std::sync::Arc<dyn crate::store::Store>,
+    files: &std::sync::Arc<dyn FileStore>,
+    account_id: i64,
+    keys: &[String],
+) {
+    if keys.is_empty() {
+        return;
+    }
+    if let Err(e) = store.delete_attachments(account_id, keys).await {
+        tracing::warn!(error = %e, files = keys.len(), "cannot forget deleted files");
+        return;
+    }
+    for key in keys {
+        if let Err(e) = files.delete(key).await {
+            tracing::warn!(error = %e, "cannot remove a deleted file");
+        }
+    }
 }
 
 /// Percent-encodes a file name for a URL path segment.

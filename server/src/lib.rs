@@ -86,7 +86,7 @@ pub async fn launch(
         state.public_url.clone(),
         settings.outbox,
         cancel.clone(),
-    );
+    )?;
     web::assets::log_sizes();
     let app = api::router(state);
     let addr = listener.local_addr().context("listener has no address")?;

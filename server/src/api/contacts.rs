@@ -233,7 +233,10 @@ pub async fn delete(
     ApiPath((_, id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Json<Value>> {
     contact_of(&state, &member, id).await?;
-    state.hub.delete_contact(member.account_id(), id).await?;
+    let account_id = member.account_id();
+    let removed = state.hub.delete_contact(account_id, id).await?;
+    let files = state.store.attachment_keys(account_id, &removed).await?;
+    crate::files::forget(&state.store, &state.files, account_id, &files).await;
     Ok(Json(json!({})))
 }
 

@@ -437,10 +437,10 @@ pub async fn delete(
         .get_inbox(member.account_id(), inbox_id)
         .await
         .map_err(|e| not_found_as(e, "Inbox"))?;
-    state
-        .hub
-        .delete_inbox(member.account_id(), inbox_id)
-        .await?;
+    let account_id = member.account_id();
+    let removed = state.hub.delete_inbox(account_id, inbox_id).await?;
+    let files = state.store.attachment_keys(account_id, &removed).await?;
+    crate::files::forget(&state.store, &state.files, account_id, &files).await;
     tracing::info!(account_id = member.account_id(), inbox_id, "inbox deleted");
     state.settings_changed(member.account_id()).await?;
     Ok(Json(serde_json::json!({})))

@@ -15,7 +15,7 @@ use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::{hub_not_found_as, not_found_as, views, AppState};
 use crate::files::Upload;
 use crate::hub::NewMessage;
-use crate::store::{now, MessageType, Sender};
+use crate::store::{MessageType, Sender};
 use switchboard_protocol::api::ChannelType;
 
 /// Messages per page, as Chatwoot.
@@ -146,6 +146,12 @@ impl FromRequest<AppState> for MessageInput {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("multipart/form-data"));
         if !multipart {
+            // Only files earn the route its large limit: JSON gets the usual one.
+            let (parts, body) = req.into_parts();
+            let bytes = axum::body::to_bytes(body, super::MAX_BODY_BYTES)
+                .await
+                .map_err(|_| too_large(super::MAX_BODY_BYTES))?;
+            let req = Request::from_parts(parts, axum::body::Body::from(bytes));
             let ApiJson(body) = ApiJson::<MessageBody>::from_request(req, state).await?;
             return Ok(MessageInput {
                 body,
@@ -173,7 +179,7 @@ impl FromRequest<AppState> for MessageInput {
                     .content_type()
                     .unwrap_or("application/octet-stream")
                     .to_string();
-                let bytes = field.bytes().await.map_err(bad)?.to_vec();
+                let bytes = capped(field, crate::files::MAX_FILE_BYTES, "attachments[]").await?;
                 files.push(Upload {
                     name: upload_name,
                     content_type,
@@ -181,7 +187,9 @@ impl FromRequest<AppState> for MessageInput {
                 });
                 continue;
             }
-            let text = field.text().await.map_err(bad)?;
+            let text = capped(field, super::MAX_BODY_BYTES, &name).await?;
+            let text = String::from_utf8(text)
+                .map_err(|_| ApiError::invalid(&name, "must be UTF-8 text"))?;
             let value = match name.as_str() {
                 "private" => Value::Bool(matches!(text.trim(), "true" | "1" | "on")),
                 "content_attributes" | "template_params" => serde_json::from_str(&text)
@@ -195,6 +203,38 @@ impl FromRequest<AppState> for MessageInput {
             .map_err(|e| ApiError::invalid("message", e.to_string()))?;
         Ok(MessageInput { body, files })
     }
+}
+
+/// Reads a form field, refusing it as soon as it passes `limit` bytes
+/// rather than after the whole request.
+async fn capped(
+    mut field: axum::extract::multipart::Field<'_>,
+    limit: usize,
+    name: &str,
+) -> ApiResult<Vec<u8>> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| ApiError::bad_request(e.body_text()))?
+    {
+        if bytes.len() + chunk.len() > limit {
+            return Err(ApiError::invalid(
+                name,
+                format!("is larger than {} MiB", limit / (1024 * 1024)),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the body is larger than {limit} bytes"),
+    )
 }
 
 pub async fn create(
@@ -262,19 +302,6 @@ pub async fn create(
         }
         (None, _) => {}
     }
-    if !files.is_empty() {
-        let stored = crate::files::store(
-            state.store.as_ref(),
-            state.files.as_ref(),
-            &state.public_url,
-            account_id,
-            id,
-            files,
-        )
-        .await?;
-        attributes.insert("attachments".into(), Value::Array(stored));
-    }
-    let attributes = Value::Object(attributes);
     let (message_type, sender) = match body.message_type.unwrap_or(PostedType::Outgoing) {
         PostedType::Outgoing => (MessageType::Outgoing, Sender::User(member.user.id)),
         PostedType::Incoming => {
@@ -294,7 +321,24 @@ pub async fn create(
             (MessageType::Incoming, Sender::Contact(c.contact_id))
         }
     };
-    let message = state
+    // Files are stored last, once nothing else can refuse the message.
+    let mut keys = Vec::new();
+    if !files.is_empty() {
+        let stored = crate::files::store(
+            state.store.as_ref(),
+            state.files.as_ref(),
+            &state.public_url,
+            account_id,
+            id,
+            files,
+        )
+        .await?;
+        let stored = Value::Array(stored);
+        keys = crate::files::keys_of(&json!({ "attachments": &stored }));
+        attributes.insert("attachments".into(), stored);
+    }
+    let attributes = Value::Object(attributes);
+    let posted = state
         .hub
         .post_message(
             account_id,
@@ -309,8 +353,24 @@ pub async fn create(
                 source_id: None,
             },
         )
-        .await
-        .map_err(|e| hub_not_found_as(e, "Conversation"))?;
+        .await;
+    let message = match posted {
+        // A retried echo id answers with the first message: this request's
+        // files are then not needed.
+        Ok(message) => {
+            if keys
+                .iter()
+                .any(|k| !crate::files::keys_of(&message.content_attributes).contains(k))
+            {
+                crate::files::forget(&state.store, &state.files, account_id, &keys).await;
+            }
+            message
+        }
+        Err(e) => {
+            crate::files::forget(&state.store, &state.files, account_id, &keys).await;
+            return Err(hub_not_found_as(e, "Conversation"));
+        }
+    };
     // Only a contact's own message needs the contact read to name its sender.
     let contacts: &[i64] = match message.sender {
         Some(Sender::Contact(id)) => &[id],
@@ -328,7 +388,7 @@ pub async fn delete(
 ) -> ApiResult<Json<Value>> {
     let account_id = member.account_id();
     let live = super::conversations::live(&state, account_id, id)?;
-    let mut message = state
+    let message = state
         .store
         .get_message(id, message_id)
         .await
@@ -339,11 +399,22 @@ pub async fn delete(
             "activity messages cannot be deleted",
         ));
     }
-    message.content = Some(DELETED.to_string());
-    message.content_attributes = json!({"deleted": true});
-    message.deleted = true;
-    message.updated_at = now();
-    let message = state.hub.update_message(message).await?;
+    let mut files = Vec::new();
+    let message = state
+        .hub
+        .edit_message(account_id, id, message_id, |m| {
+            if m.deleted {
+                return false;
+            }
+            files = crate::files::keys_of(&m.content_attributes);
+            m.content = Some(DELETED.to_string());
+            m.content_attributes = json!({"deleted": true});
+            m.deleted = true;
+            true
+        })
+        .await
+        .map_err(|e| hub_not_found_as(e, "Message"))?;
+    crate::files::forget(&state.store, &state.files, account_id, &files).await;
     let names = Names::load(&state, account_id, &[live.conversation.contact_id]).await?;
     Ok(Json(json!(
         names.message(&message, live.conversation.inbox_id)

@@ -331,7 +331,7 @@ pub async fn update_message(
 ) -> ApiResult<Json<Value>> {
     let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
     own(&state, &v, id)?;
-    let mut message = state
+    let message = state
         .store
         .get_message(id, message_id)
         .await
@@ -345,15 +345,19 @@ pub async fn update_message(
             "are too large (16 KiB at most)",
         ));
     }
-    let mut attributes = message
-        .content_attributes
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    attributes.insert("submitted_values".to_string(), body.submitted_values);
-    message.content_attributes = Value::Object(attributes);
-    message.updated_at = crate::store::now();
-    let stored = state.hub.update_message(message).await?;
+    let stored = state
+        .hub
+        .edit_message(v.inbox.account_id, id, message_id, |m| {
+            let mut attributes = m
+                .content_attributes
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            attributes.insert("submitted_values".to_string(), body.submitted_values);
+            m.content_attributes = Value::Object(attributes);
+            true
+        })
+        .await?;
     let names = Names::load(&state, v.inbox.account_id, &[v.contact.id]).await?;
     Ok(Json(public_message(&names, &stored)))
 }

@@ -374,5 +374,6 @@ fn delivery_view(d: &Delivery) -> Value {
         "last_attempt_at": d.last_attempt_at.map(seconds),
         "next_attempt_at": (d.status == DeliveryStatus::Pending).then(|| seconds(d.next_attempt_at)),
         "delivered_at": d.delivered_at.map(seconds),
+        "retried_at": d.retried_at.map(seconds),
     })
 }

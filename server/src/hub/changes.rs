@@ -157,8 +157,9 @@ impl Hub {
         }
     }
 
-    /// Removes a contact and its conversations; answers once committed.
-    pub async fn delete_contact(&self, account_id: i64, contact_id: i64) -> HubResult<()> {
+    /// Removes a contact and its conversations; answers once committed,
+    /// with the ids of the conversations removed (their files go next).
+    pub async fn delete_contact(&self, account_id: i64, contact_id: i64) -> HubResult<Vec<i64>> {
         self.remove_where(
             account_id,
             |c| c.contact_id == contact_id,
@@ -170,8 +171,9 @@ impl Hub {
         .await
     }
 
-    /// Removes an inbox and its conversations; answers once committed.
-    pub async fn delete_inbox(&self, account_id: i64, inbox_id: i64) -> HubResult<()> {
+    /// Removes an inbox and its conversations; answers once committed, with
+    /// the ids of the conversations removed.
+    pub async fn delete_inbox(&self, account_id: i64, inbox_id: i64) -> HubResult<Vec<i64>> {
         self.remove_where(
             account_id,
             |c| c.inbox_id == inbox_id,
@@ -188,10 +190,10 @@ impl Hub {
         account_id: i64,
         doomed: impl Fn(&Conversation) -> bool,
         op: WriteOp,
-    ) -> HubResult<()> {
+    ) -> HubResult<Vec<i64>> {
         let slot = self.slot().await?;
         let shard = self.shard(account_id);
-        let durable = {
+        let (durable, ids) = {
             let mut state = Self::lock(&shard);
             let ids: Vec<i64> = state
                 .conversations
@@ -199,7 +201,7 @@ impl Hub {
                 .filter(|l| doomed(&l.conversation))
                 .map(|l| l.conversation.id)
                 .collect();
-            for id in ids {
+            for &id in &ids {
                 state.remove(id);
             }
             if let WriteOp::DeleteContact { contact_id, .. } = op {
@@ -208,8 +210,9 @@ impl Hub {
                     contact: None,
                 });
             }
-            self.commit(&mut state, slot, vec![op])
+            (self.commit(&mut state, slot, vec![op]), ids)
         };
-        Self::durable(durable).await
+        Self::durable(durable).await?;
+        Ok(ids)
     }
 }

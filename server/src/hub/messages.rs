@@ -1,5 +1,5 @@
-//! Messages: posting (with echo-id retries answered from memory, across
-//! restarts), and saving edits.
+//! Messages: posting, with echo-id retries answered from memory, across
+//! restarts. Edits are in [`super::edits`].
 
 use std::sync::{Arc, Mutex};
 
@@ -161,33 +161,5 @@ impl Hub {
             }
         }
         Ok(())
-    }
-
-    /// Saves an edited message (content, attributes, deleted); answers once committed.
-    pub async fn update_message(&self, message: Message) -> HubResult<Message> {
-        self.ensure_roster(message.account_id).await?;
-        let slot = self.slot().await?;
-        let shard = self.shard(message.account_id);
-        let durable = {
-            let mut state = Self::lock(&shard);
-            let live = state
-                .conversations
-                .get_mut(&message.conversation_id)
-                .ok_or(HubError::NotFound)?;
-            if live
-                .last_message
-                .as_ref()
-                .is_some_and(|m| m.id == message.id)
-            {
-                live.last_message = Some(Arc::new(message.clone()));
-            }
-            self.commit(
-                &mut state,
-                slot,
-                vec![WriteOp::UpdateMessage(message.clone())],
-            )
-        };
-        Self::durable(durable).await?;
-        Ok(message)
     }
 }

@@ -11,6 +11,7 @@
 //! shard from the store and resumes the ids after the largest stored.
 
 mod changes;
+pub mod edits;
 #[cfg(test)]
 mod invariants;
 mod messages;
@@ -116,6 +117,10 @@ pub struct Hub {
     metrics: Arc<Metrics>,
     /// Told when a commit that queued outbound calls is durable.
     outbox_wake: Arc<tokio::sync::Notify>,
+    /// Serialises edits of one conversation's messages.
+    message_edits: edits::Stripes,
+    customer_locks: edits::Stripes,
+    early_reports: edits::EarlyReports,
 }
 
 impl Hub {
@@ -177,6 +182,9 @@ impl Hub {
         let hub = Hub {
             metrics,
             outbox_wake: Arc::default(),
+            message_edits: Default::default(),
+            customer_locks: Default::default(),
+            early_reports: Default::default(),
             store,
             writer,
             stopping: AtomicBool::new(false),

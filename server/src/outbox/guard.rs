@@ -15,27 +15,52 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// Whether `ip` is on a network a tenant must not reach: loopback, private,
-/// link-local, shared (CGNAT), multicast, unspecified or reserved ranges.
+/// link-local, shared (CGNAT), benchmarking, multicast, unspecified or
+/// reserved ranges. IPv6 forms that carry an IPv4 address (mapped,
+/// compatible, NAT64, 6to4, Teredo) are judged by that address, since a
+/// gateway on the path may turn them into it.
 pub fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => private_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return private_v4(v4);
-            }
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
-                || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
-                || v6 == Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0) // NAT64 prefix base
-        }
+        IpAddr::V6(v6) => private_v6(v6),
     }
 }
 
+fn private_v6(v6: Ipv6Addr) -> bool {
+    let s = v6.segments();
+    let embedded =
+        |hi: u16, lo: u16| private_v4(Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo)));
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return private_v4(v4);
+    }
+    // ::/96, IPv4-compatible (deprecated, but still routed by some stacks).
+    if s[..6] == [0; 6] {
+        return true;
+    }
+    // 64:ff9b::/96 (NAT64) and 64:ff9b:1::/48 (local-use NAT64).
+    if s[0] == 0x64 && s[1] == 0xff9b {
+        return s[2] == 1 || embedded(s[6], s[7]);
+    }
+    // 2002::/16, 6to4: the IPv4 address follows the prefix.
+    if s[0] == 0x2002 {
+        return embedded(s[1], s[2]);
+    }
+    // 2001::/32, Teredo: the client's address is stored inverted.
+    if s[0] == 0x2001 && s[1] == 0 {
+        return embedded(!s[6], !s[7]);
+    }
+    v6.is_loopback()
+        || v6.is_unspecified()
+        || v6.is_multicast()
+        || (s[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
+        || (s[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
+        || (s[0] & 0xffc0) == 0xfec0 // site-local fec0::/10 (deprecated)
+        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation 2001:db8::/32
+        || (s[0] == 0x0100 && s[1..4] == [0; 3]) // discard-only 100::/64
+}
+
 fn private_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
+    let [a, b, c, _] = ip.octets();
     ip.is_loopback()
         || ip.is_private()
         || ip.is_link_local()
@@ -44,7 +69,8 @@ fn private_v4(ip: Ipv4Addr) -> bool {
         || ip.is_multicast()
         || a == 0
         || (a == 100 && (64..128).contains(&b)) // shared address space 100.64/10
-        || (a == 192 && b == 0 && ip.octets()[2] == 0) // IETF protocol assignments
+        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
+        || (a == 198 && (b == 18 || b == 19)) // benchmarking 198.18/15
         || a >= 240 // reserved
 }
 
@@ -135,10 +161,31 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            "::127.0.0.1",
+            "::8.8.8.8",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a00:1",
+            "64:ff9b:1::808:808",
+            "2002:7f00:1::",
+            "2002:c0a8:101::1",
+            "2001:0:4136:e378:8000:63bf:80ff:fffe", // Teredo for 127.0.0.1
+            "198.18.0.1",
+            "198.19.255.255",
+            "fec0::1",
+            "2001:db8::1",
         ] {
             assert!(is_private(ip.parse().unwrap()), "{ip} should be private");
         }
-        for ip in ["8.8.8.8", "157.240.1.1", "2a03:2880::1", "172.32.0.1"] {
+        for ip in [
+            "8.8.8.8",
+            "157.240.1.1",
+            "2a03:2880::1",
+            "172.32.0.1",
+            "198.20.0.1",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "2001:0:4136:e378:8000:63bf:f7f7:f7f7", // Teredo for 8.8.8.8
+        ] {
             assert!(!is_private(ip.parse().unwrap()), "{ip} should be public");
         }
     }

@@ -10,10 +10,16 @@
 //!   receivers are not hit in lockstep), honour `Retry-After` on any refusal
 //!   that carries it, and stop 24 hours after the row was written: the row is
 //!   then `failed` with its last error, and an administrator can retry it.
-//! - **Per destination** (scheme, host and port) at most `per_destination`
-//!   calls run at once, each bounded by `timeout`, so one slow receiver takes
-//!   a few workers, not all of them, and never delays a chat: nothing on the
-//!   chat path waits for the outbox.
+//! - **Per destination** at most `per_destination` calls run at once, each
+//!   bounded by `timeout`. A destination (a [`Lane`]) is one account
+//!   webhook, one inbox's callback URL or WhatsApp number, or one account's
+//!   CRM. Deliveries are picked lane by lane, so a slow receiver holds a few
+//!   of the worker's slots and its backlog waits in the table, not in
+//!   memory, while other destinations go on. Nothing on the chat path waits
+//!   for the outbox.
+//! - **Transient trouble on our side** (the database busy, a restart) is
+//!   retried like a failed call; only a request that can never be built
+//!   (unreadable facts, a bad URL) fails at once.
 //! - **Private networks** are refused unless allowed, see [`guard`].
 //!
 //! The worker wakes when a commit that queued calls is durable, when an
@@ -33,7 +39,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::hub::Hub;
@@ -79,7 +85,8 @@ impl Default for OutboxConfig {
 /// Calls in flight across all destinations at most.
 const IN_FLIGHT: usize = 256;
 
-/// Starts the worker; it stops when `stop` is cancelled.
+/// Starts the worker; it stops when `stop` is cancelled. Fails only when
+/// the HTTP client cannot be built (see [`send::client`]).
 pub fn spawn(
     hub: Arc<Hub>,
     store: Arc<dyn Store>,
@@ -87,11 +94,11 @@ pub fn spawn(
     public_url: Arc<str>,
     config: OutboxConfig,
     stop: CancellationToken,
-) -> tokio::task::JoinHandle<()> {
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let tracker = tokio_util::task::TaskTracker::new();
     let worker = Arc::new(Worker {
         tracker: tracker.clone(),
-        client: send::client(config.allow_private, config.timeout),
+        client: send::client(config.allow_private, config.timeout)?,
         wake: hub.outbox_wake(),
         hub,
         store,
@@ -99,9 +106,8 @@ pub fn spawn(
         public_url,
         config,
         busy: Mutex::default(),
-        destinations: Mutex::default(),
     });
-    tokio::spawn(async move {
+    Ok(tokio::spawn(async move {
         worker.run(stop).await;
         tracker.close();
         if tokio::time::timeout(STOP_GRACE, tracker.wait())
@@ -110,7 +116,7 @@ pub fn spawn(
         {
             tracing::warn!("outbound calls still running at shutdown; they will be retried");
         }
-    })
+    }))
 }
 
 /// How long shutdown waits for calls in flight.
@@ -126,9 +132,19 @@ struct Worker {
     client: reqwest::Client,
     config: OutboxConfig,
     wake: Arc<Notify>,
-    /// Deliveries being attempted (or waiting for their destination).
-    busy: Mutex<HashSet<i64>>,
-    destinations: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Deliveries being attempted, and their lanes.
+    busy: Mutex<HashMap<i64, Lane>>,
+}
+
+/// One destination's queue: deliveries of one account, kind, webhook and
+/// inbox. At most `per_destination` of a lane's deliveries are in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Lane(i64, DeliveryKind, Option<i64>, Option<i64>);
+
+impl Lane {
+    fn of(d: &Delivery) -> Lane {
+        Lane(d.account_id, d.kind, d.webhook_id, d.inbox_id)
+    }
 }
 
 /// Where a delivery goes and what it says, or why it cannot go anywhere.
@@ -143,6 +159,29 @@ enum Target {
     Cancelled(String),
     /// It cannot be built (bad URL, missing data): final.
     Broken(String),
+    /// It cannot be built now (the database or account unavailable): retried.
+    Later(String),
+}
+
+/// Why a request could not be built, when building it read the store.
+pub(super) enum Fault {
+    Later(String),
+    Broken(String),
+}
+
+impl From<crate::store::StoreError> for Fault {
+    fn from(e: crate::store::StoreError) -> Fault {
+        Fault::Later(e.to_string())
+    }
+}
+
+impl From<Fault> for Target {
+    fn from(f: Fault) -> Target {
+        match f {
+            Fault::Later(why) => Target::Later(why),
+            Fault::Broken(why) => Target::Broken(why),
+        }
+    }
 }
 
 impl Worker {
@@ -168,16 +207,24 @@ impl Worker {
         }
     }
 
-    /// Starts every due delivery there is room for; returns how many.
+    /// Starts every due delivery there is room for, lane by lane; returns
+    /// how many.
     async fn start_due(self: &Arc<Self>) -> usize {
-        let busy: Vec<i64> = self.busy().iter().copied().collect();
-        let room = IN_FLIGHT.saturating_sub(busy.len());
+        let per_lane = self.config.per_destination.max(1);
+        // Taken before the read: an attempt that ends while the query runs
+        // may still be read as pending, and must not start again.
+        let was_busy: HashSet<i64> = self.busy().keys().copied().collect();
+        let busy_now = was_busy.len();
+        let room = IN_FLIGHT.saturating_sub(busy_now);
         if room == 0 {
             return 0;
         }
+        // Each lane offers at most twice its limit, so the busy rows of full
+        // lanes (at most `busy_now`, plus as many others) cannot crowd out
+        // the rows that can start.
         let due = match self
             .store
-            .due_deliveries(now_ms(), &busy, room as i64)
+            .due_deliveries(now_ms(), 2 * per_lane as i64, (room + 2 * busy_now) as i64)
             .await
         {
             Ok(due) => due,
@@ -186,9 +233,22 @@ impl Worker {
                 return 0;
             }
         };
-        let started = due.len();
+        let mut started = 0;
+        let mut busy = self.busy();
+        let mut in_lane: HashMap<Lane, usize> = HashMap::new();
+        for lane in busy.values() {
+            *in_lane.entry(*lane).or_default() += 1;
+        }
         for delivery in due {
-            self.busy().insert(delivery.id);
+            let lane = Lane::of(&delivery);
+            let count = in_lane.entry(lane).or_default();
+            let taken = was_busy.contains(&delivery.id) || busy.contains_key(&delivery.id);
+            if started == room || taken || *count >= per_lane {
+                continue;
+            }
+            *count += 1;
+            started += 1;
+            busy.insert(delivery.id, lane);
             self.tracker.spawn(self.clone().attempt(delivery));
         }
         started
@@ -209,23 +269,8 @@ impl Worker {
         }
     }
 
-    fn busy(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+    fn busy(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Lane>> {
         self.busy.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn destination(&self, url: &reqwest::Url) -> Arc<Semaphore> {
-        let key = format!(
-            "{}://{}:{}",
-            url.scheme(),
-            url.host_str().unwrap_or(""),
-            url.port_or_known_default().unwrap_or(0)
-        );
-        self.destinations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(key)
-            .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_destination.max(1))))
-            .clone()
     }
 
     async fn attempt(self: Arc<Self>, delivery: Delivery) {
@@ -236,14 +281,14 @@ impl Worker {
                 None,
             ),
             Target::Broken(why) => (final_attempt(DeliveryStatus::Failed, None, None, why), None),
+            Target::Later(why) => {
+                let answer = Answer::Unreachable(why);
+                (self.judge(&delivery, None, &answer), None)
+            }
             Target::Call(call) => {
                 let url = call.url.to_string();
-                let gate = self.destination(&call.url);
-                let answer = match gate.acquire_owned().await {
-                    Ok(_permit) => send::post(&self.client, call).await,
-                    Err(_) => Answer::Unreachable("outbox stopping".into()),
-                };
-                (self.judge(&delivery, url, &answer), Some(answer))
+                let answer = send::post(&self.client, call).await;
+                (self.judge(&delivery, Some(url), &answer), Some(answer))
             }
             Target::Download { config, media } => {
                 let fetched = crate::whatsapp::media::download(
@@ -255,23 +300,19 @@ impl Worker {
                 )
                 .await;
                 let answer = match fetched {
-                    Ok(upload) => match self.attach(&delivery, upload).await {
-                        Ok(()) => Answer::Success {
-                            status: 200,
-                            body: String::new(),
-                        },
-                        Err(e) => Answer::Unreachable(e),
-                    },
+                    Ok(upload) => self.attach(&delivery, upload).await,
                     Err(answer) => answer,
                 };
                 let url = self.config.graph.url.clone();
-                (self.judge(&delivery, url, &answer), Some(answer))
+                (self.judge(&delivery, Some(url), &answer), Some(answer))
             }
         };
         self.after(&delivery, answer.as_ref(), &attempt).await;
         if let Err(e) = self.store.record_attempt(id, &attempt).await {
-            // The row stays pending and is tried again: at least once.
+            // The row stays pending and is tried again (at least once), but
+            // not before its backoff: the slot is held until then.
             tracing::warn!(delivery = id, error = %e, "outbox: cannot record an attempt");
+            tokio::time::sleep(self.backoff(delivery.attempts)).await;
         }
         match attempt.status {
             DeliveryStatus::Delivered => {
@@ -296,13 +337,13 @@ impl Worker {
     }
 
     /// What an answer means for the delivery: done, retry when, or give up.
-    fn judge(&self, delivery: &Delivery, url: String, answer: &Answer) -> Attempt {
+    fn judge(&self, delivery: &Delivery, url: Option<String>, answer: &Answer) -> Attempt {
         let now = now_ms();
         let (status_code, error, retry_after, permanent) = match answer {
             Answer::Success { status, .. } => {
                 return Attempt {
                     at: now,
-                    url: Some(url),
+                    url,
                     status_code: Some(i64::from(*status)),
                     error: None,
                     status: DeliveryStatus::Delivered,
@@ -333,10 +374,10 @@ impl Worker {
             Answer::Unreachable(why) => (None, why.clone(), None, false),
         };
         let step = self.backoff(delivery.attempts);
-        let wait = retry_after.map_or(step, |ra| ra.min(self.config.give_up_after));
+        let wait = next_wait(step, retry_after, self.config.give_up_after);
         let next = now.saturating_add(wait.as_millis() as i64);
         let deadline = delivery
-            .created_at
+            .window_start()
             .saturating_add(self.config.give_up_after.as_millis() as i64);
         let status = if permanent || next > deadline {
             DeliveryStatus::Failed
@@ -345,7 +386,7 @@ impl Worker {
         };
         Attempt {
             at: now,
-            url: Some(url),
+            url,
             status_code,
             error: Some(error),
             status,
@@ -363,6 +404,14 @@ impl Worker {
         let jitter = OsRng.next_u64() % (step / 2 + 1);
         Duration::from_millis(step / 2 + jitter)
     }
+}
+
+/// The wait before the next attempt: the backoff `step`, or a receiver's
+/// `Retry-After` when that is longer (capped at the whole retry window). A
+/// shorter one (`0`, a date in the past) must not turn backoff into a hot
+/// loop.
+fn next_wait(step: Duration, retry_after: Option<Duration>, give_up_after: Duration) -> Duration {
+    retry_after.map_or(step, |ra| ra.min(give_up_after).max(step))
 }
 
 fn final_attempt(
@@ -390,4 +439,20 @@ fn snippet(body: &str) -> String {
         .take(300)
         .collect();
     line.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_lengthens_the_wait_but_never_shortens_it() {
+        let s = Duration::from_secs;
+        let day = s(24 * 3600);
+        assert_eq!(next_wait(s(4), None, day), s(4));
+        assert_eq!(next_wait(s(4), Some(s(0)), day), s(4), "Retry-After: 0");
+        assert_eq!(next_wait(s(4), Some(s(1)), day), s(4));
+        assert_eq!(next_wait(s(4), Some(s(120)), day), s(120));
+        assert_eq!(next_wait(s(4), Some(s(9 * 24 * 3600)), day), day);
+    }
 }

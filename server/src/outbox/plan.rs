@@ -135,8 +135,8 @@ pub fn plan_contact(
 #[derive(Debug, Clone)]
 pub struct Visit {
     pub inbox_id: i64,
+    /// The visitor's token is not among the facts: it is their credential.
     pub contact_inbox_id: i64,
-    pub source_id: String,
     /// Their latest unresolved conversation in the inbox, if any.
     pub conversation: Option<Conversation>,
     /// What the widget tells of the visit (page, languages).
@@ -150,7 +150,6 @@ pub fn plan_widget(directory: &Directory, contact: &Contact, visit: Visit) -> Ve
         "contact": contact_facts(contact),
         "inbox_id": visit.inbox_id,
         "contact_inbox_id": visit.contact_inbox_id,
-        "source_id": visit.source_id,
         "conversation": visit.conversation.as_ref().map(conversation_facts),
         "event_info": visit.event_info,
     }});

@@ -8,9 +8,12 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
+use super::Fault;
 use crate::api::chat_views::{self, Names};
 use crate::hub::routing::Directory;
 use crate::hub::shard::LiveConversation;
+use switchboard_protocol::api::ChannelType;
+
 use crate::store::{
     Contact, Conversation, ConversationStatus, Delivery, Message, MessageStatus, MessageType,
     Sender, Store,
@@ -21,13 +24,13 @@ pub(super) async fn body(
     store: &Arc<dyn Store>,
     directory: &Arc<Directory>,
     delivery: &Delivery,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, Fault> {
     let facts = &delivery.payload;
     let account = json!({ "id": delivery.account_id, "name": directory.account_name });
     let mut out = if let Some(widget) = facts.get("widget") {
         widget_data(store, directory, delivery, widget, &account).await?
     } else if let Some(contact) = facts.get("contact") {
-        let contact = contact_from(contact).ok_or("stored contact unreadable")?;
+        let contact = contact_from(contact).ok_or(unreadable("contact"))?;
         let mut object = contact_data(&contact, &account);
         object.insert(
             "changed_attributes".into(),
@@ -36,9 +39,9 @@ pub(super) async fn body(
         object
     } else {
         let conversation =
-            conversation_from(&facts["conversation"]).ok_or("stored conversation unreadable")?;
+            conversation_from(&facts["conversation"]).ok_or(unreadable("conversation"))?;
         let message = match facts.get("message") {
-            Some(m) => Some(message_from(m).ok_or("stored message unreadable")?),
+            Some(m) => Some(message_from(m).ok_or(unreadable("message"))?),
             None => None,
         };
         let mut contact_ids = vec![conversation.contact_id];
@@ -48,19 +51,24 @@ pub(super) async fn body(
         contact_ids.dedup();
         let contacts = store
             .contacts_by_ids(delivery.account_id, &contact_ids)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let names = Names {
             contacts: contacts.into_iter().map(|c| (c.id, c)).collect(),
             directory: directory.clone(),
         };
+        // A website visitor's source id is their token (a credential), so
+        // it is never sent; other channels' ids (a phone number, an API
+        // contact's identifier) are what receivers answer to.
+        let website = directory
+            .inboxes
+            .get(&conversation.inbox_id)
+            .is_none_or(|i| i.channel_type == ChannelType::WebWidget);
         let source_id = match conversation.contact_inbox_id {
-            Some(_) => store
+            Some(_) if !website => store
                 .link_of(conversation.contact_id, conversation.inbox_id)
-                .await
-                .map_err(|e| e.to_string())?
+                .await?
                 .map(|l| l.source_id),
-            None => None,
+            _ => None,
         };
         let conversation_data =
             conversation_data(&names, &conversation, message.as_ref(), source_id, &account);
@@ -79,7 +87,11 @@ pub(super) async fn body(
         }
     };
     out.insert("event".into(), Value::from(delivery.event.as_str()));
-    serde_json::to_vec(&Value::Object(out)).map_err(|e| e.to_string())
+    serde_json::to_vec(&Value::Object(out)).map_err(|e| Fault::Broken(e.to_string()))
+}
+
+fn unreadable(what: &str) -> Fault {
+    Fault::Broken(format!("stored {what} unreadable"))
 }
 
 /// `webwidget_triggered`: the visitor's contact link, with the contact,
@@ -90,22 +102,20 @@ async fn widget_data(
     delivery: &Delivery,
     widget: &Value,
     account: &Value,
-) -> Result<Map<String, Value>, String> {
-    let contact = contact_from(&widget["contact"]).ok_or("stored contact unreadable")?;
+) -> Result<Map<String, Value>, Fault> {
+    let contact = contact_from(&widget["contact"]).ok_or(unreadable("contact"))?;
     let inbox_id = widget["inbox_id"].as_i64().unwrap_or_default();
     let current = match widget.get("conversation").filter(|c| !c.is_null()) {
         Some(c) => {
-            let c = conversation_from(c).ok_or("stored conversation unreadable")?;
+            let c = conversation_from(c).ok_or(unreadable("conversation"))?;
             let contacts = store
                 .contacts_by_ids(delivery.account_id, &[c.contact_id])
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             let names = Names {
                 contacts: contacts.into_iter().map(|c| (c.id, c)).collect(),
                 directory: directory.clone(),
             };
-            let source = widget["source_id"].as_str().map(str::to_string);
-            Value::Object(conversation_data(&names, &c, None, source, account))
+            Value::Object(conversation_data(&names, &c, None, None, account))
         }
         None => Value::Null,
     };
@@ -124,7 +134,7 @@ async fn widget_data(
     );
     object.insert("account".into(), account.clone());
     object.insert("current_conversation".into(), current);
-    object.insert("source_id".into(), widget["source_id"].clone());
+    object.insert("source_id".into(), Value::Null);
     object.insert("event_info".into(), widget["event_info"].clone());
     Ok(object)
 }

@@ -31,9 +31,14 @@ pub enum Answer {
     Unreachable(String),
 }
 
-/// Builds the HTTP client every outbound call shares.
-pub fn client(allow_private: bool, timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
+/// Builds the HTTP client every outbound call shares. It ignores proxy
+/// settings from the environment (a proxy would resolve names itself, past
+/// the guarded resolver), follows no redirects and bounds every call. It
+/// fails only when the TLS backend cannot start, and then the server does
+/// not start either: an unguarded fallback client would defeat the guard.
+pub fn client(allow_private: bool, timeout: Duration) -> anyhow::Result<reqwest::Client> {
+    let client = reqwest::Client::builder()
+        .no_proxy()
         .dns_resolver(std::sync::Arc::new(super::guard::GuardedResolver {
             allow_private,
         }))
@@ -41,12 +46,8 @@ pub fn client(allow_private: bool, timeout: Duration) -> reqwest::Client {
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .timeout(timeout)
         .pool_idle_timeout(Duration::from_secs(30))
-        .build()
-        .unwrap_or_else(|e| {
-            // Only a broken TLS backend fails here; calls then report it.
-            tracing::error!(error = %e, "outbound HTTP client unavailable, using defaults");
-            reqwest::Client::new()
-        })
+        .build()?;
+    Ok(client)
 }
 
 /// POSTs the call as JSON and reads the answer.

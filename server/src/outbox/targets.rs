@@ -4,6 +4,7 @@
 
 use super::send::{Answer, Call};
 use super::{guard, render, sign, Target, Worker};
+use crate::hub::edits::Report;
 use crate::store::{Attempt, Delivery, DeliveryKind, DeliveryStatus, MessageStatus, MessageType};
 
 impl Worker {
@@ -12,7 +13,10 @@ impl Worker {
     pub(super) async fn target(&self, delivery: &Delivery) -> Target {
         let directory = match self.hub.directory(delivery.account_id).await {
             Ok(d) => d,
-            Err(e) => return Target::Cancelled(format!("account unavailable: {e}")),
+            Err(crate::hub::HubError::NotFound) => {
+                return Target::Cancelled("the account was deleted".into())
+            }
+            Err(e) => return Target::Later(format!("account unavailable: {e}")),
         };
         match delivery.kind {
             DeliveryKind::Webhook => {
@@ -25,7 +29,7 @@ impl Worker {
                 };
                 let body = match render::body(&self.store, &directory, delivery).await {
                     Ok(body) => body,
-                    Err(e) => return Target::Broken(e),
+                    Err(fault) => return fault.into(),
                 };
                 self.signed(&hook.url, &hook.secret, delivery, body)
             }
@@ -40,7 +44,7 @@ impl Worker {
                 let secret = inbox.settings.secret.clone().unwrap_or_default();
                 let body = match render::body(&self.store, &directory, delivery).await {
                     Ok(body) => body,
-                    Err(e) => return Target::Broken(e),
+                    Err(fault) => return fault.into(),
                 };
                 self.signed(&url, &secret, delivery, body)
             }
@@ -68,7 +72,7 @@ impl Worker {
                 {
                     Ok(Some(link)) => link.source_id,
                     Ok(None) => return Target::Cancelled("the contact was deleted".into()),
-                    Err(e) => return Target::Broken(e.to_string()),
+                    Err(e) => return Target::Later(e.to_string()),
                 };
                 match crate::whatsapp::send::call(
                     &self.config.graph,
@@ -97,16 +101,16 @@ impl Worker {
     }
 
     /// Stores downloaded media and attaches it to its message (agents get
-    /// `message.updated`).
-    pub(super) async fn attach(
-        &self,
-        delivery: &Delivery,
-        upload: crate::files::Upload,
-    ) -> Result<(), String> {
+    /// `message.updated`). A file of a refused type is a final refusal; the
+    /// store or hub being unavailable is retried.
+    pub(super) async fn attach(&self, delivery: &Delivery, upload: crate::files::Upload) -> Answer {
         let Some((conversation, Some(facts))) = render::facts(&delivery.payload) else {
-            return Err("stored message unreadable".into());
+            return refused(422, "stored message unreadable".into());
         };
-        let stored = crate::files::store(
+        if let Err(e) = upload.check("media") {
+            return refused(415, e.message().to_string());
+        }
+        let stored = match crate::files::store(
             self.store.as_ref(),
             self.files.as_ref(),
             &self.public_url,
@@ -115,21 +119,41 @@ impl Worker {
             vec![upload],
         )
         .await
-        .map_err(|e| e.message().to_string())?;
-        let mut message = self
-            .store
-            .get_message(conversation.id, facts.id)
-            .await
-            .map_err(|e| e.to_string())?;
-        if let serde_json::Value::Object(attributes) = &mut message.content_attributes {
-            attributes.insert("attachments".into(), serde_json::Value::Array(stored));
+        {
+            Ok(stored) => stored,
+            Err(e) => return Answer::Unreachable(e.message().to_string()),
+        };
+        let keys = crate::files::keys_of(&serde_json::json!({ "attachments": stored }));
+        let attached = self
+            .hub
+            .edit_message(
+                delivery.account_id,
+                conversation.id,
+                facts.id,
+                |m| match &mut m.content_attributes {
+                    serde_json::Value::Object(attributes) if !m.deleted => {
+                        attributes.insert("attachments".into(), stored.into());
+                        true
+                    }
+                    _ => false,
+                },
+            )
+            .await;
+        match attached {
+            Ok(m) if !m.deleted => Answer::Success {
+                status: 200,
+                body: String::new(),
+            },
+            // Deleted (or gone) meanwhile: the file is not kept.
+            Ok(_) | Err(crate::hub::HubError::NotFound) => {
+                crate::files::forget(&self.store, &self.files, delivery.account_id, &keys).await;
+                refused(410, "the message was deleted".into())
+            }
+            Err(e) => {
+                crate::files::forget(&self.store, &self.files, delivery.account_id, &keys).await;
+                Answer::Unreachable(e.to_string())
+            }
         }
-        message.updated_at = crate::store::now();
-        self.hub
-            .update_message(message)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
     }
 
     /// What a finished call changes beyond its own row: a WhatsApp reply
@@ -172,26 +196,47 @@ impl Worker {
         if sent_id.is_none() && !failed {
             return;
         }
-        let mut message = match self.store.get_message(conversation.id, facts.id).await {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(message = facts.id, error = %e, "outbox: message gone");
-                return;
-            }
-        };
-        if let Some(id) = sent_id {
-            message.source_id = Some(id);
-        }
-        if failed {
-            message.status = MessageStatus::Failed;
-            if let serde_json::Value::Object(attributes) = &mut message.content_attributes {
-                let reason = attempt.error.clone().unwrap_or_default();
-                attributes.insert("external_error".into(), reason.into());
-            }
-        }
-        message.updated_at = crate::store::now();
-        if let Err(e) = self.hub.update_message(message).await {
+        let account_id = delivery.account_id;
+        let edited = self
+            .hub
+            .edit_message(account_id, conversation.id, facts.id, |m| {
+                let mut changed = false;
+                if let Some(id) = &sent_id {
+                    m.source_id = Some(id.clone());
+                    changed = true;
+                }
+                if failed {
+                    let reason = Report {
+                        status: MessageStatus::Failed,
+                        error: attempt.error.clone(),
+                    };
+                    changed |= reason.apply(m);
+                }
+                changed
+            })
+            .await;
+        if let Err(e) = edited {
             tracing::warn!(message = facts.id, error = %e, "outbox: cannot update the message");
+            return;
         }
+        // A delivery report that overtook this answer waited for the id.
+        if let Some(report) = sent_id.and_then(|id| self.hub.early_reports().take(account_id, &id))
+        {
+            let applied = self
+                .hub
+                .edit_message(account_id, conversation.id, facts.id, |m| report.apply(m))
+                .await;
+            if let Err(e) = applied {
+                tracing::warn!(message = facts.id, error = %e, "outbox: cannot apply a report");
+            }
+        }
+    }
+}
+
+fn refused(status: u16, body: String) -> Answer {
+    Answer::Refused {
+        status,
+        body,
+        retry_after: None,
     }
 }

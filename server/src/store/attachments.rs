@@ -35,4 +35,12 @@ pub trait AttachmentStore: Send + Sync {
     /// Records a stored file; returns its id.
     async fn insert_attachment(&self, new: &NewAttachment) -> StoreResult<i64>;
     async fn attachment_by_key(&self, file_key: &str) -> StoreResult<Attachment>;
+    /// The keys of the files of these conversations (before deleting them).
+    async fn attachment_keys(
+        &self,
+        account_id: i64,
+        conversation_ids: &[i64],
+    ) -> StoreResult<Vec<String>>;
+    /// Forgets these files' records: their links stop working.
+    async fn delete_attachments(&self, account_id: i64, file_keys: &[String]) -> StoreResult<()>;
 }

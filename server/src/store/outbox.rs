@@ -89,6 +89,18 @@ pub struct Delivery {
     pub last_error: Option<String>,
     pub url: Option<String>,
     pub delivered_at: Option<i64>,
+    /// When an administrator last retried it by hand.
+    pub retried_at: Option<i64>,
+}
+
+impl Delivery {
+    /// Where its 24 hours of retries started: when it was written, or when
+    /// an administrator last retried it.
+    pub fn window_start(&self) -> i64 {
+        self.retried_at
+            .unwrap_or(self.created_at)
+            .max(self.created_at)
+    }
 }
 
 /// The result of one attempt, saved on its delivery.
@@ -134,12 +146,13 @@ pub trait OutboxStore: Send + Sync {
         fields: &WebhookFields,
     ) -> StoreResult<Webhook>;
     async fn delete_webhook(&self, account_id: i64, webhook_id: i64) -> StoreResult<()>;
-    /// Pending deliveries due at `now_ms`, oldest due first, skipping `busy`
-    /// (those being attempted right now).
+    /// Pending deliveries due at `now_ms`, oldest due first, at most
+    /// `per_lane` of each destination (account, kind, webhook and inbox),
+    /// so one destination's backlog cannot fill the page.
     async fn due_deliveries(
         &self,
         now_ms: i64,
-        busy: &[i64],
+        per_lane: i64,
         limit: i64,
     ) -> StoreResult<Vec<Delivery>>;
     /// When the next pending delivery is due, if any.
@@ -151,7 +164,8 @@ pub trait OutboxStore: Send + Sync {
         filter: &DeliveryFilter,
     ) -> StoreResult<Vec<Delivery>>;
     async fn get_delivery(&self, account_id: i64, id: i64) -> StoreResult<Delivery>;
-    /// Makes a failed or cancelled delivery pending again, due now.
+    /// Makes a failed or cancelled delivery pending again, due now, with a
+    /// new window of retries from `now_ms` and its attempts counted afresh.
     async fn retry_delivery(&self, account_id: i64, id: i64, now_ms: i64) -> StoreResult<Delivery>;
 }
 

@@ -36,6 +36,7 @@ use sha2::Sha256;
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::ApiPath;
 use crate::api::AppState;
+use crate::hub::edits::Report;
 use crate::hub::{NewConversation, NewMessage};
 use crate::store::{
     ContactFields, ConversationStatus, Inbox, MessageType, Sender, StoreError, WhatsappConfig,
@@ -179,6 +180,13 @@ async fn receive(
     profile_name: Option<String>,
 ) -> ApiResult<()> {
     let account_id = inbox.account_id;
+    // One customer's messages are taken one at a time: two arriving at once
+    // would otherwise both create the contact, or both open a conversation.
+    let _customer = state
+        .hub
+        .customer_locks()
+        .lock(("whatsapp", inbox.id, m.from.as_str()))
+        .await;
     if state
         .store
         .message_by_source_id(account_id, &m.id)
@@ -249,27 +257,33 @@ async fn receive(
     Ok(())
 }
 
-/// Moves a sent message to the reported state (never backwards).
+/// Moves a sent message to the reported state (never backwards). A report
+/// can overtake the send's answer that stores the message's WhatsApp id: it
+/// is parked first, then looked up, so either this call or the outbox's
+/// (which stores the id, then takes what is parked) applies it.
 async fn status(state: &AppState, inbox: &Inbox, report: StatusReport) -> ApiResult<()> {
-    let Some(mut message) = state
+    let account_id = inbox.account_id;
+    let update = Report {
+        status: report.status,
+        error: report.error,
+    };
+    let early = state.hub.early_reports();
+    early.park(account_id, &report.id, update.clone());
+    let Some(message) = state
         .store
-        .message_by_source_id(inbox.account_id, &report.id)
+        .message_by_source_id(account_id, &report.id)
         .await?
     else {
-        tracing::debug!(wamid = %report.id, "status of a message not sent from here");
+        tracing::debug!(wamid = %report.id, "status of a message not known (yet)");
         return Ok(());
     };
-    if !message.status.advances_to(report.status) {
-        return Ok(());
-    }
-    message.status = report.status;
-    if let (Some(error), Value::Object(attributes)) =
-        (report.error, &mut message.content_attributes)
-    {
-        attributes.insert("external_error".into(), Value::String(error));
-    }
-    message.updated_at = crate::store::now();
-    state.hub.update_message(message).await?;
+    let update = early.take(account_id, &report.id).unwrap_or(update);
+    state
+        .hub
+        .edit_message(account_id, message.conversation_id, message.id, |m| {
+            update.apply(m)
+        })
+        .await?;
     Ok(())
 }
 

@@ -115,6 +115,11 @@ pub fn reason(status: u16, answer: &str) -> String {
             _ => format!("{message} (code {code})"),
         },
         (Some(message), None) => message.to_string(),
+        // Plain text says why (our own refusals too); an HTML error page does not.
+        _ if v.is_null() && !answer.trim().is_empty() && !answer.trim_start().starts_with('<') => {
+            let line: String = answer.chars().take(300).collect();
+            format!("HTTP {status}: {}", line.trim())
+        }
         _ => format!("HTTP {status}"),
     }
 }
@@ -216,6 +221,7 @@ mod tests {
             "(#131047) Re-engagement message (code 131047): 24 hours have passed"
         );
         assert_eq!(reason(502, "<html>"), "HTTP 502");
+        assert_eq!(reason(415, "refused type"), "HTTP 415: refused type");
         assert!(permanent(400) && permanent(401) && !permanent(429) && !permanent(500));
     }
 }

@@ -11,6 +11,8 @@ use crate::ws::Ws;
 both_databases!(
     agents_attach_files_within_limits,
     website_visitors_send_files_to_their_own_conversation,
+    files_live_and_die_with_their_messages,
+    big_bodies_are_refused_before_they_are_read,
 );
 
 /// A conversation in a new website inbox; returns its messages path.
@@ -219,4 +221,140 @@ async fn website_visitors_send_files_to_their_own_conversation(db: Db) {
         upload(Some(visitor_token), Some(id), text_only).await.0,
         422
     );
+}
+
+/// Files in the file store's folder (finished ones, not `.partial`).
+fn stored_files(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            let path = e.path();
+            if path.is_dir() {
+                stored_files(&path)
+            } else {
+                usize::from(path.extension().is_none())
+            }
+        })
+        .sum()
+}
+
+async fn files_live_and_die_with_their_messages(db: Db) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = switchboard_server::Settings::new("https://switchboard.test");
+    settings.files_dir = dir.path().to_path_buf();
+    let env = Env::start_with(db, settings).await;
+    let path = conversation(&env).await;
+    let t = env.admin_token.as_str();
+    let pdf = || file(b"%PDF-1.4".to_vec(), "nota.pdf", "application/pdf");
+
+    // Refused after the files were read: nothing is kept.
+    let incoming = Form::new()
+        .text("message_type", "incoming")
+        .part("attachments[]", pdf());
+    let (status, error) = send(&env, &path, incoming).await;
+    assert_eq!(status, 422, "{error}");
+    assert_eq!(
+        stored_files(dir.path()),
+        0,
+        "a refused message keeps no file"
+    );
+
+    // Kept with its message; gone with it.
+    let (status, message) = send(&env, &path, Form::new().part("attachments[]", pdf())).await;
+    assert_eq!(status, 200, "{message}");
+    assert_eq!(stored_files(dir.path()), 1);
+    let link = message["attachments"][0]["data_url"]
+        .as_str()
+        .expect("link")
+        .replace("https://switchboard.test", &env.app.base);
+    assert_eq!(reqwest::get(&link).await.expect("get").status(), 200);
+    let (status, deleted) = env
+        .app
+        .delete(&format!("{path}/{}", message["id"]), t, None)
+        .await;
+    assert_eq!(status, 200, "{deleted}");
+    assert!(deleted["attachments"]
+        .as_array()
+        .is_none_or(|a| a.is_empty()));
+    assert_eq!(reqwest::get(&link).await.expect("get").status(), 404);
+    assert_eq!(stored_files(dir.path()), 0);
+
+    // Deleting the contact deletes its conversations' files.
+    let (status, message) = send(&env, &path, Form::new().part("attachments[]", pdf())).await;
+    assert_eq!(status, 200, "{message}");
+    let link = message["attachments"][0]["data_url"]
+        .as_str()
+        .expect("link")
+        .replace("https://switchboard.test", &env.app.base);
+    let conversation_id = message["conversation_id"].as_i64().expect("conversation");
+    let (_, c) = env
+        .app
+        .get(&env.path(&format!("/conversations/{conversation_id}")), t)
+        .await;
+    let contact = c["meta"]["sender"]["id"].as_i64().expect("contact");
+    let (status, _) = env
+        .app
+        .delete(&env.path(&format!("/contacts/{contact}")), t, None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(reqwest::get(&link).await.expect("get").status(), 404);
+    assert_eq!(stored_files(dir.path()), 0);
+}
+
+/// Sends only a request's head, declaring a large body, and returns the
+/// status line that comes back without the body ever being sent.
+async fn head_only(base: &str, path: &str, headers: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}\
+         Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 40000000\r\n\r\n"
+    );
+    socket.write_all(head.as_bytes()).await.expect("write");
+    let mut answer = vec![0u8; 512];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), socket.read(&mut answer))
+        .await
+        .expect("answered before the body was sent")
+        .expect("read");
+    String::from_utf8_lossy(&answer[..read])
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+async fn big_bodies_are_refused_before_they_are_read(db: Db) {
+    let env = Env::start(db).await;
+    let path = conversation(&env).await;
+    let inbox = env.web_inbox("Shop").await;
+    let (_, site) = env
+        .app
+        .get(&env.path(&format!("/inboxes/{inbox}")), &env.admin_token)
+        .await;
+    let website_token = site["website_token"].as_str().expect("token");
+
+    // Strangers are turned away on the head of the request.
+    let agent = head_only(&env.app.base, &path, "api_access_token: wrong\r\n").await;
+    assert!(agent.contains(" 401 "), "{agent}");
+    let widget_path = format!("/widget/messages?website_token={website_token}");
+    let visitor = head_only(&env.app.base, &widget_path, "X-Visitor-Token: wrong\r\n").await;
+    assert!(
+        visitor.contains(" 401 ") || visitor.contains(" 404 "),
+        "{visitor}"
+    );
+
+    // JSON does not get the files' allowance.
+    let (status, error) = env
+        .app
+        .post(
+            &path,
+            &env.admin_token,
+            json!({"content": "x".repeat(1_100_000)}),
+        )
+        .await;
+    assert_eq!(status, 413, "{error}");
 }

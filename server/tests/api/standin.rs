@@ -74,6 +74,10 @@ struct Inner {
     /// Answers for the next requests, in order; then `default`.
     script: VecDeque<Reply>,
     default: Option<Reply>,
+    /// Answers wait while this is set (a slow or hung receiver).
+    held: bool,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 #[derive(Clone)]
@@ -92,7 +96,14 @@ impl StandIn {
         let app = axum::Router::new().fallback(
             move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
                 let shared = shared.clone();
-                async move { record(&shared, method, uri, headers, body) }
+                async move {
+                    let response = record(&shared, method, uri, headers, body);
+                    while shared.lock().unwrap_or_else(|e| e.into_inner()).held {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    shared.lock().unwrap_or_else(|e| e.into_inner()).in_flight -= 1;
+                    response
+                }
             },
         );
         tokio::spawn(async move {
@@ -114,6 +125,20 @@ impl StandIn {
     /// Answers every unscripted request with `reply`.
     pub fn always(&self, reply: Reply) {
         self.lock().default = Some(reply);
+    }
+
+    /// Holds every answer until [`StandIn::release`].
+    pub fn hold(&self) {
+        self.lock().held = true;
+    }
+
+    pub fn release(&self) {
+        self.lock().held = false;
+    }
+
+    /// The most requests it was answering at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.lock().max_in_flight
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -160,6 +185,8 @@ fn record(
     body: Bytes,
 ) -> Response {
     let mut inner = inner.lock().unwrap_or_else(|e| e.into_inner());
+    inner.in_flight += 1;
+    inner.max_in_flight = inner.max_in_flight.max(inner.in_flight);
     let reply = inner
         .script
         .pop_front()

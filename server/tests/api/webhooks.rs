@@ -23,6 +23,7 @@ both_databases!(
     the_example_bridge_receives_the_agents_reply,
     opening_the_widget_triggers_webwidget_triggered,
     the_first_message_after_a_restart_reaches_webhooks,
+    a_slow_receiver_holds_up_only_its_own_deliveries,
 );
 
 /// Outbound calls to loopback allowed (the stand-in), and quick retries.
@@ -508,8 +509,22 @@ async fn retry_after_gone_and_giving_up(db: Db) {
             .contains("still down"),
         "{d}"
     );
-    receiver.always(Reply::status(200));
+    // A retry opens a new window: its attempts count from zero and it is
+    // retried again (not tried once) before failing anew.
     let id = d["id"].as_i64().expect("id");
+    let before = receiver.requests().len();
+    let (status, retried) = app
+        .post(&env.path(&format!("/deliveries/{id}/retry")), t, json!({}))
+        .await;
+    assert_eq!(status, 200, "{retried}");
+    assert!(retried["retried_at"].is_i64(), "{retried}");
+    let d = wait_for_status(&env, &log_path, "failed").await;
+    assert!(
+        receiver.requests().len() - before >= 2,
+        "retried within the new window"
+    );
+    assert!(d["attempts"].as_i64().unwrap_or(0) >= 2, "{d}");
+    receiver.always(Reply::status(200));
     let (status, retried) = app
         .post(&env.path(&format!("/deliveries/{id}/retry")), t, json!({}))
         .await;
@@ -589,7 +604,8 @@ async fn opening_the_widget_triggers_webwidget_triggered(db: Db) {
     app.post(
         &env.path("/webhooks"),
         t,
-        json!({"url": format!("{}/hook", receiver.url), "subscriptions": ["webwidget_triggered"]}),
+        json!({"url": format!("{}/hook", receiver.url),
+           "subscriptions": ["webwidget_triggered", "conversation_created", "message_created"]}),
     )
     .await;
     let inbox = env.web_inbox("Site").await;
@@ -606,7 +622,11 @@ async fn opening_the_widget_triggers_webwidget_triggered(db: Db) {
     let seen = receiver.wait_until("the trigger", |r| !r.is_empty()).await;
     let body = seen[0].json();
     assert_eq!(body["event"], "webwidget_triggered");
-    assert_eq!(body["source_id"], source.as_str());
+    assert_eq!(
+        body["source_id"],
+        Value::Null,
+        "the visitor token is a credential"
+    );
     assert_eq!(body["inbox"]["name"], "Site");
     assert_eq!(body["event_info"]["referer"], "https://acme.test/pricing");
     assert_eq!(body["current_conversation"], Value::Null);
@@ -623,6 +643,92 @@ async fn opening_the_widget_triggers_webwidget_triggered(db: Db) {
     assert!(error.to_string().contains("event_info"), "{error}");
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(receiver.requests().len(), 1);
+
+    // The visitor writes: conversation and message events, and the delivery
+    // log, never carry the visitor's token.
+    visitor
+        .send(json!({"type": "start_conversation", "content": "Oi!", "echo_id": "v1"}))
+        .await;
+    visitor.event("ack").await;
+    let seen = receiver.wait_until("the events", |r| r.len() >= 3).await;
+    for request in &seen {
+        let text = String::from_utf8_lossy(&request.body);
+        assert!(!text.contains(&source), "token sent in {text}");
+    }
+    let created = seen
+        .iter()
+        .find(|r| r.json()["event"] == "conversation_created");
+    let created = created.expect("conversation_created").json();
+    assert_eq!(created["contact_inbox"]["source_id"], Value::Null);
+    assert!(created["contact_inbox"]["id"].is_i64(), "{created}");
+    let (_, log) = app.get(&env.path("/deliveries"), t).await;
+    assert!(
+        !log.to_string().contains(&source),
+        "token in the log: {log}"
+    );
+}
+
+/// One receiver that hangs holds its own deliveries only: it gets at most
+/// `per_destination` calls at once, and another webhook's calls go out
+/// while a backlog larger than every worker slot waits for it.
+async fn a_slow_receiver_holds_up_only_its_own_deliveries(db: Db) {
+    let slow = StandIn::start().await;
+    let fast = StandIn::start().await;
+    slow.hold();
+    let env = Env::start_with(db, settings()).await;
+    let (app, t) = (&env.app, env.admin_token.as_str());
+    app.post(
+        &env.path("/webhooks"),
+        t,
+        json!({"url": format!("{}/slow", slow.url), "subscriptions": ["contact_created"]}),
+    )
+    .await;
+    app.post(
+        &env.path("/webhooks"),
+        t,
+        json!({"url": format!("{}/fast", fast.url), "subscriptions": ["contact_updated"]}),
+    )
+    .await;
+    // More than the 256 calls the worker runs at once.
+    let mut last = 0;
+    for i in 0..300 {
+        let (status, c) = app
+            .post(
+                &env.path("/contacts"),
+                t,
+                json!({"name": format!("Lead {i}")}),
+            )
+            .await;
+        assert_eq!(status, 200, "{c}");
+        last = c["payload"]["contact"]["id"].as_i64().expect("id");
+    }
+    slow.wait_until("the first calls", |r| r.len() >= 4).await;
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &env.path(&format!("/contacts/{last}")),
+            Some(t),
+            Some(json!({"name": "Closed deal"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let seen = fast
+        .wait_until("the other webhook's call", |r| !r.is_empty())
+        .await;
+    assert_eq!(seen[0].json()["event"], "contact_updated");
+    assert_eq!(
+        slow.requests().len(),
+        4,
+        "the hung receiver has its 4 calls and no more"
+    );
+    slow.release();
+    slow.wait_until("the whole backlog", |r| r.len() >= 300)
+        .await;
+    assert!(
+        slow.max_in_flight() <= 4,
+        "{} at once",
+        slow.max_in_flight()
+    );
 }
 
 /// After a restart the account's settings are loaded lazily; the first

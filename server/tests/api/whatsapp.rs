@@ -19,6 +19,7 @@ use crate::standin::{Recorded, Reply, StandIn};
 both_databases!(
     a_whatsapp_number_receives_answers_and_disconnects,
     media_is_downloaded_on_arrival_and_files_go_by_link,
+    races_with_whatsapp_end_in_one_conversation_and_the_latest_status,
 );
 
 const NUMBER: &str = "+5511999990000";
@@ -557,4 +558,126 @@ async fn media_is_downloaded_on_arrival_and_files_go_by_link(db: Db) {
         .as_str()
         .unwrap_or("")
         .starts_with("https://switchboard.test/files/"));
+}
+
+/// Races Meta creates: a new customer's messages arriving at once, and a
+/// delivery report that overtakes the send's answer. Also a media file of a
+/// refused type, which fails once instead of being fetched again and again.
+async fn races_with_whatsapp_end_in_one_conversation_and_the_latest_status(db: Db) {
+    let graph = StandIn::start().await;
+    let env = Env::start_with(db, settings(&graph)).await;
+    let (app, t) = (&env.app, env.admin_token.as_str());
+    let config = json!({"api_key": "EAAG-test", "phone_number_id": "106",
+        "business_account_id": "102", "app_secret": APP_SECRET});
+    let (status, _) = app
+        .post(
+            &env.path("/inboxes"),
+            t,
+            json!({"name": "WhatsApp", "channel": {"type": "whatsapp", "phone_number": NUMBER, "provider_config": config}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // Five first messages of a new customer at once: one contact, one
+    // conversation holding all five.
+    let sends = (0..5).map(|i| {
+        let body = notification(
+            json!([{"from": CUSTOMER, "id": format!("wamid.IN{i}"), "type": "text",
+                    "text": {"body": format!("mensagem {i}")}}]),
+            json!([]),
+        );
+        let env = &env;
+        async move { deliver(env, body, Some(APP_SECRET)).await }
+    });
+    for status in futures_util::future::join_all(sends).await {
+        assert_eq!(status, 200);
+    }
+    let (_, list) = app.get(&env.path("/conversations?status=all"), t).await;
+    let conversations = list["data"]["payload"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(conversations.len(), 1, "{list}");
+    let id = conversations[0]["id"].as_i64().expect("id");
+    let incoming = messages_of(&env, id)
+        .await
+        .into_iter()
+        .filter(|m| m["message_type"] == 0)
+        .count();
+    assert_eq!(incoming, 5);
+    let (_, contacts) = app.get(&env.path("/contacts"), t).await;
+    assert_eq!(contacts["meta"]["count"], 1, "{contacts}");
+
+    // The report of a reply arrives while WhatsApp's answer to the send is
+    // still on its way; the reply still ends up delivered.
+    graph.hold();
+    graph.always(Reply::json(
+        200,
+        json!({"messages": [{"id": "wamid.EARLY"}]}),
+    ));
+    let post = env.path(&format!("/conversations/{id}/messages"));
+    let (status, reply) = app.post(&post, t, json!({"content": "Já vai!"})).await;
+    assert_eq!(status, 200, "{reply}");
+    graph.wait_until("the send", |r| !r.is_empty()).await;
+    let report = notification(
+        json!([]),
+        json!([{"id": "wamid.EARLY", "status": "delivered", "timestamp": "2", "recipient_id": CUSTOMER}]),
+    );
+    assert_eq!(deliver(&env, report, Some(APP_SECRET)).await, 200);
+    graph.release();
+    let reply_id = reply["id"].clone();
+    let m = wait_message(&env, id, "delivered", |m| {
+        m["id"] == reply_id && m["status"] == "delivered"
+    })
+    .await;
+    assert_eq!(m["source_id"], "wamid.EARLY");
+
+    // A file of a type switchboard refuses fails at once, with the reason.
+    graph.then(Reply::json(
+        200,
+        json!({"url": format!("{}/lookaside/page", graph.url), "mime_type": "text/html"}),
+    ));
+    graph.then(Reply {
+        status: 200,
+        headers: vec![("content-type".into(), "text/html".into())],
+        body: "<script>alert(1)</script>".into(),
+    });
+    let before = graph.requests().len();
+    let page = notification(
+        json!([{"from": CUSTOMER, "id": "wamid.DOC", "type": "document",
+                "document": {"id": "media2", "mime_type": "text/html", "filename": "page.html"}}]),
+        json!([]),
+    );
+    assert_eq!(deliver(&env, page, Some(APP_SECRET)).await, 200);
+    let mut failed = Value::Null;
+    for _ in 0..500 {
+        let (_, log) = app
+            .get(&env.path("/deliveries?kind=whatsapp&status=failed"), t)
+            .await;
+        if let Some(d) = log["payload"].as_array().and_then(|l| l.first()) {
+            failed = d.clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(failed["event"], "download_media", "{failed}");
+    assert_eq!(failed["attempts"], 1, "{failed}");
+    assert!(
+        failed["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("text/html"),
+        "{failed}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        graph.requests().len() - before,
+        2,
+        "fetched once, not retried"
+    );
+    let doc = wait_message(&env, id, "stored", |m| m["source_id"] == "wamid.DOC").await;
+    assert!(
+        doc["attachments"].as_array().is_none_or(|a| a.is_empty()),
+        "{doc}"
+    );
 }

@@ -206,7 +206,6 @@ impl VisitorHandler {
         let visit = crate::outbox::plan::Visit {
             inbox_id: self.inbox_id,
             contact_inbox_id: self.link_id,
-            source_id: self.visitor_token.clone(),
             conversation: current,
             event_info,
         };

@@ -9,8 +9,9 @@
 //! The answer is `{conversation_id, message}`; the message also arrives on
 //! the socket like any other.
 
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -30,38 +31,64 @@ pub struct UploadQuery {
     conversation_id: Option<i64>,
 }
 
+/// The visitor sending files, identified from the headers and query alone,
+/// so a stranger's upload is refused before its body is read.
+pub struct Uploader {
+    visitor: super::Visitor,
+    conversation_id: Option<i64>,
+}
+
+impl FromRequestParts<AppState> for Uploader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Uploader> {
+        let ApiQuery(query) = ApiQuery::<UploadQuery>::from_request_parts(parts, state).await?;
+        let headers = &parts.headers;
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin = headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| {
+                let origin_host = v.split_once("://").map(|(_, rest)| rest);
+                !matches!((host, origin_host), (Some(h), Some(o)) if h.eq_ignore_ascii_case(o))
+            });
+        let token = headers
+            .get("x-visitor-token")
+            .and_then(|v| v.to_str().ok())
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "X-Visitor-Token is required",
+                )
+            })?;
+        let visitor =
+            identify(state, origin, &query.website_token, Some(token.to_string())).await?;
+        if let Some(id) = query.conversation_id {
+            let theirs = state
+                .hub
+                .contact_inbox_of(visitor.inbox.account_id, id)
+                .is_ok_and(|link| link == Some(visitor.link.id));
+            if !theirs {
+                return Err(ApiError::not_found("Conversation"));
+            }
+        }
+        Ok(Uploader {
+            visitor,
+            conversation_id: query.conversation_id,
+        })
+    }
+}
+
 pub async fn upload(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    ApiQuery(query): ApiQuery<UploadQuery>,
+    Uploader {
+        visitor,
+        conversation_id,
+    }: Uploader,
     input: MessageInput,
 ) -> ApiResult<Json<Value>> {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            let origin_host = v.split_once("://").map(|(_, rest)| rest);
-            !matches!((host, origin_host), (Some(h), Some(o)) if h.eq_ignore_ascii_case(o))
-        });
-    let token = headers
-        .get("x-visitor-token")
-        .and_then(|v| v.to_str().ok())
-        .filter(|t| !t.trim().is_empty())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "X-Visitor-Token is required",
-            )
-        })?;
-    let visitor = identify(
-        &state,
-        origin,
-        &query.website_token,
-        Some(token.to_string()),
-    )
-    .await?;
     let (content, echo_id, files) = input.into_parts();
     if files.is_empty() {
         return Err(ApiError::invalid(
@@ -69,28 +96,18 @@ pub async fn upload(
             "is required here (text goes over the widget's socket)",
         ));
     }
-    for file in &files {
-        file.check("attachments[]")?;
-    }
     let account_id = visitor.inbox.account_id;
     let content = match content.filter(|c| !c.trim().is_empty()) {
         Some(text) => Some(crate::api::messages::content(text)?),
         None => None,
     };
     let echo_id = crate::api::messages::echo_id(echo_id)?;
-    let conversation_id = match query.conversation_id {
-        Some(id) => {
-            let theirs = state
-                .hub
-                .contact_inbox_of(account_id, id)
-                .is_ok_and(|link| link == Some(visitor.link.id));
-            if !theirs {
-                return Err(ApiError::not_found("Conversation"));
-            }
-            id
-        }
+    // The bytes first: a conversation is opened only for files that are kept.
+    let kept = crate::files::put(state.files.as_ref(), files).await?;
+    let conversation_id = match conversation_id {
+        Some(id) => id,
         None => {
-            let (live, _) = state
+            let created = state
                 .hub
                 .create_conversation(NewConversation {
                     account_id,
@@ -101,20 +118,27 @@ pub async fn upload(
                     assignee_id: None,
                     messages: Vec::new(),
                 })
-                .await?;
-            live.conversation.id
+                .await;
+            match created {
+                Ok((live, _)) => live.conversation.id,
+                Err(e) => {
+                    crate::files::discard(state.files.as_ref(), kept).await;
+                    return Err(e.into());
+                }
+            }
         }
     };
-    let stored = crate::files::store(
+    let stored = crate::files::record(
         state.store.as_ref(),
         state.files.as_ref(),
         &state.public_url,
         account_id,
         conversation_id,
-        files,
+        kept,
     )
     .await?;
-    let message = state
+    let keys = crate::files::keys_of(&json!({ "attachments": &stored }));
+    let posted = state
         .hub
         .post_message(
             account_id,
@@ -129,8 +153,25 @@ pub async fn upload(
                 source_id: None,
             },
         )
-        .await
-        .map_err(|e| crate::api::hub_not_found_as(e, "Conversation"))?;
+        .await;
+    let message = match posted {
+        Ok(m)
+            if keys
+                .iter()
+                .all(|k| crate::files::keys_of(&m.content_attributes).contains(k)) =>
+        {
+            m
+        }
+        // A retried echo id: the first message stands, these files are spare.
+        Ok(m) => {
+            crate::files::forget(&state.store, &state.files, account_id, &keys).await;
+            m
+        }
+        Err(e) => {
+            crate::files::forget(&state.store, &state.files, account_id, &keys).await;
+            return Err(crate::api::hub_not_found_as(e, "Conversation"));
+        }
+    };
     let names = Names::load(&state, account_id, &[visitor.contact.id]).await?;
     Ok(Json(json!({
         "conversation_id": conversation_id,

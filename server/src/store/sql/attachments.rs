@@ -69,4 +69,42 @@ where
             byte_size: r.byte_size,
         })
     }
+
+    async fn attachment_keys(
+        &self,
+        account_id: i64,
+        conversation_ids: &[i64],
+    ) -> StoreResult<Vec<String>> {
+        let mut keys = Vec::new();
+        for chunk in conversation_ids.chunks(CHUNK) {
+            let list = super::batch::placeholders(1, chunk.len(), 2);
+            let sql = format!(
+                "SELECT file_key FROM attachments WHERE account_id = $1 \
+                 AND conversation_id IN {list}"
+            );
+            let mut query = sqlx::query_as::<DB, (String,)>(&sql).bind(account_id);
+            for &id in chunk {
+                query = query.bind(id);
+            }
+            keys.extend(query.fetch_all(&self.pool).await?.into_iter().map(|(k,)| k));
+        }
+        Ok(keys)
+    }
+
+    async fn delete_attachments(&self, account_id: i64, file_keys: &[String]) -> StoreResult<()> {
+        for chunk in file_keys.chunks(CHUNK) {
+            let list = super::batch::placeholders(1, chunk.len(), 2);
+            let sql =
+                format!("DELETE FROM attachments WHERE account_id = $1 AND file_key IN {list}");
+            let mut query = sqlx::query::<DB>(&sql).bind(account_id);
+            for key in chunk {
+                query = query.bind(key.as_str());
+            }
+            query.execute(&self.pool).await?;
+        }
+        Ok(())
+    }
 }
+
+/// Ids or keys per statement: well under both databases' parameter limits.
+const CHUNK: usize = 500;

@@ -12,9 +12,23 @@ use crate::store::{
 const WEBHOOK_SELECT: &str =
     "SELECT id, account_id, inbox_id, name, url, subscriptions, secret, created_at FROM webhooks";
 
-const DELIVERY_SELECT: &str = "SELECT id, account_id, kind, webhook_id, inbox_id, event, \
-     delivery_id, payload, status, attempts, next_attempt_at, created_at, last_attempt_at, \
-     last_status_code, last_error, url, delivered_at FROM outbox";
+macro_rules! delivery_columns {
+    () => {
+        "id, account_id, kind, webhook_id, inbox_id, event, delivery_id, payload, status, \
+         attempts, next_attempt_at, created_at, last_attempt_at, last_status_code, last_error, \
+         url, delivered_at, retried_at"
+    };
+}
+
+const DELIVERY_SELECT: &str = concat!("SELECT ", delivery_columns!(), " FROM outbox");
+
+/// The columns plus each row's place in its lane's queue (1 = next).
+const DELIVERY_SELECT_RANKED: &str = concat!(
+    "SELECT ",
+    delivery_columns!(),
+    ", ROW_NUMBER() OVER (PARTITION BY account_id, kind, webhook_id, inbox_id \
+     ORDER BY next_attempt_at, id) AS lane_rank FROM outbox"
+);
 
 #[derive(FromRow)]
 struct WebhookRow {
@@ -64,6 +78,7 @@ struct DeliveryRow {
     last_error: Option<String>,
     url: Option<String>,
     delivered_at: Option<i64>,
+    retried_at: Option<i64>,
 }
 
 impl TryFrom<DeliveryRow> for Delivery {
@@ -88,6 +103,7 @@ impl TryFrom<DeliveryRow> for Delivery {
             last_error: r.last_error,
             url: r.url,
             delivered_at: r.delivered_at,
+            retried_at: r.retried_at,
         })
     }
 }
@@ -193,21 +209,20 @@ where
     async fn due_deliveries(
         &self,
         now_ms: i64,
-        busy: &[i64],
+        per_lane: i64,
         limit: i64,
     ) -> StoreResult<Vec<Delivery>> {
         let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
-            "{DELIVERY_SELECT} WHERE status = 'pending' AND next_attempt_at <= $1 \
-             ORDER BY next_attempt_at, id LIMIT $2"
+            "SELECT * FROM ({DELIVERY_SELECT_RANKED} WHERE status = 'pending' \
+             AND next_attempt_at <= $1) due WHERE lane_rank <= $2 \
+             ORDER BY next_attempt_at, id LIMIT $3"
         ))
         .bind(now_ms)
-        .bind(limit + busy.len() as i64)
+        .bind(per_lane)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let mut due: Vec<Delivery> = all(rows)?;
-        due.retain(|d| !busy.contains(&d.id));
-        due.truncate(limit.max(0) as usize);
-        Ok(due)
+        all(rows)
     }
 
     async fn next_due(&self) -> StoreResult<Option<i64>> {
@@ -275,8 +290,8 @@ where
 
     async fn retry_delivery(&self, account_id: i64, id: i64, now_ms: i64) -> StoreResult<Delivery> {
         let done: Option<(i64,)> = sqlx::query_as(
-            "UPDATE outbox SET status = 'pending', next_attempt_at = $1 \
-             WHERE account_id = $2 AND id = $3 AND status IN ('failed', 'cancelled') RETURNING id",
+            "UPDATE outbox SET status = 'pending', next_attempt_at = $1, retried_at = $1, \
+             attempts = 0 WHERE account_id = $2 AND id = $3 AND status IN ('failed', 'cancelled') RETURNING id",
         )
         .bind(now_ms)
         .bind(account_id)
