@@ -75,6 +75,45 @@ pub struct Contact {
     pub blocked: bool,
     pub created_at: i64,
     pub last_activity_at: Option<i64>,
+    /// Where the contact stands in the account's CRM (absent: never sent there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crm: Option<CrmLink>,
+}
+
+/// A contact's record in a CRM (Agendor) and how its sync went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrmLink {
+    /// The integration's app id, e.g. `agendor`.
+    pub app_id: String,
+    pub status: CrmStatus,
+    /// `person` or `organization`, once known.
+    #[serde(default)]
+    pub record_type: Option<String>,
+    #[serde(default)]
+    pub record_id: Option<i64>,
+    /// The record's page in the CRM, for people to open.
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub deal_id: Option<i64>,
+    #[serde(default)]
+    pub deal_url: Option<String>,
+    /// Why the last sync failed (when `status` is `failed`).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Unix seconds of the last change.
+    pub updated_at: i64,
+}
+
+/// Where a contact's CRM sync stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrmStatus {
+    /// Queued or being retried.
+    Pending,
+    Synced,
+    /// Given up (a wrong token, a refusal, or a day of failures); an agent can retry.
+    Failed,
 }
 
 /// `meta` of a conversation: who it is with, through what, held by whom.

@@ -173,6 +173,7 @@ pub fn contact(c: &Contact) -> wire::Contact {
         blocked: false,
         created_at: c.created_at,
         last_activity_at: None,
+        crm: c.crm.clone(),
     }
 }
 
@@ -191,6 +192,7 @@ fn unknown_contact(id: i64) -> wire::Contact {
         blocked: false,
         created_at: 0,
         last_activity_at: None,
+        crm: None,
     }
 }
 

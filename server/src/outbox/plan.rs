@@ -413,6 +413,7 @@ pub(super) fn contact_facts(c: &Contact) -> Value {
         "identifier": c.identifier,
         "custom_attributes": c.custom_attributes,
         "created_at": c.created_at,
+        "crm": c.crm,
     })
 }
 

@@ -17,6 +17,8 @@ pub struct Contact {
     /// A JSON object of the company's own fields.
     pub custom_attributes: Value,
     pub created_at: i64,
+    /// Its record in the account's CRM, written by the CRM sync only.
+    pub crm: Option<switchboard_protocol::chat::CrmLink>,
 }
 
 /// Fields of a contact to create or replace.

@@ -9,7 +9,7 @@ use crate::store::{
 };
 
 const CONTACT_SELECT: &str = "SELECT id, account_id, name, email, phone_number, identifier, \
-     custom_attributes, created_at FROM contacts";
+     custom_attributes, created_at, crm FROM contacts";
 
 const TAKEN: &str = "a contact with this email or identifier already exists";
 
@@ -23,6 +23,7 @@ struct ContactRow {
     identifier: Option<String>,
     custom_attributes: String,
     created_at: i64,
+    crm: Option<String>,
 }
 
 impl TryFrom<ContactRow> for Contact {
@@ -38,6 +39,8 @@ impl TryFrom<ContactRow> for Contact {
             custom_attributes: serde_json::from_str(&r.custom_attributes)
                 .map_err(|e| StoreError::Corrupt(format!("contact {}: {e}", r.id)))?,
             created_at: r.created_at,
+            // An unreadable CRM state is shown as none; the next sync rewrites it.
+            crm: r.crm.and_then(|text| serde_json::from_str(&text).ok()),
         })
     }
 }
@@ -230,6 +233,7 @@ where
             identifier: fields.identifier.clone(),
             custom_attributes: fields.custom_attributes.clone(),
             created_at: at,
+            crm: None,
         };
         let link = ContactInbox {
             id: link_id,
