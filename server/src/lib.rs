@@ -6,6 +6,7 @@
 pub mod api;
 pub mod assign;
 pub mod cli;
+pub mod crm;
 pub mod demo;
 pub mod files;
 pub mod hub;

@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod inbox_members;
 pub mod inboxes;
+pub mod integrations;
 pub mod messages;
 pub mod profile;
 pub mod public;
@@ -118,6 +119,13 @@ pub fn router(state: AppState) -> Router {
         .route("/inboxes/{id}/deliveries", get(webhooks::inbox_deliveries))
         .route("/inboxes/{id}/disconnect", post(whatsapp_inbox::disconnect))
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/integrations/apps", get(integrations::apps))
+        .route("/integrations/hooks", post(integrations::create))
+        .route(
+            "/integrations/hooks/{id}",
+            axum::routing::patch(integrations::update).delete(integrations::delete),
+        )
+        .route("/contacts/{id}/crm_sync", post(integrations::sync_contact))
         .route(
             "/webhooks/{id}",
             axum::routing::patch(webhooks::update)

@@ -62,6 +62,26 @@ impl Hub {
         self.queue_deliveries(deliveries).await
     }
 
+    /// Queues a contact's CRM sync (an agent's retry).
+    pub async fn queue_crm_sync(
+        &self,
+        account_id: i64,
+        contact_id: i64,
+        conversation_id: Option<i64>,
+        inbox_id: Option<i64>,
+    ) -> HubResult<()> {
+        let delivery = crate::outbox::plan::delivery(
+            account_id,
+            crate::store::DeliveryKind::Crm,
+            None,
+            None,
+            crate::crm::sync::EVENT,
+            crate::crm::sync::facts(contact_id, conversation_id, inbox_id),
+            crate::store::now_ms(),
+        );
+        self.queue_deliveries(vec![delivery]).await
+    }
+
     /// Commits outbound calls that have no change of their own to ride with
     /// (a contact's events, a widget trigger) and wakes the outbox.
     async fn queue_deliveries(&self, deliveries: Vec<NewDelivery>) -> HubResult<()> {

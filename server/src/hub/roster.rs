@@ -55,6 +55,14 @@ impl Hub {
         }
         directory.account_name = self.store.account_name(account_id).await?;
         directory.webhooks = self.store.list_webhooks(account_id).await?;
+        directory.crm = self
+            .store
+            .list_hooks(account_id)
+            .await?
+            .into_iter()
+            .filter(|h| h.enabled && h.app_id == crate::crm::AGENDOR)
+            .find_map(|h| Some((crate::crm::AgendorSettings::from_stored(&h.settings)?, h)))
+            .map(|(settings, hook)| (hook, settings));
         roster.directory = Arc::new(directory);
         Ok(roster)
     }

@@ -55,14 +55,24 @@ pub struct Directory {
     pub inboxes: HashMap<i64, Inbox>,
     /// Account webhooks, for the outbox.
     pub webhooks: Vec<crate::store::Webhook>,
+    /// The account's enabled CRM integration and its settings.
+    pub crm: Option<(crate::store::IntegrationHook, crate::crm::AgendorSettings)>,
 }
 
 impl Directory {
+    /// Whether contacts arriving through this inbox go to the CRM.
+    pub fn crm_applies(&self, inbox_id: i64) -> bool {
+        self.crm
+            .as_ref()
+            .is_some_and(|(_, settings)| settings.applies_to(inbox_id))
+    }
+
     /// Whether any change of the account may call out (a webhook, an inbox
     /// with a callback URL, a WhatsApp number), so commits of other accounts skip the
     /// outbox at once.
     pub fn has_outbound(&self) -> bool {
         !self.webhooks.is_empty()
+            || self.crm.is_some()
             || self.inboxes.values().any(|i| match i.channel_type {
                 switchboard_protocol::api::ChannelType::Api => i
                     .settings

@@ -155,6 +155,8 @@ enum Target {
         config: crate::store::WhatsappConfig,
         media: serde_json::Value,
     },
+    /// A contact to sync with the account's CRM.
+    Crm(crate::store::IntegrationHook, crate::crm::AgendorSettings),
     /// Its destination is gone (webhook deleted, callback URL removed).
     Cancelled(String),
     /// It cannot be built (bad URL, missing data): final.
@@ -290,6 +292,11 @@ impl Worker {
                 let answer = send::post(&self.client, call).await;
                 (self.judge(&delivery, Some(url), &answer), Some(answer))
             }
+            Target::Crm(hook, settings) => {
+                let answer = self.sync_crm(&delivery, &hook, &settings).await;
+                let url = settings.base_url.clone();
+                (self.judge(&delivery, Some(url), &answer), Some(answer))
+            }
             Target::Download { config, media } => {
                 let fetched = crate::whatsapp::media::download(
                     &self.client,
@@ -350,6 +357,18 @@ impl Worker {
                     next_attempt_at: now,
                 }
             }
+            // A CRM sync's refusals carry their reason; like WhatsApp's,
+            // a 4xx (a wrong token, bad data) does not change on retry.
+            Answer::Refused {
+                status,
+                body,
+                retry_after,
+            } if delivery.kind == DeliveryKind::Crm => (
+                Some(i64::from(*status)),
+                body.clone(),
+                *retry_after,
+                crate::whatsapp::send::permanent(*status),
+            ),
             Answer::Refused {
                 status,
                 body,

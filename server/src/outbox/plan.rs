@@ -180,6 +180,20 @@ struct Planner<'p> {
 
 impl Planner<'_> {
     fn conversation_event(&mut self, event: &str, c: &Conversation, changed: Value) {
+        // A contact arriving through an inbox the CRM integration applies
+        // to is sent there (one lane per account: the CRM's rate limit is
+        // the account's token's).
+        if event == "conversation_created" && self.directory.crm_applies(c.inbox_id) {
+            self.out.push(delivery(
+                c.account_id,
+                DeliveryKind::Crm,
+                None,
+                None,
+                crate::crm::sync::EVENT,
+                crate::crm::sync::facts(c.contact_id, Some(c.id), Some(c.inbox_id)),
+                self.at,
+            ));
+        }
         let payload =
             json!({ "conversation": conversation_facts(c), "changed_attributes": changed });
         self.fan_out(event, c, payload, true);
@@ -266,7 +280,7 @@ impl Planner<'_> {
     }
 }
 
-fn delivery(
+pub(crate) fn delivery(
     account_id: i64,
     kind: DeliveryKind,
     webhook_id: Option<i64>,
@@ -360,6 +374,7 @@ pub fn contact_changes(before: &Contact, after: &Contact) -> Vec<Value> {
         before.identifier.clone().into(),
         after.identifier.clone().into(),
     );
+    diff("crm", json!(before.crm), json!(after.crm));
     diff(
         "custom_attributes",
         before.custom_attributes.clone(),

@@ -85,9 +85,10 @@ impl Worker {
                     Err(e) => Target::Broken(e),
                 }
             }
-            DeliveryKind::Crm => {
-                Target::Broken(format!("no sender for {} calls", delivery.kind.as_str()))
-            }
+            DeliveryKind::Crm => match &directory.crm {
+                Some((hook, settings)) => Target::Crm(hook.clone(), settings.clone()),
+                None => Target::Cancelled("the CRM integration was removed or disabled".into()),
+            },
         }
     }
 
@@ -98,6 +99,32 @@ impl Worker {
         };
         let headers = sign::headers(secret, &delivery.delivery_id, &delivery.event, &body);
         Target::Call(Call { url, headers, body })
+    }
+
+    /// Runs a contact's CRM sync with the integration's connector.
+    pub(super) async fn sync_crm(
+        &self,
+        delivery: &Delivery,
+        hook: &crate::store::IntegrationHook,
+        settings: &crate::crm::AgendorSettings,
+    ) -> Answer {
+        let connector = match crate::crm::agendor::Agendor::new(
+            self.client.clone(),
+            settings,
+            self.config.allow_private,
+        ) {
+            Ok(c) => c,
+            Err(e) => return refused(422, e.message().to_string()),
+        };
+        let cx = crate::crm::sync::Context {
+            hub: &self.hub,
+            store: &self.store,
+            hook,
+            settings,
+            connector: &connector,
+            public_url: &self.public_url,
+        };
+        crate::crm::sync::run(&cx, delivery).await
     }
 
     /// Stores downloaded media and attaches it to its message (agents get
@@ -166,6 +193,13 @@ impl Worker {
         answer: Option<&Answer>,
         attempt: &Attempt,
     ) {
+        if delivery.kind == DeliveryKind::Crm {
+            if attempt.status == DeliveryStatus::Failed {
+                let why = attempt.error.as_deref().unwrap_or("gave up");
+                crate::crm::sync::gave_up(&self.hub, &self.store, delivery, why).await;
+            }
+            return;
+        }
         let reply_to_customer = match delivery.kind {
             DeliveryKind::Whatsapp => true,
             DeliveryKind::ApiInbox => delivery.event == "message_created",

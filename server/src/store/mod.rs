@@ -7,12 +7,14 @@
 
 mod attachments;
 mod chat;
+mod integrations;
 mod model;
 mod outbox;
 pub mod sql;
 
 pub use attachments::*;
 pub use chat::*;
+pub use integrations::*;
 pub use model::*;
 pub use outbox::*;
 
@@ -224,6 +226,7 @@ pub trait Store:
     + ChatStore
     + OutboxStore
     + AttachmentStore
+    + IntegrationStore
 {
 }
 impl<T> Store for T where
@@ -235,6 +238,7 @@ impl<T> Store for T where
         + ChatStore
         + OutboxStore
         + AttachmentStore
+        + IntegrationStore
 {
 }
 

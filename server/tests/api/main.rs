@@ -2,6 +2,9 @@
 
 mod common;
 
+pub mod agendor_fake;
+mod crm;
+
 mod assignment;
 mod attachments;
 mod auth_profile;

@@ -15,6 +15,7 @@ mod cache;
 mod chat;
 mod contacts;
 mod inboxes;
+mod integrations;
 mod outbox;
 mod users;
 

@@ -1,0 +1,236 @@
+//! One contact's sync, as the outbox runs it: record, deal, note, each
+//! step's result saved on the contact before the next (see [`super`]).
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use switchboard_protocol::api::ChannelType;
+use switchboard_protocol::chat::{CrmLink, CrmStatus};
+
+use super::{AgendorSettings, Connector, CrmError, Subject};
+use crate::hub::Hub;
+use crate::outbox::send::Answer;
+use crate::store::{now, now_ms, Contact, Delivery, IntegrationHook, Store, StoreError};
+
+/// The event name of CRM deliveries.
+pub const EVENT: &str = "crm_sync";
+
+/// The facts a `crm_sync` delivery carries.
+pub fn facts(contact_id: i64, conversation_id: Option<i64>, inbox_id: Option<i64>) -> Value {
+    json!({ "crm": { "contact_id": contact_id, "conversation_id": conversation_id, "inbox_id": inbox_id } })
+}
+
+/// What a sync needs besides the delivery.
+pub struct Context<'a> {
+    pub hub: &'a Arc<Hub>,
+    pub store: &'a Arc<dyn Store>,
+    pub hook: &'a IntegrationHook,
+    pub settings: &'a AgendorSettings,
+    pub connector: &'a dyn Connector,
+    pub public_url: &'a str,
+}
+
+/// Runs the sync of the delivery's contact; answers as an outbound call
+/// would, so the outbox retries or gives up as for any other call.
+pub async fn run(cx: &Context<'_>, delivery: &Delivery) -> Answer {
+    let facts = &delivery.payload["crm"];
+    let Some(contact_id) = facts["contact_id"].as_i64() else {
+        return refused(422, "stored facts unreadable".into());
+    };
+    let account_id = delivery.account_id;
+    // One contact's syncs one at a time: two at once would both create.
+    let _serial = cx.hub.customer_locks().lock(("crm", contact_id)).await;
+    let contact = match cx.store.get_contact(account_id, contact_id).await {
+        Ok(c) => c,
+        Err(StoreError::NotFound) => return refused(410, "the contact was deleted".into()),
+        Err(e) => return Answer::Unreachable(e.to_string()),
+    };
+    let directory = match cx.hub.directory(account_id).await {
+        Ok(d) => d,
+        Err(e) => return Answer::Unreachable(e.to_string()),
+    };
+    let inbox = facts["inbox_id"]
+        .as_i64()
+        .and_then(|id| directory.inboxes.get(&id));
+    let conversation_id = facts["conversation_id"].as_i64();
+    let subject = Subject {
+        inbox_name: inbox.map(|i| i.name.clone()).unwrap_or_default(),
+        whatsapp: inbox.is_some_and(|i| i.channel_type == ChannelType::Whatsapp),
+        conversation_id,
+        conversation_url: conversation_id
+            .map(|id| format!("{}/app/conversations/{id}", cx.public_url)),
+        contact,
+    };
+    let mut saver = Saver {
+        cx,
+        contact: subject.contact.clone(),
+    };
+    let record_type = cx.settings.record_type;
+    // A link of another app or record type is started over.
+    let mut link = match &subject.contact.crm {
+        Some(l)
+            if l.app_id == cx.hook.app_id
+                && l.record_type.as_deref() == Some(record_type.as_str()) =>
+        {
+            l.clone()
+        }
+        _ => CrmLink {
+            app_id: cx.hook.app_id.clone(),
+            status: CrmStatus::Pending,
+            record_type: Some(record_type.as_str().to_string()),
+            record_id: None,
+            url: None,
+            deal_id: None,
+            deal_url: None,
+            error: None,
+            updated_at: now(),
+        },
+    };
+    let outcome = steps(cx, &subject, &mut link, &mut saver).await;
+    let health_error = outcome.as_ref().err().map(CrmError::message);
+    if let Err(e) = cx
+        .store
+        .record_hook_health(account_id, cx.hook.id, now_ms(), health_error)
+        .await
+    {
+        tracing::warn!(error = %e, "crm: cannot record the integration's health");
+    }
+    match outcome {
+        Ok(()) => {
+            link.status = CrmStatus::Synced;
+            link.error = None;
+            saver.save(&link).await;
+            Answer::Success {
+                status: 200,
+                body: String::new(),
+            }
+        }
+        Err(e) => {
+            let answer = match &e {
+                CrmError::Unauthorized(why) => refused(401, why.clone()),
+                CrmError::Refused(why) => refused(422, why.clone()),
+                CrmError::Unavailable { why, retry_after } => Answer::Refused {
+                    status: 503,
+                    body: why.clone(),
+                    retry_after: *retry_after,
+                },
+            };
+            link.status = match e {
+                CrmError::Unavailable { .. } => CrmStatus::Pending,
+                _ => CrmStatus::Failed,
+            };
+            link.error = Some(e.message().to_string());
+            saver.save(&link).await;
+            answer
+        }
+    }
+}
+
+/// Record, deal, note; each result saved before the next step.
+async fn steps(
+    cx: &Context<'_>,
+    subject: &Subject,
+    link: &mut CrmLink,
+    saver: &mut Saver<'_, '_>,
+) -> Result<(), CrmError> {
+    let settings = cx.settings;
+    if subject.contact.crm.is_none() {
+        saver.save(link).await;
+    }
+    let record = cx
+        .connector
+        .record(subject, settings.record_type, link.record_id)
+        .await?;
+    if link.record_id != Some(record.id) || link.url.as_deref() != Some(record.url.as_str()) {
+        link.record_id = Some(record.id);
+        link.url = Some(record.url.clone());
+        saver.save(link).await;
+    }
+    let deal = if settings.create_deal {
+        let deal = cx
+            .connector
+            .deal(subject, settings.record_type, &record, link.deal_id)
+            .await?;
+        if link.deal_id != Some(deal.id) {
+            link.deal_id = Some(deal.id);
+            link.deal_url = Some(deal.url.clone());
+            saver.save(link).await;
+        }
+        Some(deal)
+    } else {
+        None
+    };
+    if settings.add_note && subject.conversation_id.is_some() {
+        cx.connector
+            .note(subject, settings.record_type, &record, deal.as_ref())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Saves the link on the contact, telling consoles and webhooks.
+struct Saver<'a, 'b> {
+    cx: &'a Context<'b>,
+    contact: Contact,
+}
+
+impl Saver<'_, '_> {
+    async fn save(&mut self, link: &CrmLink) {
+        let mut link = link.clone();
+        link.updated_at = now();
+        let account_id = self.contact.account_id;
+        match self
+            .cx
+            .store
+            .set_contact_crm(account_id, self.contact.id, Some(&link))
+            .await
+        {
+            Ok(saved) => {
+                if let Err(e) = self.cx.hub.contact_saved(Some(&self.contact), &saved).await {
+                    tracing::warn!(error = %e, "crm: cannot announce the contact's change");
+                }
+                self.contact = saved;
+            }
+            Err(e) => tracing::warn!(error = %e, "crm: cannot save the contact's CRM link"),
+        }
+    }
+}
+
+/// The outbox gave up on a sync (a day of failures, or a refusal): the
+/// contact shows it failed, with the reason.
+pub async fn gave_up(hub: &Arc<Hub>, store: &Arc<dyn Store>, delivery: &Delivery, why: &str) {
+    let Some(contact_id) = delivery.payload["crm"]["contact_id"].as_i64() else {
+        return;
+    };
+    let Ok(contact) = store.get_contact(delivery.account_id, contact_id).await else {
+        return;
+    };
+    let Some(mut link) = contact.crm.clone() else {
+        return;
+    };
+    if link.status == CrmStatus::Failed && link.error.as_deref() == Some(why) {
+        return;
+    }
+    link.status = CrmStatus::Failed;
+    link.error = Some(why.to_string());
+    link.updated_at = now();
+    match store
+        .set_contact_crm(delivery.account_id, contact_id, Some(&link))
+        .await
+    {
+        Ok(saved) => {
+            if let Err(e) = hub.contact_saved(Some(&contact), &saved).await {
+                tracing::warn!(error = %e, "crm: cannot announce the contact's change");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "crm: cannot save the contact's CRM link"),
+    }
+}
+
+fn refused(status: u16, body: String) -> Answer {
+    Answer::Refused {
+        status,
+        body,
+        retry_after: None,
+    }
+}

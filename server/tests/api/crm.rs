@@ -1,0 +1,458 @@
+//! The Agendor CRM integration, against a stand-in of Agendor's API with
+//! memory (`agendor_fake`): records, deals and notes are created once, found
+//! instead of duplicated, survive failures and restarts, and a wrong token
+//! fails clearly.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use switchboard_server::outbox::OutboxConfig;
+use switchboard_server::Settings;
+
+use crate::agendor_fake::FakeAgendor;
+use crate::both_databases;
+use crate::common::{Db, Env};
+
+both_databases!(
+    a_new_contact_becomes_a_person_with_a_deal_and_a_note,
+    an_existing_person_with_the_same_phone_is_linked_not_duplicated,
+    a_crm_that_fails_then_recovers_still_gets_one_of_each,
+    a_restart_midway_changes_nothing,
+    a_wrong_token_fails_clearly_and_stops,
+);
+
+const TOKEN: &str = "agendor-token-1234";
+
+/// Outbound calls to loopback allowed (the stand-in), and quick retries.
+fn settings() -> Settings {
+    let mut settings = Settings::new("https://switchboard.test");
+    settings.outbox = OutboxConfig {
+        allow_private: true,
+        retry_base: Duration::from_millis(20),
+        retry_max: Duration::from_millis(200),
+        ..OutboxConfig::default()
+    };
+    settings
+}
+
+/// An API inbox; returns its id and its public API base path.
+async fn api_inbox(env: &Env) -> (i64, String) {
+    let (status, inbox) = env
+        .app
+        .post(
+            &env.path("/inboxes"),
+            &env.admin_token,
+            json!({"name": "Bridge", "channel": {"type": "api"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{inbox}");
+    let base = format!(
+        "/public/api/v1/inboxes/{}",
+        inbox["inbox_identifier"].as_str().expect("identifier")
+    );
+    (inbox["id"].as_i64().expect("id"), base)
+}
+
+/// Connects Agendor; returns the hook.
+async fn connect(env: &Env, fake: &FakeAgendor, token: &str, extra: Value) -> Value {
+    let mut settings = json!({"api_token": token, "base_url": fake.base_url,
+        "create_deal": true, "funnel_id": 7, "deal_stage": 2});
+    if let (Value::Object(s), Value::Object(e)) = (&mut settings, extra) {
+        s.extend(e);
+    }
+    let (status, hook) = env
+        .app
+        .post(
+            &env.path("/integrations/hooks"),
+            &env.admin_token,
+            json!({"app_id": "agendor", "status": 1, "settings": settings}),
+        )
+        .await;
+    assert_eq!(status, 200, "{hook}");
+    hook
+}
+
+/// A customer arrives through the public API: a contact and a conversation.
+async fn customer(env: &Env, base: &str, contact: Value) -> (i64, i64, String) {
+    let (status, me) = env
+        .app
+        .call(
+            Method::POST,
+            &format!("{base}/contacts"),
+            None,
+            Some(contact),
+        )
+        .await;
+    assert_eq!(status, 200, "{me}");
+    let source = me["source_id"].as_str().expect("source").to_string();
+    let (_, c) = env
+        .app
+        .call(
+            Method::POST,
+            &format!("{base}/contacts/{source}/conversations"),
+            None,
+            None,
+        )
+        .await;
+    let conversation = c["id"].as_i64().expect("conversation");
+    let (_, shown) = env
+        .app
+        .get(
+            &env.path(&format!("/conversations/{conversation}")),
+            &env.admin_token,
+        )
+        .await;
+    let contact = shown["meta"]["sender"]["id"].as_i64().expect("contact");
+    (contact, conversation, source)
+}
+
+/// Waits until the contact's CRM link has `status`; returns the contact.
+async fn wait_crm(env: &Env, contact: i64, status: &str) -> Value {
+    let path = env.path(&format!("/contacts/{contact}"));
+    for _ in 0..500 {
+        let (_, shown) = env.app.get(&path, &env.admin_token).await;
+        if shown["payload"]["crm"]["status"] == status {
+            return shown["payload"].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (_, shown) = env.app.get(&path, &env.admin_token).await;
+    panic!("the contact's CRM link never became {status}: {shown}");
+}
+
+async fn a_new_contact_becomes_a_person_with_a_deal_and_a_note(db: Db) {
+    let fake = FakeAgendor::start(TOKEN).await;
+    let env = Env::start_with(db, settings()).await;
+    let (inbox, base) = api_inbox(&env).await;
+    let hooks = env.path("/integrations/hooks");
+    let t = env.admin_token.as_str();
+
+    // Bad settings are refused, naming the field; agents cannot connect.
+    for (body, field) in [
+        (json!({"app_id": "agendor", "settings": {}}), "api_token"),
+        (
+            json!({"app_id": "slack", "settings": {"api_token": "x"}}),
+            "app_id",
+        ),
+        (
+            json!({"app_id": "agendor", "settings": {"api_token": "x", "inbox_ids": [99999]}}),
+            "inbox_ids",
+        ),
+        (
+            json!({"app_id": "agendor", "settings": {"api_token": "x", "contact_type": "lead"}}),
+            "contact_type",
+        ),
+    ] {
+        let (status, error) = env.app.post(&hooks, t, body.clone()).await;
+        assert_eq!(status, 422, "{body} -> {error}");
+        assert!(error.to_string().contains(field), "{body} -> {error}");
+    }
+    let (_, agent_token) = env.agent("Bia", "bia@acme.test", "agent").await;
+    let (status, _) = env
+        .app
+        .post(
+            &hooks,
+            &agent_token,
+            json!({"app_id": "agendor", "settings": {"api_token": "x"}}),
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    let hook = connect(&env, &fake, TOKEN, json!({"inbox_ids": [inbox]})).await;
+    assert_eq!(hook["settings"]["api_token_hint"], "…1234");
+    let (_, apps) = env.app.get(&env.path("/integrations/apps"), t).await;
+    assert_eq!(apps["payload"][0]["id"], "agendor");
+    assert_eq!(apps["payload"][0]["enabled"], true);
+    assert!(
+        !apps.to_string().contains(TOKEN),
+        "the token is never shown: {apps}"
+    );
+    let (status, again) = env
+        .app
+        .post(
+            &hooks,
+            t,
+            json!({"app_id": "agendor", "settings": {"api_token": "y"}}),
+        )
+        .await;
+    assert_eq!(status, 409, "one Agendor per account: {again}");
+
+    let (contact, conversation, source) = customer(
+        &env,
+        &base,
+        json!({"name": "Joana Lima", "email": "joana@acme.test", "phone_number": "+5511988887777"}),
+    )
+    .await;
+    let shown = wait_crm(&env, contact, "synced").await;
+
+    let people = fake.people();
+    assert_eq!(people.len(), 1, "{people:?}");
+    let person = &people[0];
+    assert_eq!(person["name"], "Joana Lima");
+    assert_eq!(person["contact"]["email"], "joana@acme.test");
+    assert_eq!(person["contact"]["mobile"], "+5511988887777");
+    let deals = fake.deals();
+    assert_eq!(deals.len(), 1, "{deals:?}");
+    assert_eq!(deals[0]["title"], "Joana Lima – Bridge");
+    assert_eq!(deals[0]["funnel"], 7);
+    assert_eq!(deals[0]["dealStage"], 2);
+    assert_eq!(deals[0]["person"]["id"], person["id"]);
+    let tasks = fake.tasks();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    let link = format!("https://switchboard.test/app/conversations/{conversation}");
+    assert!(
+        tasks[0]["text"].as_str().unwrap_or("").contains(&link),
+        "{tasks:?}"
+    );
+    assert_eq!(tasks[0]["on"], "deals", "the note goes on the deal");
+
+    let crm = &shown["crm"];
+    assert_eq!(crm["app_id"], "agendor");
+    assert_eq!(crm["record_type"], "person");
+    assert_eq!(crm["record_id"], person["id"]);
+    assert_eq!(crm["url"], person["_webUrl"]);
+    assert_eq!(crm["deal_url"], deals[0]["_webUrl"]);
+    assert_eq!(crm["error"], Value::Null);
+    // The link is on the contact wherever it shows: the conversation too.
+    let (_, c) = env
+        .app
+        .get(&env.path(&format!("/conversations/{conversation}")), t)
+        .await;
+    assert_eq!(c["meta"]["sender"]["crm"]["url"], person["_webUrl"]);
+    let (_, apps) = env.app.get(&env.path("/integrations/apps"), t).await;
+    assert!(
+        apps["payload"][0]["hooks"][0]["health"]["last_success_at"].is_i64(),
+        "{apps}"
+    );
+
+    // Every call carried the token and went where Agendor's API is.
+    assert!(fake
+        .seen()
+        .iter()
+        .all(|s| ["/people", "/deals"].iter().any(|p| s.path.starts_with(p))));
+
+    // The contact writes again, then opens a second conversation: still one
+    // person and one deal; the new conversation gets its own note.
+    env.app
+        .call(
+            Method::POST,
+            &format!("{base}/contacts/{source}/conversations/{conversation}/messages"),
+            None,
+            Some(json!({"content": "Oi de novo"})),
+        )
+        .await;
+    let (_, second) = env
+        .app
+        .call(
+            Method::POST,
+            &format!("{base}/contacts/{source}/conversations"),
+            None,
+            None,
+        )
+        .await;
+    let second = second["id"].as_i64().expect("second conversation");
+    for _ in 0..500 {
+        if fake.tasks().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(fake.people().len(), 1);
+    assert_eq!(fake.deals().len(), 1);
+    let tasks = fake.tasks();
+    assert_eq!(tasks.len(), 2, "{tasks:?}");
+    assert!(tasks[1]["text"]
+        .as_str()
+        .unwrap_or("")
+        .ends_with(&format!("/app/conversations/{second}")));
+
+    // Contacts of other inboxes are not sent.
+    let other = env.web_inbox("Site").await;
+    let (_, c) = env
+        .app
+        .post(
+            &env.path("/contacts"),
+            t,
+            json!({"name": "Rui", "inbox_id": other}),
+        )
+        .await;
+    let rui = c["payload"]["contact"]["id"].as_i64().expect("id");
+    env.app
+        .post(
+            &env.path("/conversations"),
+            t,
+            json!({"inbox_id": other, "contact_id": rui}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fake.people().len(), 1);
+    let (_, rui) = env.app.get(&env.path(&format!("/contacts/{rui}")), t).await;
+    assert_eq!(rui["payload"].get("crm"), None, "{rui}");
+}
+
+async fn an_existing_person_with_the_same_phone_is_linked_not_duplicated(db: Db) {
+    let fake = FakeAgendor::start(TOKEN).await;
+    let existing = fake.add_person("Joana (loja)", "(11) 98888-7777");
+    fake.add_person("Outra pessoa", "(21) 97777-6666");
+    let env = Env::start_with(db, settings()).await;
+    let (_, base) = api_inbox(&env).await;
+    connect(&env, &fake, TOKEN, json!({"create_deal": false})).await;
+    let (contact, _, _) = customer(
+        &env,
+        &base,
+        json!({"name": "Joana", "phone_number": "+5511988887777"}),
+    )
+    .await;
+    let shown = wait_crm(&env, contact, "synced").await;
+    assert_eq!(shown["crm"]["record_id"], existing);
+    assert_eq!(fake.people().len(), 2, "nobody new");
+    assert!(
+        !fake
+            .seen()
+            .iter()
+            .any(|s| s.method == "POST" && s.path == "/people"),
+        "no person created"
+    );
+    assert!(fake.deals().is_empty(), "deals are off");
+    assert_eq!(
+        fake.tasks()[0]["on"],
+        "people",
+        "the note goes on the person"
+    );
+}
+
+async fn a_crm_that_fails_then_recovers_still_gets_one_of_each(db: Db) {
+    let fake = FakeAgendor::start(TOKEN).await;
+    // The person is created but the answer is lost; the deal is refused
+    // twice (Agendor down); a 429 slows the note.
+    fake.fail(Method::POST, "/people", 500, 1, true);
+    fake.fail(Method::POST, "/people/", 503, 2, false);
+    fake.fail(Method::POST, "/deals/", 429, 1, false);
+    let env = Env::start_with(db, settings()).await;
+    let (_, base) = api_inbox(&env).await;
+    connect(&env, &fake, TOKEN, json!({})).await;
+    let (contact, _, _) = customer(
+        &env,
+        &base,
+        json!({"name": "Joana", "email": "joana@acme.test"}),
+    )
+    .await;
+    let shown = wait_crm(&env, contact, "synced").await;
+    assert_eq!(
+        fake.people().len(),
+        1,
+        "the lost create was found, not repeated"
+    );
+    assert_eq!(fake.deals().len(), 1);
+    assert_eq!(fake.tasks().len(), 1);
+    assert_eq!(shown["crm"]["record_id"], fake.people()[0]["id"]);
+    let (_, log) = env
+        .app
+        .get(&env.path("/deliveries?kind=crm"), &env.admin_token)
+        .await;
+    let d = &log["payload"][0];
+    assert_eq!(d["status"], "delivered", "{log}");
+    assert!(d["attempts"].as_i64().unwrap_or(0) >= 4, "retried: {d}");
+}
+
+async fn a_restart_midway_changes_nothing(db: Db) {
+    let fake = FakeAgendor::start(TOKEN).await;
+    // The person goes in; the deal cannot, until after the restart.
+    fake.down(Method::POST, "/people/", 503);
+    let env = Env::start_with(db, settings()).await;
+    let (_, base) = api_inbox(&env).await;
+    connect(&env, &fake, TOKEN, json!({})).await;
+    let (contact, _, _) = customer(
+        &env,
+        &base,
+        json!({"name": "Joana", "phone_number": "+5511988887777"}),
+    )
+    .await;
+    let path = env.path(&format!("/contacts/{contact}"));
+    let mut pending = Value::Null;
+    for _ in 0..500 {
+        let (_, shown) = env.app.get(&path, &env.admin_token).await;
+        if shown["payload"]["crm"]["record_id"].is_i64()
+            && shown["payload"]["crm"]["error"].is_string()
+        {
+            pending = shown["payload"].clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(pending["crm"]["status"], "pending", "{pending}");
+    assert!(
+        pending["crm"]["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("503"),
+        "the last try's error shows while retrying: {pending}"
+    );
+    let env = env.restart_with(settings()).await;
+    fake.recover();
+    wait_crm(&env, contact, "synced").await;
+    assert_eq!(fake.people().len(), 1);
+    assert_eq!(fake.deals().len(), 1);
+    assert_eq!(fake.tasks().len(), 1);
+}
+
+async fn a_wrong_token_fails_clearly_and_stops(db: Db) {
+    let fake = FakeAgendor::start(TOKEN).await;
+    let env = Env::start_with(db, settings()).await;
+    let (_, base) = api_inbox(&env).await;
+    let hook = connect(&env, &fake, "not-the-token", json!({})).await;
+    let (contact, _, _) = customer(
+        &env,
+        &base,
+        json!({"name": "Joana", "email": "joana@acme.test"}),
+    )
+    .await;
+    let shown = wait_crm(&env, contact, "failed").await;
+    let error = shown["crm"]["error"].as_str().unwrap_or("");
+    assert!(error.contains("token") && error.contains("401"), "{error}");
+    let calls = fake.seen().len();
+    assert_eq!(calls, 1, "a refused token is not tried again");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.seen().len(), calls, "no retries");
+    let (_, apps) = env
+        .app
+        .get(&env.path("/integrations/apps"), &env.admin_token)
+        .await;
+    let health = &apps["payload"][0]["hooks"][0]["health"];
+    assert!(
+        health["last_error"].as_str().unwrap_or("").contains("401"),
+        "{apps}"
+    );
+    assert_eq!(health["last_success_at"], Value::Null);
+
+    // The administrator fixes the token (nothing else changes); an agent retries.
+    let (status, fixed) = env
+        .app
+        .call(
+            Method::PATCH,
+            &env.path(&format!("/integrations/hooks/{}", hook["id"])),
+            Some(&env.admin_token),
+            Some(json!({"settings": {"api_token": TOKEN}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{fixed}");
+    assert_eq!(
+        fixed["settings"]["create_deal"], true,
+        "other settings kept"
+    );
+    let (_, agent_token) = env.agent("Bia", "bia@acme.test", "agent").await;
+    let (status, retried) = env
+        .app
+        .post(
+            &env.path(&format!("/contacts/{contact}/crm_sync")),
+            &agent_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{retried}");
+    assert_eq!(retried["payload"]["crm"]["status"], "pending");
+    wait_crm(&env, contact, "synced").await;
+    assert_eq!(fake.people().len(), 1);
+    assert_eq!(fake.deals().len(), 1);
+}
