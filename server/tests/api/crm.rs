@@ -20,6 +20,7 @@ both_databases!(
     a_crm_that_fails_then_recovers_still_gets_one_of_each,
     a_restart_midway_changes_nothing,
     a_wrong_token_fails_clearly_and_stops,
+    contacts_can_become_organizations,
 );
 
 const TOKEN: &str = "agendor-token-1234";
@@ -455,4 +456,36 @@ async fn a_wrong_token_fails_clearly_and_stops(db: Db) {
     wait_crm(&env, contact, "synced").await;
     assert_eq!(fake.people().len(), 1);
     assert_eq!(fake.deals().len(), 1);
+}
+
+async fn contacts_can_become_organizations(db: Db) {
+    let fake = FakeAgendor::start(TOKEN).await;
+    let env = Env::start_with(db, settings()).await;
+    let (_, base) = api_inbox(&env).await;
+    connect(
+        &env,
+        &fake,
+        TOKEN,
+        json!({"contact_type": "organization", "deal_title": "Pedido de {{contact.name}}"}),
+    )
+    .await;
+    let (contact, _, _) = customer(
+        &env,
+        &base,
+        json!({"name": "Padaria Central", "email": "compras@padaria.test"}),
+    )
+    .await;
+    let shown = wait_crm(&env, contact, "synced").await;
+    assert!(fake.people().is_empty());
+    let orgs = fake.organizations();
+    assert_eq!(orgs.len(), 1);
+    assert_eq!(orgs[0]["name"], "Padaria Central");
+    assert_eq!(shown["crm"]["record_type"], "organization");
+    assert!(shown["crm"]["url"]
+        .as_str()
+        .unwrap_or("")
+        .contains("/empresas/"));
+    let deals = fake.deals();
+    assert_eq!(deals[0]["title"], "Pedido de Padaria Central");
+    assert_eq!(deals[0]["organization"]["id"], orgs[0]["id"]);
 }

@@ -8,9 +8,13 @@
 //! are saved under `target/artifacts/`.
 
 #[allow(dead_code)]
+#[path = "../api/agendor_fake.rs"]
+mod agendor_fake;
+#[allow(dead_code)]
 #[path = "../api/common.rs"]
 mod common;
 mod console;
+mod crm;
 mod files;
 mod proxy;
 mod webdriver;

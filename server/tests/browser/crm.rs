@@ -1,0 +1,125 @@
+//! The Agendor integration in the console: a contact synced to the CRM shows
+//! its Agendor links in the conversation's contact panel; a contact whose
+//! sync failed shows the reason and a Retry that syncs it.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+use switchboard_server::outbox::OutboxConfig;
+use switchboard_server::Settings;
+
+use crate::agendor_fake::FakeAgendor;
+use crate::both_databases;
+use crate::common::{Db, Env, OWN_URL};
+
+both_databases!(the_contact_panel_links_to_agendor);
+
+async fn the_contact_panel_links_to_agendor(db: Db) {
+    let Some(browser) = crate::browser(1280, 800).await else {
+        return;
+    };
+    let fake = FakeAgendor::start("agendor-token").await;
+    let mut settings = Settings::new(OWN_URL);
+    settings.outbox = OutboxConfig {
+        allow_private: true,
+        retry_base: Duration::from_millis(20),
+        retry_max: Duration::from_millis(200),
+        ..OutboxConfig::default()
+    };
+    let env = Env::start_with(db, settings).await;
+    let t = env.admin_token.as_str();
+    let (_, inbox) = env
+        .app
+        .post(
+            &env.path("/inboxes"),
+            t,
+            json!({"name": "Bridge", "channel": {"type": "api"}}),
+        )
+        .await;
+    // A wrong token first: the sync fails and the panel says why.
+    let (status, hook) = env
+        .app
+        .post(
+            &env.path("/integrations/hooks"),
+            t,
+            json!({"app_id": "agendor", "settings": {"api_token": "wrong-token",
+                   "base_url": fake.base_url, "create_deal": true}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{hook}");
+    let base = format!(
+        "/public/api/v1/inboxes/{}",
+        inbox["inbox_identifier"].as_str().expect("identifier")
+    );
+    let (_, me) = env
+        .app
+        .call(
+            Method::POST,
+            &format!("{base}/contacts"),
+            None,
+            Some(json!({"name": "Joana Lima", "phone_number": "+5511988887777"})),
+        )
+        .await;
+    let source = me["source_id"].as_str().expect("source");
+    let (_, c) = env
+        .app
+        .call(
+            Method::POST,
+            &format!("{base}/contacts/{source}/conversations"),
+            None,
+            None,
+        )
+        .await;
+    let id = c["id"].as_i64().expect("conversation");
+
+    crate::console::log_in(&browser, &env.app.base, "ana@acme.test", "password123").await;
+    browser
+        .goto(&format!("{}/app/conversations/{id}", env.app.base))
+        .await;
+    let failed = browser
+        .wait_for(
+            "the failed sync",
+            "const s = document.querySelector('#crm-link .crm-status');
+             const r = document.querySelector('#crm-retry');
+             return s && r && document.querySelector('#crm-link').textContent.includes('401')
+                 ? document.querySelector('#crm-link').textContent : null;",
+            json!([]),
+        )
+        .await;
+    assert!(failed.as_str().unwrap_or("").contains("token"), "{failed}");
+    let path = browser
+        .screenshot(&format!("console-crm-failed-{db:?}"))
+        .await;
+    eprintln!("screenshot: {}", path.display());
+
+    // The administrator fixes the token; the agent presses Retry.
+    let (status, _) = env
+        .app
+        .call(
+            Method::PATCH,
+            &env.path(&format!("/integrations/hooks/{}", hook["id"])),
+            Some(t),
+            Some(json!({"settings": {"api_token": "agendor-token"}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    browser.click("#crm-retry").await;
+    let links = browser
+        .wait_for(
+            "the Agendor links",
+            "const a = document.querySelector('#crm-record-link');
+             const d = document.querySelector('#crm-deal-link');
+             return a && d ? [a.href, d.href, a.target] : null;",
+            json!([]),
+        )
+        .await;
+    let people = fake.people();
+    assert_eq!(people.len(), 1);
+    assert_eq!(links[0], people[0]["_webUrl"], "{links}");
+    assert_eq!(links[1], fake.deals()[0]["_webUrl"], "{links}");
+    assert_eq!(links[2], "_blank");
+    let path = browser.screenshot(&format!("console-crm-{db:?}")).await;
+    eprintln!("screenshot: {}", path.display());
+    browser.quit().await;
+}
