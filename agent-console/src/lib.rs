@@ -9,6 +9,7 @@
 
 mod actions;
 mod admin;
+mod agendor;
 mod alert;
 mod app;
 mod conversation;
