@@ -96,6 +96,11 @@ fn on_click(e: Event) {
             None => return,
         },
         "dismiss-toast" => Action::DismissToast,
+        "crm-retry" => match id_of(&el, "contact-id") {
+            Some(id) => Action::CrmRetry(id),
+            None => return,
+        },
+        "disconnect-agendor" => Action::DisconnectAgendor,
         _ => return,
     };
     e.prevent_default();
@@ -154,6 +159,7 @@ fn on_submit(e: Event) {
         "save-assignment" => Action::SaveAssignment,
         "save-profile" => Action::SaveProfile,
         "save-password" => Action::SavePassword,
+        "save-agendor" => Action::SaveAgendor,
         _ => return,
     };
     act(action);

@@ -51,6 +51,8 @@ impl App {
                 }
             }
             Action::SaveAssignment => self.save_assignment(),
+            Action::SaveAgendor => self.save_agendor(),
+            Action::DisconnectAgendor => self.disconnect_agendor(),
             Action::CopySnippet => self.copy_snippet(),
             Action::CreateInbox => {
                 let body = forms::website_inbox(
@@ -248,6 +250,9 @@ impl App {
                 Ok(_) => self.data.agents.retain(|a| a.id != id),
                 Err(f) => self.fail(&f),
             },
+            Net::Integrations(r) => self.integrations_loaded(r),
+            Net::HookSaved(r) => self.hook_saved(r),
+            Net::HookRemoved(r) => self.hook_removed(r),
             Net::ProfileSaved(r) => self.profile_saved(r, false),
             Net::PasswordSaved(r) => self.profile_saved(r, true),
             _ => {}

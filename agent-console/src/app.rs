@@ -320,6 +320,11 @@ impl App {
             Route::Conversations(Some(id)) => self.open_conversation(id),
             Route::SettingsInbox(id) => self.open_inbox_settings(id),
             Route::SettingsInboxes | Route::SettingsAgents => self.load_directory(),
+            Route::SettingsIntegrations => {
+                // The inboxes too: the form offers them as checkboxes.
+                self.load_directory();
+                self.load_integrations();
+            }
             _ => {}
         }
     }

@@ -1,17 +1,19 @@
 //! The switchboard agent console: Rust compiled to wasm, served at `/app`.
 //!
 //! The logic that decides what the console shows (the conversation store
-//! and its lists, threads, typing, the socket's resume rules, forms, i18n,
-//! routes, times) is plain Rust with native unit tests. The browser side
+//! and its lists, threads, typing, the socket's resume rules, forms, the
+//! CRM block and the integration settings, i18n, routes, times) is plain Rust with native unit tests. The browser side
 //! (`app`, `session`, `live`, `update`, `conversation`, `admin`, `ui`,
 //! `dom`, `http`, `socket`, `alert`, `actions`) only carries it out. See
 //! `agent-console/README.md`.
 
 mod actions;
 mod admin;
+mod agendor;
 mod alert;
 mod app;
 mod conversation;
+pub mod crm;
 mod dom;
 pub mod events;
 pub mod format;
@@ -19,6 +21,7 @@ pub mod forms;
 mod http;
 pub mod i18n;
 mod i18n_text;
+pub mod integrations;
 pub mod link;
 mod live;
 mod msg;

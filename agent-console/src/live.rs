@@ -149,6 +149,7 @@ impl App {
         if let Some(until) = self.data.forms.confirm_remove_until {
             if now > until {
                 self.data.forms.confirm_remove = None;
+                self.data.forms.confirm_disconnect = false;
                 self.data.forms.confirm_remove_until = None;
                 self.dirty.settings = true;
             }

@@ -5,9 +5,10 @@
 
 use serde_json::Value;
 use switchboard_protocol::api::{Agent, Inbox, Payload, Profile};
-use switchboard_protocol::chat::{Conversation, ConversationList, Message};
+use switchboard_protocol::chat::{Contact, Conversation, ConversationList, Message};
 
 use crate::forms::Failure;
+use crate::integrations::{Hook, IntegrationApp};
 use crate::route::Route;
 use crate::socket::SockEvent;
 use crate::store::{Status, Tab};
@@ -18,6 +19,12 @@ pub type Res<T> = Result<T, Failure>;
 #[derive(Debug, serde::Deserialize)]
 pub struct Envelope<T> {
     pub data: T,
+}
+
+/// `{"payload": ...}` around one object (the CRM sync's answer).
+#[derive(Debug, serde::Deserialize)]
+pub struct One<T> {
+    pub payload: T,
 }
 
 #[derive(Debug)]
@@ -71,6 +78,10 @@ pub enum Action {
     SavePassword,
     Language(String),
     DismissToast,
+    /// Send this contact to the CRM again (after a failed sync).
+    CrmRetry(i64),
+    SaveAgendor,
+    DisconnectAgendor,
 }
 
 /// A server's answer. Its variants differ widely in size; it lives boxed
@@ -113,4 +124,9 @@ pub enum Net {
     AgentRemoved(i64, Res<Value>),
     ProfileSaved(Res<Profile>),
     PasswordSaved(Res<Profile>),
+    /// `POST .../contacts/{id}/crm_sync` for this contact.
+    CrmSync(i64, Res<One<Contact>>),
+    Integrations(Res<Payload<IntegrationApp>>),
+    HookSaved(Res<Hook>),
+    HookRemoved(Res<Value>),
 }

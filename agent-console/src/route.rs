@@ -11,6 +11,8 @@ pub enum Route {
     SettingsInboxes,
     SettingsInbox(i64),
     SettingsAgents,
+    /// Connections to other systems (the Agendor CRM).
+    SettingsIntegrations,
     Profile,
 }
 
@@ -29,6 +31,7 @@ impl Route {
                 None => Route::SettingsInboxes,
             },
             ["app", "settings", "agents"] => Route::SettingsAgents,
+            ["app", "settings", "integrations"] => Route::SettingsIntegrations,
             ["app", "profile"] => Route::Profile,
             _ => Route::Conversations(None),
         }
@@ -42,16 +45,14 @@ impl Route {
             Route::SettingsInboxes => "/app/settings/inboxes".into(),
             Route::SettingsInbox(id) => format!("/app/settings/inboxes/{id}"),
             Route::SettingsAgents => "/app/settings/agents".into(),
+            Route::SettingsIntegrations => "/app/settings/integrations".into(),
             Route::Profile => "/app/profile".into(),
         }
     }
 
     /// Settings screens are for administrators only.
     pub fn is_settings(self) -> bool {
-        matches!(
-            self,
-            Route::SettingsInboxes | Route::SettingsInbox(_) | Route::SettingsAgents
-        )
+        self.area() == Area::Settings
     }
 
     /// Which top-level area the route belongs to (the screen kept when
@@ -60,9 +61,10 @@ impl Route {
         match self {
             Route::Login => Area::Login,
             Route::Conversations(_) => Area::Conversations,
-            Route::SettingsInboxes | Route::SettingsInbox(_) | Route::SettingsAgents => {
-                Area::Settings
-            }
+            Route::SettingsInboxes
+            | Route::SettingsInbox(_)
+            | Route::SettingsAgents
+            | Route::SettingsIntegrations => Area::Settings,
             Route::Profile => Area::Profile,
         }
     }
@@ -90,6 +92,7 @@ mod tests {
             Route::SettingsInboxes,
             Route::SettingsInbox(3),
             Route::SettingsAgents,
+            Route::SettingsIntegrations,
             Route::Profile,
         ] {
             assert_eq!(Route::parse(&route.path()), route);
@@ -110,5 +113,16 @@ mod tests {
             Route::Conversations(Some(7))
         );
         assert_eq!(Route::parse("/app/settings"), Route::SettingsInboxes);
+    }
+
+    #[test]
+    fn integrations_are_a_settings_screen() {
+        let r = Route::parse("/app/settings/integrations?x=1");
+        assert_eq!(r, Route::SettingsIntegrations);
+        assert_eq!(r.path(), "/app/settings/integrations");
+        assert!(r.is_settings());
+        assert_eq!(r.area(), Area::Settings);
+        assert!(!Route::Profile.is_settings());
+        assert!(!Route::Conversations(None).is_settings());
     }
 }

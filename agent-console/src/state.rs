@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use switchboard_protocol::api::{Agent, Inbox, Profile, Role};
 
 use crate::i18n::Lang;
+use crate::integrations::IntegrationApp;
 use crate::route::Route;
 use crate::store::{Filters, Store};
 use crate::thread::Threads;
@@ -73,6 +74,7 @@ pub struct Forms {
     pub agent_error: Option<String>,
     /// An agent whose Remove was clicked once (a second click removes).
     pub confirm_remove: Option<i64>,
+    /// When a first click (Remove, Disconnect) stops waiting for the second.
     pub confirm_remove_until: Option<f64>,
     pub profile_notice: Option<Notice>,
     pub password_notice: Option<Notice>,
@@ -80,6 +82,20 @@ pub struct Forms {
     pub redraw: u32,
     pub login_error: Option<String>,
     pub login_busy: bool,
+    /// Contacts whose CRM Retry is on its way (the button waits).
+    pub crm_retrying: HashSet<i64>,
+    /// The account's integrations; `None` until loaded.
+    pub integrations: Option<Vec<IntegrationApp>>,
+    /// Bumped when the Agendor hook is (re)loaded or saved: the form is
+    /// redrawn from it.
+    pub integrations_version: u32,
+    pub agendor_notice: Option<Notice>,
+    /// The form field a refused save points at (its `name`).
+    pub agendor_invalid: Option<&'static str>,
+    pub agendor_busy: bool,
+    /// Disconnect was clicked once (a second click disconnects), until
+    /// `confirm_remove_until`.
+    pub confirm_disconnect: bool,
 }
 
 #[derive(Debug)]

@@ -141,6 +141,38 @@ fn contact_updates_reach_every_conversation_of_the_contact() {
 }
 
 #[test]
+fn a_crm_retry_answer_turns_the_block_to_pending() {
+    use crate::crm;
+    use crate::i18n::Lang;
+    use switchboard_protocol::chat::CrmStatus;
+    let mut s = Store::new(ME);
+    s.upsert(conversation(1, None, "open", 100));
+    let mut contact = s.get(1).unwrap().meta.sender.clone();
+    contact.crm = Some(
+        serde_json::from_str(
+            r#"{"app_id":"agendor","status":"failed","error":"invalid token","updated_at":5}"#,
+        )
+        .unwrap(),
+    );
+    assert!(s.on_contact(&contact));
+    let shown = |s: &Store| {
+        let link = s.get(1).unwrap().meta.sender.crm.clone().unwrap();
+        crm::view(&link, Lang::En)
+    };
+    assert!(shown(&s).retry);
+    // `POST .../crm_sync` answers `{"payload": <contact>}`, now pending.
+    let mut answer: serde_json::Value = serde_json::to_value(&contact).unwrap();
+    answer["crm"]["status"] = "pending".into();
+    answer["crm"]["error"] = serde_json::Value::Null;
+    let one: crate::msg::One<Contact> =
+        serde_json::from_value(serde_json::json!({ "payload": answer })).unwrap();
+    assert_eq!(one.payload.crm.as_ref().unwrap().status, CrmStatus::Pending);
+    assert!(s.on_contact(&one.payload));
+    assert_eq!(shown(&s).status, "pending");
+    assert!(!shown(&s).retry);
+}
+
+#[test]
 fn pages_record_completeness() {
     let mut s = Store::new(ME);
     s.page_loaded(Status::Open, 1, 25, 25);

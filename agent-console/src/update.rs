@@ -77,6 +77,7 @@ impl App {
             Action::Resolve => self.set_status("resolved"),
             Action::Reopen => self.set_status("open"),
             Action::Snooze => self.set_status("snoozed"),
+            Action::CrmRetry(contact) => self.crm_retry(contact),
             other => self.act_admin(other),
         }
     }
@@ -192,6 +193,7 @@ impl App {
                 echo,
                 result,
             } => self.sent(conversation, &echo, result),
+            Net::CrmSync(contact, r) => self.crm_synced(contact, r),
             other => self.net_admin(other),
         }
     }

@@ -172,7 +172,7 @@ impl InboxPage {
     }
 }
 
-fn notice(el: &Element, n: Option<&Notice>) {
+pub(super) fn notice(el: &Element, n: Option<&Notice>) {
     dom::set_text(el, n.map(|n| n.text.as_str()).unwrap_or(""));
     dom::toggle_class(el, "error", n.is_some_and(|n| n.error));
 }
@@ -190,7 +190,7 @@ fn number(id: &str, value: &str, placeholder: &str) -> Option<H> {
     )
 }
 
-fn check(id: &str, on: bool, label: &str) -> Option<H> {
+pub(super) fn check(id: &str, on: bool, label: &str) -> Option<H> {
     Some(
         h("label")?
             .class("check")

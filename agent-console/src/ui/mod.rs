@@ -5,6 +5,7 @@
 
 mod convo;
 mod inbox;
+mod integrations;
 mod lists;
 mod login;
 mod messages;

@@ -1,11 +1,12 @@
 //! Settings, for administrators: Inboxes (each opening on its
 //! Collaborators, Conversation assignment and widget script, in
-//! `inbox.rs`) and Agents. Forms are drawn once per page so a live update
+//! `inbox.rs`), Agents, and Integrations (Agendor, in `integrations.rs`). Forms are drawn once per page so a live update
 //! never wipes what is being typed; lists redraw when their data changes.
 
 use web_sys::Element;
 
 use super::inbox::InboxPage;
+use super::integrations::IntegrationsPage;
 use super::section::Section;
 use crate::dom::{self, field, h, option, H};
 use crate::i18n::T;
@@ -15,6 +16,7 @@ use crate::state::Data;
 enum Page {
     Inboxes(Section),
     Inbox(Box<InboxPage>),
+    Integrations(Box<IntegrationsPage>),
     Agents {
         list: Section,
         error: Element,
@@ -37,6 +39,7 @@ impl Settings {
         for (route, label) in [
             (Route::SettingsInboxes, T::Inboxes),
             (Route::SettingsAgents, T::Agents),
+            (Route::SettingsIntegrations, T::Integrations),
         ] {
             let a = h("a")?
                 .class("subnav-link")
@@ -68,6 +71,9 @@ impl Settings {
                     .map(Box::new)
                     .map(Page::Inbox),
                 Route::SettingsAgents => agents_page(&self.main, d),
+                Route::SettingsIntegrations => IntegrationsPage::build(&self.main, d)
+                    .map(Box::new)
+                    .map(Page::Integrations),
                 _ => inboxes_page(&self.main, d),
             };
             self.route = Some(d.route);
@@ -82,6 +88,7 @@ impl Settings {
         match &mut self.page {
             Some(Page::Inboxes(list)) => draw_inboxes(list, d),
             Some(Page::Inbox(page)) => page.update(d),
+            Some(Page::Integrations(page)) => page.update(d),
             Some(Page::Agents { list, error, form }) => {
                 draw_agents(list, d);
                 dom::set_text(error, d.forms.agent_error.as_deref().unwrap_or(""));

@@ -1,13 +1,15 @@
 //! Beside the conversation: "Conversation actions" (the assigned agent,
 //! picked among the inbox's collaborators, with their presence) and the
-//! contact (name, e-mail, phone, identifier, custom attributes, and a link
-//! to the CRM when the contact has a `crm_url`).
+//! contact (name, e-mail, phone, identifier, custom attributes, and the
+//! CRM block: the contact's Agendor record and deal, or how its sync went,
+//! from `crm`; a plain link when there is only a `crm_url` attribute).
 
 use serde_json::Value;
 use switchboard_protocol::chat::{Contact, Conversation};
 use web_sys::Element;
 
 use super::section::Section;
+use crate::crm::{self, Anchor};
 use crate::dom::{self, h, option, H};
 use crate::format;
 use crate::i18n::{Lang, T};
@@ -83,13 +85,14 @@ impl Side {
         dom::set_value(&self.assignee, &value);
         dom::set_hidden(&self.assign_me, c.assignee_id == Some(d.me()));
         let contact = &c.meta.sender;
+        let retrying = d.forms.crm_retrying.contains(&contact.id);
         let sig = format!(
-            "{}|{}",
+            "{}|{retrying}|{}",
             serde_json::to_string(contact).unwrap_or_default(),
             lang.code()
         );
         self.contact
-            .refresh(sig, |el| draw_contact(el, contact, lang));
+            .refresh(sig, |el| draw_contact(el, contact, lang, retrying));
     }
 }
 
@@ -103,7 +106,7 @@ fn label(name: &str, presence: Option<&String>, lang: Lang) -> String {
     format!("{name} · {}", lang.t(state))
 }
 
-fn draw_contact(el: &Element, c: &Contact, lang: Lang) {
+fn draw_contact(el: &Element, c: &Contact, lang: Lang, retrying: bool) {
     let t = |k| lang.t(k);
     dom::append(el, h("h3").map(|x| x.text(t(T::Contact))));
     dom::append(
@@ -165,7 +168,11 @@ fn draw_contact(el: &Element, c: &Contact, lang: Lang) {
             h("dl").map(|dl| dl.class("contact-attributes").children(items)),
         );
     }
-    // The CRM integration fills `crm_url`; its place is kept either way.
+    if let Some(link) = &c.crm {
+        dom::append(el, crm_block(c.id, &crm::view(link, lang), lang, retrying));
+        return;
+    }
+    // Without the integration, a `crm_url` attribute; its place is kept.
     let crm = crm_url(c);
     dom::append(
         el,
@@ -183,6 +190,57 @@ fn draw_contact(el: &Element, c: &Contact, lang: Lang) {
             }
         }),
     );
+}
+
+/// `#crm-link`: the status line (the record's link once synced), the
+/// deal's link, and the error with Retry when the sync failed.
+fn crm_block(contact: i64, v: &crm::CrmView, lang: Lang, retrying: bool) -> Option<H> {
+    let line = anchor(&v.line, "crm-record-link").map(|a| a.class("crm-status"));
+    let deal = v.deal.as_ref().and_then(|d| anchor(d, "crm-deal-link"));
+    let error = v
+        .error
+        .as_deref()
+        .and_then(|e| h("p").map(|p| p.class("crm-error").text(e)));
+    let retry = v.retry.then(|| {
+        h("button").map(|b| {
+            b.id("crm-retry")
+                .class("ghost")
+                .attr("type", "button")
+                .act("crm-retry")
+                .data("contact-id", &contact.to_string())
+                .flag("disabled", retrying)
+                .text(lang.t(T::Retry))
+        })
+    });
+    Some(
+        h("div")?
+            .id("crm-link")
+            .class("crm-slot crm-block")
+            .class_if("muted", v.status == "pending")
+            .data("status", v.status)
+            .attr("aria-live", "polite")
+            .child(h("h4").map(|x| x.text("CRM")))
+            .child(line)
+            .child(deal)
+            .child(error)
+            .child(retry.flatten()),
+    )
+}
+
+/// A link to a web address, opened apart from the console; plain text for
+/// anything else (the address came from outside). Only a link gets `id`.
+fn anchor(a: &Anchor, id: &str) -> Option<H> {
+    match &a.href {
+        Some(href) => Some(
+            h("a")?
+                .id(id)
+                .attr("href", href)
+                .attr("target", "_blank")
+                .attr("rel", "noopener noreferrer")
+                .text(&a.text),
+        ),
+        None => Some(h("span")?.text(&a.text)),
+    }
 }
 
 fn show(v: &Value) -> String {
