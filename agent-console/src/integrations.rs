@@ -99,7 +99,8 @@ impl Default for AgendorSettings {
             deal_title: DEFAULT_DEAL_TITLE.into(),
             funnel_id: None,
             deal_stage: None,
-            add_note: false,
+            // As the server: a new connection notes each conversation.
+            add_note: true,
             note_text: DEFAULT_NOTE_TEXT.into(),
         }
     }

@@ -71,7 +71,7 @@ fn creating_needs_a_token_and_sends_every_setting() {
         json!({"app_id": "agendor", "status": 1, "settings": {
             "api_token": "tok-5678", "base_url": DEFAULT_BASE_URL, "inbox_ids": [],
             "contact_type": "person", "create_deal": false, "deal_title": DEFAULT_DEAL_TITLE,
-            "funnel_id": null, "deal_stage": null, "add_note": false,
+            "funnel_id": null, "deal_stage": null, "add_note": true,
             "note_text": DEFAULT_NOTE_TEXT}})
     );
 }

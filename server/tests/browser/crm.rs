@@ -37,17 +37,59 @@ async fn the_contact_panel_links_to_agendor(db: Db) {
             json!({"name": "Bridge", "channel": {"type": "api"}}),
         )
         .await;
-    // A wrong token first: the sync fails and the panel says why.
-    let (status, hook) = env
-        .app
-        .post(
-            &env.path("/integrations/hooks"),
-            t,
-            json!({"app_id": "agendor", "settings": {"api_token": "wrong-token",
-                   "base_url": fake.base_url, "create_deal": true}}),
+    // The administrator connects Agendor in Settings → Integrations, with
+    // a wrong token first: the sync fails and the panel says why.
+    crate::console::log_in(&browser, &env.app.base, "ana@acme.test", "password123").await;
+    browser
+        .goto(&format!("{}/app/settings/integrations", env.app.base))
+        .await;
+    browser
+        .wait_for(
+            "the Agendor form",
+            "return !!document.querySelector('#agendor-form #agendor-save');",
+            json!([]),
         )
         .await;
-    assert_eq!(status, 200, "{hook}");
+    browser
+        .run(
+            "const i = document.querySelector('#agendor-base-url');
+             i.value = ''; i.dispatchEvent(new Event('input', {bubbles: true}));",
+            json!([]),
+        )
+        .await;
+    browser.type_into("#agendor-base-url", &fake.base_url).await;
+    browser.type_into("#agendor-token", "wrong-token").await;
+    browser
+        .run(
+            "const c = document.querySelector('#agendor-create-deal');
+             if (!c.checked) { c.click(); }",
+            json!([]),
+        )
+        .await;
+    browser.click("#agendor-save").await;
+    browser
+        .wait_for(
+            "the connected integration",
+            "const h = document.querySelector('#agendor-status');
+             return h && h.textContent.includes('Connected') ? h.textContent : null;",
+            json!([]),
+        )
+        .await;
+    let path = browser
+        .screenshot(&format!("console-agendor-settings-{db:?}"))
+        .await;
+    eprintln!("screenshot: {}", path.display());
+    let (_, apps) = env.app.get(&env.path("/integrations/apps"), t).await;
+    let hook = apps["payload"][0]["hooks"][0].clone();
+    assert_eq!(
+        hook["settings"]["base_url"],
+        fake.base_url.as_str(),
+        "{apps}"
+    );
+    assert_eq!(hook["settings"]["create_deal"], true, "{apps}");
+    assert_eq!(hook["settings"]["api_token_set"], true, "{apps}");
+    assert_eq!(hook["settings"]["add_note"], true, "{apps}");
+
     let base = format!(
         "/public/api/v1/inboxes/{}",
         inbox["inbox_identifier"].as_str().expect("identifier")
@@ -73,7 +115,6 @@ async fn the_contact_panel_links_to_agendor(db: Db) {
         .await;
     let id = c["id"].as_i64().expect("conversation");
 
-    crate::console::log_in(&browser, &env.app.base, "ana@acme.test", "password123").await;
     browser
         .goto(&format!("{}/app/conversations/{id}", env.app.base))
         .await;
@@ -119,6 +160,7 @@ async fn the_contact_panel_links_to_agendor(db: Db) {
     assert_eq!(links[0], people[0]["_webUrl"], "{links}");
     assert_eq!(links[1], fake.deals()[0]["_webUrl"], "{links}");
     assert_eq!(links[2], "_blank");
+    assert_eq!(fake.tasks().len(), 1, "the note, on by default");
     let path = browser.screenshot(&format!("console-crm-{db:?}")).await;
     eprintln!("screenshot: {}", path.display());
     browser.quit().await;
