@@ -87,16 +87,7 @@ async fn customer(env: &Env, base: &str, contact: Value) -> (i64, i64, String) {
         .await;
     assert_eq!(status, 200, "{me}");
     let source = me["source_id"].as_str().expect("source").to_string();
-    let (_, c) = env
-        .app
-        .call(
-            Method::POST,
-            &format!("{base}/contacts/{source}/conversations"),
-            None,
-            None,
-        )
-        .await;
-    let conversation = c["id"].as_i64().expect("conversation");
+    let conversation = open_conversation(env, base, &source).await;
     let (_, shown) = env
         .app
         .get(
@@ -106,6 +97,21 @@ async fn customer(env: &Env, base: &str, contact: Value) -> (i64, i64, String) {
         .await;
     let contact = shown["meta"]["sender"]["id"].as_i64().expect("contact");
     (contact, conversation, source)
+}
+
+/// The customer opens a conversation through the public API.
+async fn open_conversation(env: &Env, base: &str, source: &str) -> i64 {
+    let (status, c) = env
+        .app
+        .call(
+            Method::POST,
+            &format!("{base}/contacts/{source}/conversations"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{c}");
+    c["id"].as_i64().expect("conversation")
 }
 
 /// Waits until the contact's CRM link has `status`; returns the contact.
@@ -243,16 +249,7 @@ async fn a_new_contact_becomes_a_person_with_a_deal_and_a_note(db: Db) {
             Some(json!({"content": "Oi de novo"})),
         )
         .await;
-    let (_, second) = env
-        .app
-        .call(
-            Method::POST,
-            &format!("{base}/contacts/{source}/conversations"),
-            None,
-            None,
-        )
-        .await;
-    let second = second["id"].as_i64().expect("second conversation");
+    let second = open_conversation(&env, &base, &source).await;
     for _ in 0..500 {
         if fake.tasks().len() >= 2 {
             break;

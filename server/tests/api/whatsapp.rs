@@ -470,20 +470,26 @@ async fn a_whatsapp_number_receives_answers_and_disconnects(db: Db) {
         .is_some_and(|d| d.iter().any(|d| d["status"] == "cancelled")));
 }
 
+/// A WhatsApp inbox for [`NUMBER`], connected to the Graph stand-in.
+async fn whatsapp_inbox(env: &Env) {
+    let config = json!({"api_key": "EAAG-test", "phone_number_id": "106",
+        "business_account_id": "102", "app_secret": APP_SECRET});
+    let (status, inbox) = env
+        .app
+        .post(
+            &env.path("/inboxes"),
+            &env.admin_token,
+            json!({"name": "WhatsApp", "channel": {"type": "whatsapp", "phone_number": NUMBER, "provider_config": config}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{inbox}");
+}
+
 async fn media_is_downloaded_on_arrival_and_files_go_by_link(db: Db) {
     let graph = StandIn::start().await;
     let env = Env::start_with(db, settings(&graph)).await;
     let (app, t) = (&env.app, env.admin_token.as_str());
-    let config = json!({"api_key": "EAAG-test", "phone_number_id": "106",
-        "business_account_id": "102", "app_secret": APP_SECRET});
-    let (status, _) = app
-        .post(
-            &env.path("/inboxes"),
-            t,
-            json!({"name": "WhatsApp", "channel": {"type": "whatsapp", "phone_number": NUMBER, "provider_config": config}}),
-        )
-        .await;
-    assert_eq!(status, 200);
+    whatsapp_inbox(&env).await;
 
     // Graph answers the media lookup, then the bytes.
     graph.then(Reply::json(200, json!({"url": format!("{}/lookaside/media1", graph.url), "mime_type": "image/jpeg", "file_size": "9"})));
@@ -567,16 +573,7 @@ async fn races_with_whatsapp_end_in_one_conversation_and_the_latest_status(db: D
     let graph = StandIn::start().await;
     let env = Env::start_with(db, settings(&graph)).await;
     let (app, t) = (&env.app, env.admin_token.as_str());
-    let config = json!({"api_key": "EAAG-test", "phone_number_id": "106",
-        "business_account_id": "102", "app_secret": APP_SECRET});
-    let (status, _) = app
-        .post(
-            &env.path("/inboxes"),
-            t,
-            json!({"name": "WhatsApp", "channel": {"type": "whatsapp", "phone_number": NUMBER, "provider_config": config}}),
-        )
-        .await;
-    assert_eq!(status, 200);
+    whatsapp_inbox(&env).await;
 
     // Five first messages of a new customer at once: one contact, one
     // conversation holding all five.
