@@ -1,6 +1,8 @@
 //! Agendor's API v3, as docs/integrations/agendor.md describes: token auth
 //! (`Authorization: Token ...`), answers wrapped in `{"data": ...}`.
 //!
+//! - Origins: `GET /lead_origins`, to give a new record the origin named
+//!   like its inbox (when the account has one).
 //! - Records: `GET /people/{id}` to check a known one; `GET
 //!   /people?email=` then `GET /people?mobile_phone=` to find one (Agendor
 //!   ignores filters it does not know and answers with everything, so every
@@ -131,6 +133,33 @@ impl Agendor {
         self.call(Method::POST, path, &[], Some(body))
             .await?
             .ok_or_else(|| CrmError::Refused(format!("Agendor has no {path} (HTTP 404)")))
+    }
+
+    /// The lead origin ("origem") named like the inbox, if the account has
+    /// one: the inbox becomes the record's origin. An unknown name is never
+    /// sent (what Agendor does with one is not documented), and a refused
+    /// lookup only leaves the origin out.
+    async fn origin(&self, inbox_name: &str) -> Result<Option<i64>, CrmError> {
+        let wanted = inbox_name.trim();
+        if wanted.is_empty() {
+            return Ok(None);
+        }
+        let listed = match self.get("/lead_origins", &[]).await {
+            Ok(listed) => listed,
+            Err(CrmError::Refused(_)) => None,
+            Err(e) => return Err(e),
+        };
+        Ok(listed
+            .as_ref()
+            .and_then(Value::as_array)
+            .and_then(|origins| {
+                origins.iter().find(|o| {
+                    o["name"]
+                        .as_str()
+                        .is_some_and(|n| n.trim().eq_ignore_ascii_case(wanted))
+                })
+            })
+            .and_then(|o| o["id"].as_i64()))
     }
 
     /// Searches `collection` by one filter; the first hit that `matches`.
@@ -293,7 +322,7 @@ impl Connector for Agendor {
                 contact["whatsapp"] = json!(phone);
             }
         }
-        let body = json!({
+        let mut body = json!({
             "name": cut(&name, MAX_NAME),
             "contact": contact,
             "description": cut(
@@ -301,6 +330,9 @@ impl Connector for Agendor {
                 700,
             ),
         });
+        if let Some(origin) = self.origin(&subject.inbox_name).await? {
+            body["leadOrigin"] = json!(origin);
+        }
         let data = self.create(&format!("/{path}"), body).await?;
         found(&data, page)
     }

@@ -40,6 +40,7 @@ struct State {
     organizations: Vec<Value>,
     deals: Vec<Value>,
     tasks: Vec<Value>,
+    origins: Vec<Value>,
     seen: Vec<Seen>,
     failures: Vec<Failure>,
 }
@@ -85,6 +86,15 @@ impl FakeAgendor {
         s.people.push(json!({"id": id, "name": name,
             "contact": {"email": null, "mobile": mobile, "whatsapp": null, "work": null},
             "_webUrl": format!("https://web.agendor.com.br/sistema/pessoas/historico.php?id={id}")}));
+        id
+    }
+
+    /// A lead origin ("origem") of the account.
+    pub fn add_origin(&self, name: &str) -> i64 {
+        let mut s = self.lock();
+        s.next_id += 1;
+        let id = s.next_id;
+        s.origins.push(json!({"id": id, "name": name}));
         id
     }
 
@@ -193,6 +203,7 @@ fn route(
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     let id = |raw: &str| raw.parse::<i64>().ok();
     match (method.as_str(), parts.as_slice()) {
+        ("GET", ["lead_origins"]) => (200, json!({"data": s.origins})),
         ("GET", [kind @ ("people" | "organizations")]) => {
             let list = if *kind == "people" {
                 &s.people
@@ -251,7 +262,7 @@ fn route(
                 "empresas"
             };
             let record = json!({"id": new_id, "name": name, "contact": body["contact"],
-                "description": body["description"],
+                "description": body["description"], "leadOrigin": body["leadOrigin"],
                 "_webUrl": format!("https://web.agendor.com.br/sistema/{page}/historico.php?id={new_id}")});
             if *kind == "people" {
                 s.people.push(record.clone());

@@ -130,6 +130,8 @@ async fn wait_crm(env: &Env, contact: i64, status: &str) -> Value {
 
 async fn a_new_contact_becomes_a_person_with_a_deal_and_a_note(db: Db) {
     let fake = FakeAgendor::start(TOKEN).await;
+    fake.add_origin("Site");
+    let origin = fake.add_origin("bridge");
     let env = Env::start_with(db, settings()).await;
     let (inbox, base) = api_inbox(&env).await;
     let hooks = env.path("/integrations/hooks");
@@ -199,6 +201,7 @@ async fn a_new_contact_becomes_a_person_with_a_deal_and_a_note(db: Db) {
     assert_eq!(person["name"], "Joana Lima");
     assert_eq!(person["contact"]["email"], "joana@acme.test");
     assert_eq!(person["contact"]["mobile"], "+5511988887777");
+    assert_eq!(person["leadOrigin"], origin, "the inbox is the origin");
     let deals = fake.deals();
     assert_eq!(deals.len(), 1, "{deals:?}");
     assert_eq!(deals[0]["title"], "Joana Lima – Bridge");
@@ -237,7 +240,9 @@ async fn a_new_contact_becomes_a_person_with_a_deal_and_a_note(db: Db) {
     assert!(fake
         .seen()
         .iter()
-        .all(|s| ["/people", "/deals"].iter().any(|p| s.path.starts_with(p))));
+        .all(|s| ["/people", "/deals", "/lead_origins"]
+            .iter()
+            .any(|p| s.path.starts_with(p))));
 
     // The contact writes again, then opens a second conversation: still one
     // person and one deal; the new conversation gets its own note.
@@ -313,6 +318,10 @@ async fn an_existing_person_with_the_same_phone_is_linked_not_duplicated(db: Db)
         "no person created"
     );
     assert!(fake.deals().is_empty(), "deals are off");
+    assert!(
+        !fake.seen().iter().any(|s| s.path == "/lead_origins"),
+        "origins are looked up only to create"
+    );
     assert_eq!(
         fake.tasks()[0]["on"],
         "people",
