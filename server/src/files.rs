@@ -290,14 +290,16 @@ pub async fn record(
     Ok(out)
 }
 
-/// The file keys of a message's attachments (from their `data_url`s).
+/// The file keys of a message's attachments: the segment before the name
+/// in their `data_url`s (`{public_url}/files/{key}/{name}`; the name is
+/// percent-encoded, so it has no `/`).
 pub fn keys_of(content_attributes: &Value) -> Vec<String> {
     content_attributes["attachments"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|a| a["data_url"].as_str())
-        .filter_map(|url| url.split("/files/").nth(1)?.split('/').next())
+        .filter_map(|url| url.rsplit('/').nth(1))
         .map(str::to_string)
         .collect()
 }
@@ -323,6 +325,20 @@ pub async fn forget(
         if let Err(e) = files.delete(key).await {
             tracing::warn!(error = %e, "cannot remove a deleted file");
         }
+    }
+}
+
+/// Forgets the files of deleted conversations. Like [`forget`], failures
+/// are logged: the deletion has happened, and its answer says so.
+pub async fn forget_conversations(
+    store: &std::sync::Arc<dyn crate::store::Store>,
+    files: &std::sync::Arc<dyn FileStore>,
+    account_id: i64,
+    conversation_ids: &[i64],
+) {
+    match store.attachment_keys(account_id, conversation_ids).await {
+        Ok(keys) => forget(store, files, account_id, &keys).await,
+        Err(e) => tracing::warn!(error = %e, "cannot list deleted conversations' files"),
     }
 }
 
@@ -396,5 +412,10 @@ mod tests {
         );
         assert_eq!(clean_name(".."), "file");
         assert_eq!(encode_path("a b.pdf"), "a%20b.pdf");
+        let attributes = json!({"attachments": [
+            {"data_url": "https://acme.test/files/files/KEY1/a%2Fb.pdf"},
+            {"data_url": "https://acme.test/chat/files/KEY2/x.png"},
+        ]});
+        assert_eq!(keys_of(&attributes), ["KEY1", "KEY2"]);
     }
 }

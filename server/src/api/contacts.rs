@@ -235,8 +235,7 @@ pub async fn delete(
     contact_of(&state, &member, id).await?;
     let account_id = member.account_id();
     let removed = state.hub.delete_contact(account_id, id).await?;
-    let files = state.store.attachment_keys(account_id, &removed).await?;
-    crate::files::forget(&state.store, &state.files, account_id, &files).await;
+    crate::files::forget_conversations(&state.store, &state.files, account_id, &removed).await;
     Ok(Json(json!({})))
 }
 

@@ -133,6 +133,8 @@ pub async fn sync_contact(
     ApiPath((_, contact_id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Json<Value>> {
     let account_id = member.account_id();
+    // Read under the contact's lock: a sync may be saving its link now.
+    let _serial = state.hub.crm_locks().lock(contact_id).await;
     let found = state
         .store
         .get_contact(account_id, contact_id)
@@ -155,17 +157,7 @@ pub async fn sync_contact(
     let mut link = found
         .crm
         .clone()
-        .unwrap_or(switchboard_protocol::chat::CrmLink {
-            app_id: hook.app_id.clone(),
-            status: switchboard_protocol::chat::CrmStatus::Pending,
-            record_type: None,
-            record_id: None,
-            url: None,
-            deal_id: None,
-            deal_url: None,
-            error: None,
-            updated_at: 0,
-        });
+        .unwrap_or_else(|| crate::crm::sync::new_link(&hook.app_id, None));
     link.status = switchboard_protocol::chat::CrmStatus::Pending;
     link.error = None;
     link.updated_at = crate::store::now();

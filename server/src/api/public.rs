@@ -348,6 +348,9 @@ pub async fn update_message(
     let stored = state
         .hub
         .edit_message(v.inbox.account_id, id, message_id, |m| {
+            if m.deleted {
+                return false;
+            }
             let mut attributes = m
                 .content_attributes
                 .as_object()

@@ -81,10 +81,14 @@ impl AgendorSettings {
     /// The settings as administrators see them: the token is never shown
     /// again, only whether it is set and its last four characters.
     pub fn view(&self) -> Value {
+        // The last four characters, only of a token long enough that they
+        // give little of it away.
         let hint: String = {
             let chars: Vec<char> = self.api_token.chars().collect();
-            let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
-            format!("…{tail}")
+            match chars.len() {
+                n if n >= 12 => format!("…{}", chars[n - 4..].iter().collect::<String>()),
+                _ => "…".to_string(),
+            }
         };
         json!({
             "api_token_set": !self.api_token.is_empty(),
@@ -148,7 +152,8 @@ fn parse(
         }
     };
     let p = previous;
-    let mut api_token = text("api_token", "")?;
+    let given_token = text("api_token", "")?;
+    let mut api_token = given_token.clone();
     if api_token.is_empty() {
         api_token = p.map(|p| p.api_token.clone()).unwrap_or_default();
     }
@@ -178,6 +183,15 @@ fn parse(
         // server allows them); here only the shape is checked.
         crate::outbox::guard::check_url(&base_url, true)
             .map_err(|e| ApiError::invalid("base_url", e))?;
+        // The stored token goes only where it went before: whoever moves
+        // the integration elsewhere types the token again (it is never
+        // shown, so it cannot be sent to a new host unseen).
+        if given_token.is_empty() && p.is_some_and(|p| p.base_url != base_url) {
+            return Err(ApiError::invalid(
+                "api_token",
+                "is required again when base_url changes",
+            ));
+        }
     }
     let inbox_ids = match given.get("inbox_ids") {
         None => p.map(|p| p.inbox_ids.clone()).unwrap_or_default(),
@@ -249,8 +263,11 @@ mod tests {
     #[test]
     fn a_create_needs_a_token_and_an_update_keeps_it() {
         assert!(from_request(&json!({}), None).is_err());
-        let created =
-            from_request(&json!({"api_token": "tok-1234", "inbox_ids": [3]}), None).expect("valid");
+        let created = from_request(
+            &json!({"api_token": "agendor-tok-1234", "inbox_ids": [3]}),
+            None,
+        )
+        .expect("valid");
         assert_eq!(created.base_url, DEFAULT_BASE_URL);
         assert!(created.add_note && !created.create_deal);
         assert!(created.applies_to(3) && !created.applies_to(4));
@@ -263,11 +280,25 @@ mod tests {
             Some(&created),
         )
         .expect("valid");
-        assert_eq!(updated.api_token, "tok-1234");
+        assert_eq!(updated.api_token, "agendor-tok-1234");
         assert!(updated.create_deal && updated.applies_to(99));
         assert_eq!(
             AgendorSettings::from_stored(&updated.to_stored()),
-            Some(updated)
+            Some(updated.clone())
+        );
+        let moved = from_request(
+            &json!({"base_url": "https://elsewhere.test/v3"}),
+            Some(&updated),
+        );
+        assert!(
+            moved.is_err_and(|e| e.describe().contains("api_token")),
+            "the stored token does not follow a new base_url"
+        );
+        let short = from_request(&json!({"api_token": "abcd"}), None).expect("valid");
+        assert_eq!(
+            short.view()["api_token_hint"],
+            "…",
+            "a short token is not shown"
         );
     }
 

@@ -39,7 +39,7 @@ pub async fn run(cx: &Context<'_>, delivery: &Delivery) -> Answer {
     };
     let account_id = delivery.account_id;
     // One contact's syncs one at a time: two at once would both create.
-    let _serial = cx.hub.customer_locks().lock(("crm", contact_id)).await;
+    let _serial = cx.hub.crm_locks().lock(contact_id).await;
     let contact = match cx.store.get_contact(account_id, contact_id).await {
         Ok(c) => c,
         Err(StoreError::NotFound) => return refused(410, "the contact was deleted".into()),
@@ -61,6 +61,23 @@ pub async fn run(cx: &Context<'_>, delivery: &Delivery) -> Answer {
             .map(|id| format!("{}/app/conversations/{id}", cx.public_url)),
         contact,
     };
+    if !reachable(&subject.contact) {
+        let why = "the contact has no e-mail or phone to register; add one and retry";
+        let mut link = subject
+            .contact
+            .crm
+            .clone()
+            .unwrap_or_else(|| new_link(&cx.hook.app_id, None));
+        link.status = CrmStatus::Failed;
+        link.error = Some(why.into());
+        Saver {
+            cx,
+            contact: subject.contact.clone(),
+        }
+        .save(&link)
+        .await;
+        return refused(422, why.into());
+    }
     let mut saver = Saver {
         cx,
         contact: subject.contact.clone(),
@@ -74,17 +91,7 @@ pub async fn run(cx: &Context<'_>, delivery: &Delivery) -> Answer {
         {
             l.clone()
         }
-        _ => CrmLink {
-            app_id: cx.hook.app_id.clone(),
-            status: CrmStatus::Pending,
-            record_type: Some(record_type.as_str().to_string()),
-            record_id: None,
-            url: None,
-            deal_id: None,
-            deal_url: None,
-            error: None,
-            updated_at: now(),
-        },
+        _ => new_link(&cx.hook.app_id, Some(record_type.as_str())),
     };
     let outcome = steps(cx, &subject, &mut link, &mut saver).await;
     let health_error = outcome.as_ref().err().map(CrmError::message);
@@ -202,13 +209,19 @@ pub async fn gave_up(hub: &Arc<Hub>, store: &Arc<dyn Store>, delivery: &Delivery
     let Some(contact_id) = delivery.payload["crm"]["contact_id"].as_i64() else {
         return;
     };
+    // Read under the contact's lock: a sync may be saving its link now.
+    let _serial = hub.crm_locks().lock(contact_id).await;
     let Ok(contact) = store.get_contact(delivery.account_id, contact_id).await else {
         return;
     };
-    let Some(mut link) = contact.crm.clone() else {
-        return;
-    };
-    if link.status == CrmStatus::Failed && link.error.as_deref() == Some(why) {
+    let mut link = contact
+        .crm
+        .clone()
+        .unwrap_or_else(|| new_link(super::AGENDOR, None));
+    if link.status == CrmStatus::Synced
+        || (link.status == CrmStatus::Failed && link.error.as_deref() == Some(why))
+    {
+        // A later sync made it, or this is already said.
         return;
     }
     link.status = CrmStatus::Failed;
@@ -224,6 +237,27 @@ pub async fn gave_up(hub: &Arc<Hub>, store: &Arc<dyn Store>, delivery: &Delivery
             }
         }
         Err(e) => tracing::warn!(error = %e, "crm: cannot save the contact's CRM link"),
+    }
+}
+
+/// Whether a contact has something a CRM can find them by again.
+pub fn reachable(c: &Contact) -> bool {
+    let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+    given(&c.email) || given(&c.phone_number)
+}
+
+/// A pending link with nothing in the CRM yet.
+pub fn new_link(app_id: &str, record_type: Option<&str>) -> CrmLink {
+    CrmLink {
+        app_id: app_id.to_string(),
+        status: CrmStatus::Pending,
+        record_type: record_type.map(str::to_string),
+        record_id: None,
+        url: None,
+        deal_id: None,
+        deal_url: None,
+        error: None,
+        updated_at: now(),
     }
 }
 

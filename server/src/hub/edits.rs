@@ -185,6 +185,13 @@ impl Hub {
     pub fn customer_locks(&self) -> &Stripes {
         &self.customer_locks
     }
+
+    /// Locks that serialise one contact's CRM link: its syncs, which hold it
+    /// across the CRM's calls (a family of their own, so a slow CRM never
+    /// holds up customers' messages), and every other write of the link.
+    pub fn crm_locks(&self) -> &Stripes {
+        &self.crm_locks
+    }
 }
 
 #[cfg(test)]

@@ -120,6 +120,7 @@ pub struct Hub {
     /// Serialises edits of one conversation's messages.
     message_edits: edits::Stripes,
     customer_locks: edits::Stripes,
+    crm_locks: edits::Stripes,
     early_reports: edits::EarlyReports,
 }
 
@@ -184,6 +185,7 @@ impl Hub {
             outbox_wake: Arc::default(),
             message_edits: Default::default(),
             customer_locks: Default::default(),
+            crm_locks: Default::default(),
             early_reports: Default::default(),
             store,
             writer,

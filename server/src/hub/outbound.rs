@@ -46,19 +46,45 @@ impl Hub {
         before: Option<&Contact>,
         contact: &Contact,
     ) -> HubResult<()> {
+        let directory = self.directory(contact.account_id).await?;
+        let mut crm = Vec::new();
+        // A contact the CRM skipped while anonymous is sent once it has an
+        // e-mail or a phone, if it came through an inbox the CRM covers.
+        let identified = before.is_some_and(|b| !crate::crm::sync::reachable(b))
+            && crate::crm::sync::reachable(contact)
+            && contact.crm.is_none();
+        if identified {
+            let latest = self
+                .contact_conversations(contact.account_id, contact.id)
+                .into_iter()
+                .map(|l| l.conversation)
+                .max_by_key(|c| c.id)
+                .filter(|c| directory.crm_applies(c.inbox_id));
+            if let Some(c) = latest {
+                crm.push(crate::outbox::plan::delivery(
+                    contact.account_id,
+                    crate::store::DeliveryKind::Crm,
+                    None,
+                    None,
+                    crate::crm::sync::EVENT,
+                    crate::crm::sync::facts(contact.id, Some(c.id), Some(c.inbox_id)),
+                    crate::store::now_ms(),
+                ));
+            }
+        }
         let (event, changed) = match before {
             None => ("contact_created", serde_json::Value::Null),
             Some(before) => {
                 self.contact_changed(contact.account_id, contact.clone());
                 let changed = crate::outbox::plan::contact_changes(before, contact);
                 if changed.is_empty() {
-                    return Ok(());
+                    return self.queue_deliveries(crm).await;
                 }
                 ("contact_updated", serde_json::Value::Array(changed))
             }
         };
-        let directory = self.directory(contact.account_id).await?;
-        let deliveries = crate::outbox::plan::plan_contact(&directory, event, contact, changed);
+        let mut deliveries = crate::outbox::plan::plan_contact(&directory, event, contact, changed);
+        deliveries.extend(crm);
         self.queue_deliveries(deliveries).await
     }
 

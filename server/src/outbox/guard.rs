@@ -33,6 +33,10 @@ fn private_v6(v6: Ipv6Addr) -> bool {
     if let Some(v4) = v6.to_ipv4_mapped() {
         return private_v4(v4);
     }
+    // ::ffff:0:0/96, IPv4-translated (SIIT).
+    if s[..4] == [0; 4] && s[4] == 0xffff && s[5] == 0 {
+        return embedded(s[6], s[7]);
+    }
     // ::/96, IPv4-compatible (deprecated, but still routed by some stacks).
     if s[..6] == [0; 6] {
         return true;
@@ -162,6 +166,8 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "::127.0.0.1",
+            "::ffff:0:7f00:1",
+            "::ffff:0:a00:1",
             "::8.8.8.8",
             "64:ff9b::7f00:1",
             "64:ff9b::a00:1",

@@ -136,14 +136,20 @@ struct Worker {
     busy: Mutex<HashMap<i64, Lane>>,
 }
 
-/// One destination's queue: deliveries of one account, kind, webhook and
-/// inbox. At most `per_destination` of a lane's deliveries are in flight.
+/// One destination's queue: an account webhook (whatever inbox its events
+/// are about), an inbox's callback URL or WhatsApp number, or the account's
+/// CRM. At most `per_destination` of a lane's deliveries are in flight. The
+/// store's due query partitions the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Lane(i64, DeliveryKind, Option<i64>, Option<i64>);
 
 impl Lane {
     fn of(d: &Delivery) -> Lane {
-        Lane(d.account_id, d.kind, d.webhook_id, d.inbox_id)
+        let inbox = match d.kind {
+            DeliveryKind::Webhook => None,
+            _ => d.inbox_id,
+        };
+        Lane(d.account_id, d.kind, d.webhook_id, inbox)
     }
 }
 
@@ -154,6 +160,12 @@ enum Target {
     Download {
         config: crate::store::WhatsappConfig,
         media: serde_json::Value,
+    },
+    /// A WhatsApp reply with a file, uploaded before it is sent.
+    WhatsappFile {
+        config: crate::store::WhatsappConfig,
+        to: String,
+        message: crate::store::Message,
     },
     /// A contact to sync with the account's CRM.
     Crm(crate::store::IntegrationHook, crate::crm::AgendorSettings),
@@ -290,6 +302,15 @@ impl Worker {
             Target::Call(call) => {
                 let url = call.url.to_string();
                 let answer = send::post(&self.client, call).await;
+                (self.judge(&delivery, Some(url), &answer), Some(answer))
+            }
+            Target::WhatsappFile {
+                config,
+                to,
+                message,
+            } => {
+                let answer = self.send_whatsapp_file(&config, &to, &message).await;
+                let url = self.config.graph.url.clone();
                 (self.judge(&delivery, Some(url), &answer), Some(answer))
             }
             Target::Crm(hook, settings) => {

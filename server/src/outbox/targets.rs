@@ -74,21 +74,54 @@ impl Worker {
                     Ok(None) => return Target::Cancelled("the contact was deleted".into()),
                     Err(e) => return Target::Later(e.to_string()),
                 };
+                let file = message.content_attributes.get("template_params").is_none()
+                    && message.content_attributes["attachments"].get(0).is_some();
+                if file {
+                    return Target::WhatsappFile {
+                        config: config.clone(),
+                        to,
+                        message,
+                    };
+                }
                 match crate::whatsapp::send::call(
                     &self.config.graph,
                     config,
                     &to,
                     &message,
+                    None,
                     self.config.allow_private,
                 ) {
                     Ok(call) => Target::Call(call),
                     Err(e) => Target::Broken(e),
                 }
             }
-            DeliveryKind::Crm => match &directory.crm {
-                Some((hook, settings)) => Target::Crm(hook.clone(), settings.clone()),
-                None => Target::Cancelled("the CRM integration was removed or disabled".into()),
-            },
+            DeliveryKind::Crm => {
+                let Some((hook, settings)) = &directory.crm else {
+                    return Target::Cancelled("the CRM integration was removed or disabled".into());
+                };
+                let contact_id = delivery.payload["crm"]["contact_id"].as_i64().unwrap_or(0);
+                match self
+                    .store
+                    .get_contact(delivery.account_id, contact_id)
+                    .await
+                {
+                    // An anonymous visitor is nobody to a sales team yet:
+                    // the sync waits until the contact has an e-mail or a
+                    // phone (see `Hub::contact_saved`), unless an agent
+                    // asked for it (then it fails, saying why).
+                    Ok(c) if c.crm.is_none() && !crate::crm::sync::reachable(&c) => {
+                        Target::Cancelled(
+                            "the contact has no e-mail or phone yet; it is sent once it has one"
+                                .into(),
+                        )
+                    }
+                    Ok(_) => Target::Crm(hook.clone(), settings.clone()),
+                    Err(crate::store::StoreError::NotFound) => {
+                        Target::Cancelled("the contact was deleted".into())
+                    }
+                    Err(e) => Target::Later(e.to_string()),
+                }
+            }
         }
     }
 
@@ -99,6 +132,59 @@ impl Worker {
         };
         let headers = sign::headers(secret, &delivery.delivery_id, &delivery.event, &body);
         Target::Call(Call { url, headers, body })
+    }
+
+    /// Sends a WhatsApp reply with a file: the file is uploaded to the
+    /// number's media, then the message names it. A retry uploads again
+    /// (an unused upload expires on WhatsApp's side).
+    pub(super) async fn send_whatsapp_file(
+        &self,
+        config: &crate::store::WhatsappConfig,
+        to: &str,
+        message: &crate::store::Message,
+    ) -> Answer {
+        let first = &message.content_attributes["attachments"][0];
+        let Some(key) = crate::files::keys_of(&message.content_attributes)
+            .into_iter()
+            .next()
+        else {
+            return refused(422, "the file's link is unreadable".into());
+        };
+        let bytes = match self.files.get(&key).await {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return refused(410, "the file was deleted".into())
+            }
+            Err(e) => return Answer::Unreachable(format!("cannot read the file: {e}")),
+        };
+        let file = crate::whatsapp::media::Outgoing {
+            bytes,
+            content_type: first["content_type"]
+                .as_str()
+                .unwrap_or("application/octet-stream")
+                .to_string(),
+            name: first["file_name"].as_str().unwrap_or("file").to_string(),
+        };
+        let graph = &self.config.graph;
+        let allow_private = self.config.allow_private;
+        let media_id =
+            match crate::whatsapp::media::upload(&self.client, graph, config, file, allow_private)
+                .await
+            {
+                Ok(id) => id,
+                Err(answer) => return answer,
+            };
+        match crate::whatsapp::send::call(
+            graph,
+            config,
+            to,
+            message,
+            Some(&media_id),
+            allow_private,
+        ) {
+            Ok(call) => super::send::post(&self.client, call).await,
+            Err(e) => refused(422, e),
+        }
     }
 
     /// Runs a contact's CRM sync with the integration's connector.
@@ -153,18 +239,16 @@ impl Worker {
         let keys = crate::files::keys_of(&serde_json::json!({ "attachments": stored }));
         let attached = self
             .hub
-            .edit_message(
-                delivery.account_id,
-                conversation.id,
-                facts.id,
-                |m| match &mut m.content_attributes {
-                    serde_json::Value::Object(attributes) if !m.deleted => {
-                        attributes.insert("attachments".into(), stored.into());
-                        true
-                    }
-                    _ => false,
-                },
-            )
+            .edit_message(delivery.account_id, conversation.id, facts.id, |m| {
+                if m.deleted {
+                    return false;
+                }
+                if !m.content_attributes.is_object() {
+                    m.content_attributes = serde_json::json!({});
+                }
+                m.content_attributes["attachments"] = stored.into();
+                true
+            })
             .await;
         match attached {
             Ok(m) if !m.deleted => Answer::Success {
@@ -183,7 +267,8 @@ impl Worker {
         }
     }
 
-    /// What a finished call changes beyond its own row: a WhatsApp reply
+    /// What a finished call changes beyond its own row: a CRM sync that was
+    /// given up shows on its contact; a WhatsApp reply
     /// learns its WhatsApp id; a reply that could not be delivered (WhatsApp,
     /// or an API inbox's callback) is marked failed with the reason, which
     /// agents see on the message.

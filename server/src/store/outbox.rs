@@ -147,7 +147,8 @@ pub trait OutboxStore: Send + Sync {
     ) -> StoreResult<Webhook>;
     async fn delete_webhook(&self, account_id: i64, webhook_id: i64) -> StoreResult<()>;
     /// Pending deliveries due at `now_ms`, oldest due first, at most
-    /// `per_lane` of each destination (account, kind, webhook and inbox),
+    /// `per_lane` of each destination (account, kind, webhook, and inbox
+    /// unless it is a webhook's),
     /// so one destination's backlog cannot fill the page.
     async fn due_deliveries(
         &self,

@@ -1,9 +1,15 @@
-//! Fetching a customer's media from WhatsApp: the Graph API gives a short-
-//! lived URL for a media id (`GET /{version}/{media_id}`), and that URL,
-//! fetched with the same token, gives the bytes. The outbox runs this right
-//! after the message is stored, so agents see the message at once and its
-//! file a moment later (`message.updated`), and a failed download is
-//! retried like any outbound call.
+//! Media between switchboard and WhatsApp, both ways, run by the outbox.
+//!
+//! **In**: the Graph API gives a short-lived URL for a media id (`GET
+//! /{version}/{media_id}`), and that URL, fetched with the same token, gives
+//! the bytes. This runs right after the message is stored, so agents see
+//! the message at once and its file a moment later (`message.updated`), and
+//! a failed download is retried like any outbound call.
+//!
+//! **Out**: an agent's file is uploaded first (`POST
+//! /{version}/{phone_number_id}/media`, multipart), and the message then
+//! names the media id WhatsApp answered with. WhatsApp never has to reach
+//! switchboard, which may well sit behind a firewall.
 
 use serde_json::Value;
 
@@ -104,4 +110,69 @@ async fn get(
         });
     }
     Ok((status, body))
+}
+
+/// A file to send: its bytes, type and name.
+#[derive(Debug)]
+pub struct Outgoing {
+    pub bytes: Vec<u8>,
+    pub content_type: String,
+    pub name: String,
+}
+
+/// Uploads an agent's file to the number's media; answers the media id.
+pub async fn upload(
+    client: &reqwest::Client,
+    graph: &Graph,
+    config: &WhatsappConfig,
+    file: Outgoing,
+    allow_private: bool,
+) -> Result<String, Answer> {
+    let url = format!(
+        "{}/{}/{}/media",
+        graph.url.trim_end_matches('/'),
+        graph.version,
+        config.phone_number_id
+    );
+    let url = check_url(&url, allow_private).map_err(Answer::Unreachable)?;
+    let part = reqwest::multipart::Part::bytes(file.bytes)
+        .file_name(file.name)
+        .mime_str(&file.content_type)
+        .map_err(|e| Answer::Refused {
+            status: 415,
+            body: format!("the file's type cannot be sent: {e}"),
+            retry_after: None,
+        })?;
+    let form = reqwest::multipart::Form::new()
+        .text("messaging_product", "whatsapp")
+        .text("type", file.content_type.clone())
+        .part("file", part);
+    let response = client
+        .post(url)
+        .bearer_auth(&config.api_key)
+        .multipart(form)
+        .send()
+        .await
+        .map_err(|e| Answer::Unreachable(format!("media upload failed: {e}")))?;
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::outbox::send::parse_retry_after);
+    let body = response
+        .text()
+        .await
+        .map_err(|e| Answer::Unreachable(format!("media upload cut: {e}")))?;
+    if !(200..300).contains(&status) {
+        return Err(Answer::Refused {
+            status,
+            body,
+            retry_after,
+        });
+    }
+    serde_json::from_str::<Value>(&body)
+        .ok()
+        .and_then(|v| v["id"].as_str().map(str::to_string))
+        .ok_or_else(|| Answer::Unreachable("the media upload answered without an id".to_string()))
 }

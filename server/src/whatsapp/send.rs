@@ -2,7 +2,8 @@
 //! `POST {graph_url}/{version}/{phone_number_id}/messages` with the number's
 //! access token. Free text goes as `text`, a message with `template_params`
 //! as `template`, a message with files as its first file (`image`, `audio`,
-//! `video` or `document`, by link; WhatsApp carries one file per message);
+//! `video` or `document`, by the media id its upload answered with, see
+//! [`super::media::upload`]; WhatsApp carries one file per message);
 //! a reply to a customer's message quotes it (`context`).
 
 use serde_json::{json, Value};
@@ -18,12 +19,14 @@ pub struct Graph {
     pub version: String,
 }
 
-/// The call that sends `m` to the customer `to` (their `wa_id`).
+/// The call that sends `m` to the customer `to` (their `wa_id`); `media_id`
+/// is its first file's, once uploaded.
 pub fn call(
     graph: &Graph,
     config: &WhatsappConfig,
     to: &str,
     m: &Message,
+    media_id: Option<&str>,
     allow_private: bool,
 ) -> Result<Call, String> {
     let url = format!(
@@ -57,8 +60,6 @@ pub fn call(
             body["template"] = template;
         }
         None => match m.content_attributes["attachments"].get(0) {
-            // A file goes by its link, which WhatsApp fetches: the server's
-            // public URL must be reachable from the internet.
             Some(file) => {
                 let kind = match file["file_type"].as_str() {
                     Some("image") => "image",
@@ -66,7 +67,8 @@ pub fn call(
                     Some("video") => "video",
                     _ => "document",
                 };
-                let mut media = json!({ "link": file["data_url"] });
+                let media_id = media_id.ok_or("the file is not uploaded to WhatsApp yet")?;
+                let mut media = json!({ "id": media_id });
                 let caption = m.content.as_deref().filter(|t| !t.trim().is_empty());
                 if let (Some(caption), true) = (caption, kind != "audio") {
                     media["caption"] = json!(caption);
@@ -179,6 +181,7 @@ mod tests {
             &config(),
             "5511",
             &message("Oi", json!({"in_reply_to_external_id": "wamid.q"})),
+            None,
             false,
         )
         .unwrap();
@@ -197,9 +200,12 @@ mod tests {
             "x",
             json!({"template_params": {"name": "order_update", "language": "pt_BR", "parameters": ["Joana"]}}),
         );
-        let body: Value =
-            serde_json::from_slice(&call(&graph(), &config(), "5511", &t, false).unwrap().body)
-                .unwrap();
+        let body: Value = serde_json::from_slice(
+            &call(&graph(), &config(), "5511", &t, None, false)
+                .unwrap()
+                .body,
+        )
+        .unwrap();
         assert_eq!(body["type"], "template");
         assert_eq!(body["template"]["language"]["code"], "pt_BR");
         assert_eq!(

@@ -21,6 +21,7 @@ both_databases!(
     a_restart_midway_changes_nothing,
     a_wrong_token_fails_clearly_and_stops,
     contacts_can_become_organizations,
+    anonymous_visitors_are_sent_once_they_leave_a_way_back,
 );
 
 const TOKEN: &str = "agendor-token-1234";
@@ -494,4 +495,63 @@ async fn contacts_can_become_organizations(db: Db) {
     let deals = fake.deals();
     assert_eq!(deals[0]["title"], "Pedido de Padaria Central");
     assert_eq!(deals[0]["organization"]["id"], orgs[0]["id"]);
+}
+
+async fn anonymous_visitors_are_sent_once_they_leave_a_way_back(db: Db) {
+    let fake = FakeAgendor::start(TOKEN).await;
+    let env = Env::start_with(db, settings()).await;
+    let t = env.admin_token.as_str();
+    connect(&env, &fake, TOKEN, json!({"create_deal": false})).await;
+    let site = env.web_inbox("Site").await;
+    let (_, c) = env
+        .app
+        .post(
+            &env.path("/contacts"),
+            t,
+            json!({"name": "Visitor 42", "inbox_id": site}),
+        )
+        .await;
+    let contact = c["payload"]["contact"]["id"].as_i64().expect("id");
+    let (status, _) = env
+        .app
+        .post(
+            &env.path("/conversations"),
+            t,
+            json!({"inbox_id": site, "contact_id": contact}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut log = Value::Null;
+    for _ in 0..500 {
+        let (_, l) = env.app.get(&env.path("/deliveries?kind=crm"), t).await;
+        if l["payload"][0]["status"] == "cancelled" {
+            log = l;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        log["payload"][0]["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no e-mail or phone"),
+        "{log}"
+    );
+    assert!(fake.seen().is_empty(), "nobody to register yet");
+
+    // The visitor leaves an e-mail: now they are sent.
+    let (status, _) = env
+        .app
+        .call(
+            Method::PUT,
+            &env.path(&format!("/contacts/{contact}")),
+            Some(t),
+            Some(json!({"name": "Carla", "email": "carla@acme.test"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let shown = wait_crm(&env, contact, "synced").await;
+    assert_eq!(fake.people().len(), 1);
+    assert_eq!(fake.people()[0]["contact"]["email"], "carla@acme.test");
+    assert_eq!(shown["crm"]["record_id"], fake.people()[0]["id"]);
 }

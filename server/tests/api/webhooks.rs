@@ -680,7 +680,8 @@ async fn a_slow_receiver_holds_up_only_its_own_deliveries(db: Db) {
     app.post(
         &env.path("/webhooks"),
         t,
-        json!({"url": format!("{}/slow", slow.url), "subscriptions": ["contact_created"]}),
+        json!({"url": format!("{}/slow", slow.url),
+               "subscriptions": ["contact_created", "conversation_created"]}),
     )
     .await;
     app.post(
@@ -703,6 +704,19 @@ async fn a_slow_receiver_holds_up_only_its_own_deliveries(db: Db) {
         last = c["payload"]["contact"]["id"].as_i64().expect("id");
     }
     slow.wait_until("the first calls", |r| r.len() >= 4).await;
+    // Events about conversations in two inboxes are the same webhook's:
+    // they wait in its one lane too.
+    for name in ["Site A", "Site B"] {
+        let inbox = env.web_inbox(name).await;
+        let (status, c) = app
+            .post(
+                &env.path("/conversations"),
+                t,
+                json!({"inbox_id": inbox, "contact_id": last}),
+            )
+            .await;
+        assert_eq!(status, 200, "{c}");
+    }
     let (status, _) = app
         .call(
             Method::PUT,
@@ -722,7 +736,7 @@ async fn a_slow_receiver_holds_up_only_its_own_deliveries(db: Db) {
         "the hung receiver has its 4 calls and no more"
     );
     slow.release();
-    slow.wait_until("the whole backlog", |r| r.len() >= 300)
+    slow.wait_until("the whole backlog", |r| r.len() >= 302)
         .await;
     assert!(
         slow.max_in_flight() <= 4,

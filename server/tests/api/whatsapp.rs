@@ -18,7 +18,7 @@ use crate::standin::{Recorded, Reply, StandIn};
 
 both_databases!(
     a_whatsapp_number_receives_answers_and_disconnects,
-    media_is_downloaded_on_arrival_and_files_go_by_link,
+    media_is_downloaded_on_arrival_and_files_are_uploaded_to_send,
     races_with_whatsapp_end_in_one_conversation_and_the_latest_status,
 );
 
@@ -485,7 +485,7 @@ async fn whatsapp_inbox(env: &Env) {
     assert_eq!(status, 200, "{inbox}");
 }
 
-async fn media_is_downloaded_on_arrival_and_files_go_by_link(db: Db) {
+async fn media_is_downloaded_on_arrival_and_files_are_uploaded_to_send(db: Db) {
     let graph = StandIn::start().await;
     let env = Env::start_with(db, settings(&graph)).await;
     let (app, t) = (&env.app, env.admin_token.as_str());
@@ -533,7 +533,9 @@ async fn media_is_downloaded_on_arrival_and_files_go_by_link(db: Db) {
     assert_eq!(downloaded.headers()["content-type"], "image/jpeg");
     assert_eq!(downloaded.text().await.expect("body"), "JPEG-DATA");
 
-    // An agent's file goes to WhatsApp as media, by its link.
+    // An agent's file is uploaded to the number's media, then sent by the
+    // media id WhatsApp answered with.
+    graph.then(Reply::json(200, json!({"id": "4490709327384033"})));
     let form = reqwest::multipart::Form::new()
         .text("content", "a nota")
         .part(
@@ -555,15 +557,31 @@ async fn media_is_downloaded_on_arrival_and_files_go_by_link(db: Db) {
         .await
         .expect("upload");
     assert_eq!(res.status(), 200);
-    let sent = graph.wait_until("the file reply", |r| r.len() >= 3).await;
-    let body = sent[2].json();
+    let sent = graph.wait_until("the file reply", |r| r.len() >= 4).await;
+    let upload = &sent[2];
+    assert_eq!(upload.path, "/v22.0/106/media");
+    assert_eq!(upload.header("authorization"), "Bearer EAAG-test");
+    assert!(upload
+        .header("content-type")
+        .starts_with("multipart/form-data"));
+    let form = String::from_utf8_lossy(&upload.body);
+    for part in [
+        "name=\"messaging_product\"",
+        "whatsapp",
+        "name=\"type\"",
+        "application/pdf",
+        "filename=\"nota.pdf\"",
+        "%PDF-1.4",
+    ] {
+        assert!(form.contains(part), "{part} missing from {form}");
+    }
+    assert_eq!(sent[3].path, "/v22.0/106/messages");
+    let body = sent[3].json();
     assert_eq!(body["type"], "document");
+    assert_eq!(body["document"]["id"], "4490709327384033");
     assert_eq!(body["document"]["filename"], "nota.pdf");
     assert_eq!(body["document"]["caption"], "a nota");
-    assert!(body["document"]["link"]
-        .as_str()
-        .unwrap_or("")
-        .starts_with("https://switchboard.test/files/"));
+    assert!(body["document"].get("link").is_none(), "{body}");
 }
 
 /// Races Meta creates: a new customer's messages arriving at once, and a

@@ -26,7 +26,8 @@ const DELIVERY_SELECT: &str = concat!("SELECT ", delivery_columns!(), " FROM out
 const DELIVERY_SELECT_RANKED: &str = concat!(
     "SELECT ",
     delivery_columns!(),
-    ", ROW_NUMBER() OVER (PARTITION BY account_id, kind, webhook_id, inbox_id \
+    ", ROW_NUMBER() OVER (PARTITION BY account_id, kind, webhook_id, \
+     CASE WHEN kind = 'webhook' THEN NULL ELSE inbox_id END \
      ORDER BY next_attempt_at, id) AS lane_rank FROM outbox"
 );
 
@@ -237,7 +238,8 @@ where
         let delivered = (attempt.status == DeliveryStatus::Delivered).then_some(attempt.at);
         sqlx::query(
             "UPDATE outbox SET attempts = attempts + 1, status = $1, next_attempt_at = $2, \
-             last_attempt_at = $3, last_status_code = $4, last_error = $5, url = $6, \
+             last_attempt_at = $3, last_status_code = $4, last_error = $5, \
+             url = COALESCE($6, url), \
              delivered_at = $7 WHERE id = $8 AND status = 'pending'",
         )
         .bind(attempt.status.as_str())
