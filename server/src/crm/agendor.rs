@@ -91,6 +91,7 @@ impl Agendor {
             request = request.json(&body);
         }
         let response = request.send().await.map_err(|e| CrmError::Unavailable {
+            status: None,
             why: format!("Agendor unreachable: {e}"),
             retry_after: None,
         })?;
@@ -105,6 +106,7 @@ impl Agendor {
         match status {
             200..=299 => {
                 let v: Value = serde_json::from_str(&text).map_err(|_| CrmError::Unavailable {
+                    status: Some(status),
                     why: format!("Agendor answered {what} with something other than JSON"),
                     retry_after: None,
                 })?;
@@ -115,6 +117,7 @@ impl Agendor {
                 "Agendor refused the API token (HTTP {status}); check it in the integration's settings"
             ))),
             408 | 429 | 500..=599 => Err(CrmError::Unavailable {
+                status: Some(status),
                 why: format!("Agendor answered {what} with HTTP {status}"),
                 retry_after: retry_after.map(|d: Duration| d.min(Duration::from_secs(3600))),
             }),
@@ -193,6 +196,7 @@ fn collection(record_type: RecordType) -> &'static str {
 /// A record or deal from Agendor's answer, with its web link.
 fn found(data: &Value, web_page: &str) -> Result<Found, CrmError> {
     let id = data["id"].as_i64().ok_or_else(|| CrmError::Unavailable {
+        status: None,
         why: "Agendor's answer has no id".into(),
         retry_after: None,
     })?;

@@ -84,7 +84,9 @@ pub enum CrmError {
     /// The CRM refused this request (bad data): not retried.
     Refused(String),
     /// Down, slow, rate-limited: retried, after `retry_after` if it said.
+    /// `status` is the CRM's answer, absent when there was none.
     Unavailable {
+        status: Option<u16>,
         why: String,
         retry_after: Option<Duration>,
     },

@@ -116,8 +116,15 @@ pub async fn run(cx: &Context<'_>, delivery: &Delivery) -> Answer {
             let answer = match &e {
                 CrmError::Unauthorized(why) => refused(401, why.clone()),
                 CrmError::Refused(why) => refused(422, why.clone()),
-                CrmError::Unavailable { why, retry_after } => Answer::Refused {
-                    status: 503,
+                CrmError::Unavailable {
+                    status: None, why, ..
+                } => Answer::Unreachable(why.clone()),
+                CrmError::Unavailable {
+                    status: Some(status),
+                    why,
+                    retry_after,
+                } => Answer::Refused {
+                    status: *status,
                     body: why.clone(),
                     retry_after: *retry_after,
                 },
@@ -206,6 +213,23 @@ impl Saver<'_, '_> {
 /// The outbox gave up on a sync (a day of failures, or a refusal): the
 /// contact shows it failed, with the reason.
 pub async fn gave_up(hub: &Arc<Hub>, store: &Arc<dyn Store>, delivery: &Delivery, why: &str) {
+    ended(hub, store, delivery, why, true).await
+}
+
+/// The sync was cancelled (the integration removed or disabled, the
+/// contact anonymous): a contact already showing "syncing" says why; one
+/// never sent stays without a link.
+pub async fn cancelled(hub: &Arc<Hub>, store: &Arc<dyn Store>, delivery: &Delivery, why: &str) {
+    ended(hub, store, delivery, why, false).await
+}
+
+async fn ended(
+    hub: &Arc<Hub>,
+    store: &Arc<dyn Store>,
+    delivery: &Delivery,
+    why: &str,
+    create: bool,
+) {
     let Some(contact_id) = delivery.payload["crm"]["contact_id"].as_i64() else {
         return;
     };
@@ -214,10 +238,11 @@ pub async fn gave_up(hub: &Arc<Hub>, store: &Arc<dyn Store>, delivery: &Delivery
     let Ok(contact) = store.get_contact(delivery.account_id, contact_id).await else {
         return;
     };
-    let mut link = contact
-        .crm
-        .clone()
-        .unwrap_or_else(|| new_link(super::AGENDOR, None));
+    let mut link = match (contact.crm.clone(), create) {
+        (Some(link), _) => link,
+        (None, true) => new_link(super::AGENDOR, None),
+        (None, false) => return,
+    };
     if link.status == CrmStatus::Synced
         || (link.status == CrmStatus::Failed && link.error.as_deref() == Some(why))
     {

@@ -279,9 +279,15 @@ impl Worker {
         attempt: &Attempt,
     ) {
         if delivery.kind == DeliveryKind::Crm {
-            if attempt.status == DeliveryStatus::Failed {
-                let why = attempt.error.as_deref().unwrap_or("gave up");
-                crate::crm::sync::gave_up(&self.hub, &self.store, delivery, why).await;
+            let why = attempt.error.as_deref().unwrap_or("gave up");
+            match attempt.status {
+                DeliveryStatus::Failed => {
+                    crate::crm::sync::gave_up(&self.hub, &self.store, delivery, why).await
+                }
+                DeliveryStatus::Cancelled => {
+                    crate::crm::sync::cancelled(&self.hub, &self.store, delivery, why).await
+                }
+                _ => {}
             }
             return;
         }
