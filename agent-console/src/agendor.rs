@@ -183,7 +183,7 @@ impl App {
         self.data.forms.crm_retrying.remove(&contact);
         match r {
             Ok(One { payload }) => {
-                if self.data.store.on_contact(&payload) {
+                if self.data.store.on_retried_contact(&payload) {
                     self.dirty.list = true;
                 }
             }

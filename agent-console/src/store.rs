@@ -268,6 +268,21 @@ impl Store {
         changed
     }
 
+    /// Applies the answer to a CRM Retry (the contact, pending) only while
+    /// the contact still shows the failure the button was for: the sync
+    /// runs at once, and its live events (synced, say) can arrive before
+    /// this answer, which must not take the block back to "syncing".
+    pub fn on_retried_contact(&mut self, contact: &Contact) -> bool {
+        let shown = self
+            .conversations
+            .values()
+            .find(|c| c.contact_id == contact.id)
+            .and_then(|c| c.meta.sender.crm.as_ref());
+        let still_failed =
+            shown.is_none_or(|l| l.status == switchboard_protocol::chat::CrmStatus::Failed);
+        still_failed && self.on_contact(contact)
+    }
+
     fn matches(c: &Conversation, status: Status, inbox: Option<i64>) -> bool {
         c.status == status.as_str() && inbox.is_none_or(|i| i == c.inbox_id)
     }

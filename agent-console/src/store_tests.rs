@@ -167,9 +167,23 @@ fn a_crm_retry_answer_turns_the_block_to_pending() {
     let one: crate::msg::One<Contact> =
         serde_json::from_value(serde_json::json!({ "payload": answer })).unwrap();
     assert_eq!(one.payload.crm.as_ref().unwrap().status, CrmStatus::Pending);
-    assert!(s.on_contact(&one.payload));
+    assert!(s.on_retried_contact(&one.payload));
     assert_eq!(shown(&s).status, "pending");
     assert!(!shown(&s).retry);
+
+    // The sync's live events can overtake the answer: a late "pending"
+    // answer does not undo "synced".
+    let mut synced = one.payload.clone();
+    if let Some(link) = synced.crm.as_mut() {
+        link.status = CrmStatus::Synced;
+        link.url = Some("https://web.agendor.com.br/sistema/pessoas/historico.php?id=5".into());
+    }
+    assert!(s.on_contact(&synced));
+    assert!(
+        !s.on_retried_contact(&one.payload),
+        "the late answer is ignored"
+    );
+    assert_eq!(shown(&s).status, "synced");
 }
 
 #[test]

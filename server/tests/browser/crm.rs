@@ -146,15 +146,40 @@ async fn the_contact_panel_links_to_agendor(db: Db) {
         .await;
     assert_eq!(status, 200);
     browser.click("#crm-retry").await;
-    let links = browser
-        .wait_for(
-            "the Agendor links",
-            "const a = document.querySelector('#crm-record-link');
-             const d = document.querySelector('#crm-deal-link');
-             return a && d ? [a.href, d.href, a.target] : null;",
-            json!([]),
-        )
-        .await;
+    // Polled here rather than with `wait_for`, so a timeout leaves a
+    // screenshot and says what the panel and the server showed.
+    let mut links = serde_json::Value::Null;
+    for _ in 0..200 {
+        links = browser
+            .run(
+                "const a = document.querySelector('#crm-record-link');
+                 const d = document.querySelector('#crm-deal-link');
+                 return a && d ? [a.href, d.href, a.target] : null;",
+                json!([]),
+            )
+            .await;
+        if !links.is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if links.is_null() {
+        let shot = browser
+            .screenshot(&format!("console-crm-stuck-{db:?}"))
+            .await;
+        let panel = browser
+            .run(
+                "return document.querySelector('#crm-link')?.outerHTML;",
+                json!([]),
+            )
+            .await;
+        let (_, contact) = env.app.get(&env.path("/contacts?page=1"), t).await;
+        panic!(
+            "the Agendor links never showed ({}); panel: {panel}; contacts: {contact}; agendor saw: {:?}",
+            shot.display(),
+            fake.seen()
+        );
+    }
     let people = fake.people();
     assert_eq!(people.len(), 1);
     assert_eq!(links[0], people[0]["_webUrl"], "{links}");
