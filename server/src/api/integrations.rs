@@ -160,12 +160,7 @@ pub async fn sync_contact(
         .unwrap_or_else(|| crate::crm::sync::new_link(&hook.app_id, None));
     link.status = switchboard_protocol::chat::CrmStatus::Pending;
     link.error = None;
-    link.updated_at = crate::store::now();
-    let saved = state
-        .store
-        .set_contact_crm(account_id, contact_id, Some(&link))
-        .await?;
-    state.hub.contact_saved(Some(&found), &saved).await?;
+    let saved = crate::crm::sync::save_link(&state.hub, &state.store, &found, &link).await?;
     state
         .hub
         .queue_crm_sync(

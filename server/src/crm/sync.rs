@@ -3,21 +3,59 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use switchboard_protocol::api::ChannelType;
 use switchboard_protocol::chat::{CrmLink, CrmStatus};
 
 use super::{AgendorSettings, Connector, CrmError, Subject};
 use crate::hub::Hub;
 use crate::outbox::send::Answer;
-use crate::store::{now, now_ms, Contact, Delivery, IntegrationHook, Store, StoreError};
+use crate::store::{
+    now, now_ms, Contact, Delivery, DeliveryKind, IntegrationHook, NewDelivery, Store, StoreError,
+};
 
 /// The event name of CRM deliveries.
 pub const EVENT: &str = "crm_sync";
 
-/// The facts a `crm_sync` delivery carries.
-pub fn facts(contact_id: i64, conversation_id: Option<i64>, inbox_id: Option<i64>) -> Value {
-    json!({ "crm": { "contact_id": contact_id, "conversation_id": conversation_id, "inbox_id": inbox_id } })
+/// A contact's sync, to queue (one lane per account: the CRM's rate limit
+/// is the account's token's). The conversation is the one the note links.
+pub fn delivery(
+    account_id: i64,
+    contact_id: i64,
+    conversation_id: Option<i64>,
+    inbox_id: Option<i64>,
+    at_ms: i64,
+) -> NewDelivery {
+    let facts = json!({ "crm": {
+        "contact_id": contact_id, "conversation_id": conversation_id, "inbox_id": inbox_id,
+    }});
+    crate::outbox::plan::delivery(
+        account_id,
+        DeliveryKind::Crm,
+        None,
+        None,
+        EVENT,
+        facts,
+        at_ms,
+    )
+}
+
+/// Saves a contact's CRM link (stamped now) and tells consoles and
+/// webhooks; `before` is the contact as it was. Callers hold the contact's
+/// CRM lock.
+pub async fn save_link(
+    hub: &Hub,
+    store: &Arc<dyn Store>,
+    before: &Contact,
+    link: &CrmLink,
+) -> crate::hub::HubResult<Contact> {
+    let mut link = link.clone();
+    link.updated_at = now();
+    let saved = store
+        .set_contact_crm(before.account_id, before.id, Some(&link))
+        .await?;
+    hub.contact_saved(Some(before), &saved).await?;
+    Ok(saved)
 }
 
 /// What a sync needs besides the delivery.
@@ -190,21 +228,8 @@ struct Saver<'a, 'b> {
 
 impl Saver<'_, '_> {
     async fn save(&mut self, link: &CrmLink) {
-        let mut link = link.clone();
-        link.updated_at = now();
-        let account_id = self.contact.account_id;
-        match self
-            .cx
-            .store
-            .set_contact_crm(account_id, self.contact.id, Some(&link))
-            .await
-        {
-            Ok(saved) => {
-                if let Err(e) = self.cx.hub.contact_saved(Some(&self.contact), &saved).await {
-                    tracing::warn!(error = %e, "crm: cannot announce the contact's change");
-                }
-                self.contact = saved;
-            }
+        match save_link(self.cx.hub, self.cx.store, &self.contact, link).await {
+            Ok(saved) => self.contact = saved,
             Err(e) => tracing::warn!(error = %e, "crm: cannot save the contact's CRM link"),
         }
     }
@@ -251,17 +276,8 @@ async fn ended(
     }
     link.status = CrmStatus::Failed;
     link.error = Some(why.to_string());
-    link.updated_at = now();
-    match store
-        .set_contact_crm(delivery.account_id, contact_id, Some(&link))
-        .await
-    {
-        Ok(saved) => {
-            if let Err(e) = hub.contact_saved(Some(&contact), &saved).await {
-                tracing::warn!(error = %e, "crm: cannot announce the contact's change");
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "crm: cannot save the contact's CRM link"),
+    if let Err(e) = save_link(hub, store, &contact, &link).await {
+        tracing::warn!(error = %e, "crm: cannot save the contact's CRM link");
     }
 }
 

@@ -61,13 +61,11 @@ impl Hub {
                 .max_by_key(|c| c.id)
                 .filter(|c| directory.crm_applies(c.inbox_id));
             if let Some(c) = latest {
-                crm.push(crate::outbox::plan::delivery(
+                crm.push(crate::crm::sync::delivery(
                     contact.account_id,
-                    crate::store::DeliveryKind::Crm,
-                    None,
-                    None,
-                    crate::crm::sync::EVENT,
-                    crate::crm::sync::facts(contact.id, Some(c.id), Some(c.inbox_id)),
+                    contact.id,
+                    Some(c.id),
+                    Some(c.inbox_id),
                     crate::store::now_ms(),
                 ));
             }
@@ -96,13 +94,11 @@ impl Hub {
         conversation_id: Option<i64>,
         inbox_id: Option<i64>,
     ) -> HubResult<()> {
-        let delivery = crate::outbox::plan::delivery(
+        let delivery = crate::crm::sync::delivery(
             account_id,
-            crate::store::DeliveryKind::Crm,
-            None,
-            None,
-            crate::crm::sync::EVENT,
-            crate::crm::sync::facts(contact_id, conversation_id, inbox_id),
+            contact_id,
+            conversation_id,
+            inbox_id,
             crate::store::now_ms(),
         );
         self.queue_deliveries(vec![delivery]).await

@@ -184,13 +184,11 @@ impl Planner<'_> {
         // to is sent there (one lane per account: the CRM's rate limit is
         // the account's token's).
         if event == "conversation_created" && self.directory.crm_applies(c.inbox_id) {
-            self.out.push(delivery(
+            self.out.push(crate::crm::sync::delivery(
                 c.account_id,
-                DeliveryKind::Crm,
-                None,
-                None,
-                crate::crm::sync::EVENT,
-                crate::crm::sync::facts(c.contact_id, Some(c.id), Some(c.inbox_id)),
+                c.contact_id,
+                Some(c.id),
+                Some(c.inbox_id),
                 self.at,
             ));
         }

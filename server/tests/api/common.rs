@@ -442,3 +442,30 @@ pub fn ids(value: &Value) -> Vec<i64> {
         .map(|v| v["id"].as_i64().expect("id"))
         .collect()
 }
+
+/// Settings whose outbox may call loopback (the tests' stand-ins) and
+/// retries within milliseconds.
+pub fn quick_outbox(public_url: &str) -> Settings {
+    let mut settings = Settings::new(public_url);
+    settings.outbox = switchboard_server::outbox::OutboxConfig {
+        allow_private: true,
+        retry_base: std::time::Duration::from_millis(20),
+        retry_max: std::time::Duration::from_millis(200),
+        ..Default::default()
+    };
+    settings
+}
+
+/// Polls a delivery-log page until its newest delivery has `status`;
+/// returns that delivery.
+pub async fn wait_for_delivery(env: &Env, log_path: &str, status: &str) -> Value {
+    for _ in 0..500 {
+        let (_, log) = env.app.get(log_path, &env.admin_token).await;
+        if log["payload"][0]["status"] == status {
+            return log["payload"][0].clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (_, log) = env.app.get(log_path, &env.admin_token).await;
+    panic!("no delivery became {status} at {log_path}: {log}");
+}

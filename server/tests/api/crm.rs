@@ -7,12 +7,11 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use switchboard_server::outbox::OutboxConfig;
 use switchboard_server::Settings;
 
 use crate::agendor_fake::FakeAgendor;
 use crate::both_databases;
-use crate::common::{Db, Env};
+use crate::common::{wait_for_delivery, Db, Env};
 
 both_databases!(
     a_new_contact_becomes_a_person_with_a_deal_and_a_note,
@@ -29,14 +28,7 @@ const TOKEN: &str = "agendor-token-1234";
 
 /// Outbound calls to loopback allowed (the stand-in), and quick retries.
 fn settings() -> Settings {
-    let mut settings = Settings::new("https://switchboard.test");
-    settings.outbox = OutboxConfig {
-        allow_private: true,
-        retry_base: Duration::from_millis(20),
-        retry_max: Duration::from_millis(200),
-        ..OutboxConfig::default()
-    };
-    settings
+    crate::common::quick_outbox("https://switchboard.test")
 }
 
 /// An API inbox; returns its id and its public API base path.
@@ -99,6 +91,31 @@ async fn customer(env: &Env, base: &str, contact: Value) -> (i64, i64, String) {
         .await;
     let contact = shown["meta"]["sender"]["id"].as_i64().expect("contact");
     (contact, conversation, source)
+}
+
+/// A website contact with a conversation, made by an agent (no e-mail, no
+/// phone); returns the contact's id.
+async fn website_customer(env: &Env, inbox: i64, name: &str) -> i64 {
+    let t = env.admin_token.as_str();
+    let (_, c) = env
+        .app
+        .post(
+            &env.path("/contacts"),
+            t,
+            json!({"name": name, "inbox_id": inbox}),
+        )
+        .await;
+    let contact = c["payload"]["contact"]["id"].as_i64().expect("id");
+    let (status, c) = env
+        .app
+        .post(
+            &env.path("/conversations"),
+            t,
+            json!({"inbox_id": inbox, "contact_id": contact}),
+        )
+        .await;
+    assert_eq!(status, 200, "{c}");
+    contact
 }
 
 /// The customer opens a conversation through the public API.
@@ -274,22 +291,7 @@ async fn a_new_contact_becomes_a_person_with_a_deal_and_a_note(db: Db) {
 
     // Contacts of other inboxes are not sent.
     let other = env.web_inbox("Site").await;
-    let (_, c) = env
-        .app
-        .post(
-            &env.path("/contacts"),
-            t,
-            json!({"name": "Rui", "inbox_id": other}),
-        )
-        .await;
-    let rui = c["payload"]["contact"]["id"].as_i64().expect("id");
-    env.app
-        .post(
-            &env.path("/conversations"),
-            t,
-            json!({"inbox_id": other, "contact_id": rui}),
-        )
-        .await;
+    let rui = website_customer(&env, other, "Rui").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(fake.people().len(), 1);
     let (_, rui) = env.app.get(&env.path(&format!("/contacts/{rui}")), t).await;
@@ -358,19 +360,7 @@ async fn a_crm_that_fails_then_recovers_still_gets_one_of_each(db: Db) {
     assert_eq!(shown["crm"]["record_id"], fake.people()[0]["id"]);
     // The contact is saved as synced just before the outbox records the
     // attempt: the log follows a moment later.
-    let mut d = Value::Null;
-    for _ in 0..500 {
-        let (_, log) = env
-            .app
-            .get(&env.path("/deliveries?kind=crm"), &env.admin_token)
-            .await;
-        d = log["payload"][0].clone();
-        if d["status"] == "delivered" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(d["status"], "delivered", "{d}");
+    let d = wait_for_delivery(&env, &env.path("/deliveries?kind=crm"), "delivered").await;
     assert_eq!(
         d["attempts"], 5,
         "the lost create, 2 deal and 1 note refusals, then done: {d}"
@@ -516,39 +506,14 @@ async fn anonymous_visitors_are_sent_once_they_leave_a_way_back(db: Db) {
     let t = env.admin_token.as_str();
     connect(&env, &fake, TOKEN, json!({"create_deal": false})).await;
     let site = env.web_inbox("Site").await;
-    let (_, c) = env
-        .app
-        .post(
-            &env.path("/contacts"),
-            t,
-            json!({"name": "Visitor 42", "inbox_id": site}),
-        )
-        .await;
-    let contact = c["payload"]["contact"]["id"].as_i64().expect("id");
-    let (status, _) = env
-        .app
-        .post(
-            &env.path("/conversations"),
-            t,
-            json!({"inbox_id": site, "contact_id": contact}),
-        )
-        .await;
-    assert_eq!(status, 200);
-    let mut log = Value::Null;
-    for _ in 0..500 {
-        let (_, l) = env.app.get(&env.path("/deliveries?kind=crm"), t).await;
-        if l["payload"][0]["status"] == "cancelled" {
-            log = l;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let contact = website_customer(&env, site, "Visitor 42").await;
+    let d = wait_for_delivery(&env, &env.path("/deliveries?kind=crm"), "cancelled").await;
     assert!(
-        log["payload"][0]["last_error"]
+        d["last_error"]
             .as_str()
             .unwrap_or("")
             .contains("no e-mail or phone"),
-        "{log}"
+        "{d}"
     );
     assert!(fake.seen().is_empty(), "nobody to register yet");
 

@@ -7,7 +7,6 @@ use hmac::{Hmac, Mac};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::Sha256;
-use switchboard_server::outbox::OutboxConfig;
 use switchboard_server::Settings;
 
 use crate::both_databases;
@@ -28,14 +27,7 @@ both_databases!(
 
 /// Outbound calls to loopback allowed (the stand-in), and quick retries.
 fn settings() -> Settings {
-    let mut settings = Settings::new("https://switchboard.test");
-    settings.outbox = OutboxConfig {
-        allow_private: true,
-        retry_base: Duration::from_millis(20),
-        retry_max: Duration::from_millis(200),
-        ..OutboxConfig::default()
-    };
-    settings
+    crate::common::quick_outbox("https://switchboard.test")
 }
 
 /// The documented check: `sha256=` + hex HMAC-SHA256(secret, "{timestamp}.{body}").
@@ -484,7 +476,7 @@ async fn retry_after_gone_and_giving_up(db: Db) {
     app.post(&env.path("/contacts"), t, json!({"name": "Bruno"}))
         .await;
     let log_path = env.path(&format!("/webhooks/{gone_id}/deliveries"));
-    let d = wait_for_status(&env, &log_path, "failed").await;
+    let d = crate::common::wait_for_delivery(&env, &log_path, "failed").await;
     assert_eq!(d["attempts"], 1);
     assert_eq!(d["last_status_code"], 410);
     app.delete(&env.path(&format!("/webhooks/{gone_id}")), t, None)
@@ -500,7 +492,7 @@ async fn retry_after_gone_and_giving_up(db: Db) {
     app.post(&env.path("/contacts"), t, json!({"name": "Carla"}))
         .await;
     let log_path = env.path(&format!("/webhooks/{down_id}/deliveries"));
-    let d = wait_for_status(&env, &log_path, "failed").await;
+    let d = crate::common::wait_for_delivery(&env, &log_path, "failed").await;
     assert!(d["attempts"].as_i64().unwrap_or(0) >= 2, "{d}");
     assert!(
         d["last_error"]
@@ -518,7 +510,7 @@ async fn retry_after_gone_and_giving_up(db: Db) {
         .await;
     assert_eq!(status, 200, "{retried}");
     assert!(retried["retried_at"].is_i64(), "{retried}");
-    let d = wait_for_status(&env, &log_path, "failed").await;
+    let d = crate::common::wait_for_delivery(&env, &log_path, "failed").await;
     assert!(
         receiver.requests().len() - before >= 2,
         "retried within the new window"
@@ -529,22 +521,11 @@ async fn retry_after_gone_and_giving_up(db: Db) {
         .post(&env.path(&format!("/deliveries/{id}/retry")), t, json!({}))
         .await;
     assert_eq!(status, 200, "{retried}");
-    wait_for_status(&env, &log_path, "delivered").await;
+    crate::common::wait_for_delivery(&env, &log_path, "delivered").await;
     let (status, again) = app
         .post(&env.path(&format!("/deliveries/{id}/retry")), t, json!({}))
         .await;
     assert_eq!(status, 422, "a delivered call is not sent again: {again}");
-}
-
-async fn wait_for_status(env: &Env, log_path: &str, status: &str) -> Value {
-    for _ in 0..500 {
-        let (_, log) = env.app.get(log_path, &env.admin_token).await;
-        if log["payload"][0]["status"] == status {
-            return log["payload"][0].clone();
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("no delivery became {status} at {log_path}");
 }
 
 /// `examples/api_bridge.py`, run as its README says, against this server:

@@ -8,7 +8,6 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
-use switchboard_server::outbox::OutboxConfig;
 use switchboard_server::whatsapp::send::Graph;
 use switchboard_server::Settings;
 
@@ -27,16 +26,10 @@ const APP_SECRET: &str = "meta-app-secret";
 const CUSTOMER: &str = "5511988887777";
 
 fn settings(graph: &StandIn) -> Settings {
-    let mut settings = Settings::new("https://switchboard.test");
-    settings.outbox = OutboxConfig {
-        allow_private: true,
-        retry_base: Duration::from_millis(20),
-        retry_max: Duration::from_millis(200),
-        graph: Graph {
-            url: graph.url.clone(),
-            version: "v22.0".into(),
-        },
-        ..OutboxConfig::default()
+    let mut settings = crate::common::quick_outbox("https://switchboard.test");
+    settings.outbox.graph = Graph {
+        url: graph.url.clone(),
+        version: "v22.0".into(),
     };
     settings
 }

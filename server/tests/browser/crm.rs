@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
-use switchboard_server::outbox::OutboxConfig;
-use switchboard_server::Settings;
 
 use crate::agendor_fake::FakeAgendor;
 use crate::both_databases;
@@ -20,14 +18,7 @@ async fn the_contact_panel_links_to_agendor(db: Db) {
         return;
     };
     let fake = FakeAgendor::start("agendor-token").await;
-    let mut settings = Settings::new(OWN_URL);
-    settings.outbox = OutboxConfig {
-        allow_private: true,
-        retry_base: Duration::from_millis(20),
-        retry_max: Duration::from_millis(200),
-        ..OutboxConfig::default()
-    };
-    let env = Env::start_with(db, settings).await;
+    let env = Env::start_with(db, crate::common::quick_outbox(OWN_URL)).await;
     let t = env.admin_token.as_str();
     let (_, inbox) = env
         .app
