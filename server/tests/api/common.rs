@@ -458,6 +458,22 @@ pub fn quick_outbox(public_url: &str) -> Settings {
 
 /// Polls a delivery-log page until its newest delivery has `status`;
 /// returns that delivery.
+/// The delivery log at `log_path` once nothing in it is pending any more:
+/// a receiver can record a call before the outbox has written down its
+/// answer, so tests read the log only after it has settled.
+pub async fn settled_log(env: &Env, log_path: &str) -> Vec<Value> {
+    for _ in 0..500 {
+        let (_, log) = env.app.get(log_path, &env.admin_token).await;
+        let items = log["payload"].as_array().cloned().unwrap_or_default();
+        if items.iter().all(|d| d["status"] != "pending") {
+            return items;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (_, log) = env.app.get(log_path, &env.admin_token).await;
+    panic!("deliveries at {log_path} stayed pending: {log}");
+}
+
 pub async fn wait_for_delivery(env: &Env, log_path: &str, status: &str) -> Value {
     for _ in 0..500 {
         let (_, log) = env.app.get(log_path, &env.admin_token).await;
