@@ -7,6 +7,8 @@ use switchboard_protocol::api::{
     AssignmentPolicy, AutoAssignmentConfig, ErrorBody, Inbox, OnAgentOffline,
 };
 
+use crate::i18n::{Lang, T};
+
 /// The "Conversation assignment" form, as its fields read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssignmentForm {
@@ -123,6 +125,68 @@ pub fn profile_names(name: &str, display_name: &str) -> Value {
     })
 }
 
+/// Why a form was not sent, naming the field by its DOM id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// Required, and left empty.
+    Missing(&'static str),
+    /// Not an `http://` or `https://` address.
+    NotWebAddress(&'static str),
+    /// No event ticked.
+    NoEvent(&'static str),
+}
+
+impl Problem {
+    /// The DOM id of the field at fault.
+    pub fn field(self) -> &'static str {
+        match self {
+            Problem::Missing(f) | Problem::NotWebAddress(f) | Problem::NoEvent(f) => f,
+        }
+    }
+
+    /// The sentence shown next to the form.
+    pub fn text(self, table: &[Field], lang: Lang) -> String {
+        let caption = caption(table, self.field(), lang);
+        match self {
+            Problem::Missing(_) => lang.tf(T::Required, &[("field", caption)]),
+            Problem::NotWebAddress(_) => lang.tf(T::MustBeWebAddress, &[("field", caption)]),
+            Problem::NoEvent(_) => lang.t(T::PickAnEvent).to_string(),
+        }
+    }
+}
+
+/// A form's field: its name in the API's errors, its DOM id, its caption.
+pub type Field = (&'static str, &'static str, T);
+
+fn caption(table: &[Field], id: &str, lang: Lang) -> &'static str {
+    table
+        .iter()
+        .find(|(_, dom, _)| *dom == id)
+        .map(|(_, _, t)| lang.t(*t))
+        .unwrap_or_default()
+}
+
+/// A refusal of the server about one of the form's fields: that field's
+/// DOM id and "Caption: what is wrong". `None` when it named none of them.
+pub fn explain(f: &Failure, table: &[Field], lang: Lang) -> Option<(&'static str, String)> {
+    f.fields.iter().find_map(|(name, message)| {
+        let (_, id, t) = table.iter().find(|(api, _, _)| api == name)?;
+        Some((*id, format!("{}: {message}", lang.t(*t))))
+    })
+}
+
+/// What the server accepts as a web address (`http://` or `https://`,
+/// something after it, no spaces).
+pub fn web_address(text: &str) -> bool {
+    let t = text.trim();
+    let rest = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty())
+        && t.len() <= 2048
+        && !t.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 /// A failed request, told the way the server told it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -130,23 +194,40 @@ pub struct Failure {
     pub status: u16,
     /// The server's own sentence when it sent one.
     pub message: Option<String>,
+    /// The fields it named, with what is wrong with each (`errors`).
+    pub fields: Vec<(String, String)>,
 }
 
 impl Failure {
     /// From a response's status and body (`{"error", "message", "errors"}`).
     pub fn from_response(status: u16, body: &str) -> Failure {
-        let message = serde_json::from_str::<ErrorBody>(body)
-            .ok()
-            .map(|e| e.message)
-            .filter(|m| !m.trim().is_empty());
-        Failure { status, message }
+        let Ok(body) = serde_json::from_str::<ErrorBody>(body) else {
+            return Failure::status(status);
+        };
+        let message = Some(body.message).filter(|m| !m.trim().is_empty());
+        let fields = body
+            .errors
+            .into_iter()
+            .map(|e| (e.field, e.message))
+            .collect();
+        Failure {
+            status,
+            message,
+            fields,
+        }
+    }
+
+    /// A status without the server's words (an answer we could not read).
+    pub fn status(status: u16) -> Failure {
+        Failure {
+            status,
+            message: None,
+            fields: Vec::new(),
+        }
     }
 
     pub fn network() -> Failure {
-        Failure {
-            status: 0,
-            message: None,
-        }
+        Failure::status(0)
     }
 }
 
@@ -210,12 +291,36 @@ mod tests {
     }
 
     #[test]
+    fn refusals_name_the_field_in_the_forms_words() {
+        let table: &[Field] = &[("phone_number", "inbox-phone", T::PhoneNumber)];
+        let f = Failure::from_response(
+            422,
+            r#"{"error":"validation_failed","message":"phone_number must be a number","errors":[{"field":"phone_number","message":"must be a number","code":"invalid"}]}"#,
+        );
+        assert_eq!(
+            explain(&f, table, Lang::En),
+            Some(("inbox-phone", "Phone number: must be a number".into()))
+        );
+        assert_eq!(explain(&Failure::network(), table, Lang::En), None);
+        assert_eq!(
+            Problem::Missing("inbox-phone").text(table, Lang::PtBr),
+            "Número de telefone: obrigatório"
+        );
+        assert!(web_address(" https://x.test/hook "));
+        assert!(web_address("http://127.0.0.1:9/a"));
+        for bad in ["", "https://", "ftp://x", "https://a b", "x.test"] {
+            assert!(!web_address(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn failures_keep_the_servers_sentence() {
         let f = Failure::from_response(
             422,
             r#"{"error":"validation_failed","message":"name can't be blank","errors":[{"field":"name","message":"can't be blank","code":"invalid"}]}"#,
         );
         assert_eq!(f.message.as_deref(), Some("name can't be blank"));
+        assert_eq!(f.fields, vec![("name".into(), "can't be blank".into())]);
         assert_eq!(Failure::from_response(502, "<html>").message, None);
     }
 }

@@ -52,10 +52,7 @@ pub async fn request<T: DeserializeOwned>(
     } else {
         &text
     };
-    serde_json::from_str(text).map_err(|_| Failure {
-        status: 200,
-        message: None,
-    })
+    serde_json::from_str(text).map_err(|_| Failure::status(200))
 }
 
 async fn send(

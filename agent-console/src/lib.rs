@@ -2,7 +2,8 @@
 //!
 //! The logic that decides what the console shows (the conversation store
 //! and its lists, threads, typing, the socket's resume rules, forms, the
-//! CRM block and the integration settings, i18n, routes, times) is plain Rust with native unit tests. The browser side
+//! CRM block and the integration settings, inbox channels, webhooks and
+//! their delivery logs, i18n, routes, times) is plain Rust with native unit tests. The browser side
 //! (`app`, `session`, `live`, `update`, `conversation`, `admin`, `ui`,
 //! `dom`, `http`, `socket`, `alert`, `actions`) only carries it out. See
 //! `agent-console/README.md`.
@@ -12,8 +13,10 @@ mod admin;
 mod agendor;
 mod alert;
 mod app;
+pub mod channels;
 mod conversation;
 pub mod crm;
+pub mod deliveries;
 mod dom;
 pub mod events;
 pub mod format;
@@ -37,6 +40,7 @@ pub mod typing;
 mod ui;
 mod update;
 pub mod upload;
+pub mod webhooks;
 
 use wasm_bindgen::prelude::*;
 
