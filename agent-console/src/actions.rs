@@ -9,6 +9,7 @@ use web_sys::{Element, Event, KeyboardEvent, MouseEvent, Window};
 
 use crate::alert;
 use crate::app::dispatch;
+use crate::deliveries::LogKey;
 use crate::dom;
 use crate::msg::{Action, Msg};
 use crate::route::Route;
@@ -101,6 +102,28 @@ fn on_click(e: Event) {
             None => return,
         },
         "disconnect-agendor" => Action::DisconnectAgendor,
+        "copy" => match el.get_attribute("data-target") {
+            Some(target) => Action::Copy(target),
+            None => return,
+        },
+        "disconnect-whatsapp" => Action::DisconnectWhatsapp,
+        "refresh-deliveries" => Action::RefreshDeliveries,
+        "retry-delivery" => {
+            let key = el.get_attribute("data-log").and_then(|t| LogKey::parse(&t));
+            match (key, id_of(&el, "delivery-id")) {
+                (Some(key), Some(id)) => Action::RetryDelivery(key, id),
+                _ => return,
+            }
+        }
+        "edit-webhook" => match id_of(&el, "webhook-id") {
+            Some(id) => Action::EditWebhook(id),
+            None => return,
+        },
+        "cancel-webhook" => Action::CancelWebhook,
+        "delete-webhook" => match id_of(&el, "webhook-id") {
+            Some(id) => Action::DeleteWebhook(id),
+            None => return,
+        },
         _ => return,
     };
     e.prevent_default();
@@ -118,6 +141,7 @@ fn on_change(e: Event) {
         "private-toggle" => Action::PrivateToggle,
         "attach" => Action::Attach,
         "language" => Action::Language(value),
+        "inbox-channel" => Action::InboxChannel(value),
         "agent-role" => match id_of(&el, "user-id") {
             Some(id) => Action::AgentRole(id, value),
             None => return,
@@ -160,6 +184,9 @@ fn on_submit(e: Event) {
         "save-profile" => Action::SaveProfile,
         "save-password" => Action::SavePassword,
         "save-agendor" => Action::SaveAgendor,
+        "save-whatsapp" => Action::SaveWhatsapp,
+        "save-api-webhook" => Action::SaveApiWebhook,
+        "save-webhook" => Action::SaveWebhook,
         _ => return,
     };
     act(action);

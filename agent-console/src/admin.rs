@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use crate::app::App;
+use crate::deliveries::LogKey;
 use crate::dom;
 use crate::forms::{self, AssignmentForm, Invalid};
 use crate::http::Method;
@@ -22,14 +23,21 @@ impl App {
         self.data.forms.assignment_notice = None;
         self.data.forms.snippet_notice = None;
         self.data.forms.inbox_version += 1;
+        let c = &mut self.data.forms.channels;
+        c.whatsapp_notice = None;
+        c.api_notice = None;
+        c.invalid = None;
+        c.confirm_disconnect = false;
+        c.logs.clear();
         self.api(Method::Get, &format!("/inboxes/{id}"), None, |r| {
             Msg::Net(Box::new(Net::Inbox(r)))
         });
         self.load_members(id);
         self.load_directory();
+        self.load_log(LogKey::Inbox(id));
     }
 
-    fn open_inbox_id(&self) -> Option<i64> {
+    pub fn open_inbox_id(&self) -> Option<i64> {
         match self.data.route {
             Route::SettingsInbox(id) => Some(id),
             _ => None,
@@ -54,18 +62,6 @@ impl App {
             Action::SaveAgendor => self.save_agendor(),
             Action::DisconnectAgendor => self.disconnect_agendor(),
             Action::CopySnippet => self.copy_snippet(),
-            Action::CreateInbox => {
-                let body = forms::website_inbox(
-                    &dom::value_of("inbox-name"),
-                    &dom::value_of("inbox-url"),
-                    &dom::value_of("inbox-title"),
-                    &dom::value_of("inbox-tagline"),
-                    &dom::value_of("inbox-color"),
-                );
-                self.api(Method::Post, "/inboxes", Some(body), |r| {
-                    Msg::Net(Box::new(Net::InboxCreated(r)))
-                });
-            }
             Action::CreateAgent => {
                 let body = forms::new_agent(
                     &dom::value_of("agent-name"),
@@ -115,7 +111,7 @@ impl App {
                     Msg::Net(Box::new(Net::PasswordSaved(r)))
                 });
             }
-            _ => {}
+            other => self.act_channels(other),
         }
     }
 
@@ -169,22 +165,8 @@ impl App {
         let Some(snippet) = dom::by_id("widget-snippet") else {
             return;
         };
-        let text = dom::value(&snippet);
-        // `navigator.clipboard` is missing outside secure contexts: calling
-        // it there would throw, so it is looked up first.
-        let clipboard = dom::window()
-            .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"clipboard".into()).ok())
-            .filter(|c| !c.is_undefined() && !c.is_null());
-        if let Some(c) = clipboard {
-            let _ = wasm_bindgen::JsCast::unchecked_into::<web_sys::Clipboard>(c).write_text(&text);
-        }
-        // Selected too, so Ctrl+C works where the clipboard API does not.
-        if let Some(area) = dom::html(&snippet) {
-            let _ = area.focus();
-        }
-        if let Some(t) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlTextAreaElement>(&snippet) {
-            t.select();
-        }
+        dom::copy_to_clipboard(&dom::value(&snippet));
+        dom::select(&snippet);
         self.data.forms.snippet_notice = Notice::ok(self.data.lang.t(T::Copied));
         self.dirty.settings = true;
     }
@@ -214,14 +196,6 @@ impl App {
                     self.data.forms.assignment_notice = Notice::error(&text);
                     self.fail(&f);
                 }
-            },
-            Net::InboxCreated(r) => match r {
-                Ok(inbox) => {
-                    let id = inbox.id;
-                    self.data.inboxes.push(inbox);
-                    self.navigate(Route::SettingsInbox(id), true);
-                }
-                Err(f) => self.fail(&f),
             },
             Net::AgentCreated(r) => match r {
                 Ok(agent) => {
@@ -255,7 +229,7 @@ impl App {
             Net::HookRemoved(r) => self.hook_removed(r),
             Net::ProfileSaved(r) => self.profile_saved(r, false),
             Net::PasswordSaved(r) => self.profile_saved(r, true),
-            _ => {}
+            other => self.net_channels(other),
         }
         self.dirty.settings = true;
     }

@@ -324,6 +324,12 @@ impl App {
                 // The inboxes too: the form offers them as checkboxes.
                 self.load_directory();
                 self.load_integrations();
+                self.load_webhooks();
+            }
+            Route::SettingsWebhooks => {
+                // The inboxes too: a webhook may be for one inbox only.
+                self.load_directory();
+                self.load_webhooks();
             }
             _ => {}
         }

@@ -240,6 +240,29 @@ pub fn focus(e: &Element) {
     }
 }
 
+/// Puts `text` on the clipboard where the browser allows it.
+/// `navigator.clipboard` is missing outside secure contexts: calling it
+/// there would throw, so it is looked up first.
+pub fn copy_to_clipboard(text: &str) {
+    let clipboard = window()
+        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"clipboard".into()).ok())
+        .filter(|c| !c.is_undefined() && !c.is_null());
+    if let Some(c) = clipboard {
+        let _ = c.unchecked_into::<web_sys::Clipboard>().write_text(text);
+    }
+}
+
+/// Focuses and selects the text of an input or textarea, so Ctrl+C works
+/// where the clipboard API does not.
+pub fn select(e: &Element) {
+    focus(e);
+    if let Some(i) = e.dyn_ref::<HtmlInputElement>() {
+        i.select();
+    } else if let Some(t) = e.dyn_ref::<HtmlTextAreaElement>() {
+        t.select();
+    }
+}
+
 /// Listens for the page's whole life (root listeners only).
 pub fn listen(target: &EventTarget, kind: &str, f: impl FnMut(Event) + 'static) {
     let closure = Closure::<dyn FnMut(Event)>::new(f);

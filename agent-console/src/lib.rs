@@ -13,6 +13,7 @@ mod admin;
 mod agendor;
 mod alert;
 mod app;
+mod channel_admin;
 pub mod channels;
 mod conversation;
 pub mod crm;
@@ -40,6 +41,7 @@ pub mod typing;
 mod ui;
 mod update;
 pub mod upload;
+mod webhook_admin;
 pub mod webhooks;
 
 use wasm_bindgen::prelude::*;

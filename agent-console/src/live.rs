@@ -20,6 +20,17 @@ use switchboard_protocol::realtime::AgentFrame;
 
 impl App {
     pub fn apply(&mut self, event: Event) {
+        if matches!(
+            event,
+            Event::Conversation(..)
+                | Event::ConversationDeleted(_)
+                | Event::MessageCreated(_)
+                | Event::MessageUpdated(_)
+                | Event::ContactUpdated(_)
+        ) {
+            // Changes like these send webhooks and callbacks.
+            self.logs_soon();
+        }
         let me = self.data.me();
         let open = self.data.open_id();
         match event {
@@ -150,10 +161,13 @@ impl App {
             if now > until {
                 self.data.forms.confirm_remove = None;
                 self.data.forms.confirm_disconnect = false;
+                self.data.forms.channels.confirm_disconnect = false;
+                self.data.forms.channels.confirm_delete = None;
                 self.data.forms.confirm_remove_until = None;
                 self.dirty.settings = true;
             }
         }
+        self.logs_tick(now);
         if self.data.live {
             if now - self.last_rx > DEAD_MS {
                 self.connect();

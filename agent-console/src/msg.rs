@@ -7,11 +7,13 @@ use serde_json::Value;
 use switchboard_protocol::api::{Agent, Inbox, Payload, Profile};
 use switchboard_protocol::chat::{Contact, Conversation, ConversationList, Message};
 
+use crate::deliveries::{Delivery, LogKey};
 use crate::forms::Failure;
 use crate::integrations::{Hook, IntegrationApp};
 use crate::route::Route;
 use crate::socket::SockEvent;
 use crate::store::{Status, Tab};
+use crate::webhooks::{WebhookList, WebhookSaved};
 
 pub type Res<T> = Result<T, Failure>;
 
@@ -82,6 +84,27 @@ pub enum Action {
     CrmRetry(i64),
     SaveAgendor,
     DisconnectAgendor,
+    /// The new inbox form's channel (`web_widget`, `whatsapp`, `api`).
+    InboxChannel(String),
+    SaveWhatsapp,
+    DisconnectWhatsapp,
+    SaveApiWebhook,
+    /// Copy the value of the field with this id.
+    Copy(String),
+    RefreshDeliveries,
+    RetryDelivery(LogKey, i64),
+    SaveWebhook,
+    EditWebhook(i64),
+    CancelWebhook,
+    DeleteWebhook(i64),
+}
+
+/// Which part of an inbox's channel block a save came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelChange {
+    Whatsapp,
+    Disconnect,
+    ApiWebhook,
 }
 
 /// A server's answer. Its variants differ widely in size; it lives boxed
@@ -129,4 +152,10 @@ pub enum Net {
     Integrations(Res<Payload<IntegrationApp>>),
     HookSaved(Res<Hook>),
     HookRemoved(Res<Value>),
+    ChannelSaved(ChannelChange, Res<Inbox>),
+    Deliveries(LogKey, Res<Payload<Delivery>>),
+    DeliveryRetried(LogKey, i64, Res<Delivery>),
+    Webhooks(Res<WebhookList>),
+    WebhookSaved(Res<WebhookSaved>),
+    WebhookDeleted(i64, Res<Value>),
 }

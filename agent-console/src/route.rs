@@ -11,8 +11,10 @@ pub enum Route {
     SettingsInboxes,
     SettingsInbox(i64),
     SettingsAgents,
-    /// Connections to other systems (the Agendor CRM).
+    /// Connections to other systems (webhooks, the Agendor CRM).
     SettingsIntegrations,
+    /// The account's webhooks and their deliveries.
+    SettingsWebhooks,
     Profile,
 }
 
@@ -32,6 +34,7 @@ impl Route {
             },
             ["app", "settings", "agents"] => Route::SettingsAgents,
             ["app", "settings", "integrations"] => Route::SettingsIntegrations,
+            ["app", "settings", "integrations", "webhooks"] => Route::SettingsWebhooks,
             ["app", "profile"] => Route::Profile,
             _ => Route::Conversations(None),
         }
@@ -46,6 +49,7 @@ impl Route {
             Route::SettingsInbox(id) => format!("/app/settings/inboxes/{id}"),
             Route::SettingsAgents => "/app/settings/agents".into(),
             Route::SettingsIntegrations => "/app/settings/integrations".into(),
+            Route::SettingsWebhooks => "/app/settings/integrations/webhooks".into(),
             Route::Profile => "/app/profile".into(),
         }
     }
@@ -64,7 +68,8 @@ impl Route {
             Route::SettingsInboxes
             | Route::SettingsInbox(_)
             | Route::SettingsAgents
-            | Route::SettingsIntegrations => Area::Settings,
+            | Route::SettingsIntegrations
+            | Route::SettingsWebhooks => Area::Settings,
             Route::Profile => Area::Profile,
         }
     }
@@ -93,6 +98,7 @@ mod tests {
             Route::SettingsInbox(3),
             Route::SettingsAgents,
             Route::SettingsIntegrations,
+            Route::SettingsWebhooks,
             Route::Profile,
         ] {
             assert_eq!(Route::parse(&route.path()), route);
@@ -123,6 +129,9 @@ mod tests {
         assert!(r.is_settings());
         assert_eq!(r.area(), Area::Settings);
         assert!(!Route::Profile.is_settings());
+        let w = Route::parse("/app/settings/integrations/webhooks");
+        assert_eq!(w, Route::SettingsWebhooks);
+        assert!(w.is_settings());
         assert!(!Route::Conversations(None).is_settings());
     }
 }

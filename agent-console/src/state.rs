@@ -3,14 +3,16 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use switchboard_protocol::api::{Agent, Inbox, Profile, Role};
+use switchboard_protocol::api::{Agent, ChannelType, Inbox, Profile, Role};
 
+use crate::deliveries::{Log, LogKey};
 use crate::i18n::Lang;
 use crate::integrations::IntegrationApp;
 use crate::route::Route;
 use crate::store::{Filters, Store};
 use crate::thread::Threads;
 use crate::typing::TypingBoard;
+use crate::webhooks::Webhook;
 
 /// The signed-in agent.
 #[derive(Debug, Clone)]
@@ -96,6 +98,52 @@ pub struct Forms {
     /// Disconnect was clicked once (a second click disconnects), until
     /// `confirm_remove_until`.
     pub confirm_disconnect: bool,
+    /// Inbox channels, webhooks and delivery logs.
+    pub channels: ChannelForms,
+}
+
+/// The state of the new inbox form, the channel blocks of an inbox's
+/// settings, the webhooks screen and the delivery logs.
+#[derive(Debug, Default)]
+pub struct ChannelForms {
+    /// The channel picked in the new inbox form (`None`: Website).
+    pub new_channel: Option<ChannelType>,
+    /// Why the new inbox was not created, and the field at fault (DOM id).
+    pub inbox_error: Option<String>,
+    pub inbox_invalid: Option<&'static str>,
+    pub inbox_busy: bool,
+    /// Bumped when the open inbox's channel was saved: its forms are
+    /// redrawn from it (other forms of the page are left alone).
+    pub version: u32,
+    pub whatsapp_notice: Option<Notice>,
+    pub api_notice: Option<Notice>,
+    /// The channel field a refused save points at (DOM id).
+    pub invalid: Option<&'static str>,
+    pub busy: bool,
+    /// Disconnect number was clicked once, until `confirm_remove_until`.
+    pub confirm_disconnect: bool,
+    /// The copy field whose button says "Copied", and until when (ms).
+    pub copied: Option<(String, f64)>,
+    /// The delivery logs shown, by whose calls they are.
+    pub logs: BTreeMap<LogKey, Log>,
+    /// When the shown logs are due to be fetched again (after a live event).
+    pub logs_due: Option<f64>,
+    /// When a live event last had them fetched (ms).
+    pub logs_refreshed_at: f64,
+    /// Deliveries whose Retry is on its way.
+    pub retrying: HashSet<i64>,
+    /// The account's webhooks; `None` until loaded.
+    pub webhooks: Option<Vec<Webhook>>,
+    /// The webhook being edited (`None`: the form adds one).
+    pub editing: Option<i64>,
+    /// Bumped when the webhook form is to be drawn again (saved, edit,
+    /// cancel).
+    pub webhook_form_version: u32,
+    pub webhook_notice: Option<Notice>,
+    pub webhook_invalid: Option<&'static str>,
+    pub webhook_busy: bool,
+    /// A webhook whose Delete was clicked once, until `confirm_remove_until`.
+    pub confirm_delete: Option<i64>,
 }
 
 #[derive(Debug)]

@@ -1,12 +1,17 @@
-//! One inbox's settings, as the help article walks through them:
-//! Collaborators (who answers it), Conversation assignment (automatic
-//! distribution, the maximum per agent and the finer rules), and the
-//! widget script to paste on the website.
+//! One inbox's settings, as the help article walks through them: the
+//! channel's own block (a WhatsApp number's connection, an API inbox's
+//! callback URL and keys, in `channel.rs`), Collaborators (who answers
+//! it), Conversation assignment (automatic distribution, the maximum per
+//! agent and the finer rules), the widget script to paste on the
+//! website, and the inbox's latest outbound calls.
 
 use switchboard_protocol::api::{ChannelType, Inbox};
 use web_sys::Element;
 
+use super::channel::ChannelBlock;
+use super::deliveries::{self, DeliveryList};
 use super::section::Section;
+use crate::deliveries::LogKey;
 use crate::dom::{self, field, h, option, H};
 use crate::forms::AssignmentForm;
 use crate::i18n::{Lang, T};
@@ -20,6 +25,14 @@ pub struct InboxPage {
     add: Section,
     form: Section,
     snippet: Section,
+    channel: ChannelBlock,
+    /// The channel block's host, and the deliveries card that moves up
+    /// under it for API and WhatsApp inboxes (their calls are the
+    /// channel's).
+    channel_host: Element,
+    log: Element,
+    log_moved: bool,
+    deliveries: DeliveryList,
 }
 
 impl InboxPage {
@@ -47,7 +60,21 @@ impl InboxPage {
         let _ = collaborators.append_child(&add);
         let form = h("div")?.class("assignment-host").el();
         let snippet = h("div")?.class("snippet-host").el();
-        for e in [&title, &collaborators, &form, &snippet] {
+        let channel = h("div")?.class("channel-host").el();
+        let (deliveries, list) = DeliveryList::new(LogKey::Inbox(id))?;
+        let log = h("section")?
+            .id("inbox-deliveries")
+            .class("card")
+            .child(
+                h("div")?
+                    .class("card-title")
+                    .child(h("h3")?.text(t(T::Deliveries)))
+                    .child(deliveries::refresh_button(d.lang)),
+            )
+            .child(h("p")?.class("help").text(t(T::InboxDeliveriesHelp)))
+            .el();
+        let _ = log.append_child(&list);
+        for e in [&title, &channel, &collaborators, &form, &snippet, &log] {
             let _ = main.append_child(e);
         }
         Some(InboxPage {
@@ -57,6 +84,11 @@ impl InboxPage {
             add: Section::new(add),
             form: Section::new(form),
             snippet: Section::new(snippet),
+            channel: ChannelBlock::new(channel.clone()),
+            channel_host: channel,
+            log,
+            log_moved: false,
+            deliveries,
         })
     }
 
@@ -169,6 +201,17 @@ impl InboxPage {
         if let Some(n) = dom::by_id("snippet-notice") {
             notice(&n, d.forms.snippet_notice.as_ref());
         }
+        self.channel.update(inbox, d);
+        if let (false, Some(i)) = (self.log_moved, inbox) {
+            if i.channel_type != ChannelType::WebWidget {
+                if let Some(parent) = self.channel_host.parent_node() {
+                    let next = self.channel_host.next_sibling();
+                    let _ = parent.insert_before(&self.log, next.as_ref());
+                }
+            }
+            self.log_moved = true;
+        }
+        self.deliveries.update(d);
     }
 }
 

@@ -1,6 +1,8 @@
-//! Settings → Integrations: the Agendor card. Its status and health are
-//! redrawn as they change; the form is drawn from the hook each time it
-//! is loaded or saved, never while the administrator is editing it.
+//! Settings → Integrations: the Webhooks card (how many, and the way to
+//! their screen, `webhooks.rs`) and the Agendor card. Agendor's status
+//! and health are redrawn as they change; its form is drawn from the hook
+//! each time it is loaded or saved, never while the administrator is
+//! editing it.
 
 use web_sys::Element;
 
@@ -9,9 +11,11 @@ use super::section::Section;
 use crate::dom::{self, field, h, H};
 use crate::i18n::{Lang, T};
 use crate::integrations::{self, AgendorForm, Hook, TEMPLATE_VARIABLES};
+use crate::route::Route;
 use crate::state::Data;
 
 pub struct IntegrationsPage {
+    webhooks: Element,
     status: Element,
     description: Element,
     health: Section,
@@ -40,9 +44,33 @@ impl IntegrationsPage {
         for e in [&title, &description, &health, &form, &disconnect] {
             let _ = card.append_child(e);
         }
+        let webhooks = h("span")?.id("webhooks-count").class("badge").el();
+        let hooks = h("section")?
+            .id("webhooks-card")
+            .class("card")
+            .child(
+                h("div")?
+                    .class("card-title")
+                    .child(h("h3")?.text(t(T::Webhooks))),
+            )
+            .child(h("p")?.class("help").text(t(T::WebhooksHelp)))
+            .child(
+                h("a")?
+                    .id("webhooks-link")
+                    .class("button-link")
+                    .attr("href", &Route::SettingsWebhooks.path())
+                    .act("nav")
+                    .text(t(T::ManageWebhooks)),
+            )
+            .el();
+        if let Some(title) = hooks.first_element_child() {
+            let _ = title.append_child(&webhooks);
+        }
         dom::append(main, h("h2").map(|x| x.text(t(T::Integrations))));
+        let _ = main.append_child(&hooks);
         let _ = main.append_child(&card);
         Some(IntegrationsPage {
+            webhooks,
             status,
             description,
             health: Section::new(health),
@@ -54,6 +82,12 @@ impl IntegrationsPage {
     pub fn update(&mut self, d: &Data) {
         let lang = d.lang;
         let f = &d.forms;
+        let count = match f.channels.webhooks.as_deref() {
+            None => String::new(),
+            Some(list) => lang.tf(T::WebhooksConfigured, &[("n", &list.len().to_string())]),
+        };
+        dom::set_text(&self.webhooks, &count);
+        dom::set_hidden(&self.webhooks, count.is_empty());
         let apps = f.integrations.as_deref();
         let app = apps.and_then(integrations::agendor);
         let hook = apps.and_then(integrations::agendor_hook);

@@ -3,17 +3,22 @@
 //! changes a row's text or moves it, never rebuilds the page, so nothing
 //! the agent is typing or looking at jumps.
 
+mod channel;
 mod convo;
+mod deliveries;
 mod inbox;
 mod integrations;
 mod lists;
 mod login;
 mod messages;
+mod new_inbox;
+mod parts;
 mod profile;
 mod section;
 mod settings;
 mod shell;
 mod sidebar;
+mod webhooks;
 
 use web_sys::Element;
 

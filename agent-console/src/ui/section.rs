@@ -15,12 +15,15 @@ impl Section {
         Section { el, sig: None }
     }
 
-    /// Empties the section and runs `draw` when `sig` changed.
-    pub fn refresh(&mut self, sig: String, draw: impl FnOnce(&Element)) {
-        if self.sig.as_deref() != Some(sig.as_str()) {
-            self.el.set_text_content(None);
-            draw(&self.el);
-            self.sig = Some(sig);
+    /// Empties the section and runs `draw` when `sig` changed; says
+    /// whether it did.
+    pub fn refresh(&mut self, sig: String, draw: impl FnOnce(&Element)) -> bool {
+        if self.sig.as_deref() == Some(sig.as_str()) {
+            return false;
         }
+        self.el.set_text_content(None);
+        draw(&self.el);
+        self.sig = Some(sig);
+        true
     }
 }

@@ -1,22 +1,28 @@
-//! Settings, for administrators: Inboxes (each opening on its
-//! Collaborators, Conversation assignment and widget script, in
-//! `inbox.rs`), Agents, and Integrations (Agendor, in `integrations.rs`). Forms are drawn once per page so a live update
+//! Settings, for administrators: Inboxes (a new one of any channel in
+//! `new_inbox.rs`; each opening on its channel block, Collaborators,
+//! Conversation assignment, widget script and deliveries, in `inbox.rs`),
+//! Agents, and Integrations (Agendor in `integrations.rs`, webhooks in
+//! `webhooks.rs`). Forms are drawn once per page so a live update
 //! never wipes what is being typed; lists redraw when their data changes.
 
 use web_sys::Element;
 
 use super::inbox::InboxPage;
 use super::integrations::IntegrationsPage;
+use super::new_inbox::NewInboxForm;
 use super::section::Section;
+use super::webhooks::WebhooksPage;
+use crate::channels;
 use crate::dom::{self, field, h, option, H};
 use crate::i18n::T;
 use crate::route::Route;
 use crate::state::Data;
 
 enum Page {
-    Inboxes(Section),
+    Inboxes(Section, Box<NewInboxForm>),
     Inbox(Box<InboxPage>),
     Integrations(Box<IntegrationsPage>),
+    Webhooks(Box<WebhooksPage>),
     Agents {
         list: Section,
         error: Element,
@@ -66,6 +72,8 @@ impl Settings {
     pub fn update(&mut self, d: &Data) {
         if self.route != Some(d.route) {
             self.main.set_text_content(None);
+            // A new page starts at its top, not where the last one was.
+            self.main.set_scroll_top(0);
             self.page = match d.route {
                 Route::SettingsInbox(id) => InboxPage::build(&self.main, id, d)
                     .map(Box::new)
@@ -74,6 +82,9 @@ impl Settings {
                 Route::SettingsIntegrations => IntegrationsPage::build(&self.main, d)
                     .map(Box::new)
                     .map(Page::Integrations),
+                Route::SettingsWebhooks => WebhooksPage::build(&self.main, d)
+                    .map(Box::new)
+                    .map(Page::Webhooks),
                 _ => inboxes_page(&self.main, d),
             };
             self.route = Some(d.route);
@@ -81,14 +92,19 @@ impl Settings {
         for (route, a) in &self.links {
             let active = match d.route {
                 Route::SettingsInbox(_) => *route == Route::SettingsInboxes,
+                Route::SettingsWebhooks => *route == Route::SettingsIntegrations,
                 r => r == *route,
             };
             dom::toggle_class(a, "active", active);
         }
         match &mut self.page {
-            Some(Page::Inboxes(list)) => draw_inboxes(list, d),
+            Some(Page::Inboxes(list, form)) => {
+                draw_inboxes(list, d);
+                form.update(d);
+            }
             Some(Page::Inbox(page)) => page.update(d),
             Some(Page::Integrations(page)) => page.update(d),
+            Some(Page::Webhooks(page)) => page.update(d),
             Some(Page::Agents { list, error, form }) => {
                 draw_agents(list, d);
                 dom::set_text(error, d.forms.agent_error.as_deref().unwrap_or(""));
@@ -111,37 +127,11 @@ fn input(id: &str, kind: &str) -> Option<H> {
 }
 
 fn inboxes_page(main: &Element, d: &Data) -> Option<Page> {
-    let t = |k| d.lang.t(k);
     let list = h("div")?.class("inbox-list").el();
-    let form = h("form")?
-        .class("card")
-        .act("create-inbox")
-        .attr("novalidate", "")
-        .child(h("h3")?.text(t(T::NewInbox)))
-        .child(field(t(T::InboxName), input("inbox-name", "text")))
-        .child(field(
-            t(T::WebsiteUrl),
-            input("inbox-url", "url").map(|i| i.attr("placeholder", "https://")),
-        ))
-        .child(field(t(T::WelcomeTitle), input("inbox-title", "text")))
-        .child(field(t(T::WelcomeTagline), input("inbox-tagline", "text")))
-        .child(field(
-            t(T::WidgetColor),
-            input("inbox-color", "color").map(|i| i.value("#1f93ff")),
-        ))
-        .child(
-            h("div")?.class("form-actions").child(
-                h("button")?
-                    .id("inbox-create")
-                    .class("primary")
-                    .attr("type", "submit")
-                    .text(t(T::Create)),
-            ),
-        );
-    dom::append(main, h("h2").map(|x| x.text(t(T::Inboxes))));
+    dom::append(main, h("h2").map(|x| x.text(d.lang.t(T::Inboxes))));
     let _ = main.append_child(&list);
-    dom::append(main, Some(form));
-    Some(Page::Inboxes(Section::new(list)))
+    let form = NewInboxForm::build(main, d)?;
+    Some(Page::Inboxes(Section::new(list), Box::new(form)))
 }
 
 fn draw_inboxes(list: &mut Section, d: &Data) {
@@ -154,18 +144,18 @@ fn draw_inboxes(list: &mut Section, d: &Data) {
                 i.id,
                 &i.name,
                 i.enable_auto_assignment,
-                i.auto_assignment_config.max_assignment_limit
+                i.auto_assignment_config.max_assignment_limit,
+                i.connected
             ))
             .collect::<Vec<_>>(),
         lang.code()
     );
     list.refresh(sig, |el| {
         for i in &d.inboxes {
-            let channel = match i.channel_type {
-                switchboard_protocol::api::ChannelType::WebWidget => T::Website,
-                switchboard_protocol::api::ChannelType::Api => T::Api,
-                switchboard_protocol::api::ChannelType::Whatsapp => T::Whatsapp,
-            };
+            let mut channel = lang.t(channels::channel_label(i.channel_type)).to_string();
+            if i.connected == Some(false) {
+                channel = format!("{channel} · {}", lang.t(T::NumberDisconnected));
+            }
             let assignment = match (
                 i.enable_auto_assignment,
                 i.auto_assignment_config.max_assignment_limit,
@@ -182,7 +172,7 @@ fn draw_inboxes(list: &mut Section, d: &Data) {
                         .act("nav")
                         .data("inbox-id", &i.id.to_string())
                         .child(h("span").map(|s| s.class("inbox-name").text(&i.name)))
-                        .child(h("span").map(|s| s.class("inbox-channel").text(lang.t(channel))))
+                        .child(h("span").map(|s| s.class("inbox-channel").text(&channel)))
                         .child(h("span").map(|s| s.class("inbox-meta").text(&assignment)))
                 }),
             );
