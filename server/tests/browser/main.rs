@@ -10,6 +10,7 @@
 #[allow(dead_code)]
 #[path = "../api/agendor_fake.rs"]
 mod agendor_fake;
+mod channels;
 #[allow(dead_code)]
 #[path = "../api/common.rs"]
 mod common;
@@ -17,6 +18,9 @@ mod console;
 mod crm;
 mod files;
 mod proxy;
+#[allow(dead_code)]
+#[path = "../api/standin.rs"]
+mod standin;
 mod webdriver;
 mod widget;
 #[allow(dead_code)]
