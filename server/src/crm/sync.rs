@@ -108,18 +108,10 @@ pub async fn run(cx: &Context<'_>, delivery: &Delivery) -> Answer {
             .unwrap_or_else(|| new_link(&cx.hook.app_id, None));
         link.status = CrmStatus::Failed;
         link.error = Some(why.into());
-        Saver {
-            cx,
-            contact: subject.contact.clone(),
-        }
-        .save(&link)
-        .await;
+        Saver::new(cx, &subject.contact).save(&link).await;
         return refused(422, why.into());
     }
-    let mut saver = Saver {
-        cx,
-        contact: subject.contact.clone(),
-    };
+    let mut saver = Saver::new(cx, &subject.contact);
     let record_type = cx.settings.record_type;
     // A link of another app or record type is started over.
     let mut link = match &subject.contact.crm {
@@ -196,7 +188,7 @@ async fn steps(
     if link.record_id != Some(record.id) || link.url.as_deref() != Some(record.url.as_str()) {
         link.record_id = Some(record.id);
         link.url = Some(record.url.clone());
-        saver.save(link).await;
+        saver.keep(link).await;
     }
     let deal = if settings.create_deal {
         let deal = cx
@@ -206,7 +198,7 @@ async fn steps(
         if link.deal_id != Some(deal.id) {
             link.deal_id = Some(deal.id);
             link.deal_url = Some(deal.url.clone());
-            saver.save(link).await;
+            saver.keep(link).await;
         }
         Some(deal)
     } else {
@@ -220,16 +212,53 @@ async fn steps(
     Ok(())
 }
 
-/// Saves the link on the contact, telling consoles and webhooks.
+/// Saves the link on the contact as a sync goes. Each step's result is
+/// stored at once ([`Saver::keep`]), so a retry skips it; consoles and
+/// webhooks are told only when the state people see changes
+/// ([`Saver::save`]: syncing, then synced or failed), so one sync sends one
+/// or two `contact_updated`, not one per step.
 struct Saver<'a, 'b> {
     cx: &'a Context<'b>,
-    contact: Contact,
+    /// The contact as last announced: what the next announcement's
+    /// `changed_attributes` are counted from.
+    announced: Contact,
+    /// The contact as last stored.
+    stored: Contact,
 }
 
-impl Saver<'_, '_> {
+impl<'a, 'b> Saver<'a, 'b> {
+    fn new(cx: &'a Context<'b>, contact: &Contact) -> Self {
+        Saver {
+            cx,
+            announced: contact.clone(),
+            stored: contact.clone(),
+        }
+    }
+
+    /// Stores the link and tells consoles and webhooks.
     async fn save(&mut self, link: &CrmLink) {
-        match save_link(self.cx.hub, self.cx.store, &self.contact, link).await {
-            Ok(saved) => self.contact = saved,
+        match save_link(self.cx.hub, self.cx.store, &self.announced, link).await {
+            Ok(saved) => {
+                self.announced = saved.clone();
+                self.stored = saved;
+            }
+            Err(e) => tracing::warn!(error = %e, "crm: cannot save the contact's CRM link"),
+        }
+    }
+
+    /// Stores the link without telling anyone: a step's result on the way
+    /// to the sync's end, which [`Saver::save`] announces.
+    async fn keep(&mut self, link: &CrmLink) {
+        let mut link = link.clone();
+        link.updated_at = now();
+        let c = &self.stored;
+        match self
+            .cx
+            .store
+            .set_contact_crm(c.account_id, c.id, Some(&link))
+            .await
+        {
+            Ok(saved) => self.stored = saved,
             Err(e) => tracing::warn!(error = %e, "crm: cannot save the contact's CRM link"),
         }
     }

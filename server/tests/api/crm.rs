@@ -11,7 +11,8 @@ use switchboard_server::Settings;
 
 use crate::agendor_fake::FakeAgendor;
 use crate::both_databases;
-use crate::common::{wait_for_delivery, Db, Env};
+use crate::common::{settled_log, wait_for_delivery, Db, Env};
+use crate::standin::StandIn;
 
 both_databases!(
     a_new_contact_becomes_a_person_with_a_deal_and_a_note,
@@ -22,6 +23,7 @@ both_databases!(
     contacts_can_become_organizations,
     anonymous_visitors_are_sent_once_they_leave_a_way_back,
     disabling_the_integration_ends_pending_syncs,
+    a_sync_tells_webhooks_when_its_state_changes,
 );
 
 const TOKEN: &str = "agendor-token-1234";
@@ -576,4 +578,67 @@ async fn disabling_the_integration_ends_pending_syncs(db: Db) {
     fake.recover();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(fake.people().is_empty(), "nothing is sent while disabled");
+}
+
+/// A sync stores each step's result as it goes, but webhooks hear of the
+/// contact's CRM state only when people would see it change: syncing, then
+/// synced with its links; not once per step.
+async fn a_sync_tells_webhooks_when_its_state_changes(db: Db) {
+    let fake = FakeAgendor::start(TOKEN).await;
+    let receiver = StandIn::start().await;
+    let env = Env::start_with(db, settings()).await;
+    let (inbox, base) = api_inbox(&env).await;
+    let (status, webhook) = env
+        .app
+        .post(
+            &env.path("/webhooks"),
+            &env.admin_token,
+            json!({"url": format!("{}/hook", receiver.url), "subscriptions": ["contact_updated"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{webhook}");
+    connect(&env, &fake, TOKEN, json!({"inbox_ids": [inbox]})).await;
+    let (contact, _, _) = customer(
+        &env,
+        &base,
+        json!({"name": "Joana Lima", "phone_number": "+5511988887777"}),
+    )
+    .await;
+    let shown = wait_crm(&env, contact, "synced").await;
+    assert_eq!(
+        fake.deals().len(),
+        1,
+        "the record and the deal were both made"
+    );
+
+    // The synced contact can show before its webhook is queued: wait for
+    // the calls, then count them in the settled log.
+    let seen = receiver.wait_until("both calls", |r| r.len() >= 2).await;
+    let log = settled_log(&env, &env.path("/deliveries?kind=webhook")).await;
+    assert_eq!(log.len(), 2, "one call per state, not per step: {log:?}");
+    assert_eq!(receiver.requests().len(), 2);
+    // Calls of one webhook may overlap, so their order is not asserted.
+    let bodies: Vec<Value> = seen.iter().map(|r| r.json()).collect();
+    let mut states: Vec<String> = bodies
+        .iter()
+        .inspect(|b| assert_eq!(b["event"], "contact_updated", "{b}"))
+        .map(|b| b["crm"]["status"].as_str().unwrap_or("").to_string())
+        .collect();
+    states.sort();
+    assert_eq!(states, ["pending", "synced"]);
+    let synced = bodies
+        .iter()
+        .find(|b| b["crm"]["status"] == "synced")
+        .expect("the synced call");
+    let change = &synced["changed_attributes"][0]["crm"];
+    assert_eq!(change["previous_value"]["status"], "pending", "{synced}");
+    assert_eq!(change["previous_value"]["url"], Value::Null, "{synced}");
+    assert_eq!(
+        change["current_value"]["url"], shown["crm"]["url"],
+        "{synced}"
+    );
+    assert_eq!(
+        change["current_value"]["deal_url"], shown["crm"]["deal_url"],
+        "{synced}"
+    );
 }
