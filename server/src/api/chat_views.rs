@@ -89,6 +89,18 @@ impl Names {
         }
     }
 
+    /// Whether free text can be sent now: always, except on WhatsApp
+    /// outside the 24 hours after the contact's last message (then only a
+    /// template can go; see [`crate::whatsapp::window`]). Chatwoot's field.
+    fn can_reply(&self, live: &LiveConversation) -> bool {
+        let whatsapp = self
+            .directory
+            .inboxes
+            .get(&live.conversation.inbox_id)
+            .is_some_and(|i| i.channel_type == ChannelType::Whatsapp);
+        !whatsapp || crate::whatsapp::window::is_open(live.last_incoming_at)
+    }
+
     pub fn conversation(&self, live: &LiveConversation) -> wire::Conversation {
         let c = &live.conversation;
         let last = live
@@ -112,7 +124,7 @@ impl Names {
             last_activity_at: c.last_activity_at,
             timestamp: c.last_activity_at,
             unread_count: 0,
-            can_reply: true,
+            can_reply: self.can_reply(live),
             muted: false,
             labels: Vec::new(),
             additional_attributes: json!({}),

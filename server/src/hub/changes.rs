@@ -63,6 +63,11 @@ impl Hub {
                     .rev()
                     .find(|m| m.message_type != MessageType::Activity)
                     .cloned(),
+                last_incoming_at: messages
+                    .iter()
+                    .filter(|m| m.message_type == MessageType::Incoming)
+                    .map(|m| m.created_at)
+                    .max(),
                 echoes: Echoes::warm(),
                 queue_position: None,
             };

@@ -160,6 +160,7 @@ fn apply(state: &mut ShardState, op: &Op, next_id: &mut i64) {
                     auto_assigned_at: None,
                 },
                 last_message: None,
+                last_incoming_at: None,
                 echoes: Echoes::warm(),
                 queue_position: None,
             });

@@ -114,6 +114,9 @@ impl Hub {
                     if message.message_type != MessageType::Activity {
                         live.last_message = Some(message.clone());
                     }
+                    if message.message_type == MessageType::Incoming {
+                        live.last_incoming_at = Some(message.created_at);
+                    }
                 }
                 let durable = self.commit(&mut state, slot, ops);
                 if let Some(live) = state.conversations.get_mut(&conversation_id) {

@@ -136,8 +136,11 @@ impl Hub {
             .into_iter()
             .map(|m| (m.conversation_id, m))
             .collect();
+        let mut incoming: HashMap<i64, i64> =
+            store.load_last_incoming().await?.into_iter().collect();
         for mut conversation in store.load_conversations().await? {
             let last_message = last.remove(&conversation.id).map(Arc::new);
+            let last_incoming_at = incoming.remove(&conversation.id);
             if let Some(m) = &last_message {
                 conversation.last_activity_at = conversation.last_activity_at.max(m.created_at);
             }
@@ -147,6 +150,7 @@ impl Hub {
                 .insert(LiveConversation {
                     conversation,
                     last_message,
+                    last_incoming_at,
                     echoes: Echoes::default(),
                     queue_position: None,
                 });

@@ -23,6 +23,9 @@ pub struct LiveConversation {
     pub conversation: Conversation,
     /// The newest message that is not an activity, for list previews.
     pub last_message: Option<Arc<Message>>,
+    /// When the contact last wrote (Unix seconds): WhatsApp takes free
+    /// text only within 24 hours of it (`can_reply`).
+    pub last_incoming_at: Option<i64>,
     pub(super) echoes: Echoes,
     /// Place in the inbox's queue while waiting unassigned; filled in on reads.
     pub queue_position: Option<usize>,
@@ -37,6 +40,7 @@ impl LiveConversation {
         LiveConversation {
             conversation: self.conversation.clone(),
             last_message: self.last_message.clone(),
+            last_incoming_at: self.last_incoming_at,
             echoes: Echoes::default(),
             queue_position: self.queue_position,
         }
@@ -47,6 +51,7 @@ impl LiveConversation {
         LiveConversation {
             conversation,
             last_message: None,
+            last_incoming_at: None,
             echoes: Echoes::warm(),
             queue_position: None,
         }
@@ -245,6 +250,7 @@ impl ShardState {
                 let after = after.map(|l| LiveConversation {
                     conversation: l.conversation.clone(),
                     last_message: l.last_message.clone(),
+                    last_incoming_at: l.last_incoming_at,
                     echoes: Echoes::default(),
                     queue_position: None,
                 });
@@ -390,6 +396,7 @@ mod tests {
                 auto_assigned_at: None,
             },
             last_message: None,
+            last_incoming_at: None,
             echoes: Echoes::default(),
             queue_position: None,
         }

@@ -186,6 +186,9 @@ pub trait ChatStore: Send + Sync {
     async fn load_conversations(&self) -> StoreResult<Vec<Conversation>>;
     /// The newest non-activity message of every conversation, for previews.
     async fn load_last_messages(&self) -> StoreResult<Vec<Message>>;
+    /// When the contact last wrote in each conversation (Unix seconds), as
+    /// `(conversation_id, at)`: the start of WhatsApp's reply window.
+    async fn load_last_incoming(&self) -> StoreResult<Vec<(i64, i64)>>;
     /// The largest conversation and message ids, where the hub's counters resume.
     async fn max_ids(&self) -> StoreResult<(i64, i64)>;
     /// Up to `limit` messages before `before` (or the newest), oldest first;

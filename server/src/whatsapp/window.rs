@@ -88,14 +88,19 @@ impl TemplateParams {
     }
 }
 
+/// Whether free text may go to a contact who last wrote at `last` (Unix
+/// seconds; `None`: never).
+pub fn is_open(last: Option<i64>) -> bool {
+    last.is_some_and(|at| crate::store::now() - at < WINDOW_SECONDS)
+}
+
 /// Refuses free text outside the window; templates may always go.
 pub async fn check(state: &AppState, conversation_id: i64, has_template: bool) -> ApiResult<()> {
     if has_template {
         return Ok(());
     }
     let last = state.store.last_incoming_at(conversation_id).await?;
-    let open = last.is_some_and(|at| crate::store::now() - at < WINDOW_SECONDS);
-    if open {
+    if is_open(last) {
         Ok(())
     } else {
         Err(ApiError::invalid(
@@ -114,6 +119,15 @@ mod tests {
         serde_json::from_value::<TemplateParams>(v)
             .unwrap()
             .checked()
+    }
+
+    #[test]
+    fn the_window_is_24_hours_from_the_last_message() {
+        let now = crate::store::now();
+        assert!(is_open(Some(now)));
+        assert!(is_open(Some(now - WINDOW_SECONDS + 60)));
+        assert!(!is_open(Some(now - WINDOW_SECONDS - 1)));
+        assert!(!is_open(None), "a contact who never wrote");
     }
 
     #[test]

@@ -25,5 +25,6 @@ mod settings_story;
 pub mod standin;
 mod webhooks;
 mod whatsapp;
+mod whatsapp_window;
 mod widget;
 mod ws;

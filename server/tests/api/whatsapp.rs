@@ -21,11 +21,11 @@ both_databases!(
     races_with_whatsapp_end_in_one_conversation_and_the_latest_status,
 );
 
-const NUMBER: &str = "+5511999990000";
-const APP_SECRET: &str = "meta-app-secret";
-const CUSTOMER: &str = "5511988887777";
+pub const NUMBER: &str = "+5511999990000";
+pub const APP_SECRET: &str = "meta-app-secret";
+pub const CUSTOMER: &str = "5511988887777";
 
-fn settings(graph: &StandIn) -> Settings {
+pub fn settings(graph: &StandIn) -> Settings {
     let mut settings = crate::common::quick_outbox("https://switchboard.test");
     settings.outbox.graph = Graph {
         url: graph.url.clone(),
@@ -46,7 +46,7 @@ fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={hex}")
 }
 
-fn notification(messages: Value, statuses: Value) -> Vec<u8> {
+pub fn notification(messages: Value, statuses: Value) -> Vec<u8> {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "102", "changes": [{
     "field": "messages",
     "value": {
@@ -62,7 +62,7 @@ fn notification(messages: Value, statuses: Value) -> Vec<u8> {
 
 /// POSTs a notification to the number's webhook, signed with `secret`
 /// (`None`: unsigned).
-async fn deliver(env: &Env, body: Vec<u8>, secret: Option<&str>) -> u16 {
+pub async fn deliver(env: &Env, body: Vec<u8>, secret: Option<&str>) -> u16 {
     let mut req = reqwest::Client::new()
         .post(format!("{}/webhooks/whatsapp/{NUMBER}", env.app.base))
         .header("content-type", "application/json")
@@ -464,7 +464,7 @@ async fn a_whatsapp_number_receives_answers_and_disconnects(db: Db) {
 }
 
 /// A WhatsApp inbox for [`NUMBER`], connected to the Graph stand-in.
-async fn whatsapp_inbox(env: &Env) {
+pub async fn whatsapp_inbox(env: &Env) {
     let config = json!({"api_key": "EAAG-test", "phone_number_id": "106",
         "business_account_id": "102", "app_secret": APP_SECRET});
     let (status, inbox) = env

@@ -133,6 +133,16 @@ where
         messages(rows)
     }
 
+    async fn load_last_incoming(&self) -> StoreResult<Vec<(i64, i64)>> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT conversation_id, MAX(created_at) FROM messages \
+             WHERE message_type = 'incoming' GROUP BY conversation_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
     async fn max_ids(&self) -> StoreResult<(i64, i64)> {
         let (conversation,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM conversations")
             .fetch_one(&self.pool)
