@@ -15,6 +15,7 @@ mod alert;
 mod app;
 mod channel_admin;
 pub mod channels;
+mod contact_edit;
 pub mod contact_form;
 mod conversation;
 pub mod crm;

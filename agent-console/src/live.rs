@@ -89,6 +89,7 @@ impl App {
                     self.dirty.list = true;
                     self.dirty.conversation = true;
                 }
+                self.contact_followed(&contact);
             }
             Event::Typing(on, t) => {
                 if self.data.typing.apply(on, &t, me, dom::now_ms()) {

@@ -82,6 +82,10 @@ pub enum Action {
     DismissToast,
     /// Send this contact to the CRM again (after a failed sync).
     CrmRetry(i64),
+    /// The contact panel's Edit, Cancel and Save.
+    EditContact(i64),
+    CancelContactEdit,
+    SaveContact,
     SaveAgendor,
     DisconnectAgendor,
     /// The new inbox form's channel (`web_widget`, `whatsapp`, `api`).
@@ -149,6 +153,8 @@ pub enum Net {
     PasswordSaved(Res<Profile>),
     /// `POST .../contacts/{id}/crm_sync` for this contact.
     CrmSync(i64, Res<One<Contact>>),
+    /// `PATCH .../contacts/{id}` with these fields (API names).
+    ContactSaved(i64, Vec<&'static str>, Res<One<Contact>>),
     Integrations(Res<Payload<IntegrationApp>>),
     HookSaved(Res<Hook>),
     HookRemoved(Res<Value>),

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use switchboard_protocol::api::{Agent, ChannelType, Inbox, Profile, Role};
 
+use crate::contact_form::ContactEdit;
 use crate::deliveries::{Log, LogKey};
 use crate::i18n::Lang;
 use crate::integrations::IntegrationApp;
@@ -100,6 +101,8 @@ pub struct Forms {
     pub confirm_disconnect: bool,
     /// Inbox channels, webhooks and delivery logs.
     pub channels: ChannelForms,
+    /// The contact being edited in the contact panel.
+    pub contact: Option<ContactEdit>,
 }
 
 /// The state of the new inbox form, the channel blocks of an inbox's

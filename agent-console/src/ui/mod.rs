@@ -4,6 +4,7 @@
 //! the agent is typing or looking at jumps.
 
 mod channel;
+mod contact;
 mod convo;
 mod deliveries;
 mod inbox;
