@@ -112,6 +112,7 @@ fn on_click(e: Event) {
             None => return,
         },
         "cancel-contact-edit" => Action::CancelContactEdit,
+        "delete-inbox" => Action::DeleteInbox,
         "refresh-deliveries" => Action::RefreshDeliveries,
         "retry-delivery" => {
             let key = el.get_attribute("data-log").and_then(|t| LogKey::parse(&t));
@@ -197,6 +198,7 @@ fn on_submit(e: Event) {
         "save-api-webhook" => Action::SaveApiWebhook,
         "save-webhook" => Action::SaveWebhook,
         "save-contact" => Action::SaveContact,
+        "save-inbox-settings" => Action::SaveInboxSettings,
         _ => return,
     };
     act(action);

@@ -27,6 +27,7 @@ pub mod forms;
 mod http;
 pub mod i18n;
 mod i18n_text;
+mod inbox_admin;
 pub mod inbox_form;
 pub mod integrations;
 pub mod link;

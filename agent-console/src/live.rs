@@ -164,6 +164,7 @@ impl App {
                 self.data.forms.confirm_disconnect = false;
                 self.data.forms.channels.confirm_disconnect = false;
                 self.data.forms.channels.confirm_delete = None;
+                self.data.forms.inbox_settings.confirm_delete = false;
                 self.data.forms.confirm_remove_until = None;
                 self.dirty.settings = true;
             }

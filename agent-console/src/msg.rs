@@ -86,6 +86,9 @@ pub enum Action {
     EditContact(i64),
     CancelContactEdit,
     SaveContact,
+    /// The open inbox's Settings block, and Delete inbox (two clicks).
+    SaveInboxSettings,
+    DeleteInbox,
     SaveAgendor,
     DisconnectAgendor,
     /// The new inbox form's channel (`web_widget`, `whatsapp`, `api`).
@@ -155,6 +158,8 @@ pub enum Net {
     CrmSync(i64, Res<One<Contact>>),
     /// `PATCH .../contacts/{id}` with these fields (API names).
     ContactSaved(i64, Vec<&'static str>, Res<One<Contact>>),
+    InboxSettingsSaved(Res<Inbox>),
+    InboxDeleted(i64, Res<Value>),
     Integrations(Res<Payload<IntegrationApp>>),
     HookSaved(Res<Hook>),
     HookRemoved(Res<Value>),

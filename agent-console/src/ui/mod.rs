@@ -8,6 +8,7 @@ mod contact;
 mod convo;
 mod deliveries;
 mod inbox;
+mod inbox_settings;
 mod integrations;
 mod lists;
 mod login;
