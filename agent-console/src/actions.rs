@@ -107,6 +107,12 @@ fn on_click(e: Event) {
             None => return,
         },
         "disconnect-whatsapp" => Action::DisconnectWhatsapp,
+        "edit-contact" => match id_of(&el, "contact-id") {
+            Some(id) => Action::EditContact(id),
+            None => return,
+        },
+        "cancel-contact-edit" => Action::CancelContactEdit,
+        "delete-inbox" => Action::DeleteInbox,
         "refresh-deliveries" => Action::RefreshDeliveries,
         "retry-delivery" => {
             let key = el.get_attribute("data-log").and_then(|t| LogKey::parse(&t));
@@ -170,6 +176,10 @@ fn on_keydown(e: Event) {
         e.prevent_default();
         act(Action::ReplySend);
     }
+    // Escape leaves the contact's edit form without saving.
+    if name == "save-contact" && k.key() == "Escape" {
+        act(Action::CancelContactEdit);
+    }
 }
 
 fn on_submit(e: Event) {
@@ -187,6 +197,8 @@ fn on_submit(e: Event) {
         "save-whatsapp" => Action::SaveWhatsapp,
         "save-api-webhook" => Action::SaveApiWebhook,
         "save-webhook" => Action::SaveWebhook,
+        "save-contact" => Action::SaveContact,
+        "save-inbox-settings" => Action::SaveInboxSettings,
         _ => return,
     };
     act(action);

@@ -29,6 +29,8 @@ impl App {
         c.invalid = None;
         c.confirm_disconnect = false;
         c.logs.clear();
+        self.data.forms.inbox_settings = Default::default();
+        self.redraw_inbox_settings();
         self.api(Method::Get, &format!("/inboxes/{id}"), None, |r| {
             Msg::Net(Box::new(Net::Inbox(r)))
         });
@@ -59,6 +61,7 @@ impl App {
                 }
             }
             Action::SaveAssignment => self.save_assignment(),
+            Action::SaveInboxSettings | Action::DeleteInbox => self.act_inbox(action),
             Action::SaveAgendor => self.save_agendor(),
             Action::DisconnectAgendor => self.disconnect_agendor(),
             Action::CopySnippet => self.copy_snippet(),
@@ -178,6 +181,7 @@ impl App {
                 Ok(inbox) if self.open_inbox_id() == Some(inbox.id) => {
                     self.data.forms.inbox = Some(inbox);
                     self.data.forms.inbox_version += 1;
+                    self.redraw_inbox_settings();
                 }
                 Ok(_) => {}
                 Err(f) => self.fail(&f),
@@ -197,6 +201,7 @@ impl App {
                     self.fail(&f);
                 }
             },
+            Net::InboxSettingsSaved(_) | Net::InboxDeleted(..) => self.net_inbox(net),
             Net::AgentCreated(r) => match r {
                 Ok(agent) => {
                     self.data.agents.push(agent);

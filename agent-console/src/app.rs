@@ -279,6 +279,8 @@ impl App {
             self.send(&frame);
         }
         self.data.route = route;
+        // A contact being edited belongs to the conversation left.
+        self.data.forms.contact = None;
         if push {
             if let Some(history) = dom::window().and_then(|w| w.history().ok()) {
                 let _ = history.push_state_with_url(

@@ -114,7 +114,7 @@ impl App {
     }
 
     /// The open inbox, as last loaded or saved.
-    fn open_inbox(&self) -> Option<&Inbox> {
+    pub fn open_inbox(&self) -> Option<&Inbox> {
         let id = self.open_inbox_id()?;
         self.data.forms.inbox.as_ref().filter(|i| i.id == id)
     }

@@ -94,6 +94,10 @@ strings! {
     CrmSyncing => "syncing…", "sincronizando…";
     CrmSyncFailed => "sync failed", "falha na sincronização";
     Retry => "Retry", "Tentar de novo";
+    EditContact => "Edit contact", "Editar contato";
+    TakenByAnotherContact => "{field}: already used by another contact", "{field}: já usado por outro contato";
+    EmailOrIdentifierTaken => "Another contact already has this e-mail or identifier.", "Outro contato já usa este e-mail ou identificador.";
+    PhoneFormatHelp => "International form, like +55 11 99999-0000.", "No formato internacional, como +55 11 99999-0000.";
     NotFound => "This conversation no longer exists.", "Esta conversa não existe mais.";
     PresenceOnline => "online", "online";
     PresenceBusy => "busy", "ocupado";
@@ -146,6 +150,17 @@ strings! {
     NewAgent => "Add an agent", "Adicionar agente";
     PasswordOptional => "Password (optional: they cannot sign in without one)", "Senha (opcional: sem ela o agente não consegue entrar)";
     ConfirmRemove => "Click again to remove", "Clique de novo para remover";
+    // An inbox's Settings block.
+    ChatWindow => "Chat window", "Janela de chat";
+    PreChatForm => "Pre-chat form", "Formulário pré-chat";
+    PreChatEnabled => "Ask for the visitor's name and e-mail before the chat starts", "Pedir o nome e o e-mail do visitante antes de começar o chat";
+    PreChatMessage => "Pre-chat message", "Mensagem do formulário pré-chat";
+    IdentityVerification => "Identity verification", "Verificação de identidade";
+    HmacToken => "HMAC token", "Token HMAC";
+    HmacHelp => "Your website's server signs each signed-in user's identifier with this key: identifier_hash is the hex HMAC-SHA256 of the identifier.", "O servidor do seu site assina o identificador de cada usuário logado com esta chave: identifier_hash é o HMAC-SHA256 em hex do identificador.";
+    HmacMandatory => "Enforce identity verification: refuse identifiers that are not signed", "Exigir verificação de identidade: recusar identificadores sem assinatura";
+    DeleteInbox => "Delete inbox", "Excluir caixa de entrada";
+    DeleteInboxHelp => "Deletes the inbox with all its conversations and their messages, its collaborators and the webhooks limited to it. Its contacts stay. This cannot be undone.", "Exclui a caixa de entrada com todas as suas conversas e mensagens, os colaboradores e os webhooks só dela. Os contatos continuam. Não há como desfazer.";
     // Settings → Integrations.
     Integrations => "Integrations", "Integrações";
     AgendorHelp => "Send the contacts of your conversations to Agendor, with a deal and a note if you like.", "Envie os contatos das suas conversas para o Agendor, com um negócio e uma anotação se quiser.";

@@ -89,6 +89,7 @@ impl App {
                     self.dirty.list = true;
                     self.dirty.conversation = true;
                 }
+                self.contact_followed(&contact);
             }
             Event::Typing(on, t) => {
                 if self.data.typing.apply(on, &t, me, dom::now_ms()) {
@@ -163,6 +164,7 @@ impl App {
                 self.data.forms.confirm_disconnect = false;
                 self.data.forms.channels.confirm_disconnect = false;
                 self.data.forms.channels.confirm_delete = None;
+                self.data.forms.inbox_settings.confirm_delete = false;
                 self.data.forms.confirm_remove_until = None;
                 self.dirty.settings = true;
             }

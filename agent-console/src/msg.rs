@@ -82,6 +82,13 @@ pub enum Action {
     DismissToast,
     /// Send this contact to the CRM again (after a failed sync).
     CrmRetry(i64),
+    /// The contact panel's Edit, Cancel and Save.
+    EditContact(i64),
+    CancelContactEdit,
+    SaveContact,
+    /// The open inbox's Settings block, and Delete inbox (two clicks).
+    SaveInboxSettings,
+    DeleteInbox,
     SaveAgendor,
     DisconnectAgendor,
     /// The new inbox form's channel (`web_widget`, `whatsapp`, `api`).
@@ -149,6 +156,10 @@ pub enum Net {
     PasswordSaved(Res<Profile>),
     /// `POST .../contacts/{id}/crm_sync` for this contact.
     CrmSync(i64, Res<One<Contact>>),
+    /// `PATCH .../contacts/{id}` with these fields (API names).
+    ContactSaved(i64, Vec<&'static str>, Res<One<Contact>>),
+    InboxSettingsSaved(Res<Inbox>),
+    InboxDeleted(i64, Res<Value>),
     Integrations(Res<Payload<IntegrationApp>>),
     HookSaved(Res<Hook>),
     HookRemoved(Res<Value>),

@@ -5,8 +5,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use switchboard_protocol::api::{Agent, ChannelType, Inbox, Profile, Role};
 
+use crate::contact_form::ContactEdit;
 use crate::deliveries::{Log, LogKey};
 use crate::i18n::Lang;
+use crate::inbox_form::InboxForm;
 use crate::integrations::IntegrationApp;
 use crate::route::Route;
 use crate::store::{Filters, Store};
@@ -100,6 +102,27 @@ pub struct Forms {
     pub confirm_disconnect: bool,
     /// Inbox channels, webhooks and delivery logs.
     pub channels: ChannelForms,
+    /// The contact being edited in the contact panel.
+    pub contact: Option<ContactEdit>,
+    /// The open inbox's Settings block and Delete inbox.
+    pub inbox_settings: InboxSettingsForm,
+}
+
+/// The state of an inbox's Settings block and of Delete inbox.
+#[derive(Debug, Default)]
+pub struct InboxSettingsForm {
+    /// Bumped when the block is to be drawn again from the inbox (loaded,
+    /// saved); other saves of the page leave what is typed here alone.
+    pub version: u32,
+    /// What the block was last drawn with: a save sends what differs.
+    pub drawn: Option<InboxForm>,
+    pub notice: Option<Notice>,
+    /// The field a refused save points at (DOM id).
+    pub invalid: Option<&'static str>,
+    pub busy: bool,
+    /// Delete inbox was clicked once, until `confirm_remove_until`.
+    pub confirm_delete: bool,
+    pub delete_notice: Option<Notice>,
 }
 
 /// The state of the new inbox form, the channel blocks of an inbox's

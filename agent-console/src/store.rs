@@ -283,6 +283,45 @@ impl Store {
         still_failed && self.on_contact(contact)
     }
 
+    /// Applies the answer to a contact edit: only the edited details. The
+    /// rest (the CRM block above all) is left to the live events, which may
+    /// overtake this answer: saving an e-mail starts a CRM sync at once, and
+    /// a late answer must not take its block back.
+    pub fn on_saved_contact(&mut self, saved: &Contact) -> bool {
+        let mut changed = false;
+        for c in self.conversations.values_mut() {
+            let shown = &mut c.meta.sender;
+            if c.contact_id != saved.id
+                || (shown.name == saved.name
+                    && shown.email == saved.email
+                    && shown.phone_number == saved.phone_number
+                    && shown.identifier == saved.identifier)
+            {
+                continue;
+            }
+            shown.name.clone_from(&saved.name);
+            shown.email.clone_from(&saved.email);
+            shown.phone_number.clone_from(&saved.phone_number);
+            shown.identifier.clone_from(&saved.identifier);
+            changed = true;
+        }
+        changed
+    }
+
+    /// An inbox was deleted, and its conversations with it. Returns their ids.
+    pub fn remove_inbox(&mut self, inbox: i64) -> Vec<i64> {
+        let doomed: Vec<i64> = self
+            .conversations
+            .values()
+            .filter(|c| c.inbox_id == inbox)
+            .map(|c| c.id)
+            .collect();
+        for id in &doomed {
+            self.remove(*id);
+        }
+        doomed
+    }
+
     fn matches(c: &Conversation, status: Status, inbox: Option<i64>) -> bool {
         c.status == status.as_str() && inbox.is_none_or(|i| i == c.inbox_id)
     }

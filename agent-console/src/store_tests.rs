@@ -187,6 +187,49 @@ fn a_crm_retry_answer_turns_the_block_to_pending() {
 }
 
 #[test]
+fn a_saved_contact_shows_its_details_but_not_an_older_crm_state() {
+    use switchboard_protocol::chat::CrmStatus;
+    let mut s = Store::new(ME);
+    s.upsert(conversation(1, None, "open", 100));
+    let before = s.get(1).unwrap().meta.sender.clone();
+    // The edit's answer: an e-mail, and no CRM link yet.
+    let mut answer = before.clone();
+    answer.email = Some("joana@example.com".into());
+    answer.phone_number = Some("+5511999990000".into());
+    // The sync it started overtook the answer: the contact is synced.
+    let mut synced = answer.clone();
+    synced.crm = Some(
+        serde_json::from_str(r#"{"app_id":"agendor","status":"synced","updated_at":5}"#).unwrap(),
+    );
+    assert!(s.on_contact(&synced));
+    assert!(!s.on_saved_contact(&answer), "nothing new in it");
+    let shown = &s.get(1).unwrap().meta.sender;
+    assert_eq!(
+        shown.crm.as_ref().map(|l| l.status),
+        Some(CrmStatus::Synced)
+    );
+    // Without the event first, the answer shows the new details at once.
+    let mut s = Store::new(ME);
+    s.upsert(conversation(1, None, "open", 100));
+    assert!(s.on_saved_contact(&answer));
+    let shown = &s.get(1).unwrap().meta.sender;
+    assert_eq!(shown.email.as_deref(), Some("joana@example.com"));
+    assert_eq!(shown.phone_number.as_deref(), Some("+5511999990000"));
+}
+
+#[test]
+fn deleting_an_inbox_takes_its_conversations() {
+    let mut s = Store::new(ME);
+    s.upsert(conversation(1, None, "open", 100));
+    let mut other = conversation(2, None, "open", 200);
+    other.inbox_id = 9;
+    s.upsert(other);
+    assert_eq!(s.remove_inbox(3), vec![1]);
+    assert_eq!(ids(s.list(&filters(Tab::All))), vec![2]);
+    assert!(s.remove_inbox(3).is_empty());
+}
+
+#[test]
 fn pages_record_completeness() {
     let mut s = Store::new(ME);
     s.page_loaded(Status::Open, 1, 25, 25);

@@ -78,6 +78,9 @@ impl App {
             Action::Reopen => self.set_status("open"),
             Action::Snooze => self.set_status("snoozed"),
             Action::CrmRetry(contact) => self.crm_retry(contact),
+            Action::EditContact(_) | Action::CancelContactEdit | Action::SaveContact => {
+                self.act_contact(action)
+            }
             other => self.act_admin(other),
         }
     }
@@ -194,6 +197,7 @@ impl App {
                 result,
             } => self.sent(conversation, &echo, result),
             Net::CrmSync(contact, r) => self.crm_synced(contact, r),
+            Net::ContactSaved(contact, sent, r) => self.contact_saved(contact, &sent, r),
             other => self.net_admin(other),
         }
     }

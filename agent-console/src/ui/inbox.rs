@@ -1,15 +1,17 @@
-//! One inbox's settings, as the help article walks through them: the
-//! channel's own block (a WhatsApp number's connection, an API inbox's
+//! One inbox's settings, as the help article walks through them: its
+//! Settings block (name, and a website's chat window, pre-chat form and
+//! identity verification, in `inbox_settings.rs`), the channel's own block (a WhatsApp number's connection, an API inbox's
 //! callback URL and keys, in `channel.rs`), Collaborators (who answers
 //! it), Conversation assignment (automatic distribution, the maximum per
 //! agent and the finer rules), the widget script to paste on the
-//! website, and the inbox's latest outbound calls.
+//! website, the inbox's latest outbound calls, and Delete inbox.
 
 use switchboard_protocol::api::{ChannelType, Inbox};
 use web_sys::Element;
 
 use super::channel::ChannelBlock;
 use super::deliveries::{self, DeliveryList};
+use super::inbox_settings::InboxSettingsBlock;
 use super::section::Section;
 use crate::deliveries::LogKey;
 use crate::dom::{self, field, h, option, H};
@@ -25,6 +27,7 @@ pub struct InboxPage {
     add: Section,
     form: Section,
     snippet: Section,
+    settings: InboxSettingsBlock,
     channel: ChannelBlock,
     /// The channel block's host, and the deliveries card that moves up
     /// under it for API and WhatsApp inboxes (their calls are the
@@ -61,6 +64,8 @@ impl InboxPage {
         let form = h("div")?.class("assignment-host").el();
         let snippet = h("div")?.class("snippet-host").el();
         let channel = h("div")?.class("channel-host").el();
+        let settings = h("div")?.class("inbox-settings-host").el();
+        let danger = h("div")?.class("inbox-danger-host").el();
         let (deliveries, list) = DeliveryList::new(LogKey::Inbox(id))?;
         let log = h("section")?
             .id("inbox-deliveries")
@@ -74,7 +79,16 @@ impl InboxPage {
             .child(h("p")?.class("help").text(t(T::InboxDeliveriesHelp)))
             .el();
         let _ = log.append_child(&list);
-        for e in [&title, &channel, &collaborators, &form, &snippet, &log] {
+        for e in [
+            &title,
+            &settings,
+            &channel,
+            &collaborators,
+            &form,
+            &snippet,
+            &log,
+            &danger,
+        ] {
             let _ = main.append_child(e);
         }
         Some(InboxPage {
@@ -84,6 +98,7 @@ impl InboxPage {
             add: Section::new(add),
             form: Section::new(form),
             snippet: Section::new(snippet),
+            settings: InboxSettingsBlock::new(settings, danger),
             channel: ChannelBlock::new(channel.clone()),
             channel_host: channel,
             log,
@@ -201,6 +216,7 @@ impl InboxPage {
         if let Some(n) = dom::by_id("snippet-notice") {
             notice(&n, d.forms.snippet_notice.as_ref());
         }
+        self.settings.update(inbox, d);
         self.channel.update(inbox, d);
         if let (false, Some(i)) = (self.log_moved, inbox) {
             if i.channel_type != ChannelType::WebWidget {

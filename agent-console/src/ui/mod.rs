@@ -4,9 +4,11 @@
 //! the agent is typing or looking at jumps.
 
 mod channel;
+mod contact;
 mod convo;
 mod deliveries;
 mod inbox;
+mod inbox_settings;
 mod integrations;
 mod lists;
 mod login;

@@ -16,6 +16,7 @@ mod channels;
 mod common;
 mod console;
 mod crm;
+mod editing;
 mod files;
 mod proxy;
 #[allow(dead_code)]
