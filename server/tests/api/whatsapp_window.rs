@@ -203,6 +203,23 @@ async fn templates_are_read_from_meta_page_by_page(db: Db) {
         .get(&env.path(&format!("/inboxes/{inbox}")), &env.admin_token)
         .await;
     assert_eq!(shown["message_templates"].as_array().map(Vec::len), Some(3));
+    // New credentials of the same business account keep them; another
+    // business account's number starts without.
+    let patch = |config: Value| json!({"channel": {"provider_config": config}});
+    let path = env.path(&format!("/inboxes/{inbox}"));
+    let t = env.admin_token.as_str();
+    let (status, same) = env
+        .app
+        .patch(&path, t, patch(json!({"api_key": "EAAG-new"})))
+        .await;
+    assert_eq!(status, 200, "{same}");
+    assert_eq!(same["message_templates"].as_array().map(Vec::len), Some(3));
+    let (_, other) = env
+        .app
+        .patch(&path, t, patch(json!({"business_account_id": "777"})))
+        .await;
+    assert_eq!(other["message_templates"], json!([]), "{other}");
+    assert_eq!(other["message_templates_last_updated"], Value::Null);
 
     // Only WhatsApp numbers, connected ones, have templates to read.
     let site = env.web_inbox("Site").await;
