@@ -20,24 +20,6 @@ both_databases!(channels_and_their_deliveries_in_the_console);
 
 const PHONE: &str = "+5511999990000";
 
-async fn shot(browser: &Browser, name: &str, db: Db) {
-    let path = browser
-        .screenshot(&format!("console-channels-{name}-{db:?}"))
-        .await;
-    eprintln!("screenshot: {}", path.display());
-}
-
-/// Replaces a field's text by typing, as a person would.
-async fn fill(browser: &Browser, css: &str, text: &str) {
-    browser
-        .run(
-            "const e = document.querySelector(arguments[0]); e.value = '';",
-            json!([css]),
-        )
-        .await;
-    browser.type_into(css, text).await;
-}
-
 /// The value of an input, once it is on the page and not empty.
 async fn shown_value(browser: &Browser, what: &str, css: &str) -> String {
     browser
@@ -155,8 +137,8 @@ async fn channels_and_their_deliveries_in_the_console(db: Db) {
         refused.as_str().unwrap_or("").contains("international"),
         "{refused}"
     );
-    shot(&browser, "new-inbox", db).await;
-    fill(&browser, "#inbox-phone", "+55 11 99999-0000").await;
+    browser.shot("console-channels-new-inbox", db).await;
+    browser.fill("#inbox-phone", "+55 11 99999-0000").await;
     browser.click("#inbox-create").await;
     let callback = shown_value(&browser, "the callback URL", "#whatsapp-callback-url").await;
     let verify = shown_value(&browser, "the verify token", "#whatsapp-verify-token").await;
@@ -176,7 +158,7 @@ async fn channels_and_their_deliveries_in_the_console(db: Db) {
         )
         .await;
     assert_eq!(status, "connected");
-    shot(&browser, "whatsapp", db).await;
+    browser.shot("console-channels-whatsapp", db).await;
 
     // An account webhook for new conversations, added in Settings →
     // Integrations → Webhooks.
@@ -295,7 +277,7 @@ async fn channels_and_their_deliveries_in_the_console(db: Db) {
             json!([]),
         )
         .await;
-    shot(&browser, "api", db).await;
+    browser.shot("console-channels-api", db).await;
 
     // The webhook's call got a 410: its page says so, and Retry
     // delivers it.
@@ -308,7 +290,7 @@ async fn channels_and_their_deliveries_in_the_console(db: Db) {
     let list = format!("#deliveries-webhook-{hook_id}");
     let api_log = format!("/webhooks/{hook_id}/deliveries");
     wait_for_row(&browser, &env, &list, "failed", "HTTP 410", &api_log).await;
-    shot(&browser, "webhook-failed", db).await;
+    browser.shot("console-channels-webhook-failed", db).await;
     browser
         .click(&format!(
             "{list} .delivery[data-status=failed] .delivery-retry"
@@ -322,7 +304,7 @@ async fn channels_and_their_deliveries_in_the_console(db: Db) {
         calls[1].header("X-Chatwoot-Delivery"),
         "a retry is the same delivery"
     );
-    shot(&browser, "webhooks", db).await;
+    browser.shot("console-channels-webhooks", db).await;
 
     // Disconnect the number (two clicks); the page shows it disconnected,
     // and its credentials connect it again with a new verify token.
@@ -373,7 +355,9 @@ async fn channels_and_their_deliveries_in_the_console(db: Db) {
             json!([]),
         )
         .await;
-    shot(&browser, "whatsapp-disconnected", db).await;
+    browser
+        .shot("console-channels-whatsapp-disconnected", db)
+        .await;
     browser
         .type_into("#wa-phone-number-id", "106540352242922")
         .await;

@@ -145,11 +145,6 @@ async fn set_value(browser: &Browser, css: &str, value: &str) {
         .await;
 }
 
-async fn shot(browser: &Browser, name: &str, db: Db) {
-    let path = browser.screenshot(&format!("console-{name}-{db:?}")).await;
-    eprintln!("screenshot: {}", path.display());
-}
-
 async fn the_article_walked_in_three_consoles(db: Db) {
     let Some(admin) = crate::browser(1280, 800).await else {
         return;
@@ -167,7 +162,7 @@ async fn the_article_walked_in_three_consoles(db: Db) {
 
     // The administrator signs in and creates the two agents.
     log_in(&admin, &base, "ana@acme.test", PASSWORD).await;
-    shot(&admin, "conversations-empty", db).await;
+    admin.shot("console-conversations-empty", db).await;
     admin.goto(&format!("{base}/app/settings/agents")).await;
     for (name, email) in [
         ("Bruna Costa", "bruna@acme.test"),
@@ -193,7 +188,7 @@ async fn the_article_walked_in_three_consoles(db: Db) {
             )
             .await;
     }
-    shot(&admin, "agents", db).await;
+    admin.shot("console-agents", db).await;
     let (_, agents) = env.app.get(&env.path("/agents"), &env.admin_token).await;
     let id_of = |email: &str| {
         agents
@@ -237,7 +232,7 @@ async fn the_article_walked_in_three_consoles(db: Db) {
     set_value(&admin, "#assignment-max", "1").await;
     admin.click("#assignment-save").await;
     admin.wait_for("the saved notice", "const n = document.querySelector('#assignment-notice'); return !!n && n.textContent.trim().length > 0;", json!([])).await;
-    shot(&admin, "inbox-settings", db).await;
+    admin.shot("console-inbox-settings", db).await;
     let (_, saved) = env
         .app
         .get(&env.path(&format!("/inboxes/{inbox_id}")), &env.admin_token)
@@ -306,15 +301,15 @@ async fn the_article_walked_in_three_consoles(db: Db) {
         "one each, one waiting"
     );
     assert_eq!(counts(&admin).await, json!([0, 1, 3]));
-    shot(&a, "mine-agent-a", db).await;
-    shot(&admin, "all-admin", db).await;
+    a.shot("console-mine-agent-a", db).await;
+    admin.shot("console-all-admin", db).await;
 
     // Agent A resolves hers, then takes the waiting one by hand.
     tab(&a, "mine").await;
     open(&a, mine_a[0]).await;
     a.click("#resolve").await;
     a.wait_for("resolved", "const s = document.querySelector('#conversation-status'); return !!s && /resol/i.test(s.textContent);", json!([])).await;
-    shot(&a, "resolved", db).await;
+    a.shot("console-resolved", db).await;
     let taken = waiting[0];
     tab(&a, "unassigned").await;
     open(&a, taken).await;
@@ -326,7 +321,7 @@ async fn the_article_walked_in_three_consoles(db: Db) {
     tab(&admin, "all").await;
     open(&admin, taken).await;
     set_value(&admin, "#assignee-select", &caio.to_string()).await;
-    shot(&admin, "conversation-actions", db).await;
+    admin.shot("console-conversation-actions", db).await;
     assigned_to(&env, taken, caio, "the reassignment").await;
     all_consistent(&env, &consoles).await;
     assert_eq!(tab(&b, "mine").await.len(), 2);
@@ -342,7 +337,7 @@ async fn the_article_walked_in_three_consoles(db: Db) {
     set_value(&b, "#profile-display-name", "Caio do Suporte").await;
     b.click("#profile-save").await;
     b.wait_for("the saved profile", "const n = document.querySelector('#profile-notice'); return !!n && n.textContent.trim().length > 0;", json!([])).await;
-    shot(&b, "profile", db).await;
+    b.shot("console-profile", db).await;
     b.goto(&format!("{base}/app/conversations/{taken}")).await;
     b.wait_for(
         "the reply box",
@@ -370,7 +365,7 @@ async fn the_article_walked_in_three_consoles(db: Db) {
         json!([]),
     )
     .await;
-    shot(&b, "conversation", db).await;
+    b.shot("console-conversation", db).await;
     // The administrator's open view of the same conversation got it live.
     admin
         .wait_for(

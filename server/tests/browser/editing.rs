@@ -14,37 +14,11 @@ use crate::agendor_fake::FakeAgendor;
 use crate::both_databases;
 use crate::common::{quick_outbox, Db, Env, OWN_URL};
 use crate::console::log_in;
-use crate::webdriver::Browser;
 use crate::ws::Ws;
 
 both_databases!(editing_contacts_and_inboxes_in_the_console);
 
 const PASSWORD: &str = "password123";
-
-async fn shot(browser: &Browser, name: &str, db: Db) {
-    let path = browser.screenshot(&format!("{name}-{db:?}")).await;
-    eprintln!("screenshot: {}", path.display());
-}
-
-/// Replaces a field's text by typing, as a person would.
-async fn fill(browser: &Browser, css: &str, text: &str) {
-    browser
-        .run(
-            "const e = document.querySelector(arguments[0]); e.value = '';",
-            json!([css]),
-        )
-        .await;
-    browser.type_into(css, text).await;
-}
-
-async fn value(browser: &Browser, css: &str) -> Value {
-    browser
-        .run(
-            "const e = document.querySelector(arguments[0]); return e ? e.value : null;",
-            json!([css]),
-        )
-        .await
-}
 
 /// A website inbox; returns its id and widget token.
 async fn website(env: &Env, name: &str) -> (i64, String) {
@@ -130,10 +104,12 @@ async fn editing_contacts_and_inboxes_in_the_console(db: Db) {
         )
         .await;
     assert_eq!(
-        value(&browser, "#contact-edit-name").await,
+        browser.value("#contact-edit-name").await,
         contact(&env, joana).await["name"]
     );
-    fill(&browser, "#contact-edit-phone", "+55 11 98888-7777").await;
+    browser
+        .fill("#contact-edit-phone", "+55 11 98888-7777")
+        .await;
 
     // Meanwhile the contact's identifier is set elsewhere: the form takes
     // it, and keeps the phone being typed.
@@ -154,12 +130,14 @@ async fn editing_contacts_and_inboxes_in_the_console(db: Db) {
         )
         .await;
     assert_eq!(
-        value(&browser, "#contact-edit-phone").await,
+        browser.value("#contact-edit-phone").await,
         "+55 11 98888-7777"
     );
 
     // A bad e-mail: the server's refusal under the form, on the field.
-    fill(&browser, "#contact-edit-email", "joana.example.com").await;
+    browser
+        .fill("#contact-edit-email", "joana.example.com")
+        .await;
     browser.click("#contact-edit-save").await;
     let refused = browser
         .wait_for(
@@ -178,14 +156,16 @@ async fn editing_contacts_and_inboxes_in_the_console(db: Db) {
             .contains("is not a valid email address"),
         "{refused}"
     );
-    shot(&browser, "console-edit-contact", db).await;
+    browser.shot("console-edit-contact", db).await;
     let unchanged = contact(&env, joana).await;
     assert_eq!(unchanged["email"], Value::Null, "{unchanged}");
     assert_eq!(unchanged["phone_number"], Value::Null, "{unchanged}");
     assert_eq!(unchanged["identifier"], "visitor-42");
 
     // Fixed, and saved: the panel shows the e-mail and the phone.
-    fill(&browser, "#contact-edit-email", "Joana@Example.com").await;
+    browser
+        .fill("#contact-edit-email", "Joana@Example.com")
+        .await;
     browser.click("#contact-edit-save").await;
     let shown = browser
         .wait_for(
@@ -218,7 +198,7 @@ async fn editing_contacts_and_inboxes_in_the_console(db: Db) {
     let people = fake.people();
     assert_eq!(people.len(), 1, "{people:?}");
     assert_eq!(record, people[0]["_webUrl"]);
-    shot(&browser, "console-edit-contact-saved", db).await;
+    browser.shot("console-edit-contact-saved", db).await;
 
     // An administrator renames the website inbox in its Settings block.
     browser.click("#logout").await;
@@ -239,18 +219,17 @@ async fn editing_contacts_and_inboxes_in_the_console(db: Db) {
         .get(&env.path(&format!("/inboxes/{site}")), &t)
         .await;
     assert_eq!(
-        value(&browser, "#inbox-hmac-token").await,
+        browser.value("#inbox-hmac-token").await,
         before["hmac_token"]
     );
-    fill(&browser, "#inbox-edit-name", "Site da Acme").await;
-    fill(&browser, "#inbox-edit-tagline", "Respondemos em minutos").await;
+    browser.fill("#inbox-edit-name", "Site da Acme").await;
+    browser
+        .fill("#inbox-edit-tagline", "Respondemos em minutos")
+        .await;
     browser.click("#inbox-edit-pre-chat").await;
-    fill(
-        &browser,
-        "#inbox-edit-pre-chat-message",
-        "Conte quem você é",
-    )
-    .await;
+    browser
+        .fill("#inbox-edit-pre-chat-message", "Conte quem você é")
+        .await;
     browser.click("#inbox-edit-save").await;
     browser
         .wait_for(
@@ -261,7 +240,7 @@ async fn editing_contacts_and_inboxes_in_the_console(db: Db) {
             json!([]),
         )
         .await;
-    shot(&browser, "console-inbox-edit", db).await;
+    browser.shot("console-inbox-edit", db).await;
     let (_, after) = env
         .app
         .get(&env.path(&format!("/inboxes/{site}")), &t)

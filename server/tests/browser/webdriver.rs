@@ -179,6 +179,32 @@ impl Browser {
         .await;
     }
 
+    /// Replaces a field's text by typing, as a person would.
+    pub async fn fill(&self, css: &str, text: &str) {
+        self.run(
+            "const e = document.querySelector(arguments[0]); e.value = '';",
+            json!([css]),
+        )
+        .await;
+        self.type_into(css, text).await;
+    }
+
+    /// The value of a form field (`null` when there is no such element).
+    pub async fn value(&self, css: &str) -> Value {
+        self.run(
+            "const e = document.querySelector(arguments[0]); return e ? e.value : null;",
+            json!([css]),
+        )
+        .await
+    }
+
+    /// A screenshot named `name` for this database, its path printed so a
+    /// failing run shows where to look.
+    pub async fn shot(&self, name: &str, db: impl std::fmt::Debug) {
+        let path = self.screenshot(&format!("{name}-{db:?}")).await;
+        eprintln!("screenshot: {}", path.display());
+    }
+
     pub async fn click(&self, css: &str) {
         let id = self.element(css).await;
         self.call(
