@@ -9,21 +9,13 @@ fn inbox(connected: bool) -> Inbox {
     } else {
         Value::Null
     };
-    serde_json::from_value(json!({
-        "id": 4, "account_id": 1, "name": "WhatsApp", "channel_id": 4,
-        "channel_type": "Channel::Whatsapp", "avatar_url": "",
-        "enable_auto_assignment": true, "auto_assignment_config": {},
-        "greeting_enabled": false, "greeting_message": null, "enable_email_collect": false,
-        "csat_survey_enabled": false, "working_hours_enabled": false,
-        "out_of_office_message": null, "timezone": "UTC",
-        "allow_messages_after_resolved": true, "lock_to_single_conversation": false,
-        "sender_name_type": "friendly", "business_name": null,
+    crate::testdata::inbox(json!({
+        "id": 4, "name": "WhatsApp", "channel_id": 4, "channel_type": "Channel::Whatsapp",
         "phone_number": "+5511999990000", "provider": "whatsapp_cloud",
         "provider_config": config,
         "callback_webhook_url": "https://chat.acme.test/webhooks/whatsapp/+5511999990000",
         "connected": connected
     }))
-    .expect("inbox")
 }
 
 fn filled(channel: ChannelType) -> NewInbox {

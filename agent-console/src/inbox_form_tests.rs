@@ -4,21 +4,13 @@ use crate::i18n::Lang;
 
 /// A website inbox as `GET .../inboxes/{id}` shows it to administrators.
 fn website_inbox() -> Inbox {
-    serde_json::from_value(json!({
-        "id": 3, "account_id": 1, "name": "Website", "channel_id": 3,
-        "channel_type": "Channel::WebWidget", "avatar_url": "",
-        "enable_auto_assignment": true, "auto_assignment_config": {},
-        "greeting_enabled": false, "greeting_message": null, "enable_email_collect": false,
-        "csat_survey_enabled": false, "working_hours_enabled": false,
-        "out_of_office_message": null, "timezone": "UTC",
-        "allow_messages_after_resolved": true, "lock_to_single_conversation": false,
-        "sender_name_type": "friendly", "business_name": null,
+    crate::testdata::inbox(json!({
+        "name": "Website",
         "website_url": "https://acme.test", "website_token": "tok",
         "web_widget_script": "<script></script>", "welcome_title": "Hi there!",
         "widget_color": "#1f93ff", "hmac_token": "hmac-key", "hmac_mandatory": false,
         "pre_chat_form_enabled": false, "pre_chat_form_options": {"pre_chat_message": null}
     }))
-    .expect("inbox")
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Conversations and messages in the server's REST shape, for unit tests.
+//! Conversations, messages and inboxes in the server's REST shape, for unit tests.
 
 use switchboard_protocol::chat::{Conversation, Message};
 
@@ -59,4 +59,23 @@ pub fn conversation(id: i64, assignee: Option<i64>, status: &str, activity: i64)
 
 pub fn message(id: i64, conversation: i64, kind: i64, private: bool) -> Message {
     serde_json::from_str(&message_json(id, conversation, kind, private)).expect("fixture")
+}
+
+/// An inbox as `GET .../inboxes/{id}` shows it to administrators: the
+/// fields every inbox has, then `channel`'s own (which may override them).
+pub fn inbox(channel: serde_json::Value) -> switchboard_protocol::api::Inbox {
+    let mut fields = serde_json::json!({
+        "id": 3, "account_id": 1, "name": "Inbox", "channel_id": 3,
+        "channel_type": "Channel::WebWidget", "avatar_url": "",
+        "enable_auto_assignment": true, "auto_assignment_config": {},
+        "greeting_enabled": false, "greeting_message": null, "enable_email_collect": false,
+        "csat_survey_enabled": false, "working_hours_enabled": false,
+        "out_of_office_message": null, "timezone": "UTC",
+        "allow_messages_after_resolved": true, "lock_to_single_conversation": false,
+        "sender_name_type": "friendly", "business_name": null
+    });
+    if let (Some(base), serde_json::Value::Object(own)) = (fields.as_object_mut(), channel) {
+        base.extend(own);
+    }
+    serde_json::from_value(fields).expect("inbox")
 }
