@@ -38,6 +38,7 @@ mod session;
 mod socket;
 mod state;
 pub mod store;
+pub mod templates;
 #[cfg(test)]
 mod testdata;
 pub mod thread;
