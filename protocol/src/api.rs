@@ -267,6 +267,15 @@ pub struct Inbox {
     /// WhatsApp inboxes: whether messages are received and sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected: Option<bool>,
+    /// WhatsApp inboxes: the number's message templates as Meta listed
+    /// them at the last sync (`POST .../inboxes/{id}/sync_templates`):
+    /// `{id, name, language, status, category, components}`, every status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_templates: Option<Vec<serde_json::Value>>,
+    /// WhatsApp inboxes: when the templates were last synced (Unix
+    /// seconds); `null` before the first sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_templates_last_updated: Option<i64>,
 }
 
 /// `{"payload": [...]}`, Chatwoot's list envelope.

@@ -79,6 +79,11 @@ pub async fn launch(
         demo_website_token: settings.demo_website_token.map(Into::into),
         allow_private_targets: settings.outbox.allow_private,
         files: Arc::new(files::LocalFiles::new(settings.files_dir.clone())),
+        graph: settings.outbox.graph.clone(),
+        outbound: outbox::send::client(
+            settings.outbox.allow_private,
+            std::time::Duration::from_secs(15),
+        )?,
     };
     let outbox = outbox::spawn(
         hub.clone(),

@@ -210,7 +210,15 @@ impl InboxFields {
                 s.provider = Some(provider);
             }
             if let Some(given) = channel.provider_config.take() {
-                s.provider_config = Some(given.merge(s.provider_config.take())?);
+                let before = s.provider_config.take();
+                let account = before.as_ref().map(|c| c.business_account_id.clone());
+                let merged = given.merge(before)?;
+                // Templates belong to the business account they were read from.
+                if account.as_deref() != Some(merged.business_account_id.as_str()) {
+                    s.message_templates.clear();
+                    s.message_templates_synced_at = None;
+                }
+                s.provider_config = Some(merged);
             }
             if channel.website_url.is_some() {
                 s.website_url = validate::url("website_url", channel.website_url.as_deref())?;

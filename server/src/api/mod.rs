@@ -64,6 +64,11 @@ pub struct AppState {
     pub allow_private_targets: bool,
     /// Where attachments' bytes are kept.
     pub files: Arc<dyn crate::files::FileStore>,
+    /// Meta's Graph API, for the calls a request waits on (reading a
+    /// number's templates); sends go through the outbox.
+    pub graph: crate::whatsapp::send::Graph,
+    /// The guarded client of those calls (see `outbox::guard`).
+    pub outbound: reqwest::Client,
 }
 
 impl AppState {
@@ -118,6 +123,10 @@ pub fn router(state: AppState) -> Router {
         .route("/inbox_members/{inbox_id}", get(inbox_members::list))
         .route("/inboxes/{id}/deliveries", get(webhooks::inbox_deliveries))
         .route("/inboxes/{id}/disconnect", post(whatsapp_inbox::disconnect))
+        .route(
+            "/inboxes/{id}/sync_templates",
+            post(whatsapp_inbox::sync_templates),
+        )
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/integrations/apps", get(integrations::apps))
         .route("/integrations/hooks", post(integrations::create))

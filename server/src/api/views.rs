@@ -57,6 +57,7 @@ pub fn profile(user: &User, memberships: &[Membership], access_token: String) ->
 pub fn inbox(i: &Inbox, public_url: &str) -> wire::Inbox {
     let s = &i.settings;
     let widget = i.channel_type == switchboard_protocol::api::ChannelType::WebWidget;
+    let whatsapp = i.channel_type == switchboard_protocol::api::ChannelType::Whatsapp;
     let web_widget_script = i.website_token.as_ref().map(|token| {
         format!(
             "<script src=\"{public_url}/widget/sdk.js\" defer data-website-token=\"{token}\"></script>"
@@ -109,7 +110,8 @@ pub fn inbox(i: &Inbox, public_url: &str) -> wire::Inbox {
             .phone_number
             .as_ref()
             .map(|p| format!("{public_url}/webhooks/whatsapp/{p}")),
-        connected: (i.channel_type == switchboard_protocol::api::ChannelType::Whatsapp)
-            .then_some(s.provider_config.is_some()),
+        connected: whatsapp.then_some(s.provider_config.is_some()),
+        message_templates: whatsapp.then(|| s.message_templates.clone()),
+        message_templates_last_updated: s.message_templates_synced_at.filter(|_| whatsapp),
     }
 }

@@ -115,3 +115,71 @@ pub async fn disconnect(
     state.settings_changed(member.account_id()).await?;
     Ok(Json(views::inbox(&inbox, &state.public_url)))
 }
+
+/// `POST /inboxes/{id}/sync_templates`: reads the number's message templates
+/// from Meta (see [`crate::whatsapp::templates`]) and answers the inbox with
+/// them. Any agent may: it is their template picker that needs it. A
+/// refused token is a 422 naming the access token; Meta out of reach, a 502.
+pub async fn sync_templates(
+    State(state): State<AppState>,
+    member: Member,
+    ApiPath((_, inbox_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<Json<wire::Inbox>> {
+    use crate::whatsapp::templates::{fetch, SyncError};
+    let account_id = member.account_id();
+    let inbox = state
+        .store
+        .get_inbox(account_id, inbox_id)
+        .await
+        .map_err(|e| not_found_as(e, "Inbox"))?;
+    if inbox.channel_type != ChannelType::Whatsapp {
+        return Err(ApiError::invalid(
+            "inbox",
+            "only WhatsApp inboxes have message templates",
+        ));
+    }
+    let Some(config) = inbox.settings.provider_config.clone() else {
+        return Err(ApiError::invalid(
+            "inbox",
+            "is disconnected: connect the number again to read its templates",
+        ));
+    };
+    let templates = fetch(
+        &state.outbound,
+        &state.graph,
+        &config,
+        state.allow_private_targets,
+    )
+    .await
+    .map_err(|e| match e {
+        SyncError::Refused(why) => ApiError::invalid(
+            "provider_config.api_key",
+            format!("was refused by WhatsApp ({why}); it needs whatsapp_business_management"),
+        ),
+        SyncError::Unavailable(why) => {
+            tracing::warn!(account_id, inbox_id, error = %why, "whatsapp: templates not read");
+            ApiError::new(axum::http::StatusCode::BAD_GATEWAY, "bad_gateway", why)
+        }
+    })?;
+    // Read again to save: the inbox may have changed while Meta answered
+    // (the credentials are kept as they are now, disconnected included).
+    let mut current = state
+        .store
+        .get_inbox(account_id, inbox_id)
+        .await
+        .map_err(|e| not_found_as(e, "Inbox"))?;
+    current.settings.message_templates = templates;
+    current.settings.message_templates_synced_at = Some(crate::store::now());
+    let saved = state.store.save_inbox(&current).await?;
+    tracing::info!(
+        account_id,
+        inbox_id,
+        templates = saved.settings.message_templates.len(),
+        "whatsapp: templates synced"
+    );
+    state.settings_changed(account_id).await?;
+    Ok(Json(super::inboxes::for_member(
+        &member,
+        views::inbox(&saved, &state.public_url),
+    )))
+}

@@ -180,6 +180,10 @@ pub struct InboxSettings {
     /// WhatsApp inboxes: the Cloud API credentials; `None` once the number
     /// is disconnected (history stays, nothing is received or sent).
     pub provider_config: Option<WhatsappConfig>,
+    /// WhatsApp inboxes: the number's templates at the last sync (see
+    /// `whatsapp::templates`), and when that was (Unix seconds).
+    pub message_templates: Vec<serde_json::Value>,
+    pub message_templates_synced_at: Option<i64>,
     /// Ask for name and e-mail before the first message.
     pub pre_chat_form_enabled: bool,
     pub pre_chat_message: Option<String>,
@@ -211,6 +215,8 @@ impl Default for InboxSettings {
             pre_chat_message: None,
             provider: None,
             provider_config: None,
+            message_templates: Vec::new(),
+            message_templates_synced_at: None,
         }
     }
 }

@@ -14,13 +14,15 @@
 //!   everything is durable, so Meta retries whatever was not stored.
 //! - Agents' replies go out through the outbox ([`send`]).
 //! - Free text is refused outside the 24-hour customer window, as WhatsApp
-//!   refuses it; a template message can be sent instead ([`window`]).
+//!   refuses it; a template message can be sent instead ([`window`]),
+//!   picked from the number's templates as Meta lists them ([`templates`]).
 //! - A disconnected number (`POST /inboxes/{id}/disconnect`) answers 404 to
 //!   Meta and sends nothing; its conversations stay.
 
 pub mod inbound;
 pub mod media;
 pub mod send;
+pub mod templates;
 pub mod window;
 
 use axum::body::Bytes;
