@@ -166,7 +166,7 @@ pub fn fill(text: &str, values: &BTreeMap<u32, String>) -> String {
 /// and a body.
 pub fn parse(t: &Value) -> Option<Template> {
     let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
-    if text(t, "status")?.to_ascii_uppercase() != "APPROVED" {
+    if !text(t, "status")?.eq_ignore_ascii_case("APPROVED") {
         return None;
     }
     let name = text(t, "name").filter(|n| !n.is_empty())?;
