@@ -113,6 +113,14 @@ fn on_click(e: Event) {
         },
         "cancel-contact-edit" => Action::CancelContactEdit,
         "delete-inbox" => Action::DeleteInbox,
+        "open-templates" => Action::OpenTemplates,
+        "close-templates" => Action::CloseTemplates,
+        "sync-templates" => Action::SyncTemplates,
+        "pick-template" => match el.get_attribute("data-template") {
+            Some(key) => Action::PickTemplate(key),
+            None => return,
+        },
+        "unpick-template" => Action::UnpickTemplate,
         "refresh-deliveries" => Action::RefreshDeliveries,
         "retry-delivery" => {
             let key = el.get_attribute("data-log").and_then(|t| LogKey::parse(&t));
@@ -158,10 +166,17 @@ fn on_change(e: Event) {
 }
 
 fn on_input(e: Event) {
-    if let Some((_, name)) = acting(&e) {
-        if name == "reply" {
-            act(Action::ReplyInput);
+    let Some((el, name)) = acting(&e) else { return };
+    match name.as_str() {
+        "reply" => act(Action::ReplyInput),
+        "template-search" => act(Action::TemplateSearch(dom::value(&el))),
+        "template-param" => {
+            let n = el.get_attribute("data-n").and_then(|n| n.parse().ok());
+            if let Some(n) = n {
+                act(Action::TemplateParam(n, dom::value(&el)));
+            }
         }
+        _ => {}
     }
 }
 
@@ -199,6 +214,7 @@ fn on_submit(e: Event) {
         "save-webhook" => Action::SaveWebhook,
         "save-contact" => Action::SaveContact,
         "save-inbox-settings" => Action::SaveInboxSettings,
+        "send-template" => Action::SendTemplate,
         _ => return,
     };
     act(action);

@@ -57,6 +57,9 @@ pub struct App {
     /// Replies with files, by echo id, kept until the server has them so
     /// a retry sends the same files again.
     pub uploads: std::collections::HashMap<String, web_sys::FormData>,
+    /// Template messages by echo id, kept until the server has them so a
+    /// retry sends the same template again.
+    pub template_sends: std::collections::HashMap<String, Value>,
 }
 
 thread_local! {
@@ -138,6 +141,7 @@ pub fn boot() {
         checking_token: None,
         after_login: None,
         uploads: std::collections::HashMap::new(),
+        template_sends: std::collections::HashMap::new(),
     };
     match stored {
         Some((token, account_id)) => {
@@ -279,8 +283,11 @@ impl App {
             self.send(&frame);
         }
         self.data.route = route;
-        // A contact being edited belongs to the conversation left.
+        // A contact being edited, and a template being filled in, belong
+        // to the conversation left.
         self.data.forms.contact = None;
+        self.data.forms.template.reset();
+        self.dirty.reply = true;
         if push {
             if let Some(history) = dom::window().and_then(|w| w.history().ok()) {
                 let _ = history.push_state_with_url(

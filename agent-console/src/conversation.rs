@@ -148,6 +148,13 @@ impl App {
             return;
         }
         let private = dom::checked_of("reply-private");
+        let closed = self.data.store.get(id).is_some_and(|c| !c.can_reply);
+        if closed && !private {
+            // Outside WhatsApp's window free text would be refused: the
+            // template form is what shows.
+            self.dirty.reply = true;
+            return;
+        }
         if let Some(input) = dom::by_id("reply-input") {
             dom::set_value(&input, "");
         }
@@ -165,6 +172,11 @@ impl App {
 
     fn post_message(&self, id: i64, echo: String, content: String, private: bool) {
         let body = json!({"content": content, "private": private, "echo_id": echo});
+        self.post_json(id, echo, body);
+    }
+
+    /// `POST .../messages` with this body; the answer is matched by `echo`.
+    pub fn post_json(&self, id: i64, echo: String, body: serde_json::Value) {
         self.api(
             Method::Post,
             &format!("/conversations/{id}/messages"),
@@ -183,16 +195,36 @@ impl App {
         match result {
             Ok(m) => {
                 self.uploads.remove(echo);
+                self.template_sends.remove(echo);
                 self.data.store.on_message(&m, true);
                 self.data.threads.entry(id).merge(m);
                 self.dirty.list = true;
             }
+            Err(f) if crate::templates::window_refusal(&f) => self.window_closed(id, echo),
             Err(f) => {
                 self.data.threads.entry(id).set_failed(echo, true);
                 self.fail(&f);
             }
         }
         self.dirty.thread = true;
+    }
+
+    /// Free text was refused because WhatsApp's 24-hour window closed
+    /// while the page was open: the reply is taken back (its text returns
+    /// to the box, for a note or later) and the template form shows.
+    fn window_closed(&mut self, id: i64, echo: &str) {
+        let upload = self.uploads.remove(echo).is_some();
+        let taken = self.data.threads.entry(id).take_pending(echo);
+        if let Some(p) = taken.filter(|_| !upload) {
+            let input = dom::by_id("reply-input").filter(|_| self.data.open_id() == Some(id));
+            if let Some(input) = input.filter(|i| dom::value(i).trim().is_empty()) {
+                dom::set_value(&input, &p.content);
+            }
+        }
+        self.data.store.window_closed(id);
+        self.dirty.conversation = true;
+        self.dirty.reply = true;
+        self.dirty.list = true;
     }
 
     /// Sends a failed message again, with the same echo id: if the first
@@ -202,9 +234,11 @@ impl App {
             return;
         };
         if let Some(p) = self.data.threads.entry(id).set_failed(echo, false) {
-            match self.uploads.get(&p.echo_id).cloned() {
-                Some(form) => self.post_form(id, p.echo_id, form),
-                None => self.post_message(id, p.echo_id, p.content, p.private),
+            let template = self.template_sends.get(&p.echo_id).cloned();
+            match (self.uploads.get(&p.echo_id).cloned(), template) {
+                (Some(form), _) => self.post_form(id, p.echo_id, form),
+                (None, Some(body)) => self.post_json(id, p.echo_id, body),
+                (None, None) => self.post_message(id, p.echo_id, p.content, p.private),
             }
             self.dirty.thread = true;
         }

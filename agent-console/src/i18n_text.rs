@@ -103,6 +103,28 @@ strings! {
     PresenceBusy => "busy", "ocupado";
     PresenceOffline => "offline", "offline";
     AssignedToYou => "Conversation assigned to you", "Conversa atribuída a você";
+    // WhatsApp's 24-hour window and templates.
+    WindowClosed => "The customer has not written in the last 24 hours: WhatsApp takes only an approved template now. Private notes are still possible.", "O cliente não escreve há mais de 24 horas: agora o WhatsApp só aceita um modelo aprovado. Notas privadas continuam possíveis.";
+    TemplateAction => "Template", "Modelo";
+    SendTemplate => "Send a template", "Enviar um modelo";
+    SyncTemplates => "Sync templates", "Sincronizar modelos";
+    SyncingTemplates => "Syncing…", "Sincronizando…";
+    TemplatesSynced => "Synced {when}", "Sincronizados: {when}";
+    TemplatesNeverSynced => "Not synced yet", "Ainda não sincronizados";
+    TemplateSyncFailed => "Could not sync the templates:", "Não foi possível sincronizar os modelos:";
+    NoTemplates => "No approved templates yet. Sync them from WhatsApp.", "Nenhum modelo aprovado ainda. Sincronize-os com o WhatsApp.";
+    NoTemplateMatches => "No template matches.", "Nenhum modelo encontrado.";
+    SearchTemplates => "Search templates", "Pesquisar modelos";
+    OtherTemplates => "Other templates", "Outros modelos";
+    TemplateValues => "Variables", "Variáveis";
+    TemplateVariable => "Variable {n}", "Variável {n}";
+    TemplatePreview => "Preview", "Pré-visualização";
+    TemplateFillAll => "Fill in every variable to send.", "Preencha todas as variáveis para enviar.";
+    WriteMessage => "Write a message instead", "Escrever uma mensagem";
+    UnsupportedMediaHeader => "needs an image or file in its header, which the console cannot send yet", "precisa de imagem ou arquivo no cabeçalho, que o console ainda não envia";
+    UnsupportedHeaderParameter => "has a variable in its header, which the console cannot send yet", "tem variável no cabeçalho, que o console ainda não envia";
+    UnsupportedButtonParameter => "has a button that takes a variable, which the console cannot send yet", "tem botão com variável, que o console ainda não envia";
+    UnsupportedNamedParameter => "uses named variables, which the console cannot send yet", "usa variáveis com nome, que o console ainda não envia";
     // Settings.
     Inboxes => "Inboxes", "Caixas de entrada";
     Agents => "Agents", "Agentes";

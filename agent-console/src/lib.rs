@@ -38,6 +38,8 @@ mod session;
 mod socket;
 mod state;
 pub mod store;
+mod template_reply;
+pub mod templates;
 #[cfg(test)]
 mod testdata;
 pub mod thread;

@@ -62,6 +62,17 @@ pub enum Action {
     Retry(String),
     /// Files were chosen in the reply box.
     Attach,
+    /// The reply box's template form (WhatsApp): open it inside the
+    /// window, close it, sync the inbox's templates, search, pick one (by
+    /// `Template::key`), go back to the list, type a value, send.
+    OpenTemplates,
+    CloseTemplates,
+    SyncTemplates,
+    TemplateSearch(String),
+    PickTemplate(String),
+    UnpickTemplate,
+    TemplateParam(u32, String),
+    SendTemplate,
     Assignee(String),
     AssignMe,
     Take,
@@ -159,6 +170,8 @@ pub enum Net {
     /// `PATCH .../contacts/{id}` with these fields (API names).
     ContactSaved(i64, Vec<&'static str>, Res<One<Contact>>),
     InboxSettingsSaved(Res<Inbox>),
+    /// `POST .../inboxes/{id}/sync_templates` for this inbox.
+    TemplatesSynced(i64, Res<Inbox>),
     InboxDeleted(i64, Res<Value>),
     Integrations(Res<Payload<IntegrationApp>>),
     HookSaved(Res<Hook>),

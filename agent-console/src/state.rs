@@ -106,6 +106,41 @@ pub struct Forms {
     pub contact: Option<ContactEdit>,
     /// The open inbox's Settings block and Delete inbox.
     pub inbox_settings: InboxSettingsForm,
+    /// The reply box's WhatsApp template form.
+    pub template: TemplateForm,
+}
+
+/// The reply box's template form, for the open conversation. It shows
+/// by itself while WhatsApp's 24-hour window is closed (`can_reply`
+/// false), and inside the window when the agent opens it.
+#[derive(Debug, Default)]
+pub struct TemplateForm {
+    /// Opened with "Template" in this conversation (inside the window).
+    pub open_for: Option<i64>,
+    /// The template picked (`templates::Template::key`).
+    pub picked: Option<String>,
+    /// What is typed for each `{{n}}`.
+    pub values: BTreeMap<u32, String>,
+    /// The picker's search box.
+    pub search: String,
+    /// Bumped when the inputs are to be drawn again, emptied (another
+    /// template picked, a template sent).
+    pub version: u32,
+    /// Inboxes whose templates are being synced.
+    pub syncing: HashSet<i64>,
+    /// Why the last sync of an inbox failed.
+    pub sync_error: HashMap<i64, String>,
+}
+
+impl TemplateForm {
+    /// Back to the list, nothing typed (another conversation, a send).
+    pub fn reset(&mut self) {
+        self.open_for = None;
+        self.picked = None;
+        self.values.clear();
+        self.search.clear();
+        self.version += 1;
+    }
 }
 
 /// The state of an inbox's Settings block and of Delete inbox.
@@ -257,6 +292,8 @@ pub struct Dirty {
     pub thread: bool,
     pub typing: bool,
     pub settings: bool,
+    /// The reply box: the window notice and the template form.
+    pub reply: bool,
 }
 
 impl Dirty {
@@ -270,6 +307,7 @@ impl Dirty {
             thread: true,
             typing: true,
             settings: true,
+            reply: true,
         }
     }
 }

@@ -243,6 +243,10 @@ impl Store {
             c.timestamp = c.last_activity_at;
             match (m.message_type, m.private) {
                 (0, _) => {
+                    // The contact wrote: WhatsApp's 24-hour window is open
+                    // again. The server sends no conversation event for
+                    // a message alone, so the console says it itself.
+                    c.can_reply = true;
                     self.waiting
                         .entry(m.conversation_id)
                         .or_insert(m.created_at);
@@ -254,6 +258,18 @@ impl Store {
             }
         }
         true
+    }
+
+    /// Free text was refused because WhatsApp's 24-hour window closed
+    /// while the page was open. `true` when that is news.
+    pub fn window_closed(&mut self, id: i64) -> bool {
+        match self.conversations.get_mut(&id) {
+            Some(c) if c.can_reply => {
+                c.can_reply = false;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// A contact changed: every conversation with them shows the new details.

@@ -245,3 +245,25 @@ fn pages_record_completeness() {
     s.clear();
     assert_eq!(s.loaded(Status::Open), None);
 }
+
+#[test]
+fn the_contact_writing_opens_the_whatsapp_window_again() {
+    let mut s = Store::new(ME);
+    let mut quiet = conversation(1, Some(ME), "open", 100);
+    quiet.can_reply = false;
+    s.upsert(quiet);
+    // Our own replies and notes leave it closed.
+    s.on_message(&message(101, 1, 1, false), true);
+    s.on_message(&message(102, 1, 1, true), true);
+    assert!(!s.get(1).unwrap().can_reply);
+    // An edit of an old incoming message is no new message.
+    s.on_message(&message(50, 1, 0, false), false);
+    assert!(!s.get(1).unwrap().can_reply);
+    s.on_message(&message(103, 1, 0, false), true);
+    assert!(s.get(1).unwrap().can_reply);
+    // A refused reply closes it again; once is news.
+    assert!(s.window_closed(1));
+    assert!(!s.window_closed(1));
+    assert!(!s.get(1).unwrap().can_reply);
+    assert!(!s.window_closed(99));
+}

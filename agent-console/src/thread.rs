@@ -81,6 +81,13 @@ impl Thread {
         });
     }
 
+    /// Takes back a message the server refused for good (free text
+    /// outside WhatsApp's window): it is not shown as sent or failed.
+    pub fn take_pending(&mut self, echo_id: &str) -> Option<Pending> {
+        let i = self.pending.iter().position(|p| p.echo_id == echo_id)?;
+        Some(self.pending.remove(i))
+    }
+
     /// The POST of `echo_id` failed (or, with `false`, is being retried).
     pub fn set_failed(&mut self, echo_id: &str, failed: bool) -> Option<Pending> {
         let p = self.pending.iter_mut().find(|p| p.echo_id == echo_id)?;
@@ -180,6 +187,13 @@ mod tests {
         t.merge(m);
         assert!(t.pending.is_empty());
         assert!(t.set_failed("e-1", true).is_none());
+        t.add_pending("e-2".into(), "Oi de novo".into(), false);
+        assert_eq!(
+            t.take_pending("e-2").map(|p| p.content).as_deref(),
+            Some("Oi de novo")
+        );
+        assert!(t.pending.is_empty());
+        assert!(t.take_pending("e-2").is_none());
     }
 
     #[test]

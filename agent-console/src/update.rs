@@ -66,6 +66,7 @@ impl App {
             Action::PrivateToggle => {
                 self.reply_input();
                 self.dirty.thread = true;
+                self.dirty.reply = true;
             }
             Action::Retry(echo) => self.retry(&echo),
             Action::Attach => self.attach(),
@@ -81,6 +82,14 @@ impl App {
             Action::EditContact(_) | Action::CancelContactEdit | Action::SaveContact => {
                 self.act_contact(action)
             }
+            Action::OpenTemplates
+            | Action::CloseTemplates
+            | Action::SyncTemplates
+            | Action::TemplateSearch(_)
+            | Action::PickTemplate(_)
+            | Action::UnpickTemplate
+            | Action::TemplateParam(..)
+            | Action::SendTemplate => self.act_template(action),
             other => self.act_admin(other),
         }
     }
@@ -198,6 +207,7 @@ impl App {
             } => self.sent(conversation, &echo, result),
             Net::CrmSync(contact, r) => self.crm_synced(contact, r),
             Net::ContactSaved(contact, sent, r) => self.contact_saved(contact, &sent, r),
+            Net::TemplatesSynced(inbox, r) => self.templates_synced(inbox, r),
             other => self.net_admin(other),
         }
     }

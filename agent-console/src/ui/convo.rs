@@ -3,15 +3,22 @@
 //! reply box; the actions panel and contact beside it. Built when a
 //! conversation is opened, then updated in place. A reply being written is
 //! kept, per conversation, when the agent looks at another one.
+//!
+//! On WhatsApp, outside the customer's 24-hour window (`can_reply` false)
+//! the reply box says so and offers a template instead of free text
+//! (`template.rs`); private notes stay possible. Inside the window the
+//! same form opens from "Template" next to Attach files.
 
 use std::collections::HashMap;
 
+use switchboard_protocol::api::ChannelType;
 use switchboard_protocol::chat::Conversation;
 use web_sys::Element;
 
 use super::messages::ThreadView;
 use super::section::Section;
 use super::sidebar::Side;
+use super::template::TemplateView;
 use crate::dom::{self, h, H};
 use crate::i18n::T;
 use crate::route::Route;
@@ -28,6 +35,12 @@ struct Open {
     reply: Element,
     input: Element,
     send: Element,
+    /// Outside WhatsApp's 24-hour window: what the agent can still do.
+    notice: Element,
+    attach: Element,
+    /// "Template", on WhatsApp conversations inside the window.
+    template_open: Element,
+    templates: TemplateView,
     side: Side,
 }
 
@@ -107,6 +120,11 @@ impl Convo {
             dom::set_attr(&open.input, "placeholder", d.lang.t(placeholder));
             dom::set_text(&open.send, d.lang.t(label));
         }
+        if dirty.conversation || dirty.thread || dirty.reply {
+            if let Some(c) = conversation {
+                open.reply_box(c, d);
+            }
+        }
         if dirty.typing {
             dom::set_text(&open.typing, &typing_line(open.id, conversation, d));
         }
@@ -167,6 +185,7 @@ impl Convo {
             )
             .child(h("span")?.text(t(T::PrivateNote)));
         let attach = h("label")?
+            .id("reply-attach")
             .class("attach")
             .child(h("span")?.text(t(T::Attach)))
             .child(
@@ -176,10 +195,30 @@ impl Convo {
                     .attr("multiple", "")
                     .act("attach"),
             );
-        let tools = h("div")?.class("reply-tools").child(toggle).child(attach);
-        let reply = h("div")?.class("reply").child(tools).el();
-        let _ = reply.append_child(&input);
-        let _ = reply.append_child(&send);
+        let attach = attach.el();
+        let template_open = h("button")?
+            .id("template-open")
+            .class("link-button")
+            .attr("type", "button")
+            .act("open-templates")
+            .text(t(T::TemplateAction))
+            .flag("hidden", true)
+            .el();
+        let tools = h("div")?.class("reply-tools").child(toggle).el();
+        let _ = tools.append_child(&attach);
+        let _ = tools.append_child(&template_open);
+        let notice = h("p")?
+            .id("reply-window-notice")
+            .class("window-notice")
+            .attr("role", "status")
+            .text(t(T::WindowClosed))
+            .flag("hidden", true)
+            .el();
+        let templates = TemplateView::build(d.lang)?;
+        let reply = h("div")?.class("reply").el();
+        for e in [&notice, &tools, &templates.el, &input, &send] {
+            let _ = reply.append_child(e);
+        }
         let root = h("section")?
             .id("conversation")
             .class("conversation")
@@ -202,12 +241,36 @@ impl Convo {
             reply,
             input,
             send,
+            notice,
+            attach,
+            template_open,
+            templates,
             side,
         })
     }
 }
 
 impl Open {
+    /// Free text, or the template form: outside WhatsApp's window only a
+    /// template (or a private note) can go.
+    fn reply_box(&mut self, c: &Conversation, d: &Data) {
+        let note = dom::checked_of("reply-private");
+        let closed = !c.can_reply;
+        let chosen = d.forms.template.open_for == Some(c.id);
+        let form = !note && (closed || chosen);
+        let whatsapp = c.meta.channel == ChannelType::Whatsapp;
+        dom::set_hidden(&self.notice, !closed);
+        dom::toggle_class(&self.reply, "template-mode", form);
+        dom::set_hidden(&self.templates.el, !form);
+        for e in [&self.input, &self.send, &self.attach] {
+            dom::set_hidden(e, form);
+        }
+        dom::set_hidden(&self.template_open, !whatsapp || form || note || closed);
+        if form {
+            self.templates.update(c, d);
+        }
+    }
+
     fn header(&mut self, c: &Conversation, d: &Data) {
         let t = |k| d.lang.t(k);
         dom::set_text(&self.contact, &c.meta.sender.name);

@@ -20,7 +20,10 @@ mod section;
 mod settings;
 mod shell;
 mod sidebar;
+mod template;
 mod webhooks;
+
+pub use template::offered as offered_templates;
 
 use web_sys::Element;
 

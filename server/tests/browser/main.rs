@@ -22,6 +22,7 @@ mod proxy;
 #[allow(dead_code)]
 #[path = "../api/standin.rs"]
 mod standin;
+mod templates;
 mod webdriver;
 mod widget;
 #[allow(dead_code)]
