@@ -16,6 +16,7 @@ mod hub;
 mod isolation;
 mod malformed;
 mod messages;
+mod meta;
 mod metrics;
 mod public_api;
 mod realtime;

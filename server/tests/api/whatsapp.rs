@@ -5,14 +5,11 @@
 
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-use sha2::Sha256;
-use switchboard_server::whatsapp::send::Graph;
-use switchboard_server::Settings;
 
 use crate::both_databases;
 use crate::common::{Db, Env};
+use crate::meta::{deliver, notification, settings, text, APP_SECRET, CUSTOMER, NUMBER};
 use crate::standin::{Recorded, Reply, StandIn};
 
 both_databases!(
@@ -20,58 +17,6 @@ both_databases!(
     media_is_downloaded_on_arrival_and_files_are_uploaded_to_send,
     races_with_whatsapp_end_in_one_conversation_and_the_latest_status,
 );
-
-pub const NUMBER: &str = "+5511999990000";
-pub const APP_SECRET: &str = "meta-app-secret";
-pub const CUSTOMER: &str = "5511988887777";
-
-pub fn settings(graph: &StandIn) -> Settings {
-    let mut settings = crate::common::quick_outbox("https://switchboard.test");
-    settings.outbox.graph = Graph {
-        url: graph.url.clone(),
-        version: "v22.0".into(),
-    };
-    settings
-}
-
-fn signature(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
-    mac.update(body);
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256={hex}")
-}
-
-pub fn notification(messages: Value, statuses: Value) -> Vec<u8> {
-    json!({"object": "whatsapp_business_account", "entry": [{"id": "102", "changes": [{
-    "field": "messages",
-    "value": {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "5511999990000", "phone_number_id": "106"},
-        "contacts": [{"profile": {"name": "Joana"}, "wa_id": CUSTOMER}],
-        "messages": messages,
-        "statuses": statuses
-    }}]}]})
-    .to_string()
-    .into_bytes()
-}
-
-/// POSTs a notification to the number's webhook, signed with `secret`
-/// (`None`: unsigned).
-pub async fn deliver(env: &Env, body: Vec<u8>, secret: Option<&str>) -> u16 {
-    let mut req = reqwest::Client::new()
-        .post(format!("{}/webhooks/whatsapp/{NUMBER}", env.app.base))
-        .header("content-type", "application/json")
-        .body(body.clone());
-    if let Some(secret) = secret {
-        req = req.header("x-hub-signature-256", signature(secret, &body));
-    }
-    req.send().await.expect("webhook").status().as_u16()
-}
 
 async fn messages_of(env: &Env, id: i64) -> Vec<Value> {
     let (_, page) = env
@@ -209,7 +154,6 @@ async fn a_whatsapp_number_receives_answers_and_disconnects(db: Db) {
     );
 
     // Notifications: unsigned or wrongly signed ones are refused.
-    let text = |id: &str, body: &str| json!({"from": CUSTOMER, "id": id, "timestamp": "1", "type": "text", "text": {"body": body}});
     let first = notification(
         json!([text("wamid.IN1", "Oi, preciso de ajuda")]),
         json!([]),

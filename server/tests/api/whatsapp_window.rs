@@ -7,10 +7,9 @@ use serde_json::{json, Value};
 
 use crate::both_databases;
 use crate::common::{Db, Env};
+use crate::meta::{deliver, notification, settings, APP_SECRET, CUSTOMER, NUMBER};
 use crate::standin::{Reply, StandIn};
-use crate::whatsapp::{
-    deliver, notification, settings, whatsapp_inbox, APP_SECRET, CUSTOMER, NUMBER,
-};
+use crate::whatsapp::whatsapp_inbox;
 
 both_databases!(
     can_reply_follows_the_customer_window,

@@ -18,6 +18,9 @@ mod console;
 mod crm;
 mod editing;
 mod files;
+#[allow(dead_code)]
+#[path = "../api/meta.rs"]
+mod meta;
 mod proxy;
 #[allow(dead_code)]
 #[path = "../api/standin.rs"]

@@ -9,22 +9,17 @@
 //! comes back without a reload; the template form still opens from
 //! Template next to Attach files.
 
-use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-use sha2::Sha256;
-use switchboard_server::whatsapp::send::Graph;
 
 use crate::both_databases;
-use crate::common::{quick_outbox, Db, Env, OWN_URL};
+use crate::common::{Db, Env, OWN_URL};
 use crate::console::log_in;
+use crate::meta::{deliver, notification, settings_at, APP_SECRET, CUSTOMER, NUMBER};
 use crate::standin::{Recorded, Reply, StandIn};
 use crate::webdriver::Browser;
 
 both_databases!(a_template_outside_the_whatsapp_window);
 
-const NUMBER: &str = "+5511999990000";
-const APP_SECRET: &str = "meta-app-secret";
-const CUSTOMER: &str = "5511988887777";
 const ORDER_TEXT: &str = "Olá Joana, seu pedido #123 saiu para entrega.";
 
 fn template(name: &str, status: &str, components: Value) -> Value {
@@ -44,36 +39,6 @@ fn listing() -> Value {
         template("follow_up", "APPROVED", json!([
             {"type": "BODY", "text": "Oi {{1}}, podemos ajudar em algo mais?"}])),
     ], "paging": {"cursors": {"before": "A", "after": "B"}}})
-}
-
-/// A signed notification of a text the customer wrote.
-async fn customer_writes(env: &Env, text: &str) {
-    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "102",
-        "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "5511999990000", "phone_number_id": "106"},
-            "contacts": [{"profile": {"name": "Joana"}, "wa_id": CUSTOMER}],
-            "messages": [{"from": CUSTOMER, "id": "wamid.IN1", "type": "text",
-                          "text": {"body": text}}]}}]}]})
-    .to_string();
-    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).expect("key");
-    mac.update(body.as_bytes());
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let status = reqwest::Client::new()
-        .post(format!("{}/webhooks/whatsapp/{NUMBER}", env.app.base))
-        .header("content-type", "application/json")
-        .header("x-hub-signature-256", format!("sha256={hex}"))
-        .body(body)
-        .send()
-        .await
-        .expect("webhook")
-        .status();
-    assert_eq!(status, 200);
 }
 
 /// The sends to WhatsApp (not the templates listing).
@@ -117,12 +82,7 @@ async fn a_template_outside_the_whatsapp_window(db: Db) {
         200,
         json!({"messages": [{"id": "wamid.OUT1"}]}),
     ));
-    let mut settings = quick_outbox(OWN_URL);
-    settings.outbox.graph = Graph {
-        url: graph.url.clone(),
-        version: "v22.0".into(),
-    };
-    let env = Env::start_with(db, settings).await;
+    let env = Env::start_with(db, settings_at(&graph, OWN_URL)).await;
     let t = env.admin_token.clone();
     let base = env.app.base.clone();
     let config = json!({"api_key": "EAAG-test", "phone_number_id": "106",
@@ -324,7 +284,11 @@ async fn a_template_outside_the_whatsapp_window(db: Db) {
 
     // The customer writes: the window opens, and free text comes back
     // without a reload, with Template next to Attach files.
-    customer_writes(&env, "Oba, obrigada!").await;
+    let wrote = notification(
+        json!([crate::meta::text("wamid.IN1", "Oba, obrigada!")]),
+        json!([]),
+    );
+    assert_eq!(deliver(&env, wrote, Some(APP_SECRET)).await, 200);
     browser
         .wait_for(
             "the free-text reply box",

@@ -1,0 +1,76 @@
+//! Meta's side of a WhatsApp Cloud number in tests: the number, its app
+//! secret and customer, settings pointing the Graph API at a stand-in, and
+//! signed webhook notifications as Meta sends them. Shared by the API and
+//! browser tests.
+
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use switchboard_server::whatsapp::send::Graph;
+use switchboard_server::Settings;
+
+use crate::common::Env;
+use crate::standin::StandIn;
+
+pub const NUMBER: &str = "+5511999990000";
+pub const APP_SECRET: &str = "meta-app-secret";
+pub const CUSTOMER: &str = "5511988887777";
+
+/// Quick retries, loopback allowed, and the Graph API at `graph`.
+pub fn settings(graph: &StandIn) -> Settings {
+    settings_at(graph, "https://switchboard.test")
+}
+
+/// [`settings`] for a server whose public URL is `public_url`.
+pub fn settings_at(graph: &StandIn, public_url: &str) -> Settings {
+    let mut settings = crate::common::quick_outbox(public_url);
+    settings.outbox.graph = Graph {
+        url: graph.url.clone(),
+        version: "v22.0".into(),
+    };
+    settings
+}
+
+fn signature(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(body);
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256={hex}")
+}
+
+pub fn notification(messages: Value, statuses: Value) -> Vec<u8> {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "102", "changes": [{
+    "field": "messages",
+    "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "5511999990000", "phone_number_id": "106"},
+        "contacts": [{"profile": {"name": "Joana"}, "wa_id": CUSTOMER}],
+        "messages": messages,
+        "statuses": statuses
+    }}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+/// POSTs a notification to the number's webhook, signed with `secret`
+/// (`None`: unsigned).
+pub async fn deliver(env: &Env, body: Vec<u8>, secret: Option<&str>) -> u16 {
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/webhooks/whatsapp/{NUMBER}", env.app.base))
+        .header("content-type", "application/json")
+        .body(body.clone());
+    if let Some(secret) = secret {
+        req = req.header("x-hub-signature-256", signature(secret, &body));
+    }
+    req.send().await.expect("webhook").status().as_u16()
+}
+
+/// A text the customer wrote, as a notification's `messages` entry.
+pub fn text(id: &str, body: &str) -> Value {
+    json!({"from": CUSTOMER, "id": id, "timestamp": "1", "type": "text", "text": {"body": body}})
+}
