@@ -84,6 +84,7 @@ pub async fn launch(
             settings.outbox.allow_private,
             std::time::Duration::from_secs(15),
         )?,
+        template_syncs: Default::default(),
     };
     let outbox = outbox::spawn(
         hub.clone(),

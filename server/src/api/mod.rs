@@ -69,6 +69,9 @@ pub struct AppState {
     pub graph: crate::whatsapp::send::Graph,
     /// The guarded client of those calls (see `outbox::guard`).
     pub outbound: reqwest::Client,
+    /// Inboxes whose templates are being read from Meta now: one sync per
+    /// inbox at a time, however many agents press the button.
+    pub template_syncs: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
 }
 
 impl AppState {

@@ -144,6 +144,11 @@ pub async fn sync_templates(
             "is disconnected: connect the number again to read its templates",
         ));
     };
+    let Some(_running) = SyncRunning::start(&state, inbox_id) else {
+        return Err(ApiError::conflict(
+            "the templates of this inbox are being read from WhatsApp already",
+        ));
+    };
     let templates = fetch(
         &state.outbound,
         &state.graph,
@@ -161,13 +166,25 @@ pub async fn sync_templates(
             ApiError::new(axum::http::StatusCode::BAD_GATEWAY, "bad_gateway", why)
         }
     })?;
-    // Read again to save: the inbox may have changed while Meta answered
-    // (the credentials are kept as they are now, disconnected included).
+    // Read again to save: the inbox may have changed while Meta answered.
+    // Templates of a business account the number has left since, or of a
+    // number disconnected since, are not kept.
     let mut current = state
         .store
         .get_inbox(account_id, inbox_id)
         .await
         .map_err(|e| not_found_as(e, "Inbox"))?;
+    let same_account = current
+        .settings
+        .provider_config
+        .as_ref()
+        .is_some_and(|c| c.business_account_id == config.business_account_id);
+    if !same_account {
+        return Err(ApiError::conflict(
+            "the number was disconnected or moved to another business account while its \
+             templates were read; sync again",
+        ));
+    }
     current.settings.message_templates = templates;
     current.settings.message_templates_synced_at = Some(crate::store::now());
     let saved = state.store.save_inbox(&current).await?;
@@ -182,4 +199,34 @@ pub async fn sync_templates(
         &member,
         views::inbox(&saved, &state.public_url),
     )))
+}
+
+/// Marks an inbox's template sync as running until dropped.
+struct SyncRunning<'a> {
+    state: &'a AppState,
+    inbox_id: i64,
+}
+
+impl<'a> SyncRunning<'a> {
+    /// `None` if a sync of this inbox is running already.
+    fn start(state: &'a AppState, inbox_id: i64) -> Option<Self> {
+        // The lock is let go before a `SyncRunning` exists: dropping one
+        // takes it again.
+        let fresh = state
+            .template_syncs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(inbox_id);
+        fresh.then(|| SyncRunning { state, inbox_id })
+    }
+}
+
+impl Drop for SyncRunning<'_> {
+    fn drop(&mut self) {
+        self.state
+            .template_syncs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.inbox_id);
+    }
 }

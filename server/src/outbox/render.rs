@@ -70,8 +70,24 @@ pub(super) async fn body(
                 .map(|l| l.source_id),
             _ => None,
         };
-        let conversation_data =
-            conversation_data(&names, &conversation, message.as_ref(), source_id, &account);
+        // `can_reply` of a WhatsApp conversation depends on when the
+        // contact last wrote, as it stands when the event goes out.
+        let whatsapp = directory
+            .inboxes
+            .get(&conversation.inbox_id)
+            .is_some_and(|i| i.channel_type == ChannelType::Whatsapp);
+        let last_incoming_at = match whatsapp {
+            true => store.last_incoming_at(conversation.id).await?,
+            false => None,
+        };
+        let conversation_data = conversation_data(
+            &names,
+            &conversation,
+            message.as_ref(),
+            source_id,
+            last_incoming_at,
+            &account,
+        );
         match message {
             Some(m) => message_data(&names, &m, conversation_data, &account),
             None => {
@@ -115,7 +131,7 @@ async fn widget_data(
                 contacts: contacts.into_iter().map(|c| (c.id, c)).collect(),
                 directory: directory.clone(),
             };
-            Value::Object(conversation_data(&names, &c, None, None, account))
+            Value::Object(conversation_data(&names, &c, None, None, None, account))
         }
         None => Value::Null,
     };
@@ -146,9 +162,11 @@ fn conversation_data(
     c: &Conversation,
     message: Option<&Message>,
     source_id: Option<String>,
+    last_incoming_at: Option<i64>,
     account: &Value,
 ) -> Map<String, Value> {
     let mut live = LiveConversation::new(c.clone());
+    live.last_incoming_at = last_incoming_at;
     live.last_message = message
         .filter(|m| !m.private && m.message_type != MessageType::Activity)
         .map(|m| Arc::new(m.clone()));

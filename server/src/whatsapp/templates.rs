@@ -4,7 +4,8 @@
 //!
 //! `POST /inboxes/{id}/sync_templates` reads
 //! `GET {graph}/{version}/{business_account_id}/message_templates` page by
-//! page (at most [`MAX_PAGES`] of 100) and keeps, per template, what an agent
+//! page (at most [`MAX_PAGES`] of 100; [`MAX_KEPT`] templates are kept at
+//! most) and keeps, per template, what an agent
 //! needs to fill one in: `id`, `name`, `language`, `status`, `category`
 //! and `components` (Meta's own shape: the body's text with its `{{1}}`
 //! placeholders, header, footer, buttons). Templates of every status are
@@ -28,6 +29,10 @@ pub const MAX_PAGES: usize = 20;
 const MAX_TEMPLATE_BYTES: usize = 16 * 1024;
 /// A page's answer beyond this is refused.
 const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
+/// What is kept at most, in templates and in bytes: every agent's inbox
+/// list carries them. The rest are left out.
+pub const MAX_KEPT: usize = 500;
+const MAX_KEPT_BYTES: usize = 1024 * 1024;
 
 /// Why the templates could not be read, said to the person who asked.
 #[derive(Debug, PartialEq)]
@@ -52,26 +57,51 @@ pub async fn fetch(
         graph.version, config.business_account_id
     ));
     let mut templates = Vec::new();
-    for _ in 0..MAX_PAGES {
+    let mut bytes = 0;
+    'pages: for _ in 0..MAX_PAGES {
         let Some(url) = next.take() else {
             break;
         };
         let page = page(client, &url, config, allow_private).await?;
-        templates.extend(
-            page["data"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(kept),
-        );
+        for template in page["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(kept)
+        {
+            bytes += template.to_string().len();
+            if templates.len() == MAX_KEPT || bytes > MAX_KEPT_BYTES {
+                break 'pages;
+            }
+            templates.push(template);
+        }
         // Only pages of the same Graph API are followed: the token goes
-        // with every request.
+        // with every request, in the header only.
         next = page["paging"]["next"]
             .as_str()
             .filter(|n| n.starts_with(&format!("{base}/")))
-            .map(str::to_string);
+            .map(without_token);
     }
     Ok(templates)
+}
+
+/// Meta's `paging.next` links carry the access token in their query;
+/// it is dropped (the request's header carries it) so that it can never
+/// appear in an error or a log line.
+fn without_token(url: &str) -> String {
+    let Ok(mut parsed) = reqwest::Url::parse(url) else {
+        return url.to_string();
+    };
+    let kept: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter(|(k, _)| k != "access_token")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    parsed.set_query(None);
+    if !kept.is_empty() {
+        parsed.query_pairs_mut().extend_pairs(kept);
+    }
+    parsed.into()
 }
 
 async fn page(
@@ -81,8 +111,13 @@ async fn page(
     allow_private: bool,
 ) -> Result<Value, SyncError> {
     let url = check_url(url, allow_private).map_err(SyncError::Unavailable)?;
-    let unreachable =
-        |e: reqwest::Error| SyncError::Unavailable(format!("WhatsApp could not be reached: {e}"));
+    // Without the URL: errors are shown to agents and logged.
+    let unreachable = |e: reqwest::Error| {
+        SyncError::Unavailable(format!(
+            "WhatsApp could not be reached: {}",
+            e.without_url()
+        ))
+    };
     let mut response = client
         .get(url)
         .bearer_auth(&config.api_key)
@@ -150,6 +185,20 @@ mod tests {
         assert_eq!(
             kept(&json!({"name": "x", "language": "en", "components": [{"text": huge}]})),
             None
+        );
+    }
+
+    #[test]
+    fn next_pages_drop_the_token_from_their_address() {
+        assert_eq!(
+            without_token(
+                "https://graph.test/v22.0/1/message_templates?limit=100&access_token=EAAG&after=B"
+            ),
+            "https://graph.test/v22.0/1/message_templates?limit=100&after=B"
+        );
+        assert_eq!(
+            without_token("https://graph.test/x?access_token=EAAG"),
+            "https://graph.test/x"
         );
     }
 }

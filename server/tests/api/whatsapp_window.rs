@@ -55,6 +55,18 @@ async fn can_reply_follows_the_customer_window(db: Db) {
     assert_eq!(started["can_reply"], false, "{started}");
     assert_eq!(conversation(&env, &id).await["can_reply"], false);
 
+    // Webhooks tell receivers the same.
+    let receiver = StandIn::start().await;
+    let (status, hook) = env
+        .app
+        .post(
+            &env.path("/webhooks"),
+            t,
+            json!({"url": format!("{}/hook", receiver.url), "subscriptions": ["message_created"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{hook}");
+
     // The customer writes: the window opens.
     let message = json!([{"from": CUSTOMER, "id": "wamid.W1", "type": "text",
                           "text": {"body": "Oi"}}]);
@@ -71,6 +83,9 @@ async fn can_reply_follows_the_customer_window(db: Db) {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(shown["can_reply"], true, "{shown}");
+    let seen = receiver.wait_until("the message", |r| !r.is_empty()).await;
+    let event = seen[0].json();
+    assert_eq!(event["conversation"]["can_reply"], true, "{event}");
     let (status, list) = env.app.get(&env.path("/conversations?status=all"), t).await;
     assert_eq!(status, 200);
     assert_eq!(list["data"]["payload"][0]["can_reply"], true, "{list}");
@@ -194,6 +209,44 @@ async fn templates_are_read_from_meta_page_by_page(db: Db) {
     let (status, down) = env.app.post(&sync, &agent, json!({})).await;
     assert_eq!(status, 502, "{down}");
     assert!(down.to_string().contains("503"), "{down}");
+
+    // One sync per inbox at a time; and one that outlives the number's
+    // business account keeps nothing of the old account.
+    graph.hold();
+    graph.then(Reply::json(
+        200,
+        json!({"data": [template("late", "APPROVED", "Tarde")]}),
+    ));
+    let asked = graph.requests().len();
+    let admin = env.admin_token.clone();
+    let inbox_path = env.path(&format!("/inboxes/{inbox}"));
+    let (first, ()) = tokio::join!(env.app.post(&sync, &agent, json!({})), async {
+        graph.wait_until("the held sync", |r| r.len() > asked).await;
+        let (status, again) = env.app.post(&sync, &agent, json!({})).await;
+        assert_eq!(status, 409, "{again}");
+        let moved = json!({"channel": {"provider_config": {"business_account_id": "555"}}});
+        let (status, _) = env.app.patch(&inbox_path, &admin, moved).await;
+        assert_eq!(status, 200);
+        graph.release();
+    });
+    assert_eq!(first.0, 409, "{}", first.1);
+    assert_eq!(
+        graph.requests().len(),
+        asked + 1,
+        "the second sync asked nothing"
+    );
+    let back = json!({"channel": {"provider_config": {"business_account_id": "102"}}});
+    env.app.patch(&inbox_path, &admin, back).await;
+    graph.then(Reply::json(
+        200,
+        json!({"data": [
+        template("order_update", "APPROVED", "Olá {{1}}"),
+        template("promo", "REJECTED", "Oferta"),
+        template("follow_up", "APPROVED", "Oi {{1}}!")]}),
+    ));
+    let (status, synced) = env.app.post(&sync, &agent, json!({})).await;
+    assert_eq!(status, 200, "{synced}");
+    assert_eq!(synced["message_templates"][0]["name"], "order_update");
 
     // The templates are kept across a restart.
     let env = env.restart_with(settings(&graph)).await;
