@@ -10,7 +10,7 @@ use switchboard_server::whatsapp::send::Graph;
 use switchboard_server::Settings;
 
 use crate::common::Env;
-use crate::standin::StandIn;
+use crate::standin::{Recorded, StandIn};
 
 pub const NUMBER: &str = "+5511999990000";
 pub const APP_SECRET: &str = "meta-app-secret";
@@ -73,4 +73,31 @@ pub async fn deliver(env: &Env, body: Vec<u8>, secret: Option<&str>) -> u16 {
 /// A text the customer wrote, as a notification's `messages` entry.
 pub fn text(id: &str, body: &str) -> Value {
     json!({"from": CUSTOMER, "id": id, "timestamp": "1", "type": "text", "text": {"body": body}})
+}
+
+/// Connects [`NUMBER`] as a WhatsApp inbox named `name`, with the Graph
+/// stand-in's ids; returns the inbox as the API answers it.
+pub async fn connect_number(env: &Env, name: &str) -> Value {
+    let config = json!({"api_key": "EAAG-test", "phone_number_id": "106",
+        "business_account_id": "102", "app_secret": APP_SECRET});
+    let (status, inbox) = env
+        .app
+        .post(
+            &env.path("/inboxes"),
+            &env.admin_token,
+            json!({"name": name, "channel": {"type": "whatsapp", "phone_number": NUMBER,
+                   "provider_config": config}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{inbox}");
+    inbox
+}
+
+/// The messages sent to WhatsApp among the stand-in's requests (not media
+/// uploads or template listings).
+pub fn sends(seen: &[Recorded]) -> Vec<Recorded> {
+    seen.iter()
+        .filter(|r| r.method == "POST" && r.path == "/v22.0/106/messages")
+        .cloned()
+        .collect()
 }

@@ -9,8 +9,10 @@ use serde_json::{json, Value};
 
 use crate::both_databases;
 use crate::common::{Db, Env};
-use crate::meta::{deliver, notification, settings, text, APP_SECRET, CUSTOMER, NUMBER};
-use crate::standin::{Recorded, Reply, StandIn};
+use crate::meta::{
+    connect_number, deliver, notification, sends, settings, text, APP_SECRET, CUSTOMER, NUMBER,
+};
+use crate::standin::{Reply, StandIn};
 
 both_databases!(
     a_whatsapp_number_receives_answers_and_disconnects,
@@ -237,12 +239,6 @@ async fn a_whatsapp_number_receives_answers_and_disconnects(db: Db) {
     assert_eq!(status, 200, "{reply}");
     app.post(&post, t, json!({"content": "cliente VIP", "private": true}))
         .await;
-    let sends = |r: &[Recorded]| -> Vec<Recorded> {
-        r.iter()
-            .filter(|r| r.path == "/v22.0/106/messages")
-            .cloned()
-            .collect()
-    };
     let sent = sends(
         &graph
             .wait_until("the reply", |r| !sends(r).is_empty())
@@ -407,26 +403,11 @@ async fn a_whatsapp_number_receives_answers_and_disconnects(db: Db) {
         .is_some_and(|d| d.iter().any(|d| d["status"] == "cancelled")));
 }
 
-/// A WhatsApp inbox for [`NUMBER`], connected to the Graph stand-in.
-pub async fn whatsapp_inbox(env: &Env) {
-    let config = json!({"api_key": "EAAG-test", "phone_number_id": "106",
-        "business_account_id": "102", "app_secret": APP_SECRET});
-    let (status, inbox) = env
-        .app
-        .post(
-            &env.path("/inboxes"),
-            &env.admin_token,
-            json!({"name": "WhatsApp", "channel": {"type": "whatsapp", "phone_number": NUMBER, "provider_config": config}}),
-        )
-        .await;
-    assert_eq!(status, 200, "{inbox}");
-}
-
 async fn media_is_downloaded_on_arrival_and_files_are_uploaded_to_send(db: Db) {
     let graph = StandIn::start().await;
     let env = Env::start_with(db, settings(&graph)).await;
     let (app, t) = (&env.app, env.admin_token.as_str());
-    whatsapp_inbox(&env).await;
+    connect_number(&env, "WhatsApp").await;
 
     // Graph answers the media lookup, then the bytes.
     graph.then(Reply::json(200, json!({"url": format!("{}/lookaside/media1", graph.url), "mime_type": "image/jpeg", "file_size": "9"})));
@@ -528,7 +509,7 @@ async fn races_with_whatsapp_end_in_one_conversation_and_the_latest_status(db: D
     let graph = StandIn::start().await;
     let env = Env::start_with(db, settings(&graph)).await;
     let (app, t) = (&env.app, env.admin_token.as_str());
-    whatsapp_inbox(&env).await;
+    connect_number(&env, "WhatsApp").await;
 
     // Five first messages of a new customer at once: one contact, one
     // conversation holding all five.

@@ -7,9 +7,8 @@ use serde_json::{json, Value};
 
 use crate::both_databases;
 use crate::common::{Db, Env};
-use crate::meta::{deliver, notification, settings, APP_SECRET, CUSTOMER, NUMBER};
+use crate::meta::{connect_number, deliver, notification, settings, APP_SECRET, CUSTOMER};
 use crate::standin::{Reply, StandIn};
-use crate::whatsapp::whatsapp_inbox;
 
 both_databases!(
     can_reply_follows_the_customer_window,
@@ -117,13 +116,7 @@ async fn can_reply_follows_the_customer_window(db: Db) {
 
 /// The WhatsApp inbox's id.
 async fn whatsapp_inbox_id(env: &Env) -> Value {
-    whatsapp_inbox(env).await;
-    let (_, inboxes) = env.app.get(&env.path("/inboxes"), &env.admin_token).await;
-    inboxes["payload"]
-        .as_array()
-        .and_then(|l| l.iter().find(|i| i["phone_number"] == NUMBER))
-        .map(|i| i["id"].clone())
-        .expect("the WhatsApp inbox")
+    connect_number(env, "WhatsApp").await["id"].clone()
 }
 
 fn template(name: &str, status: &str, body: &str) -> Value {

@@ -265,15 +265,7 @@ async fn editing_contacts_and_inboxes_in_the_console(db: Db) {
             json!([site]),
         )
         .await;
-    browser.click("#nav-conversations").await;
-    browser
-        .wait_for(
-            "the lists",
-            "return !!document.querySelector('#tab-all');",
-            json!([]),
-        )
-        .await;
-    browser.click("#tab-all").await;
+    all_conversations(&browser).await;
     browser
         .wait_for(
             "the new name in the conversation's row and the inbox filter",
@@ -329,15 +321,7 @@ async fn editing_contacts_and_inboxes_in_the_console(db: Db) {
     assert_eq!(all["data"]["meta"]["all_count"], 1, "{all}");
 
     // Nor do the conversation lists show it or its conversation.
-    browser.click("#nav-conversations").await;
-    browser
-        .wait_for(
-            "the lists",
-            "return !!document.querySelector('#tab-all');",
-            json!([]),
-        )
-        .await;
-    browser.click("#tab-all").await;
+    all_conversations(&browser).await;
     browser
         .wait_for(
             "the lists without the deleted inbox",
@@ -349,4 +333,17 @@ async fn editing_contacts_and_inboxes_in_the_console(db: Db) {
         .await;
     browser.quit().await;
     env.app.stop().await;
+}
+
+/// Goes from anywhere in the console to the All tab of the lists.
+async fn all_conversations(browser: &crate::webdriver::Browser) {
+    browser.click("#nav-conversations").await;
+    browser
+        .wait_for(
+            "the lists",
+            "return !!document.querySelector('#tab-all');",
+            json!([]),
+        )
+        .await;
+    browser.click("#tab-all").await;
 }

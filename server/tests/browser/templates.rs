@@ -14,8 +14,10 @@ use serde_json::{json, Value};
 use crate::both_databases;
 use crate::common::{Db, Env, OWN_URL};
 use crate::console::log_in;
-use crate::meta::{deliver, notification, settings_at, APP_SECRET, CUSTOMER, NUMBER};
-use crate::standin::{Recorded, Reply, StandIn};
+use crate::meta::{
+    connect_number, deliver, notification, sends, settings_at, APP_SECRET, CUSTOMER,
+};
+use crate::standin::{Reply, StandIn};
 use crate::webdriver::Browser;
 
 both_databases!(a_template_outside_the_whatsapp_window);
@@ -39,14 +41,6 @@ fn listing() -> Value {
         template("follow_up", "APPROVED", json!([
             {"type": "BODY", "text": "Oi {{1}}, podemos ajudar em algo mais?"}])),
     ], "paging": {"cursors": {"before": "A", "after": "B"}}})
-}
-
-/// The sends to WhatsApp (not the templates listing).
-fn sends(seen: &[Recorded]) -> Vec<Recorded> {
-    seen.iter()
-        .filter(|r| r.method == "POST" && r.path == "/v22.0/106/messages")
-        .cloned()
-        .collect()
 }
 
 /// Whether the element is on the page and shown.
@@ -85,18 +79,7 @@ async fn a_template_outside_the_whatsapp_window(db: Db) {
     let env = Env::start_with(db, settings_at(&graph, OWN_URL)).await;
     let t = env.admin_token.clone();
     let base = env.app.base.clone();
-    let config = json!({"api_key": "EAAG-test", "phone_number_id": "106",
-        "business_account_id": "102", "app_secret": APP_SECRET});
-    let (status, inbox) = env
-        .app
-        .post(
-            &env.path("/inboxes"),
-            &t,
-            json!({"name": "WhatsApp Vendas", "channel": {"type": "whatsapp",
-                   "phone_number": NUMBER, "provider_config": config}}),
-        )
-        .await;
-    assert_eq!(status, 200, "{inbox}");
+    let inbox = connect_number(&env, "WhatsApp Vendas").await;
     let inbox_id = inbox["id"].as_i64().expect("inbox id");
     assert_eq!(inbox["message_templates"], json!([]), "{inbox}");
     let (bia, _) = env.agent("Bia Souza", "bia@acme.test", "agent").await;
