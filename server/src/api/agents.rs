@@ -37,7 +37,9 @@ pub struct AgentCreate {
 }
 
 /// Adds an agent. An e-mail already used in another account adds that same
-/// person (keeping their name and password); one already in this account is a 409.
+/// person, keeping their name and password: joining an account gives its
+/// administrators no power over them (see [`update`]). One already in this
+/// account is a 409.
 pub async fn create(
     State(state): State<AppState>,
     member: Member,
@@ -97,6 +99,12 @@ pub struct AgentUpdate {
 /// Changes an agent's role, availability, auto-offline, name or password.
 /// Agents may change their own availability; everything else is for
 /// administrators.
+///
+/// Role, availability and limits belong to the account. A name and a
+/// password belong to the person: an administrator may set them only for
+/// someone who works for this account alone and has never signed in (an
+/// agent they just added), else the answer is 403 `belongs_to_user` and
+/// nothing changes. Setting a password signs the person out everywhere.
 pub async fn update(
     State(state): State<AppState>,
     member: Member,

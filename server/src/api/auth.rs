@@ -11,7 +11,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::ApiJson;
 use super::{views, AppState};
 use crate::secrets::{new_access_token, token_sha256, verify_password};
-use crate::store::{TokenKind, User};
+use crate::store::User;
 
 /// Header carrying the token, as in Chatwoot. Never logged.
 pub const TOKEN_HEADER: &str = "api_access_token";
@@ -172,7 +172,7 @@ pub async fn sign_in(
     let token = new_access_token();
     state
         .store
-        .insert_token(user.id, &token_sha256(&token), TokenKind::Session)
+        .start_session(user.id, &token_sha256(&token))
         .await?;
     let memberships = state.store.memberships(user.id).await?;
     tracing::info!(user_id = user.id, "signed in");

@@ -121,6 +121,12 @@ impl From<StoreError> for ApiError {
                 "validation_failed",
                 message,
             ),
+            StoreError::NotYours => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "belongs_to_user",
+                "This person's name and password are theirs to change, in their profile: \
+                 they have signed in or belong to another account too.",
+            ),
             StoreError::Database(_) | StoreError::Corrupt(_) => ApiError::internal(err),
         }
     }

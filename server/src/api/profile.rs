@@ -100,6 +100,8 @@ pub async fn update(
             return Err(ApiError::invalid("current_password", "is incorrect"));
         }
         patch.password_hash = Some(hash_password(password).await.map_err(ApiError::internal)?);
+        // Whoever knew the old password is signed out; this session stays.
+        patch.keep_session = Some(crate::secrets::token_sha256(&authed.token));
     }
     let membership_patch = AgentPatch {
         availability: update.availability,

@@ -35,6 +35,10 @@ pub enum StoreError {
     /// is not an agent of the account).
     #[error("{0}")]
     Invalid(String),
+    /// The change touches what belongs to a person (their name, password),
+    /// not to the account asking.
+    #[error("this belongs to the person, not to the account")]
+    NotYours,
     /// The database itself failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -65,16 +69,16 @@ pub trait UserStore: Send + Sync {
     async fn user_by_token(&self, token_sha256: &str) -> StoreResult<Option<User>>;
     /// The user with this e-mail and their password hash, for signing in.
     async fn credentials(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>>;
-    async fn insert_token(
-        &self,
-        user_id: i64,
-        token_sha256: &str,
-        kind: TokenKind,
-    ) -> StoreResult<()>;
+    /// Stores a console session token minted by signing in, and marks the
+    /// person's credentials as claimed (see [`AgentStore::update_agent`]).
+    async fn start_session(&self, user_id: i64, token_sha256: &str) -> StoreResult<()>;
     /// Revokes a console session token; API tokens are not affected.
     async fn delete_session(&self, token_sha256: &str) -> StoreResult<()>;
     async fn memberships(&self, user_id: i64) -> StoreResult<Vec<Membership>>;
     async fn membership(&self, account_id: i64, user_id: i64) -> StoreResult<Option<Membership>>;
+    /// The person's own change to their profile; it claims their
+    /// credentials. A new password revokes every session of theirs but
+    /// `patch.keep_session`.
     async fn update_user(&self, user_id: i64, patch: &UserPatch) -> StoreResult<User>;
 }
 
@@ -88,6 +92,12 @@ pub trait AgentStore: Send + Sync {
     async fn add_agent(&self, account_id: i64, new: &NewAgent) -> StoreResult<Agent>;
     /// Changes role, availability or auto-offline. Refuses to leave the account
     /// without an administrator.
+    ///
+    /// A name or password in the patch is set only for a person who belongs
+    /// to this account alone and has never claimed their credentials (signed
+    /// in, or changed their own profile); otherwise nothing changes and the
+    /// answer is [`StoreError::NotYours`]. A new password revokes the
+    /// person's sessions.
     async fn update_agent(
         &self,
         account_id: i64,

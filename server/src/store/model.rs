@@ -75,6 +75,9 @@ pub struct UserPatch {
     /// `Some(None)` clears the display name.
     pub display_name: Option<Option<String>>,
     pub password_hash: Option<String>,
+    /// With a new password, every session of the person is revoked but this
+    /// one (the SHA-256 of the token that made the change).
+    pub keep_session: Option<String>,
 }
 
 /// Changes to an agent's place in an account; `None` leaves a field as it is.
@@ -85,7 +88,8 @@ pub struct AgentPatch {
     pub auto_offline: Option<bool>,
     /// `Some(None)` removes the agent's own limit.
     pub max_concurrent_conversations: Option<Option<u32>>,
-    /// An administrator may (re)set an agent's full name and password.
+    /// An administrator may set the full name and password of an agent who
+    /// has not claimed them yet (see `AgentStore::update_agent`).
     pub name: Option<String>,
     pub password_hash: Option<String>,
 }

@@ -10,6 +10,7 @@ mod attachments;
 mod auth_profile;
 mod cli;
 mod contacts;
+mod credentials;
 pub mod conversations;
 mod durability;
 mod hub;

@@ -38,8 +38,9 @@ where
                 .fetch_one(&mut *tx)
                 .await?;
         let (user_id,): (i64,) = sqlx::query_as(
-            "INSERT INTO users (email, name, display_name, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            // The account's creator chose this password: it is theirs.
+            "INSERT INTO users (email, name, display_name, password_hash, created_at, claimed_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
         )
         .bind(admin.email.as_str())
         .bind(admin.name.as_str())

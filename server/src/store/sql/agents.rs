@@ -174,15 +174,28 @@ where
             return Err(StoreError::Conflict(LAST_ADMIN.to_string()));
         }
         if patch.name.is_some() || patch.password_hash.is_some() {
-            sqlx::query(
+            // Only while the person is this account's alone and has never
+            // used credentials of their own: otherwise an administrator could
+            // add someone else's e-mail, set a password and sign in as them.
+            let set: Option<(i64,)> = sqlx::query_as(
                 "UPDATE users SET name = COALESCE($1, name), \
-                 password_hash = COALESCE($2, password_hash) WHERE id = $3",
+                 password_hash = COALESCE($2, password_hash) \
+                 WHERE id = $3 AND claimed_at IS NULL AND NOT EXISTS \
+                 (SELECT 1 FROM account_users WHERE user_id = $3 AND account_id <> $4) \
+                 RETURNING id",
             )
             .bind(patch.name.clone())
             .bind(patch.password_hash.clone())
             .bind(user_id)
-            .execute(&mut *tx)
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
             .await?;
+            if set.is_none() {
+                return Err(StoreError::NotYours);
+            }
+            if patch.password_hash.is_some() {
+                super::users::revoke_sessions(&mut tx, user_id, None).await?;
+            }
         }
         tx.commit().await?;
         self.get_agent(account_id, user_id).await

@@ -102,22 +102,25 @@ where
         }))
     }
 
-    async fn insert_token(
-        &self,
-        user_id: i64,
-        token_sha256: &str,
-        kind: TokenKind,
-    ) -> StoreResult<()> {
+    async fn start_session(&self, user_id: i64, token_sha256: &str) -> StoreResult<()> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO access_tokens (token_sha256, user_id, kind, created_at) \
              VALUES ($1, $2, $3, $4)",
         )
         .bind(token_sha256)
         .bind(user_id)
-        .bind(kind.as_str())
-        .bind(now())
-        .execute(&self.pool)
+        .bind(TokenKind::Session.as_str())
+        .bind(at)
+        .execute(&mut *tx)
         .await?;
+        sqlx::query(CLAIM)
+            .bind(at)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -149,10 +152,13 @@ where
     }
 
     async fn update_user(&self, user_id: i64, patch: &UserPatch) -> StoreResult<User> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
         let row: Option<UserRow> = sqlx::query_as(
             "UPDATE users SET email = COALESCE($1, email), name = COALESCE($2, name), \
              display_name = CASE WHEN $3 THEN $4 ELSE display_name END, \
-             password_hash = COALESCE($5, password_hash) \
+             password_hash = COALESCE($5, password_hash), \
+             claimed_at = COALESCE(claimed_at, $7) \
              WHERE id = $6 RETURNING id, email, name, display_name",
         )
         .bind(patch.email.clone())
@@ -161,9 +167,43 @@ where
         .bind(patch.display_name.clone().flatten())
         .bind(patch.password_hash.clone())
         .bind(user_id)
-        .fetch_optional(&self.pool)
+        .bind(at)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(|e| conflict_on_unique(e, "a user with this email already exists"))?;
-        row.map(User::from).ok_or(StoreError::NotFound)
+        let user = row.map(User::from).ok_or(StoreError::NotFound)?;
+        if patch.password_hash.is_some() {
+            revoke_sessions(&mut tx, user_id, patch.keep_session.as_deref()).await?;
+        }
+        tx.commit().await?;
+        Ok(user)
     }
+}
+
+/// Marks a person's credentials as their own from `$1` (Unix seconds).
+const CLAIM: &str = "UPDATE users SET claimed_at = COALESCE(claimed_at, $1) WHERE id = $2";
+
+/// Revokes every console session of the user but `keep` (a token's
+/// SHA-256): after a new password, whoever knew the old one is signed out.
+pub(super) async fn revoke_sessions<DB>(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    user_id: i64,
+    keep: Option<&str>,
+) -> StoreResult<()>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query(
+        "DELETE FROM access_tokens WHERE user_id = $1 AND kind = 'session' \
+         AND token_sha256 <> $2",
+    )
+    .bind(user_id)
+    .bind(keep.unwrap_or(""))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -1,0 +1,157 @@
+//! A person's credentials are theirs: an administrator of one account can
+//! add anyone's e-mail, but never set the name or password of a person who
+//! belongs to another account or has signed in, and a new password signs
+//! out every other session.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::both_databases;
+use crate::common::{new_account, sign_in, Db, Env, TestApp};
+
+both_databases!(
+    an_administrator_cannot_take_over_another_tenants_admin,
+    an_added_agent_is_the_administrators_until_they_sign_in,
+    a_new_password_signs_out_the_other_sessions
+);
+
+/// The status of a sign-in attempt.
+async fn sign_in_status(app: &TestApp, email: &str, password: &str) -> u16 {
+    app.call(
+        Method::POST,
+        "/auth/sign_in",
+        None,
+        Some(json!({"email": email, "password": password})),
+    )
+    .await
+    .0
+}
+
+async fn an_administrator_cannot_take_over_another_tenants_admin(db: Db) {
+    let env = Env::start(db).await;
+    let app = &env.app;
+    let victim = new_account(&env.db, "Globex", "gus@globex.test").await;
+
+    // Account A adds B's administrator by e-mail, naming a password.
+    let (status, added) = app
+        .post(
+            &env.path("/agents"),
+            &env.admin_token,
+            json!({"name": "Mallory's alias", "email": "gus@globex.test",
+                   "role": "agent", "password": "attacker-pass-1"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{added}");
+    assert_eq!(added["id"], victim.user_id, "the same person joins");
+    assert_eq!(added["name"], "Ana Admin", "their own name is kept");
+    assert_eq!(
+        sign_in_status(app, "gus@globex.test", "attacker-pass-1").await,
+        401,
+        "the password named on joining is not theirs"
+    );
+
+    // Neither their password nor their name can be set from account A.
+    let agent = env.path(&format!("/agents/{}", victim.user_id));
+    for body in [
+        json!({"password": "attacker-pass-2"}),
+        json!({"name": "Renamed"}),
+        json!({"role": "administrator", "password": "attacker-pass-2"}),
+    ] {
+        let (status, refused) = app.patch(&agent, &env.admin_token, body.clone()).await;
+        assert_eq!(status, 403, "{body}: {refused}");
+        assert_eq!(refused["error"], "belongs_to_user");
+    }
+    assert_eq!(
+        sign_in_status(app, "gus@globex.test", "attacker-pass-2").await,
+        401
+    );
+    sign_in(app, "gus@globex.test", "password123").await;
+    let (_, me) = app.get("/api/v1/profile", &victim.access_token).await;
+    assert_eq!(me["name"], "Ana Admin");
+    let (_, agents) = app.get(&env.path("/agents"), &env.admin_token).await;
+    let in_a = agents
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["id"] == victim.user_id))
+        .expect("listed in A");
+    assert_eq!(
+        in_a["role"], "agent",
+        "a refused change changes nothing, the role included"
+    );
+
+    // What belongs to account A is A's to change.
+    let (status, changed) = app
+        .patch(
+            &agent,
+            &env.admin_token,
+            json!({"role": "administrator", "availability_status": "busy"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["role"], "administrator");
+    // ... and that gives no power in account B.
+    let (_, theirs) = app
+        .get(
+            &format!("/api/v1/accounts/{}/agents", victim.account_id),
+            &victim.access_token,
+        )
+        .await;
+    assert_eq!(theirs[0]["availability_status"], "available");
+}
+
+async fn an_added_agent_is_the_administrators_until_they_sign_in(db: Db) {
+    let env = Env::start(db).await;
+    let app = &env.app;
+    let (_, added) = app
+        .post(
+            &env.path("/agents"),
+            &env.admin_token,
+            json!({"name": "Bruno", "email": "bruno@acme.test", "role": "agent"}),
+        )
+        .await;
+    let agent = env.path(&format!("/agents/{}", added["id"]));
+
+    // Never signed in, in this account only: the administrator sets them up.
+    let (status, named) = app
+        .patch(
+            &agent,
+            &env.admin_token,
+            json!({"name": "Bruno Lima", "password": "first-pass-1"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{named}");
+    assert_eq!(named["name"], "Bruno Lima");
+    let session = sign_in(app, "bruno@acme.test", "first-pass-1").await;
+
+    // Once they have signed in, their password is theirs alone.
+    let (status, refused) = app
+        .patch(&agent, &env.admin_token, json!({"password": "second-pass-2"}))
+        .await;
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(
+        sign_in_status(app, "bruno@acme.test", "second-pass-2").await,
+        401
+    );
+    let (status, _) = app.get("/api/v1/profile", &session).await;
+    assert_eq!(status, 200, "the refused change signed nobody out");
+}
+
+async fn a_new_password_signs_out_the_other_sessions(db: Db) {
+    let env = Env::start(db).await;
+    let app = &env.app;
+    let laptop = sign_in(app, "ana@acme.test", "password123").await;
+    let phone = sign_in(app, "ana@acme.test", "password123").await;
+    let (status, _) = app
+        .patch(
+            "/api/v1/profile",
+            &laptop,
+            json!({"password": "new-password-1", "current_password": "password123"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app.get("/api/v1/profile", &phone).await;
+    assert_eq!(status, 401, "the other session is revoked");
+    let (status, _) = app.get("/api/v1/profile", &laptop).await;
+    assert_eq!(status, 200, "the session that made the change stays");
+    let (status, _) = app.get("/api/v1/profile", &env.admin_token).await;
+    assert_eq!(status, 200, "API tokens are not sessions");
+}
