@@ -124,7 +124,11 @@ async fn an_added_agent_is_the_administrators_until_they_sign_in(db: Db) {
 
     // Once they have signed in, their password is theirs alone.
     let (status, refused) = app
-        .patch(&agent, &env.admin_token, json!({"password": "second-pass-2"}))
+        .patch(
+            &agent,
+            &env.admin_token,
+            json!({"password": "second-pass-2"}),
+        )
         .await;
     assert_eq!(status, 403, "{refused}");
     assert_eq!(
