@@ -10,7 +10,7 @@ use anyhow::Context;
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use switchboard_protocol::realtime::{
-    event, AgentFrame, AgentWelcome, ErrorData, ServerFrame, VisitorFrame, VisitorWelcome,
+    event, AgentFrame, AgentWelcome, ErrorData, Identity, ServerFrame, VisitorFrame, VisitorWelcome,
 };
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -349,6 +349,33 @@ impl Ws {
 
     /// Waits for `welcome` (skipping signals such as `presence.update`).
     async fn welcome<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, OpenError> {
+        self.answer(event::WELCOME).await
+    }
+
+    /// Makes a new visitor a contact (an empty `set_custom_attributes`,
+    /// answered by `identity`) and returns the contact's id: a new visitor
+    /// is no contact until they first write.
+    pub async fn become_contact(&mut self) -> Result<i64, OpenError> {
+        let frame = VisitorFrame::SetCustomAttributes {
+            custom_attributes: serde_json::Map::new(),
+        };
+        self.send(&frame).await.map_err(|e| OpenError {
+            kind: "identity",
+            detail: e,
+        })?;
+        let identity: Identity = tokio::time::timeout(OPEN_WITHIN, self.answer(event::IDENTITY))
+            .await
+            .unwrap_or_else(|_| {
+                Err(OpenError {
+                    kind: "timeout",
+                    detail: format!("no identity within {OPEN_WITHIN:?}"),
+                })
+            })?;
+        Ok(identity.contact.id)
+    }
+
+    /// The data of the next `name` frame; an `error` frame first is refused.
+    async fn answer<T: serde::de::DeserializeOwned>(&mut self, name: &str) -> Result<T, OpenError> {
         loop {
             let text = self.next_text().await.map_err(|e| OpenError {
                 kind: "auth",
@@ -359,10 +386,10 @@ impl Ws {
                 detail: format!("unreadable frame: {e}"),
             })?;
             match frame.event.as_str() {
-                event::WELCOME => {
+                e if e == name => {
                     return serde_json::from_value(frame.data).map_err(|e| OpenError {
                         kind: "auth",
-                        detail: format!("unreadable welcome: {e}"),
+                        detail: format!("unreadable {name}: {e}"),
                     })
                 }
                 event::ERROR => {

@@ -21,6 +21,10 @@ pub mod close {
     /// The client read too slowly and its outbound queue filled up. Reconnect
     /// with the last cursor seen to receive the rest.
     pub const SLOW_CONSUMER: u16 = 4008;
+    /// The credentials this connection was opened with no longer name
+    /// anyone: a visitor's token was replaced when another connection with it
+    /// proved the visitor's identity. Do not reconnect with them.
+    pub const REVOKED: u16 = 4003;
     /// Nothing was received (not even a pong) for too long.
     pub const IDLE: u16 = 4010;
 }
@@ -204,11 +208,17 @@ pub struct AgentWelcome {
 /// `welcome` data on `/ws/widget`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VisitorWelcome {
-    /// Keep it: it identifies this visitor on the next connection.
-    pub visitor_token: String,
-    pub contact_id: i64,
-    /// What the visitor has told about themselves.
-    pub contact: VisitorContact,
+    /// Keep it: it identifies this visitor on the next connection. Absent
+    /// for a new visitor: nothing is stored for a mere page view; the token
+    /// comes in an `identity` frame once the visitor first writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_token: Option<String>,
+    /// Absent until the visitor first writes, as `visitor_token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<i64>,
+    /// What the visitor has told about themselves (absent as `contact_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<VisitorContact>,
     pub inbox: WidgetInbox,
     pub resumed: bool,
     /// Whether any collaborator of the inbox is online now.
@@ -253,15 +263,21 @@ pub struct History {
     pub has_more: bool,
 }
 
-/// `identity` data.
+/// `identity` data: the answer to `set_user` and `set_custom_attributes`,
+/// and sent unasked when a new visitor first writes (they are a contact
+/// from then on).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Identity {
     /// The contact is now another one (a verified identifier named an
     /// existing contact): keep this token and reconnect with it.
     pub switched: bool,
+    /// The visitor's token from now on. It can change without `switched`
+    /// (a new visitor's first token; a new token once the visitor proved
+    /// their identity): always keep the latest.
     pub visitor_token: String,
     pub contact: VisitorContact,
-    /// The identifier was signed with the inbox's HMAC token.
+    /// This visitor's link was handed out only to sessions that signed the
+    /// contact's identifier with the inbox's HMAC token.
     pub hmac_verified: bool,
 }
 

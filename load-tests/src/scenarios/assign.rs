@@ -420,7 +420,12 @@ async fn visitor_task(
         };
         dialer.visitor(&website_token).await
     };
-    let (mut ws, welcome) = match opened {
+    // The lane is found from the contact the agents see: become one first.
+    let contact = match opened {
+        Ok((mut ws, _)) => ws.become_contact().await.map(|id| (ws, id)),
+        Err(e) => Err(e),
+    };
+    let (mut ws, contact_id) = match contact {
         Ok(opened) => opened,
         Err(e) => {
             shared.failed.inc();
@@ -432,7 +437,7 @@ async fn visitor_task(
         .lanes
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(welcome.contact_id, lane);
+        .insert(contact_id, lane);
     shared.visitors_open.inc();
     let echo = format!("s{lane}");
     let far = Instant::now() + Duration::from_secs(365 * 24 * 3600);

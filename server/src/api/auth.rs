@@ -91,7 +91,8 @@ impl FromRequestParts<AppState> for Member {
         let authed = Authed::from_request_parts(parts, state).await?;
         let params = RawPathParams::from_request_parts(parts, state)
             .await
-            .map_err(|e| ApiError::internal(e.body_text()))?;
+            // The only way this fails is a parameter that is not UTF-8.
+            .map_err(|e| ApiError::bad_request(e.body_text()))?;
         let raw = params
             .iter()
             .find(|(name, _)| *name == "account_id")

@@ -89,6 +89,16 @@ impl Names {
         }
     }
 
+    /// The message as its contact sees it (widget, Public API): agents
+    /// appear under their display name only, never their full name.
+    pub fn message_for_contact(&self, m: &Message, inbox_id: i64) -> wire::Message {
+        let mut out = self.message(m, inbox_id);
+        if let Some(sender) = out.sender.as_mut().filter(|s| s.kind == "user") {
+            sender.name.clone_from(&sender.available_name);
+        }
+        out
+    }
+
     /// Whether free text can be sent now: always, except on WhatsApp
     /// outside the 24 hours after the contact's last message (then only a
     /// template can go; see [`crate::whatsapp::window`]). Chatwoot's field.
@@ -145,7 +155,7 @@ impl Names {
                     .assignee_id
                     .and_then(|id| self.directory.agents.get(&id))
                     .map(views::agent),
-                hmac_verified: false,
+                hmac_verified: live.hmac_verified,
             },
         }
     }

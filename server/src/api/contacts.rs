@@ -170,7 +170,7 @@ pub async fn create(
         Some(inbox) => Some(
             state
                 .store
-                .create_contact_inbox(created.id, inbox.id, &source_id)
+                .create_contact_inbox(created.id, inbox.id, &source_id, false)
                 .await?,
         ),
         None => None,
@@ -209,14 +209,13 @@ pub async fn update(
     ApiJson(body): ApiJson<ContactBody>,
 ) -> ApiResult<Json<Value>> {
     let current = contact_of(&state, &member, id).await?;
-    let mut fields = ContactFields {
-        name: current.name.clone(),
-        email: current.email.clone(),
-        phone_number: current.phone_number.clone(),
-        identifier: current.identifier.clone(),
-        custom_attributes: current.custom_attributes.clone(),
-    };
+    let mut fields = ContactFields::of(&current);
     apply(&body.fields, &mut fields)?;
+    if fields.identifier != current.identifier {
+        // The account's own people named it: a signed visitor with this
+        // identifier is this contact.
+        fields.identifier_by_visitor = false;
+    }
     let updated = state
         .store
         .update_contact(member.account_id(), id, &fields)

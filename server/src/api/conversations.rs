@@ -198,7 +198,7 @@ pub async fn create(
                     let source_id = source_id.unwrap_or_else(|| crate::secrets::random_token(24));
                     state
                         .store
-                        .create_contact_inbox(contact_id, inbox.id, &source_id)
+                        .create_contact_inbox(contact_id, inbox.id, &source_id, false)
                         .await?
                 }
             }

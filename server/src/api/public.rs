@@ -81,7 +81,7 @@ fn public_contact(contact: &Contact, source_id: &str) -> Value {
 }
 
 fn public_message(names: &Names, m: &Message) -> Value {
-    let full = names.message(m, 0);
+    let full = names.message_for_contact(m, 0);
     json!({
         "id": full.id,
         "content": full.content,
@@ -134,9 +134,15 @@ fn own(state: &AppState, v: &Visitor, id: i64) -> ApiResult<LiveConversation> {
 }
 
 /// The new or changed fields: [`super::contacts::apply`] validates them.
+/// `base` with the body's changes. An identifier named here proves
+/// nothing (anyone holding the inbox's public identifier may call): it is
+/// marked as the visitor's own claim.
 fn fields(body: &ContactFieldsBody, base: ContactFields) -> ApiResult<ContactFields> {
-    let mut fields = base;
+    let mut fields = base.clone();
     super::contacts::apply(body, &mut fields)?;
+    if fields.identifier != base.identifier {
+        fields.identifier_by_visitor = true;
+    }
     Ok(fields)
 }
 
@@ -160,7 +166,7 @@ pub async fn create_contact(
     let source_id = random_token(CONTACT_IDENTIFIER_LEN);
     let (contact, _) = state
         .store
-        .create_visitor(inbox.account_id, inbox.id, &new, &source_id)
+        .create_visitor(inbox.account_id, inbox.id, &new, &source_id, false)
         .await?;
     state.hub.contact_saved(None, &contact).await?;
     Ok(Json(public_contact(&contact, &source_id)))
@@ -180,13 +186,7 @@ pub async fn update_contact(
     ApiJson(body): ApiJson<ContactFieldsBody>,
 ) -> ApiResult<Json<Value>> {
     let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
-    let current = ContactFields {
-        name: v.contact.name.clone(),
-        email: v.contact.email.clone(),
-        phone_number: v.contact.phone_number.clone(),
-        identifier: v.contact.identifier.clone(),
-        custom_attributes: v.contact.custom_attributes.clone(),
-    };
+    let current = ContactFields::of(&v.contact);
     let updated = state
         .store
         .update_contact(v.inbox.account_id, v.contact.id, &fields(&body, current)?)

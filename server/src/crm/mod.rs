@@ -152,6 +152,7 @@ mod tests {
                 custom_attributes: json!({}),
                 created_at: 0,
                 crm: None,
+                identifier_by_visitor: false,
             },
             inbox_name: "WhatsApp Vendas".into(),
             whatsapp: true,

@@ -70,7 +70,9 @@ impl Hub {
                     .max(),
                 echoes: Echoes::warm(),
                 queue_position: None,
+                hmac_verified: false,
             };
+            live.hmac_verified = state.verified(live.conversation.contact_inbox_id);
             state.insert(live.clone());
             let durable = self.commit(&mut state, slot, ops);
             for m in &messages {

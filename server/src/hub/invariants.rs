@@ -163,6 +163,7 @@ fn apply(state: &mut ShardState, op: &Op, next_id: &mut i64) {
                 last_incoming_at: None,
                 echoes: Echoes::warm(),
                 queue_position: None,
+                hmac_verified: false,
             });
             if let Some(agent) = assignee {
                 within_caps(state, *inbox, agent);

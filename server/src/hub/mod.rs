@@ -138,6 +138,13 @@ impl Hub {
             .collect();
         let mut incoming: HashMap<i64, i64> =
             store.load_last_incoming().await?.into_iter().collect();
+        // Before the conversations, which take their `hmac_verified` from it.
+        for (account_id, link) in store.load_verified_links().await? {
+            shards
+                .entry(account_id)
+                .or_default()
+                .note_verified_link(link);
+        }
         for mut conversation in store.load_conversations().await? {
             let last_message = last.remove(&conversation.id).map(Arc::new);
             let last_incoming_at = incoming.remove(&conversation.id);
@@ -153,6 +160,7 @@ impl Hub {
                     last_incoming_at,
                     echoes: Echoes::default(),
                     queue_position: None,
+                    hmac_verified: false,
                 });
         }
         // Round-robin cursors and "assigned longest ago" continue from the
@@ -367,6 +375,13 @@ impl Hub {
         let mut copy = live.snapshot();
         copy.queue_position = state.queue_position(&live.conversation);
         copy
+    }
+
+    /// A visitor's link was verified (see `ContactInbox::hmac_verified`):
+    /// the conversations through it show `meta.hmac_verified` from now on.
+    pub fn link_verified(&self, account_id: i64, contact_id: i64, link: i64) {
+        let shard = self.shard(account_id);
+        Self::lock(&shard).verify_link(contact_id, link);
     }
 
     /// The contact's conversations, newest first.

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
 
 use super::writer::Durable;
@@ -29,6 +29,10 @@ pub struct LiveConversation {
     pub(super) echoes: Echoes,
     /// Place in the inbox's queue while waiting unassigned; filled in on reads.
     pub queue_position: Option<usize>,
+    /// Its visitor's link was handed out only to sessions that signed their
+    /// identity (Chatwoot's `meta.hmac_verified`); kept by the shard, which
+    /// knows the account's verified links.
+    pub hmac_verified: bool,
 }
 
 impl LiveConversation {
@@ -43,6 +47,7 @@ impl LiveConversation {
             last_incoming_at: self.last_incoming_at,
             echoes: Echoes::default(),
             queue_position: self.queue_position,
+            hmac_verified: self.hmac_verified,
         }
     }
 
@@ -54,6 +59,7 @@ impl LiveConversation {
             last_incoming_at: None,
             echoes: Echoes::warm(),
             queue_position: None,
+            hmac_verified: false,
         }
     }
 }
@@ -164,6 +170,9 @@ pub struct ShardState {
     by_contact: FxHashMap<i64, Vec<i64>>,
     /// Where committed changes go to be pushed to subscribers.
     pub feed: Option<Feed>,
+    /// Visitor links (contact_inboxes) handed out only to sessions that
+    /// signed their identity.
+    verified_links: FxHashSet<i64>,
 }
 
 /// An account's realtime feed: the dispatcher's queue and the channel its
@@ -253,6 +262,7 @@ impl ShardState {
                     last_incoming_at: l.last_incoming_at,
                     echoes: Echoes::default(),
                     queue_position: None,
+                    hmac_verified: l.hmac_verified,
                 });
                 (before.is_some() || after.is_some())
                     .then_some(ConversationChange { before, after })
@@ -260,7 +270,35 @@ impl ShardState {
             .collect()
     }
 
-    pub fn insert(&mut self, live: LiveConversation) {
+    /// Whether a conversation through `link` is with a verified visitor.
+    pub fn verified(&self, link: Option<i64>) -> bool {
+        link.is_some_and(|l| self.verified_links.contains(&l))
+    }
+
+    /// A verified link, read at start before the conversations.
+    pub fn note_verified_link(&mut self, link: i64) {
+        self.verified_links.insert(link);
+    }
+
+    /// The link was verified: so are the conversations through it.
+    pub fn verify_link(&mut self, contact_id: i64, link: i64) {
+        self.verified_links.insert(link);
+        let ids = self
+            .by_contact
+            .get(&contact_id)
+            .cloned()
+            .unwrap_or_default();
+        for id in ids {
+            if let Some(live) = self.conversations.get_mut(&id) {
+                if live.conversation.contact_inbox_id == Some(link) {
+                    live.hmac_verified = true;
+                }
+            }
+        }
+    }
+
+    pub fn insert(&mut self, mut live: LiveConversation) {
+        live.hmac_verified = self.verified(live.conversation.contact_inbox_id);
         let old = self
             .conversations
             .get(&live.conversation.id)
@@ -399,6 +437,7 @@ mod tests {
             last_incoming_at: None,
             echoes: Echoes::default(),
             queue_position: None,
+            hmac_verified: false,
         }
     }
 

@@ -316,6 +316,7 @@ fn contact_from(v: &Value) -> Option<Contact> {
         custom_attributes: v["custom_attributes"].clone(),
         created_at: v["created_at"].as_i64()?,
         crm: serde_json::from_value(v["crm"].clone()).ok(),
+        identifier_by_visitor: false,
     })
 }
 

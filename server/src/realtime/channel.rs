@@ -11,6 +11,23 @@ use tokio::sync::mpsc;
 use super::{Audience, Frame, BUFFERED_EVENTS, RESUME_WINDOW};
 use crate::metrics::Metrics;
 
+/// Queued last for a subscriber whose credentials were revoked: its
+/// connection writes what came before, then closes with
+/// [`switchboard_protocol::realtime::close::REVOKED`]. Told apart from real
+/// frames by address, so it costs nothing to recognise.
+static REVOKED: std::sync::LazyLock<Frame> =
+    std::sync::LazyLock::new(|| Arc::new(Utf8Bytes::from_static("")));
+
+/// Whether `frame` is the [`REVOKED`] marker.
+pub fn is_revoked(frame: &Frame) -> bool {
+    Arc::ptr_eq(frame, &REVOKED)
+}
+
+/// The link of visitors who are no contact yet (they have not written):
+/// database ids start at 1, so no conversation ever names it, and its
+/// subscribers hear only what every visitor of their inbox hears (presence).
+pub const NEWCOMER: i64 = 0;
+
 /// A connection's place in an account's channel.
 #[derive(Debug, Clone)]
 pub struct Subscriber {
@@ -195,6 +212,41 @@ impl Channel {
                     }
                 }
             }
+        }
+    }
+
+    /// Moves visitor subscriber `id` from link `from` to link `to` (a
+    /// newcomer who just became a contact), under one lock: nothing sent to
+    /// `to` from now on is missed.
+    pub fn relink(&self, id: u64, from: i64, to: i64) {
+        let mut inner = self.lock();
+        let Some(list) = inner.visitors.get_mut(&from) else {
+            return;
+        };
+        let Some(at) = list.iter().position(|s| s.id == id) else {
+            return;
+        };
+        let sub = list.swap_remove(at);
+        if list.is_empty() {
+            inner.visitors.remove(&from);
+        }
+        inner.visitors.entry(to).or_default().push(sub);
+    }
+
+    /// Closes every visitor connection of `link` but `keep`: the link's
+    /// token was replaced, and what they hold no longer names anyone.
+    pub fn revoke_visitors(&self, link: i64, keep: u64) {
+        let mut inner = self.lock();
+        let Some(list) = inner.visitors.get_mut(&link) else {
+            return;
+        };
+        for sub in list.iter().filter(|s| s.id != keep) {
+            // A full queue ends anyway once the sender is dropped below.
+            let _ = sub.tx.try_send(REVOKED.clone());
+        }
+        list.retain(|s| s.id == keep);
+        if list.is_empty() {
+            inner.visitors.remove(&link);
         }
     }
 

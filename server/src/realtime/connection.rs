@@ -134,6 +134,11 @@ impl Conn {
         }
         for _ in 1..WRITE_BATCH {
             let Ok(frame) = queue.try_recv() else { break };
+            if super::channel::is_revoked(&frame) {
+                let _ = self.socket.flush().await;
+                self.close_revoked().await;
+                return false;
+            }
             if self
                 .socket
                 .feed(Message::Text(Utf8Bytes::clone(&frame)))
@@ -269,6 +274,15 @@ impl Conn {
         }
     }
 
+    /// The credentials this connection was opened with were revoked.
+    async fn close_revoked(&mut self) {
+        self.close(
+            close::REVOKED,
+            "credentials revoked; do not reconnect with them",
+        )
+        .await;
+    }
+
     /// Refuses the connection after a bad `auth`.
     pub async fn refuse(&mut self, code: &str, message: impl Into<String>) {
         self.error(code, message).await;
@@ -299,6 +313,10 @@ impl Conn {
                     return;
                 }
                 out = queue.recv() => match out {
+                    Some(frame) if super::channel::is_revoked(&frame) => {
+                        self.close_revoked().await;
+                        return;
+                    }
                     Some(frame) => {
                         if !self.send_queued(frame, &mut queue).await {
                             return;

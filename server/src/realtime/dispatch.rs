@@ -327,10 +327,17 @@ impl Dispatcher {
         // for the team.
         let for_visitor = !m.private && m.message_type != MessageType::Activity;
         let cursor = self.channel.cursor() + 1;
-        // Visitors get the very same bytes as agents.
         let bytes = frame(name, Some(cursor), &rendered);
         let mut frames = vec![(Audience::Agents, bytes.clone())];
         if let Some(link) = posted.contact_inbox_id.filter(|_| for_visitor) {
+            // Visitors get the same bytes, unless an agent's full name would
+            // show: they know agents by their display name only.
+            let public = self.names.message_for_contact(m, posted.inbox_id);
+            let bytes = if public.sender == rendered.sender {
+                bytes
+            } else {
+                frame(name, Some(cursor), &public)
+            };
             frames.push((Audience::Visitor(link), bytes));
         }
         self.channel.publish(cursor, frames);

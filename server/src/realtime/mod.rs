@@ -106,4 +106,4 @@ pub enum Audience {
 /// connection, so a smaller slot makes every idle connection smaller.
 pub type Frame = Arc<Utf8Bytes>;
 
-pub use channel::{Channel, Delivery, Start, Subscriber};
+pub use channel::{Channel, Delivery, Start, Subscriber, NEWCOMER};

@@ -19,6 +19,9 @@ pub struct Contact {
     pub created_at: i64,
     /// Its record in the account's CRM, written by the CRM sync only.
     pub crm: Option<switchboard_protocol::chat::CrmLink>,
+    /// The identifier was named by a visitor without a signature (see
+    /// [`ContactFields::identifier_by_visitor`]).
+    pub identifier_by_visitor: bool,
 }
 
 /// Fields of a contact to create or replace.
@@ -29,6 +32,26 @@ pub struct ContactFields {
     pub phone_number: Option<String>,
     pub identifier: Option<String>,
     pub custom_attributes: Value,
+    /// Whoever named `identifier` proved nothing: a widget visitor without
+    /// `identifier_hash`, or a caller of the Public API. The identifier then
+    /// labels this contact, but a signed identity never becomes this contact
+    /// (it takes the identifier over instead): nobody can claim an
+    /// identifier before its owner arrives and inherit what they write.
+    pub identifier_by_visitor: bool,
+}
+
+impl ContactFields {
+    /// The fields as they are on `c`, to change some and save them.
+    pub fn of(c: &Contact) -> ContactFields {
+        ContactFields {
+            name: c.name.clone(),
+            email: c.email.clone(),
+            phone_number: c.phone_number.clone(),
+            identifier: c.identifier.clone(),
+            custom_attributes: c.custom_attributes.clone(),
+            identifier_by_visitor: c.identifier_by_visitor,
+        }
+    }
 }
 
 /// A contact as one inbox knows them.
@@ -40,6 +63,10 @@ pub struct ContactInbox {
     /// How the channel names the contact; for API inboxes, the unguessable
     /// identifier of the public client API.
     pub source_id: String,
+    /// Handed out only to widget sessions that proved the contact's
+    /// identifier with the inbox's HMAC: the only links a signed identity
+    /// may reuse.
+    pub hmac_verified: bool,
 }
 
 macro_rules! string_enum {

@@ -178,15 +178,27 @@ pub trait ContactStore: Send + Sync {
         inbox_id: i64,
         fields: &ContactFields,
         source_id: &str,
+        hmac_verified: bool,
     ) -> StoreResult<(Contact, ContactInbox)>;
     /// The contact's oldest link into the inbox, if any.
     async fn link_of(&self, contact_id: i64, inbox_id: i64) -> StoreResult<Option<ContactInbox>>;
+    /// The contact's oldest link into the inbox that only verified sessions
+    /// ever held (see [`ContactInbox::hmac_verified`]).
+    async fn verified_link_of(
+        &self,
+        contact_id: i64,
+        inbox_id: i64,
+    ) -> StoreResult<Option<ContactInbox>>;
     async fn create_contact_inbox(
         &self,
         contact_id: i64,
         inbox_id: i64,
         source_id: &str,
+        hmac_verified: bool,
     ) -> StoreResult<ContactInbox>;
+    /// Gives the link a new token and marks it verified: its visitor just
+    /// proved who they are, and whoever held the old token no longer can.
+    async fn verify_link(&self, link: &ContactInbox, source_id: &str) -> StoreResult<ContactInbox>;
 }
 
 /// Conversations and messages: the hub loads them at start and writes them
@@ -199,6 +211,8 @@ pub trait ChatStore: Send + Sync {
     /// When the contact last wrote in each conversation (Unix seconds), as
     /// `(conversation_id, at)`: the start of WhatsApp's reply window.
     async fn load_last_incoming(&self) -> StoreResult<Vec<(i64, i64)>>;
+    /// Every verified visitor link, as `(account_id, contact_inbox_id)`.
+    async fn load_verified_links(&self) -> StoreResult<Vec<(i64, i64)>>;
     /// The largest conversation and message ids, where the hub's counters resume.
     async fn max_ids(&self) -> StoreResult<(i64, i64)>;
     /// Up to `limit` messages before `before` (or the newest), oldest first;

@@ -209,7 +209,7 @@ async fn receive(
             };
             let (contact, link) = state
                 .store
-                .create_visitor(account_id, inbox.id, &fields, &m.from)
+                .create_visitor(account_id, inbox.id, &fields, &m.from, false)
                 .await?;
             state.hub.contact_saved(None, &contact).await?;
             link

@@ -167,8 +167,8 @@ async fn website_visitors_send_files_to_their_own_conversation(db: Db) {
         .await;
     assert_eq!(status, 200);
     let website_token = inbox["website_token"].as_str().expect("token").to_string();
-    let (mut visitor, welcome) = Ws::visitor(&env.app, &website_token, None).await;
-    let visitor_token = welcome["data"]["visitor_token"]
+    let (mut visitor, identity) = Ws::contact(&env.app, &website_token).await;
+    let visitor_token = identity["visitor_token"]
         .as_str()
         .expect("visitor")
         .to_string();
@@ -210,8 +210,8 @@ async fn website_visitors_send_files_to_their_own_conversation(db: Db) {
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["conversation_id"], id);
 
-    let (_, other) = Ws::visitor(&env.app, &website_token, None).await;
-    let other_token = other["data"]["visitor_token"]
+    let (_, other) = Ws::contact(&env.app, &website_token).await;
+    let other_token = other["visitor_token"]
         .as_str()
         .expect("visitor")
         .to_string();

@@ -28,5 +28,6 @@ pub mod standin;
 mod webhooks;
 mod whatsapp;
 mod whatsapp_window;
-mod widget;
-mod ws;
+pub mod widget;
+mod widget_identity;
+pub mod ws;

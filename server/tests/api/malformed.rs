@@ -7,7 +7,10 @@ use serde_json::{json, Value};
 use crate::both_databases;
 use crate::common::{Db, Env};
 
-both_databases!(bad_requests_get_json_4xx_and_change_nothing);
+both_databases!(
+    bad_requests_get_json_4xx_and_change_nothing,
+    invalid_utf8_in_a_path_is_a_400
+);
 
 async fn snapshot(env: &Env, inbox: i64) -> Value {
     let t = env.admin_token.as_str();
@@ -127,4 +130,35 @@ async fn bad_requests_get_json_4xx_and_change_nothing(db: Db) {
 
     let after = snapshot(&env, inbox).await;
     assert_eq!(after, before, "bad requests changed something");
+}
+
+/// A percent-encoded byte that is not UTF-8, anywhere in a path, is the
+/// caller's mistake: a JSON 400, never a 500.
+async fn invalid_utf8_in_a_path_is_a_400(db: Db) {
+    let env = Env::start(db).await;
+    let t = env.admin_token.as_str();
+    let cases = [
+        (Method::GET, "/api/v1/accounts/%ff/contacts".to_string()),
+        (Method::GET, env.path("/contacts/%ff")),
+        (Method::GET, env.path("/conversations/%ff/messages")),
+        (Method::PATCH, env.path("/inboxes/%c3%28")),
+        (
+            Method::POST,
+            "/public/api/v1/inboxes/%ff/contacts".to_string(),
+        ),
+        (
+            Method::GET,
+            "/public/api/v1/inboxes/x/contacts/%ff".to_string(),
+        ),
+        (Method::GET, "/files/%ff/name.txt".to_string()),
+        (Method::POST, "/webhooks/whatsapp/%ff".to_string()),
+    ];
+    for (method, path) in cases {
+        let (status, body) = env
+            .app
+            .call(method.clone(), &path, Some(t), Some(json!({})))
+            .await;
+        assert_eq!(status, 400, "{method} {path}: {body}");
+        assert_eq!(body["error"], "bad_request", "{method} {path}: {body}");
+    }
 }

@@ -147,17 +147,24 @@ async fn visitors_see_replies_never_notes(db: Db) {
     env.app.patch("/api/v1/profile", &ana, display).await;
 
     let (mut visitor, welcome) = Ws::visitor(&env.app, &website_token, None).await;
-    let token = welcome["data"]["visitor_token"]
-        .as_str()
-        .expect("token")
-        .to_string();
-    assert!(token.len() >= 32, "visitor tokens are unguessable");
+    assert!(
+        welcome["data"].get("visitor_token").is_none(),
+        "a page view is nobody yet: {welcome}"
+    );
     assert_eq!(welcome["data"]["inbox"]["id"], inbox);
     visitor
         .send(
             json!({"type": "start_conversation", "content": "Preciso de ajuda", "echo_id": "e-1"}),
         )
         .await;
+    // Writing makes the visitor a contact: their token comes first.
+    let identity = visitor.event("identity").await;
+    let token = identity["data"]["visitor_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    assert!(token.len() >= 32, "visitor tokens are unguessable");
+    assert_eq!(identity["data"]["switched"], false);
     let ack = visitor.event("ack").await;
     assert_eq!(ack["data"]["echo_id"], "e-1");
     let id = ack["data"]["conversation_id"].as_i64().expect("id");
@@ -208,6 +215,10 @@ async fn visitors_see_replies_never_notes(db: Db) {
     let answer = seen.last().expect("reply");
     assert_eq!(answer["data"]["content"], "Olá! Como posso ajudar?");
     assert_eq!(answer["data"]["sender"]["available_name"], "Ana S.");
+    assert_eq!(
+        answer["data"]["sender"]["name"], "Ana S.",
+        "visitors know agents by their display name only"
+    );
     for frame in &seen {
         assert_ne!(
             frame["data"]["private"], true,
@@ -218,7 +229,22 @@ async fn visitors_see_replies_never_notes(db: Db) {
             "activity lines are for the team: {frame}"
         );
         assert!(frame["data"]["sender"]["email"].is_null());
+        assert!(
+            !frame.to_string().contains("Ana Admin"),
+            "the agent's full name reached the visitor: {frame}"
+        );
     }
+    visitor
+        .send(json!({"type": "history", "conversation_id": id}))
+        .await;
+    let page = visitor.event("history").await;
+    assert!(page["data"]["messages"]
+        .as_array()
+        .is_some_and(|m| m.len() >= 2));
+    assert!(
+        !page.to_string().contains("Ana Admin"),
+        "the agent's full name is in the history: {page}"
+    );
 
     // The same visitor token, later: the same conversation, resumed.
     visitor.close().await;

@@ -593,14 +593,16 @@ async fn opening_the_widget_triggers_webwidget_triggered(db: Db) {
     let inbox = env.web_inbox("Site").await;
     let (_, site) = app.get(&env.path(&format!("/inboxes/{inbox}")), t).await;
     let website_token = site["website_token"].as_str().expect("token");
-    let (mut visitor, welcome) = crate::ws::Ws::visitor(app, website_token, None).await;
-    let source = welcome["data"]["visitor_token"]
-        .as_str()
-        .expect("token")
-        .to_string();
+    let (mut visitor, _) = crate::ws::Ws::visitor(app, website_token, None).await;
     visitor
         .send(json!({"type": "triggered", "event_info": {"referer": "https://acme.test/pricing"}}))
         .await;
+    // Opening the chat window makes the visitor a contact (the webhook
+    // names them): their token comes first.
+    let source = visitor.event("identity").await["data"]["visitor_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
     let seen = receiver.wait_until("the trigger", |r| !r.is_empty()).await;
     let body = seen[0].json();
     assert_eq!(body["event"], "webwidget_triggered");

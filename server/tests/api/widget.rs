@@ -13,12 +13,11 @@ use crate::ws::Ws;
 both_databases!(
     widget_files_are_served_compressed_and_cached,
     history_pages_hold_public_messages_only,
-    set_user_trusts_only_signed_identifiers,
     custom_attributes_merge_into_the_contact,
 );
 
 /// A website inbox on https://acme.test; returns (id, website_token, hmac_token).
-async fn website(env: &Env) -> (i64, String, String) {
+pub async fn website(env: &Env) -> (i64, String, String) {
     let body = json!({"name": "Website", "channel": {"type": "web_widget", "website_url": "https://acme.test"}});
     let (status, inbox) = env
         .app
@@ -226,7 +225,8 @@ async fn history_pages_hold_public_messages_only(db: Db) {
     assert_eq!(refused["data"]["error"], "not_found");
 }
 
-fn sign(key: &str, identifier: &str) -> String {
+/// The `identifier_hash` a site computes: hex HMAC-SHA256 of the identifier.
+pub fn sign(key: &str, identifier: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
     mac.update(identifier.as_bytes());
     mac.finalize()
@@ -236,124 +236,11 @@ fn sign(key: &str, identifier: &str) -> String {
         .collect()
 }
 
-async fn set_user_trusts_only_signed_identifiers(db: Db) {
-    let env = Env::start(db).await;
-    let (inbox, website_token, hmac_token) = website(&env).await;
-    let (status, agent_view) = env
-        .app
-        .get(&env.path(&format!("/inboxes/{inbox}")), &env.admin_token)
-        .await;
-    assert_eq!(status, 200);
-    assert_eq!(agent_view["hmac_mandatory"], false);
-
-    // On the first device the visitor fills in the pre-chat form, then the
-    // site tells who they are, signed.
-    let (mut first, welcome) = Ws::visitor(&env.app, &website_token, None).await;
-    let first_token = welcome["data"]["visitor_token"]
-        .as_str()
-        .expect("token")
-        .to_string();
-    let first_contact = welcome["data"]["contact"]["id"]
-        .as_i64()
-        .expect("contact id");
-    first
-        .send(json!({"type": "set_user", "name": "Joana", "email": "joana@example.com"}))
-        .await;
-    let identity = first.event("identity").await["data"].clone();
-    assert_eq!(identity["switched"], false);
-    assert_eq!(identity["contact"]["email"], "joana@example.com");
-    first.send(json!({"type": "set_user", "identifier": "user-7", "identifier_hash": sign(&hmac_token, "user-7")})).await;
-    let identity = first.event("identity").await["data"].clone();
-    assert_eq!(
-        (
-            identity["switched"].clone(),
-            identity["hmac_verified"].clone()
-        ),
-        (json!(false), json!(true))
-    );
-    assert_eq!(identity["contact"]["identifier"], "user-7");
-    first
-        .send(json!({"type": "start_conversation", "content": "From my laptop"}))
-        .await;
-    let conversation = first.event("ack").await["data"]["conversation_id"]
-        .as_i64()
-        .expect("id");
-
-    // A second device: an unsigned claim on that identifier is refused and
-    // changes nothing; a wrong signature too.
-    let (mut second, welcome) = Ws::visitor(&env.app, &website_token, None).await;
-    let second_contact = welcome["data"]["contact"]["id"]
-        .as_i64()
-        .expect("contact id");
-    second
-        .send(json!({"type": "set_user", "identifier": "user-7", "name": "Impostor"}))
-        .await;
-    assert_eq!(
-        second.event("error").await["data"]["error"],
-        "identity_unverified"
-    );
-    second.send(json!({"type": "set_user", "identifier": "user-7", "identifier_hash": sign("guess", "user-7")})).await;
-    assert_eq!(
-        second.event("error").await["data"]["error"],
-        "identity_unverified"
-    );
-    let (_, joana) = env
-        .app
-        .get(
-            &env.path(&format!("/contacts/{first_contact}")),
-            &env.admin_token,
-        )
-        .await;
-    assert_eq!(joana["payload"]["name"], "Joana");
-
-    // Signed: the second device becomes Joana and sees her conversation.
-    second.send(json!({"type": "set_user", "identifier": "user-7", "identifier_hash": sign(&hmac_token, "user-7")})).await;
-    let identity = second.event("identity").await["data"].clone();
-    assert_eq!(identity["switched"], true);
-    assert_eq!(identity["visitor_token"], first_token.as_str());
-    assert_eq!(identity["contact"]["id"], first_contact);
-    let (_, again) = Ws::visitor(&env.app, &website_token, Some(&first_token)).await;
-    assert_eq!(again["data"]["conversations"][0]["id"], conversation);
-    assert_ne!(second_contact, first_contact);
-
-    // When the inbox demands signatures, unsigned identifiers are refused
-    // even for a new label.
-    let (status, _) = env
-        .app
-        .patch(
-            &env.path(&format!("/inboxes/{inbox}")),
-            &env.admin_token,
-            json!({"channel": {"hmac_mandatory": true}}),
-        )
-        .await;
-    assert_eq!(status, 200);
-    let (mut third, _) = Ws::visitor(&env.app, &website_token, None).await;
-    third
-        .send(json!({"type": "set_user", "identifier": "user-8"}))
-        .await;
-    let refused = third.event("error").await["data"].clone();
-    assert_eq!(refused["error"], "identity_unverified");
-    assert!(refused["message"]
-        .as_str()
-        .unwrap_or_default()
-        .contains("identifier_hash"));
-
-    // Agents never see the key.
-    let (_, agent_token) = env.agent("Bruno", "bruno@acme.test", "agent").await;
-    let (_, seen) = env
-        .app
-        .get(&env.path(&format!("/inboxes/{inbox}")), &agent_token)
-        .await;
-    assert!(seen.get("hmac_token").is_none(), "{seen}");
-}
-
 async fn custom_attributes_merge_into_the_contact(db: Db) {
     let env = Env::start(db).await;
     let (_, website_token, _) = website(&env).await;
-    let (mut v, welcome) = Ws::visitor(&env.app, &website_token, None).await;
-    let contact = welcome["data"]["contact"]["id"]
-        .as_i64()
-        .expect("contact id");
+    let (mut v, identity) = Ws::contact(&env.app, &website_token).await;
+    let contact = identity["contact"]["id"].as_i64().expect("contact id");
     v.send(json!({"type": "set_custom_attributes", "custom_attributes": {"plan": "pro"}}))
         .await;
     v.event("identity").await;

@@ -116,6 +116,16 @@ impl Ws {
         (ws, welcome)
     }
 
+    /// A new visitor who has become a contact (as a first write does);
+    /// returns the `identity` data: `visitor_token`, `contact`.
+    pub async fn contact(app: &TestApp, website_token: &str) -> (Ws, Value) {
+        let (mut ws, _) = Ws::visitor(app, website_token, None).await;
+        ws.send(json!({"type": "set_custom_attributes", "custom_attributes": {}}))
+            .await;
+        let identity = ws.event("identity").await["data"].clone();
+        (ws, identity)
+    }
+
     pub async fn send(&mut self, frame: Value) {
         self.stream
             .send(Message::text(frame.to_string()))

@@ -9,10 +9,11 @@ use crate::text;
 
 impl Session {
     /// The pre-chat form is due: the inbox asks for it and the visitor has
-    /// given no e-mail yet. Messages wait until it is done.
+    /// given no e-mail yet (a new visitor is no contact yet: nothing given).
+    /// Messages wait until it is done.
     pub fn prechat_due(&self) -> bool {
         self.inbox.as_ref().is_some_and(|i| i.pre_chat_form_enabled)
-            && self.contact.as_ref().is_some_and(|c| c.email.is_none())
+            && self.contact.as_ref().is_none_or(|c| c.email.is_none())
     }
 
     /// The visitor pressed Send. `false` when nothing was sent (empty, too

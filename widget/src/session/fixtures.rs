@@ -38,6 +38,27 @@ pub(super) fn welcome(
     .to_string()
 }
 
+/// The `welcome` of a new visitor: no token and no contact until they write.
+pub(super) fn newcomer_welcome(prechat: bool) -> String {
+    json!({"event": "welcome", "cursor": 100, "data": {
+        "resumed": false, "agents_online": true,
+        "inbox": {"id": 3, "name": "Website", "welcome_title": null, "welcome_tagline": null,
+                  "widget_color": null, "pre_chat_form_enabled": prechat},
+        "conversations": []}})
+    .to_string()
+}
+
+/// An unswitched `identity` answer carrying `token`.
+pub(super) fn identity(token: &str, verified: bool) -> String {
+    frame(
+        "identity",
+        None,
+        json!({"switched": false, "visitor_token": token, "hmac_verified": verified,
+               "contact": {"id": 17, "name": "Visitor", "email": null, "identifier": null,
+                           "custom_attributes": {}}}),
+    )
+}
+
 pub(super) fn conv_json(id: i64) -> Value {
     json!({"id": id, "inbox_id": 3, "status": "open", "assignee": null,
            "queue_position": 1, "created_at": 1})

@@ -129,12 +129,12 @@ impl Session {
         if !w.resumed {
             self.cursor = cursor;
         }
-        if self.visitor_token.as_deref() != Some(w.visitor_token.as_str()) {
-            self.visitor_token = Some(w.visitor_token.clone());
-            self.emit(Effect::SaveToken(Some(w.visitor_token)));
+        // A new visitor has no token until they first write (`identity`).
+        if let Some(token) = w.visitor_token {
+            self.keep_token(token);
         }
         self.inbox = Some(w.inbox);
-        self.contact = Some(w.contact);
+        self.contact = w.contact;
         self.agents_online = w.agents_online;
         let changed = self.chat.set_conversations(w.conversations);
         if !w.resumed || changed {
@@ -237,8 +237,19 @@ impl Session {
             self.forget_visitor(Some(identity.visitor_token));
             self.emit(Effect::Connect { delay_ms: 0 });
         } else {
+            // A new visitor's first token, or a new one after proving who
+            // they are: the old one no longer opens anything.
+            self.keep_token(identity.visitor_token);
             self.contact = Some(identity.contact);
             self.flush_unsent();
+        }
+    }
+
+    /// Remembers the visitor's token (here and in the page's storage).
+    fn keep_token(&mut self, token: String) {
+        if self.visitor_token.as_deref() != Some(token.as_str()) {
+            self.visitor_token = Some(token.clone());
+            self.emit(Effect::SaveToken(Some(token)));
         }
     }
 

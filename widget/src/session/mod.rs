@@ -233,6 +233,14 @@ impl Session {
         if self.fatal.is_some() {
             return;
         }
+        if code == switchboard_protocol::realtime::close::REVOKED {
+            // Another connection proved this visitor's identity and was given
+            // a new token: this one opens nothing now. Come back as new (the
+            // host page's signed setUser leads back to the same contact).
+            self.forget_visitor(None);
+            self.emit(Effect::Connect { delay_ms: 0 });
+            return;
+        }
         if code == switchboard_protocol::realtime::close::UNAUTHORIZED {
             if self.fresh_retry && self.visitor_token.is_none() {
                 self.emit(Effect::Connect { delay_ms: 0 });

@@ -242,3 +242,39 @@ fn opening_the_window_while_live_tells_the_server_once() {
     s.set_open(false);
     assert!(super::fixtures::types(&s.drain()).is_empty());
 }
+
+#[test]
+fn a_new_visitor_keeps_the_token_its_first_write_brings() {
+    let mut s = Session::new("web".into(), None, false);
+    s.start();
+    s.connecting(0.0);
+    s.opened(0.0);
+    s.drain();
+    s.received(&newcomer_welcome(true), 0.0);
+    let effects = s.drain();
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::SaveToken(_))),
+        "nothing to keep yet"
+    );
+    assert!(s.prechat_due(), "a new visitor has given no e-mail");
+    s.received(&identity("first", false), 0.0);
+    assert!(s.drain().contains(&Effect::SaveToken(Some("first".into()))));
+    // Proving who they are gives the visitor a new token, same contact.
+    s.received(&identity("proved", true), 0.0);
+    let effects = s.drain();
+    assert!(effects.contains(&Effect::SaveToken(Some("proved".into()))));
+    assert!(!effects.contains(&Effect::Connect { delay_ms: 0 }));
+}
+
+#[test]
+fn a_revoked_token_comes_back_as_a_new_visitor() {
+    let mut s = live(json!([conv_json(42)]));
+    s.closed(switchboard_protocol::realtime::close::REVOKED, 0.0);
+    let effects = s.drain();
+    assert!(effects.contains(&Effect::SaveToken(None)));
+    assert_eq!(effects.last(), Some(&Effect::Connect { delay_ms: 0 }));
+    assert!(s.chat.current.is_none());
+    s.connecting(0.0);
+    s.opened(0.0);
+    assert_eq!(sent(&s.drain())[0]["visitor_token"], json!(null));
+}

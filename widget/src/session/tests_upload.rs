@@ -190,8 +190,15 @@ fn a_new_visitor_uploads_once_the_server_gave_a_token() {
     s.drain();
     assert!(s.attach(&files(&[10]), "", "u1".into(), 0.0));
     assert!(uploads(&s.drain()).is_empty(), "no visitor token yet");
-    s.received(&welcome("new", false, json!([]), json!(null), false), 0.0);
-    let up = uploads(&s.drain());
+    // A new visitor is no contact yet: the widget asks to become one.
+    s.received(&newcomer_welcome(false), 0.0);
+    let effects = s.drain();
+    assert!(uploads(&effects).is_empty());
+    assert_eq!(types(&effects), ["set_custom_attributes"]);
+    s.received(&identity("new", false), 0.0);
+    let effects = s.drain();
+    assert!(effects.contains(&Effect::SaveToken(Some("new".into()))));
+    let up = uploads(&effects);
     assert_eq!(up[0].visitor_token, "new");
     assert_eq!(up[0].path, "/widget/messages?website_token=web%20site");
 }

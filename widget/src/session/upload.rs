@@ -10,8 +10,9 @@
 
 use serde_json::Value;
 use switchboard_protocol::chat::Message;
+use switchboard_protocol::realtime::VisitorFrame;
 
-use super::{Effect, Session};
+use super::{Effect, Request, Session};
 use crate::state::Reason;
 use crate::text;
 
@@ -172,6 +173,9 @@ impl Session {
             return;
         }
         let Some(visitor_token) = self.visitor_token.clone() else {
+            // A new visitor is no contact yet: they become one over the
+            // socket, and the answer (`identity`, with the token) sends this.
+            self.become_contact();
             return;
         };
         let into = match self.chat.current {
@@ -202,6 +206,21 @@ impl Session {
             echo_id: up.echo_id.clone(),
         };
         self.emit(Effect::Upload(request));
+    }
+
+    /// Asks the server to make this new visitor a contact (an empty
+    /// `set_custom_attributes`), once.
+    fn become_contact(&mut self) {
+        let asked = !self.identity.is_empty()
+            || self
+                .replies
+                .iter()
+                .any(|r| matches!(r, Request::Identity(_)));
+        if self.upload.is_some() && !asked {
+            self.identify(VisitorFrame::SetCustomAttributes {
+                custom_attributes: serde_json::Map::new(),
+            });
+        }
     }
 
     /// The upload out under this echo id, if it still is (a reset or

@@ -11,7 +11,8 @@ use crate::api::AppState;
 use crate::hub::{NewConversation, NewMessage};
 use crate::realtime::connection::{Conn, Handler};
 use crate::realtime::render::frame;
-use crate::store::{ConversationStatus, MessageType, Sender};
+use crate::realtime::NEWCOMER;
+use crate::store::{ContactFields, ConversationStatus, MessageType, Sender};
 
 /// What a connection keeps of its visitor while it lives: ids only, so an
 /// idle connection stays small.
@@ -19,9 +20,20 @@ pub(super) struct VisitorHandler {
     pub(super) state: AppState,
     pub(super) account_id: i64,
     pub(super) inbox_id: i64,
+    /// `None` until a newcomer first writes (see [`VisitorHandler::known`]).
+    pub(super) visitor: Option<Known>,
+    /// This connection's place in the account's channel.
+    pub(super) subscriber_id: u64,
+}
+
+/// A visitor who is a contact: their link into the inbox and its token.
+#[derive(Debug, Clone)]
+pub(super) struct Known {
     pub(super) contact_id: i64,
     pub(super) link_id: i64,
-    pub(super) visitor_token: String,
+    pub(super) token: String,
+    /// See [`crate::store::ContactInbox::hmac_verified`].
+    pub(super) verified: bool,
 }
 
 impl Handler for VisitorHandler {
@@ -37,7 +49,7 @@ impl Handler for VisitorHandler {
                 return Ok(());
             }
             VisitorFrame::StartConversation { content, echo_id } => {
-                self.start(content, echo_id).await?
+                self.start(conn, content, echo_id).await?
             }
             VisitorFrame::Message {
                 conversation_id,
@@ -86,7 +98,9 @@ impl Handler for VisitorHandler {
                 conn.send(frame(event::IDENTITY, None, &identity)).await;
                 return Ok(());
             }
-            VisitorFrame::Triggered { event_info } => return self.triggered(event_info).await,
+            VisitorFrame::Triggered { event_info } => {
+                return self.triggered(conn, event_info).await
+            }
             VisitorFrame::SetCustomAttributes { custom_attributes } => {
                 let identity = identity::set_custom_attributes(self, custom_attributes).await?;
                 conn.send(frame(event::IDENTITY, None, &identity)).await;
@@ -103,33 +117,66 @@ impl VisitorHandler {
         self.account_id
     }
 
-    /// Refuses (as not found) any conversation that is not this visitor's.
-    fn own(&self, conversation_id: i64) -> Result<(), ApiError> {
-        let theirs = self
-            .state
-            .hub
-            .contact_inbox_of(self.account_id(), conversation_id)
-            .is_ok_and(|link| link == Some(self.link_id));
-        theirs
-            .then_some(())
+    /// The visitor's link into the inbox ([`NEWCOMER`] before they write).
+    pub(super) fn link_id(&self) -> i64 {
+        self.visitor.as_ref().map_or(NEWCOMER, |k| k.link_id)
+    }
+
+    /// The visitor as a contact, creating it when a newcomer first writes:
+    /// then the connection moves onto its link and the visitor is told their
+    /// new token in an unasked `identity` frame.
+    async fn known(&mut self, conn: &mut Conn) -> Result<Known, ApiError> {
+        let (known, contact) = match &self.visitor {
+            Some(known) => return Ok(known.clone()),
+            None => identity::become_contact(self, ContactFields::default(), false).await?,
+        };
+        let told = identity::identity_of(&known, &contact, false);
+        conn.send(frame(event::IDENTITY, None, &told)).await;
+        Ok(known)
+    }
+
+    /// The visitor, when the conversation is theirs; anything else is
+    /// refused as not found.
+    fn own(&self, conversation_id: i64) -> Result<&Known, ApiError> {
+        self.visitor
+            .as_ref()
+            .filter(|known| {
+                self.state
+                    .hub
+                    .contact_inbox_of(self.account_id(), conversation_id)
+                    .is_ok_and(|link| link == Some(known.link_id))
+            })
             .ok_or_else(|| ApiError::not_found("Conversation"))
     }
 
-    fn incoming(&self, content: String, echo_id: Option<String>) -> Result<NewMessage, ApiError> {
+    fn incoming(
+        &self,
+        contact_id: i64,
+        content: String,
+        echo_id: Option<String>,
+    ) -> Result<NewMessage, ApiError> {
         let mut message = crate::api::messages::outgoing(content)?;
         message.message_type = MessageType::Incoming;
-        message.sender = Some(Sender::Contact(self.contact_id));
+        message.sender = Some(Sender::Contact(contact_id));
         message.echo_id = crate::api::messages::echo_id(echo_id)?;
         Ok(message)
     }
 
     async fn start(
-        &self,
+        &mut self,
+        conn: &mut Conn,
         content: Option<String>,
         echo_id: Option<String>,
     ) -> Result<AckData, ApiError> {
+        // Checked before the visitor becomes a contact: a refused first
+        // message stores nothing.
+        if let Some(c) = &content {
+            crate::api::messages::outgoing(c.clone())?;
+        }
+        crate::api::messages::echo_id(echo_id.clone())?;
+        let known = self.known(conn).await?;
         let first = content
-            .map(|c| self.incoming(c, echo_id.clone()))
+            .map(|c| self.incoming(known.contact_id, c, echo_id.clone()))
             .transpose()?;
         let (live, messages) = self
             .state
@@ -137,8 +184,8 @@ impl VisitorHandler {
             .create_conversation(NewConversation {
                 account_id: self.account_id(),
                 inbox_id: self.inbox_id,
-                contact_id: self.contact_id,
-                contact_inbox_id: Some(self.link_id),
+                contact_id: known.contact_id,
+                contact_inbox_id: Some(known.link_id),
                 status: ConversationStatus::Open,
                 assignee_id: None,
                 messages: first.into_iter().collect(),
@@ -160,8 +207,8 @@ impl VisitorHandler {
         content: String,
         echo_id: Option<String>,
     ) -> Result<AckData, ApiError> {
-        self.own(conversation_id)?;
-        let message = self.incoming(content, echo_id)?;
+        let contact_id = self.own(conversation_id)?.contact_id;
+        let message = self.incoming(contact_id, content, echo_id)?;
         let stored = self
             .state
             .hub
@@ -176,7 +223,11 @@ impl VisitorHandler {
     }
 
     /// The visitor opened the chat window: `webwidget_triggered` webhooks.
-    async fn triggered(&self, event_info: serde_json::Value) -> Result<(), ApiError> {
+    async fn triggered(
+        &mut self,
+        conn: &mut Conn,
+        event_info: serde_json::Value,
+    ) -> Result<(), ApiError> {
         let event_info = match event_info {
             serde_json::Value::Null => json!({}),
             v @ serde_json::Value::Object(_) if v.to_string().len() <= 4096 => v,
@@ -187,15 +238,18 @@ impl VisitorHandler {
                 ))
             }
         };
+        // Opening the chat window is the visitor's own act: the webhook
+        // names them, so they become a contact here too.
+        let known = self.known(conn).await?;
         let contact = self
             .state
             .store
-            .get_contact(self.account_id, self.contact_id)
+            .get_contact(self.account_id, known.contact_id)
             .await?;
         let current = self
             .state
             .hub
-            .contact_conversations(self.account_id, self.contact_id)
+            .contact_conversations(self.account_id, known.contact_id)
             .into_iter()
             .filter(|l| {
                 l.conversation.inbox_id == self.inbox_id
@@ -205,7 +259,7 @@ impl VisitorHandler {
             .map(|l| l.conversation);
         let visit = crate::outbox::plan::Visit {
             inbox_id: self.inbox_id,
-            contact_inbox_id: self.link_id,
+            contact_inbox_id: known.link_id,
             conversation: current,
             event_info,
         };
@@ -214,11 +268,11 @@ impl VisitorHandler {
     }
 
     fn typing(&self, conversation_id: i64, on: bool) -> Result<(), ApiError> {
-        self.own(conversation_id)?;
+        let contact_id = self.own(conversation_id)?.contact_id;
         let data = Typing {
             conversation_id,
             sender_type: "contact".to_string(),
-            sender_id: self.contact_id,
+            sender_id: contact_id,
             name: None,
             is_private: false,
         };

@@ -42,7 +42,7 @@ pub(super) async fn page(
         conversation_id,
         messages: messages
             .iter()
-            .map(|m| names.message(m, h.inbox_id))
+            .map(|m| names.message_for_contact(m, h.inbox_id))
             .collect(),
         has_more,
     })

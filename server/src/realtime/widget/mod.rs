@@ -2,8 +2,10 @@
 //!
 //! The first frame names the inbox by its `website_token` and the visitor by
 //! the `visitor_token` the server issued on their first contact (the contact
-//! identifier of the Public API); without one, a new visitor is created and
-//! its token returned in `welcome`. A visitor hears only the public events of
+//! identifier of the Public API). Without one the visitor is a newcomer:
+//! nothing is stored for a page view (crawlers and floods of sockets leave no
+//! rows); the contact and its token are created when they first write, and
+//! the token is sent then in an `identity` frame. A visitor hears only the public events of
 //! their own conversations: never private notes or activity lines, never
 //! another conversation, never another visitor. A browser's `Origin` must be
 //! this server itself (the widget runs in an iframe served from here) or the
@@ -18,18 +20,16 @@ use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
-use serde_json::json;
 use switchboard_protocol::realtime::{VisitorFrame, VisitorWelcome, WidgetInbox};
 use tokio::sync::mpsc;
 
 use super::connection::{configure, Conn};
 use super::render::visitor_conversation;
-use super::{Audience, Subscriber};
+use super::{Audience, Subscriber, NEWCOMER};
 use crate::api::error::ApiError;
 use crate::api::AppState;
-use crate::secrets::random_token;
-use crate::store::{Contact, ContactFields, ContactInbox, Inbox, StoreError};
-use handler::VisitorHandler;
+use crate::store::{Contact, ContactInbox, Inbox, StoreError};
+use handler::{Known, VisitorHandler};
 
 /// Length of a visitor token we issue (the Public API's contact identifier).
 const VISITOR_TOKEN_LEN: usize = 32;
@@ -62,11 +62,11 @@ pub fn origin_of(url: &str) -> Option<String> {
     (!host.is_empty()).then(|| format!("{scheme}://{host}").to_ascii_lowercase())
 }
 
-/// The visitor an `auth` frame names, created when it names none.
+/// The visitor an `auth` frame names: a contact and their link into the
+/// inbox, or, without a token, a newcomer who is nobody yet.
 struct Visitor {
     inbox: Inbox,
-    contact: Contact,
-    link: ContactInbox,
+    known: Option<(Contact, ContactInbox)>,
 }
 
 async fn identify(
@@ -95,35 +95,23 @@ async fn identify(
             ));
         }
     }
-    let link = match visitor_token {
-        Some(token) => state
-            .store
-            .contact_inbox(inbox.id, token.trim())
-            .await?
-            .ok_or_else(|| ApiError::not_found("Visitor"))?,
-        None => {
-            let token = random_token(VISITOR_TOKEN_LEN);
-            let fields = ContactFields {
-                name: format!("Visitor {}", &token[..6]),
-                custom_attributes: json!({}),
-                ..ContactFields::default()
-            };
-            let (contact, link) = state
-                .store
-                .create_visitor(inbox.account_id, inbox.id, &fields, &token)
-                .await?;
-            state.hub.contact_saved(None, &contact).await?;
-            link
-        }
+    // A page view stores nothing: the contact is created when the visitor
+    // first writes (see `VisitorHandler::known`).
+    let Some(token) = visitor_token else {
+        return Ok(Visitor { inbox, known: None });
     };
+    let link = state
+        .store
+        .contact_inbox(inbox.id, token.trim())
+        .await?
+        .ok_or_else(|| ApiError::not_found("Visitor"))?;
     let contact = state
         .store
         .get_contact(inbox.account_id, link.contact_id)
         .await?;
     Ok(Visitor {
         inbox,
-        contact,
-        link,
+        known: Some((contact, link)),
     })
 }
 
@@ -160,7 +148,7 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
     drop(text);
     drop(origin);
     let account_id = visitor.inbox.account_id;
-    let link = visitor.link.id;
+    let link = visitor.known.as_ref().map_or(NEWCOMER, |(_, l)| l.id);
     let channel = state.hub.channel(account_id);
     let (tx, rx) = mpsc::channel(state.ws_outbound_queue);
     let id = channel.subscriber_id();
@@ -182,19 +170,23 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
     };
     let _open = crate::metrics::Connected::new(state.hub.metrics(), crate::metrics::Kind::Visitor);
     let ok = conn.greet(start, welcome).await;
+    let mut handler = VisitorHandler {
+        state: state.clone(),
+        account_id,
+        inbox_id: visitor.inbox.id,
+        visitor: visitor.known.map(|(contact, link)| Known {
+            contact_id: contact.id,
+            link_id: link.id,
+            token: link.source_id,
+            verified: link.hmac_verified,
+        }),
+        subscriber_id: id,
+    };
     if ok {
-        let mut handler = VisitorHandler {
-            state: state.clone(),
-            account_id,
-            inbox_id: visitor.inbox.id,
-            contact_id: visitor.contact.id,
-            link_id: link,
-            visitor_token: visitor.link.source_id.clone(),
-        };
-        drop(visitor);
         conn.run(rx, state.shutdown.clone(), &mut handler).await;
     }
-    channel.unsubscribe(Audience::Visitor(link), id);
+    // The link may have changed meanwhile: a newcomer became a contact.
+    channel.unsubscribe(Audience::Visitor(handler.link_id()), id);
 }
 
 /// The visitor's `welcome`, given whether it resumes.
@@ -204,13 +196,16 @@ async fn welcome(
 ) -> Result<impl Fn(bool) -> VisitorWelcome, ApiError> {
     let account_id = v.inbox.account_id;
     let directory = state.hub.directory(account_id).await?;
-    let conversations: Vec<_> = state
-        .hub
-        .contact_conversations(account_id, v.contact.id)
-        .into_iter()
-        .filter(|l| l.conversation.contact_inbox_id == Some(v.link.id))
-        .map(|l| visitor_conversation(&directory, &l.conversation, l.queue_position))
-        .collect();
+    let conversations: Vec<_> = match &v.known {
+        Some((contact, link)) => state
+            .hub
+            .contact_conversations(account_id, contact.id)
+            .into_iter()
+            .filter(|l| l.conversation.contact_inbox_id == Some(link.id))
+            .map(|l| visitor_conversation(&directory, &l.conversation, l.queue_position))
+            .collect(),
+        None => Vec::new(),
+    };
     let agents_online = state
         .hub
         .presence(account_id)
@@ -228,12 +223,11 @@ async fn welcome(
         pre_chat_form_enabled: s.pre_chat_form_enabled,
         pre_chat_message: s.pre_chat_message.clone(),
     };
-    let token = v.link.source_id.clone();
-    let contact_id = v.contact.id;
-    let contact = identity::visitor_contact(&v.contact);
+    let token = v.known.as_ref().map(|(_, l)| l.source_id.clone());
+    let contact = v.known.as_ref().map(|(c, _)| identity::visitor_contact(c));
     Ok(move |resumed| VisitorWelcome {
         visitor_token: token.clone(),
-        contact_id,
+        contact_id: contact.as_ref().map(|c| c.id),
         contact: contact.clone(),
         inbox: inbox.clone(),
         resumed,

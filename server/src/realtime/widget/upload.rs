@@ -34,7 +34,9 @@ pub struct UploadQuery {
 /// The visitor sending files, identified from the headers and query alone,
 /// so a stranger's upload is refused before its body is read.
 pub struct Uploader {
-    visitor: super::Visitor,
+    inbox: crate::store::Inbox,
+    contact_id: i64,
+    link_id: i64,
     conversation_id: Option<i64>,
 }
 
@@ -65,17 +67,23 @@ impl FromRequestParts<AppState> for Uploader {
             })?;
         let visitor =
             identify(state, origin, &query.website_token, Some(token.to_string())).await?;
+        // A token always names a contact (a newcomer has none to send).
+        let Some((contact, link)) = visitor.known else {
+            return Err(ApiError::not_found("Visitor"));
+        };
         if let Some(id) = query.conversation_id {
             let theirs = state
                 .hub
                 .contact_inbox_of(visitor.inbox.account_id, id)
-                .is_ok_and(|link| link == Some(visitor.link.id));
+                .is_ok_and(|found| found == Some(link.id));
             if !theirs {
                 return Err(ApiError::not_found("Conversation"));
             }
         }
         Ok(Uploader {
-            visitor,
+            inbox: visitor.inbox,
+            contact_id: contact.id,
+            link_id: link.id,
             conversation_id: query.conversation_id,
         })
     }
@@ -84,7 +92,9 @@ impl FromRequestParts<AppState> for Uploader {
 pub async fn upload(
     State(state): State<AppState>,
     Uploader {
-        visitor,
+        inbox,
+        contact_id,
+        link_id,
         conversation_id,
     }: Uploader,
     input: MessageInput,
@@ -96,7 +106,7 @@ pub async fn upload(
             "is required here (text goes over the widget's socket)",
         ));
     }
-    let account_id = visitor.inbox.account_id;
+    let account_id = inbox.account_id;
     let content = match content.filter(|c| !c.trim().is_empty()) {
         Some(text) => Some(crate::api::messages::content(text)?),
         None => None,
@@ -111,9 +121,9 @@ pub async fn upload(
                 .hub
                 .create_conversation(NewConversation {
                     account_id,
-                    inbox_id: visitor.inbox.id,
-                    contact_id: visitor.contact.id,
-                    contact_inbox_id: Some(visitor.link.id),
+                    inbox_id: inbox.id,
+                    contact_id,
+                    contact_inbox_id: Some(link_id),
                     status: ConversationStatus::Open,
                     assignee_id: None,
                     messages: Vec::new(),
@@ -147,7 +157,7 @@ pub async fn upload(
                 message_type: MessageType::Incoming,
                 content,
                 private: false,
-                sender: Some(Sender::Contact(visitor.contact.id)),
+                sender: Some(Sender::Contact(contact_id)),
                 echo_id,
                 content_attributes: json!({ "attachments": stored }),
                 source_id: None,
@@ -172,9 +182,9 @@ pub async fn upload(
             return Err(crate::api::hub_not_found_as(e, "Conversation"));
         }
     };
-    let names = Names::load(&state, account_id, &[visitor.contact.id]).await?;
+    let names = Names::load(&state, account_id, &[contact_id]).await?;
     Ok(Json(json!({
         "conversation_id": conversation_id,
-        "message": names.message(&message, visitor.inbox.id),
+        "message": names.message_for_contact(&message, inbox.id),
     })))
 }

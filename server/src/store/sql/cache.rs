@@ -90,6 +90,13 @@ impl ContactCache {
         inner.links.retain(|_, l| l.contact_id != contact_id);
     }
 
+    /// A link's token changed.
+    pub fn forget_link(&self, inbox_id: i64, source_id: &str) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner.links.remove(&(inbox_id, source_id.to_string()));
+    }
+
     /// An inbox is gone, with every link into it.
     pub fn forget_inbox(&self, inbox_id: i64) {
         let mut inner = self.lock();
@@ -108,6 +115,7 @@ mod tests {
             contact_id,
             inbox_id: 3,
             source_id: "abc".to_string(),
+            hmac_verified: false,
         }
     }
 

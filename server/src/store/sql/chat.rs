@@ -133,6 +133,16 @@ where
         messages(rows)
     }
 
+    async fn load_verified_links(&self) -> StoreResult<Vec<(i64, i64)>> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT i.account_id, ci.id FROM contact_inboxes ci \
+             JOIN inboxes i ON i.id = ci.inbox_id WHERE ci.hmac_verified",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
     async fn load_last_incoming(&self) -> StoreResult<Vec<(i64, i64)>> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT conversation_id, MAX(created_at) FROM messages \

@@ -9,7 +9,10 @@ use crate::store::{
 };
 
 const CONTACT_SELECT: &str = "SELECT id, account_id, name, email, phone_number, identifier, \
-     custom_attributes, created_at, crm FROM contacts";
+     custom_attributes, created_at, crm, identifier_by_visitor FROM contacts";
+
+const LINK_SELECT: &str =
+    "SELECT id, contact_id, inbox_id, source_id, hmac_verified FROM contact_inboxes";
 
 const TAKEN: &str = "a contact with this email or identifier already exists";
 
@@ -24,6 +27,28 @@ struct ContactRow {
     custom_attributes: String,
     created_at: i64,
     crm: Option<String>,
+    identifier_by_visitor: bool,
+}
+
+#[derive(FromRow)]
+struct LinkRow {
+    id: i64,
+    contact_id: i64,
+    inbox_id: i64,
+    source_id: String,
+    hmac_verified: bool,
+}
+
+impl From<LinkRow> for ContactInbox {
+    fn from(r: LinkRow) -> Self {
+        ContactInbox {
+            id: r.id,
+            contact_id: r.contact_id,
+            inbox_id: r.inbox_id,
+            source_id: r.source_id,
+            hmac_verified: r.hmac_verified,
+        }
+    }
 }
 
 impl TryFrom<ContactRow> for Contact {
@@ -41,6 +66,7 @@ impl TryFrom<ContactRow> for Contact {
             created_at: r.created_at,
             // An unreadable CRM state is shown as none; the next sync rewrites it.
             crm: r.crm.and_then(|text| serde_json::from_str(&text).ok()),
+            identifier_by_visitor: r.identifier_by_visitor,
         })
     }
 }
@@ -173,7 +199,8 @@ where
     ) -> StoreResult<Contact> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO contacts (account_id, name, email, phone_number, identifier, \
-             custom_attributes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+             custom_attributes, created_at, identifier_by_visitor) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(account_id)
         .bind(fields.name.as_str())
@@ -182,6 +209,7 @@ where
         .bind(fields.identifier.clone())
         .bind(fields.custom_attributes.to_string())
         .bind(now())
+        .bind(fields.identifier_by_visitor)
         .fetch_one(&self.pool)
         .await
         .map_err(|e| conflict_on_unique(e, TAKEN))?;
@@ -194,13 +222,15 @@ where
         inbox_id: i64,
         fields: &ContactFields,
         source_id: &str,
+        hmac_verified: bool,
     ) -> StoreResult<(Contact, ContactInbox)> {
         let at = now();
         let generation = self.contacts.generation();
         let mut tx = self.pool.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO contacts (account_id, name, email, phone_number, identifier, \
-             custom_attributes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+             custom_attributes, created_at, identifier_by_visitor) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(account_id)
         .bind(fields.name.as_str())
@@ -209,17 +239,19 @@ where
         .bind(fields.identifier.clone())
         .bind(fields.custom_attributes.to_string())
         .bind(at)
+        .bind(fields.identifier_by_visitor)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| conflict_on_unique(e, TAKEN))?;
         let (link_id,): (i64,) = sqlx::query_as(
-            "INSERT INTO contact_inboxes (contact_id, inbox_id, source_id, created_at) \
-             VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO contact_inboxes (contact_id, inbox_id, source_id, created_at, \
+             hmac_verified) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(id)
         .bind(inbox_id)
         .bind(source_id)
         .bind(at)
+        .bind(hmac_verified)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| conflict_on_unique(e, "this source_id is already used in the inbox"))?;
@@ -234,12 +266,14 @@ where
             custom_attributes: fields.custom_attributes.clone(),
             created_at: at,
             crm: None,
+            identifier_by_visitor: fields.identifier_by_visitor,
         };
         let link = ContactInbox {
             id: link_id,
             contact_id: id,
             inbox_id,
             source_id: source_id.to_string(),
+            hmac_verified,
         };
         self.contacts.put_contact(generation, &contact);
         self.contacts.put_link(generation, &link);
@@ -254,7 +288,8 @@ where
     ) -> StoreResult<Contact> {
         let updated: Option<(i64,)> = sqlx::query_as(
             "UPDATE contacts SET name = $1, email = $2, phone_number = $3, identifier = $4, \
-             custom_attributes = $5 WHERE account_id = $6 AND id = $7 RETURNING id",
+             custom_attributes = $5, identifier_by_visitor = $8 \
+             WHERE account_id = $6 AND id = $7 RETURNING id",
         )
         .bind(fields.name.as_str())
         .bind(fields.email.clone())
@@ -263,6 +298,7 @@ where
         .bind(fields.custom_attributes.to_string())
         .bind(account_id)
         .bind(contact_id)
+        .bind(fields.identifier_by_visitor && fields.identifier.is_some())
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| conflict_on_unique(e, TAKEN))?;
@@ -280,20 +316,14 @@ where
             return Ok(Some(link));
         }
         let generation = self.contacts.generation();
-        let row: Option<(i64, i64, i64, String)> = sqlx::query_as(
-            "SELECT id, contact_id, inbox_id, source_id FROM contact_inboxes \
-             WHERE inbox_id = $1 AND source_id = $2",
-        )
+        let row: Option<LinkRow> = sqlx::query_as(&format!(
+            "{LINK_SELECT} WHERE inbox_id = $1 AND source_id = $2"
+        ))
         .bind(inbox_id)
         .bind(source_id)
         .fetch_optional(&self.pool)
         .await?;
-        let link = row.map(|(id, contact_id, inbox_id, source_id)| ContactInbox {
-            id,
-            contact_id,
-            inbox_id,
-            source_id,
-        });
+        let link = row.map(ContactInbox::from);
         if let Some(link) = &link {
             self.contacts.put_link(generation, link);
         }
@@ -301,22 +331,30 @@ where
     }
 
     async fn link_of(&self, contact_id: i64, inbox_id: i64) -> StoreResult<Option<ContactInbox>> {
-        let row: Option<(i64, i64, i64, String)> = sqlx::query_as(
-            "SELECT id, contact_id, inbox_id, source_id FROM contact_inboxes \
-             WHERE contact_id = $1 AND inbox_id = $2 ORDER BY id LIMIT 1",
-        )
+        let row: Option<LinkRow> = sqlx::query_as(&format!(
+            "{LINK_SELECT} WHERE contact_id = $1 AND inbox_id = $2 ORDER BY id LIMIT 1"
+        ))
         .bind(contact_id)
         .bind(inbox_id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(
-            row.map(|(id, contact_id, inbox_id, source_id)| ContactInbox {
-                id,
-                contact_id,
-                inbox_id,
-                source_id,
-            }),
-        )
+        Ok(row.map(ContactInbox::from))
+    }
+
+    async fn verified_link_of(
+        &self,
+        contact_id: i64,
+        inbox_id: i64,
+    ) -> StoreResult<Option<ContactInbox>> {
+        let row: Option<LinkRow> = sqlx::query_as(&format!(
+            "{LINK_SELECT} WHERE contact_id = $1 AND inbox_id = $2 AND hmac_verified \
+             ORDER BY id LIMIT 1"
+        ))
+        .bind(contact_id)
+        .bind(inbox_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(ContactInbox::from))
     }
 
     async fn create_contact_inbox(
@@ -324,16 +362,18 @@ where
         contact_id: i64,
         inbox_id: i64,
         source_id: &str,
+        hmac_verified: bool,
     ) -> StoreResult<ContactInbox> {
         let generation = self.contacts.generation();
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO contact_inboxes (contact_id, inbox_id, source_id, created_at) \
-             VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO contact_inboxes (contact_id, inbox_id, source_id, created_at, \
+             hmac_verified) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(contact_id)
         .bind(inbox_id)
         .bind(source_id)
         .bind(now())
+        .bind(hmac_verified)
         .fetch_one(&self.pool)
         .await
         .map_err(|e| conflict_on_unique(e, "this source_id is already used in the inbox"))?;
@@ -342,8 +382,29 @@ where
             contact_id,
             inbox_id,
             source_id: source_id.to_string(),
+            hmac_verified,
         };
         self.contacts.put_link(generation, &link);
         Ok(link)
+    }
+
+    async fn verify_link(&self, link: &ContactInbox, source_id: &str) -> StoreResult<ContactInbox> {
+        // Forgotten first, so no reader can cache the old token meanwhile.
+        self.contacts.forget_link(link.inbox_id, &link.source_id);
+        let changed: Option<(i64,)> = sqlx::query_as(
+            "UPDATE contact_inboxes SET source_id = $1, hmac_verified = TRUE \
+             WHERE id = $2 RETURNING id",
+        )
+        .bind(source_id)
+        .bind(link.id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| conflict_on_unique(e, "this source_id is already used in the inbox"))?;
+        changed.ok_or(StoreError::NotFound)?;
+        Ok(ContactInbox {
+            source_id: source_id.to_string(),
+            hmac_verified: true,
+            ..link.clone()
+        })
     }
 }
