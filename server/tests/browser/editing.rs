@@ -38,10 +38,12 @@ async fn website(env: &Env, name: &str) -> (i64, String) {
 /// An anonymous visitor writes in; returns the socket, the contact and
 /// the conversation.
 async fn visitor(env: &Env, token: &str, text: &str) -> (Ws, i64, i64) {
-    let (mut ws, welcome) = Ws::visitor(&env.app, token, None).await;
-    let contact = welcome["data"]["contact_id"].as_i64().expect("contact");
+    let (mut ws, _) = Ws::visitor(&env.app, token, None).await;
     ws.send(json!({"type": "start_conversation", "content": text}))
         .await;
+    // The first write makes the visitor a contact.
+    let identity = ws.event("identity").await;
+    let contact = identity["data"]["contact"]["id"].as_i64().expect("contact");
     let ack = ws.event("ack").await;
     let conversation = ack["data"]["conversation_id"].as_i64().expect("id");
     (ws, contact, conversation)
