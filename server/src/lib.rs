@@ -10,6 +10,7 @@ pub mod crm;
 pub mod demo;
 pub mod files;
 pub mod hub;
+pub mod logging;
 pub mod metrics;
 pub mod outbox;
 pub mod realtime;

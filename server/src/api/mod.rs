@@ -252,7 +252,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(declared_length))
         .layer(middleware::from_fn(extract::json_errors))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }
 
@@ -283,6 +283,16 @@ async fn declared_length(
         .into_response(),
         _ => next.run(request).await,
     }
+}
+
+/// Each request's span: method and path, never the query string, which
+/// can hold a credential (Meta's `hub.verify_token`).
+pub fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+    )
 }
 
 /// A panic is a bug: logged as one, answered as a plain 500.

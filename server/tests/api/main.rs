@@ -15,6 +15,7 @@ mod credentials;
 mod durability;
 mod hub;
 mod isolation;
+mod logs;
 mod malformed;
 mod messages;
 mod meta;
