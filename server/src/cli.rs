@@ -80,6 +80,16 @@ pub struct ServeArgs {
         default_value = "v22.0"
     )]
     pub whatsapp_graph_version: String,
+    /// Failed sign-ins per e-mail before each next attempt must wait (1 s,
+    /// then twice as long each time, up to 15 minutes).
+    #[arg(long, env = "SWITCHBOARD_SIGN_IN_ATTEMPTS", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub sign_in_attempts: u32,
+    /// Failed sign-ins per client address (any e-mail) before attempts from
+    /// it must wait the same way.
+    #[arg(long, env = "SWITCHBOARD_SIGN_IN_ATTEMPTS_PER_ADDRESS", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub sign_in_attempts_per_address: u32,
 }
 
 fn default_outbound_queue() -> usize {
@@ -181,6 +191,11 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
                 url: args.whatsapp_graph_url,
                 version: args.whatsapp_graph_version,
             },
+            ..Default::default()
+        },
+        sign_in: crate::api::throttle::ThrottleConfig {
+            free_per_email: args.sign_in_attempts,
+            free_per_address: args.sign_in_attempts_per_address,
             ..Default::default()
         },
     };

@@ -43,6 +43,8 @@ pub struct Settings {
     pub outbox: outbox::OutboxConfig,
     /// The folder attachments are kept in.
     pub files_dir: std::path::PathBuf,
+    /// How failed sign-ins are throttled.
+    pub sign_in: api::throttle::ThrottleConfig,
 }
 
 impl Settings {
@@ -53,6 +55,7 @@ impl Settings {
             demo_website_token: None,
             outbox: outbox::OutboxConfig::default(),
             files_dir: std::path::PathBuf::from("data/files"),
+            sign_in: api::throttle::ThrottleConfig::default(),
         }
     }
 }
@@ -86,6 +89,7 @@ pub async fn launch(
             std::time::Duration::from_secs(15),
         )?,
         template_syncs: Default::default(),
+        sign_ins: Arc::new(api::throttle::SignInThrottle::new(settings.sign_in)),
     };
     let outbox = outbox::spawn(
         hub.clone(),

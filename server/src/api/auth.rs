@@ -1,6 +1,8 @@
 //! Who is calling: the `api_access_token` header, the account in the path, and
 //! signing in and out of the console.
 
+use std::time::Instant;
+
 use axum::extract::{FromRequestParts, RawPathParams, State};
 use axum::http::request::Parts;
 use axum::Json;
@@ -150,6 +152,11 @@ pub async fn sign_in(
     ApiJson(body): ApiJson<SignIn>,
 ) -> ApiResult<Json<SignedIn>> {
     let email = body.email.trim().to_lowercase();
+    // Checked before the password: a guesser held back costs no argon2.
+    let address = None;
+    if let Some(wait) = state.sign_ins.wait(&email, address, Instant::now()) {
+        return Err(ApiError::too_many_attempts(wait));
+    }
     let found = if email.len() <= 254 {
         state.store.credentials(&email).await?
     } else {
@@ -161,13 +168,17 @@ pub async fn sign_in(
     };
     let valid = verify_password(body.password, hash).await;
     let user = match (valid, user) {
-        (true, Some(user)) => user,
+        (true, Some(user)) => {
+            state.sign_ins.succeeded(&email);
+            user
+        }
         _ => {
+            state.sign_ins.failed(&email, address, Instant::now());
             return Err(ApiError::new(
                 axum::http::StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
                 "Invalid login credentials. Please try again.",
-            ))
+            ));
         }
     };
     let token = new_access_token();

@@ -64,6 +64,21 @@ impl ApiError {
         )
     }
 
+    /// Too many failed sign-ins: try again after `wait`.
+    pub fn too_many_attempts(wait: std::time::Duration) -> Self {
+        let seconds = u32::try_from(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        ApiError {
+            retry_after: Some(seconds),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("Too many failed attempts: try again in {seconds} s."),
+            )
+        }
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

@@ -15,6 +15,7 @@ pub mod integrations;
 pub mod messages;
 pub mod profile;
 pub mod public;
+pub mod throttle;
 pub mod tokens;
 pub mod validate;
 pub mod views;
@@ -72,6 +73,8 @@ pub struct AppState {
     /// Inboxes whose templates are being read from Meta now: one sync per
     /// inbox at a time, however many agents press the button.
     pub template_syncs: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
+    /// Failed sign-ins per e-mail and address (see [`throttle`]).
+    pub sign_ins: Arc<throttle::SignInThrottle>,
 }
 
 impl AppState {

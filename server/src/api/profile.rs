@@ -1,6 +1,8 @@
 //! `/api/v1/profile`: the signed-in user's own name, display name, password
 //! and availability.
 
+use std::time::Instant;
+
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
@@ -91,12 +93,18 @@ pub async fn update(
         let current = update.current_password.ok_or_else(|| {
             ApiError::invalid("current_password", "is required to change the password")
         })?;
+        // The current password is guessed no faster here than at sign-in.
+        let email = authed.user.email.as_str();
+        if let Some(wait) = state.sign_ins.wait(email, None, Instant::now()) {
+            return Err(ApiError::too_many_attempts(wait));
+        }
         let (_, hash) = state
             .store
-            .credentials(&authed.user.email)
+            .credentials(email)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
         if !verify_password(current, hash).await {
+            state.sign_ins.failed(email, None, Instant::now());
             return Err(ApiError::invalid("current_password", "is incorrect"));
         }
         patch.password_hash = Some(hash_password(password).await.map_err(ApiError::internal)?);

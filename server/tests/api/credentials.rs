@@ -8,11 +8,14 @@ use serde_json::json;
 
 use crate::both_databases;
 use crate::common::{new_account, sign_in, Db, Env, TestApp};
+use switchboard_server::api::throttle::ThrottleConfig;
+use switchboard_server::Settings;
 
 both_databases!(
     an_administrator_cannot_take_over_another_tenants_admin,
     an_added_agent_is_the_administrators_until_they_sign_in,
-    a_new_password_signs_out_the_other_sessions
+    a_new_password_signs_out_the_other_sessions,
+    wrong_passwords_are_throttled
 );
 
 /// The status of a sign-in attempt.
@@ -158,4 +161,70 @@ async fn a_new_password_signs_out_the_other_sessions(db: Db) {
     assert_eq!(status, 200, "the session that made the change stays");
     let (status, _) = app.get("/api/v1/profile", &env.admin_token).await;
     assert_eq!(status, 200, "API tokens are not sessions");
+}
+
+async fn wrong_passwords_are_throttled(db: Db) {
+    let mut settings = Settings::new("https://switchboard.test");
+    settings.sign_in = ThrottleConfig {
+        free_per_email: 3,
+        ..ThrottleConfig::default()
+    };
+    let env = Env::start_with(db, settings).await;
+    let app = &env.app;
+    let attempt = |email: &'static str, password: &'static str| async move {
+        app.call(
+            Method::POST,
+            "/auth/sign_in",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await
+    };
+    // Known and unknown e-mails alike: three free guesses, then a wait,
+    // before any password is looked at (the right one too).
+    for email in ["ana@acme.test", "nobody@acme.test"] {
+        for _ in 0..3 {
+            assert_eq!(attempt(email, "wrong-password").await.0, 401);
+        }
+        let (status, held) = attempt(email, "password123").await;
+        assert_eq!(status, 429, "{held}");
+        assert_eq!(held["error"], "too_many_attempts");
+    }
+    let raw = reqwest::Client::new()
+        .post(format!("{}/auth/sign_in", app.base))
+        .json(&json!({"email": "ana@acme.test", "password": "password123"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(raw.status(), 429);
+    assert_eq!(
+        raw.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    // Once the wait is over the right password works, and clears the count.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    sign_in(app, "ana@acme.test", "password123").await;
+    assert_eq!(attempt("ana@acme.test", "wrong-password").await.0, 401);
+
+    // The profile's current password is guessed no faster.
+    for _ in 0..3 {
+        let (status, _) = app
+            .patch(
+                "/api/v1/profile",
+                &env.admin_token,
+                json!({"password": "new-password-1", "current_password": "guess-guess"}),
+            )
+            .await;
+        assert!(status == 422 || status == 429, "{status}");
+    }
+    let (status, held) = app
+        .patch(
+            "/api/v1/profile",
+            &env.admin_token,
+            json!({"password": "new-password-1", "current_password": "password123"}),
+        )
+        .await;
+    assert_eq!(status, 429, "{held}");
 }

@@ -1,0 +1,223 @@
+//! Sign-in throttling: wrong passwords cost the guesser time, not the
+//! server.
+//!
+//! Failed sign-ins are counted per e-mail and per client address. The first
+//! few are free; after that each attempt must wait twice as long as the one
+//! before (1 s, 2 s, 4 s, ... up to [`ThrottleConfig::max_delay`]), and an
+//! attempt that comes too early is answered `429 too_many_attempts` with
+//! `Retry-After`, before any password is checked (argon2 is the expensive
+//! part). Counts are forgotten [`ThrottleConfig::window`] after the last
+//! failure; a success clears its e-mail's count (not its address's: one
+//! good account must not buy an address new guesses at others).
+//!
+//! E-mails that exist and e-mails that do not are counted alike, so the
+//! throttle tells nothing about who has an account. Its memory is bounded by
+//! [`MAX_ENTRIES`].
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Counts kept before the oldest harmless ones are dropped.
+pub const MAX_ENTRIES: usize = 100_000;
+
+/// The throttle's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleConfig {
+    /// Failed sign-ins per e-mail before attempts must wait.
+    pub free_per_email: u32,
+    /// Failed sign-ins per client address before attempts must wait: more
+    /// than per e-mail, as an office shares one address.
+    pub free_per_address: u32,
+    /// How long after its last failure a count is forgotten.
+    pub window: Duration,
+    /// The longest wait between two attempts.
+    pub max_delay: Duration,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        ThrottleConfig {
+            free_per_email: 5,
+            free_per_address: 20,
+            window: Duration::from_secs(15 * 60),
+            max_delay: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Email(String),
+    Address(IpAddr),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Strikes {
+    failures: u32,
+    last: Instant,
+}
+
+/// Failed sign-ins, per e-mail and per address.
+#[derive(Debug, Default)]
+pub struct SignInThrottle {
+    config: ThrottleConfig,
+    /// A plain map behind a std mutex: every operation is a few lookups,
+    /// never held across an await.
+    strikes: Mutex<HashMap<Key, Strikes>>,
+}
+
+impl SignInThrottle {
+    pub fn new(config: ThrottleConfig) -> SignInThrottle {
+        SignInThrottle {
+            config,
+            strikes: Mutex::default(),
+        }
+    }
+
+    fn keys(email: &str, address: Option<IpAddr>) -> impl Iterator<Item = Key> {
+        std::iter::once(Key::Email(email.to_lowercase())).chain(address.map(Key::Address))
+    }
+
+    fn free(&self, key: &Key) -> u32 {
+        match key {
+            Key::Email(_) => self.config.free_per_email,
+            Key::Address(_) => self.config.free_per_address,
+        }
+    }
+
+    /// How long an attempt for `email` from `address` must still wait;
+    /// `None` when it may go now.
+    pub fn wait(&self, email: &str, address: Option<IpAddr>, now: Instant) -> Option<Duration> {
+        let strikes = self.strikes.lock().unwrap_or_else(|e| e.into_inner());
+        Self::keys(email, address)
+            .filter_map(|key| {
+                let s = strikes.get(&key)?;
+                let free = self.free(&key);
+                if s.failures < free || now.duration_since(s.last) >= self.config.window {
+                    return None;
+                }
+                let doublings = (s.failures - free).min(30);
+                let delay = Duration::from_secs(1u64 << doublings).min(self.config.max_delay);
+                (s.last + delay).checked_duration_since(now)
+            })
+            .max()
+    }
+
+    /// A wrong password (or an unknown e-mail).
+    pub fn failed(&self, email: &str, address: Option<IpAddr>, now: Instant) {
+        let mut strikes = self.strikes.lock().unwrap_or_else(|e| e.into_inner());
+        if strikes.len() >= MAX_ENTRIES {
+            self.prune(&mut strikes, now);
+        }
+        for key in Self::keys(email, address) {
+            let s = strikes.entry(key).or_insert(Strikes {
+                failures: 0,
+                last: now,
+            });
+            if now.duration_since(s.last) >= self.config.window {
+                s.failures = 0;
+            }
+            s.failures = s.failures.saturating_add(1);
+            s.last = now;
+        }
+    }
+
+    /// A right password: the e-mail starts afresh.
+    pub fn succeeded(&self, email: &str) {
+        let mut strikes = self.strikes.lock().unwrap_or_else(|e| e.into_inner());
+        strikes.remove(&Key::Email(email.to_lowercase()));
+    }
+
+    /// Makes room: forgotten counts first, then those still free (they
+    /// hold nobody back); only a flood of held-back keys empties it all.
+    fn prune(&self, strikes: &mut HashMap<Key, Strikes>, now: Instant) {
+        let window = self.config.window;
+        strikes.retain(|_, s| now.duration_since(s.last) < window);
+        if strikes.len() >= MAX_ENTRIES {
+            let (per_email, per_address) =
+                (self.config.free_per_email, self.config.free_per_address);
+            strikes.retain(|key, s| match key {
+                Key::Email(_) => s.failures >= per_email,
+                Key::Address(_) => s.failures >= per_address,
+            });
+        }
+        if strikes.len() >= MAX_ENTRIES {
+            tracing::warn!("sign-in throttle full: its counts were forgotten");
+            strikes.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn throttle() -> SignInThrottle {
+        SignInThrottle::new(ThrottleConfig::default())
+    }
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn free_attempts_then_doubling_waits() {
+        let t = throttle();
+        let start = Instant::now();
+        for n in 0..5 {
+            assert_eq!(t.wait("Ana@x.test", None, start), None, "attempt {n}");
+            t.failed("ana@x.test", None, start);
+        }
+        assert_eq!(t.wait("ANA@x.test", None, start), Some(SECOND));
+        assert_eq!(t.wait("ana@x.test", None, start + SECOND), None);
+        t.failed("ana@x.test", None, start + SECOND);
+        assert_eq!(t.wait("ana@x.test", None, start + SECOND), Some(2 * SECOND));
+        // Another e-mail is not held back.
+        assert_eq!(t.wait("bruno@x.test", None, start + SECOND), None);
+    }
+
+    #[test]
+    fn waits_stop_growing_and_counts_are_forgotten() {
+        let t = throttle();
+        let start = Instant::now();
+        for _ in 0..40 {
+            t.failed("ana@x.test", None, start);
+        }
+        assert_eq!(
+            t.wait("ana@x.test", None, start),
+            Some(Duration::from_secs(15 * 60))
+        );
+        let later = start + Duration::from_secs(15 * 60);
+        assert_eq!(t.wait("ana@x.test", None, later), None);
+        t.failed("ana@x.test", None, later);
+        assert_eq!(t.wait("ana@x.test", None, later), None, "counted afresh");
+    }
+
+    #[test]
+    fn an_address_is_held_back_across_emails_and_a_success_clears_only_the_email() {
+        let t = throttle();
+        let start = Instant::now();
+        let address = Some(IpAddr::from([192, 0, 2, 7]));
+        for n in 0..20 {
+            t.failed(&format!("user{n}@x.test"), address, start);
+        }
+        assert_eq!(t.wait("new@x.test", address, start), Some(SECOND));
+        assert_eq!(t.wait("new@x.test", None, start), None);
+        for _ in 0..5 {
+            t.failed("ana@x.test", None, start);
+        }
+        t.succeeded("ANA@x.test");
+        assert_eq!(t.wait("ana@x.test", None, start), None);
+        assert_eq!(t.wait("ana@x.test", address, start), Some(SECOND));
+    }
+
+    #[test]
+    fn memory_is_bounded() {
+        let t = throttle();
+        let now = Instant::now();
+        for n in 0..(MAX_ENTRIES + 10) {
+            t.failed(&format!("u{n}@x.test"), None, now);
+        }
+        assert!(t.strikes.lock().expect("lock").len() <= MAX_ENTRIES);
+    }
+}
