@@ -90,6 +90,12 @@ pub struct ServeArgs {
     #[arg(long, env = "SWITCHBOARD_SIGN_IN_ATTEMPTS_PER_ADDRESS", default_value_t = 20,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub sign_in_attempts_per_address: u32,
+    /// Bytes of each account's recent events kept for clients that
+    /// reconnect (besides the last 8192 events); older ones resync.
+    #[arg(long, env = "SWITCHBOARD_REPLAY_BUFFER_BYTES",
+          default_value_t = crate::realtime::BUFFERED_BYTES,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
+    pub replay_buffer_bytes: usize,
 }
 
 fn default_outbound_queue() -> usize {
@@ -191,6 +197,10 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
                 url: args.whatsapp_graph_url,
                 version: args.whatsapp_graph_version,
             },
+            ..Default::default()
+        },
+        replay: crate::realtime::ReplayLimits {
+            bytes: args.replay_buffer_bytes,
             ..Default::default()
         },
         sign_in: crate::api::throttle::ThrottleConfig {

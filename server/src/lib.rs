@@ -45,6 +45,8 @@ pub struct Settings {
     pub files_dir: std::path::PathBuf,
     /// How failed sign-ins are throttled.
     pub sign_in: api::throttle::ThrottleConfig,
+    /// How much of each account's recent events is kept for resuming.
+    pub replay: realtime::ReplayLimits,
 }
 
 impl Settings {
@@ -56,6 +58,7 @@ impl Settings {
             outbox: outbox::OutboxConfig::default(),
             files_dir: std::path::PathBuf::from("data/files"),
             sign_in: api::throttle::ThrottleConfig::default(),
+            replay: realtime::ReplayLimits::default(),
         }
     }
 }
@@ -69,7 +72,7 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (hub, writer) = hub::Hub::start(store.clone()).await?;
+    let (hub, writer) = hub::Hub::start_with(store.clone(), settings.replay).await?;
     let cancel = tokio_util::sync::CancellationToken::new();
     let connections = tokio_util::task::TaskTracker::new();
     let state = api::AppState {

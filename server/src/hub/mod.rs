@@ -31,7 +31,7 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 
 use crate::metrics::Metrics;
-use crate::realtime::{dispatch, Channel, FeedItem, Posted};
+use crate::realtime::{dispatch, Channel, FeedItem, Posted, ReplayLimits};
 use crate::store::{
     Conversation, ConversationStatus, Message, MessageType, Sender, Store, StoreError, WriteOp,
 };
@@ -115,6 +115,8 @@ pub struct Hub {
     next_message_id: AtomicI64,
     /// This server's counters for `/metrics`.
     metrics: Arc<Metrics>,
+    /// How much of each account's recent events its channel keeps.
+    replay: ReplayLimits,
     /// Told when a commit that queued outbound calls is durable.
     outbox_wake: Arc<tokio::sync::Notify>,
     /// Serialises edits of one conversation's messages.
@@ -128,6 +130,15 @@ impl Hub {
     /// Rebuilds every shard from the store and starts the writer. The handle
     /// completes once [`Hub::stop`] was called and every queued write committed.
     pub async fn start(store: Arc<dyn Store>) -> anyhow::Result<(Arc<Hub>, JoinHandle<()>)> {
+        Self::start_with(store, ReplayLimits::default()).await
+    }
+
+    /// [`Hub::start`], keeping `replay` of each account's recent events for
+    /// clients that resume.
+    pub async fn start_with(
+        store: Arc<dyn Store>,
+        replay: ReplayLimits,
+    ) -> anyhow::Result<(Arc<Hub>, JoinHandle<()>)> {
         let (max_conversation, max_message) = store.max_ids().await?;
         let mut shards: HashMap<i64, ShardState> = HashMap::new();
         let mut last: HashMap<i64, Message> = store
@@ -193,6 +204,7 @@ impl Hub {
         let metrics = Arc::new(Metrics::default());
         let (writer, handle) = Writer::spawn(store.clone(), QUEUE_CAPACITY, metrics.clone());
         let hub = Hub {
+            replay,
             metrics,
             outbox_wake: Arc::default(),
             message_edits: Default::default(),
@@ -260,7 +272,7 @@ impl Hub {
 
     /// Starts the account's realtime dispatcher and connects the shard to it.
     fn attach_feed(&self, account_id: i64, shard: &Arc<Mutex<ShardState>>, state: &mut ShardState) {
-        let channel = Arc::new(Channel::new(account_id, self.metrics.clone()));
+        let channel = Arc::new(Channel::new(account_id, self.metrics.clone(), self.replay));
         let tx = dispatch::spawn(channel.clone(), Arc::downgrade(shard), self.store.clone());
         state.feed = Some(Feed { tx, channel });
     }
@@ -273,7 +285,7 @@ impl Hub {
             Some(feed) => feed.channel.clone(),
             // Every shard gets its feed when it is made; this is unreachable
             // but harmless: a channel nobody publishes to.
-            None => Arc::new(Channel::new(account_id, self.metrics.clone())),
+            None => Arc::new(Channel::new(account_id, self.metrics.clone(), self.replay)),
         }
     }
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::mpsc;
 
-use super::{Audience, Frame, BUFFERED_EVENTS, RESUME_WINDOW};
+use super::{Audience, Frame, ReplayLimits, RESUME_WINDOW};
 use crate::metrics::Metrics;
 
 /// Queued last for a subscriber whose credentials were revoked: its
@@ -59,6 +59,8 @@ struct Inner {
     /// The cursor of the newest published event.
     cursor: u64,
     buffer: VecDeque<Buffered>,
+    /// The bytes of the frames in `buffer`.
+    buffered_bytes: usize,
     agents: Vec<Subscriber>,
     /// Visitors by their contact link.
     visitors: HashMap<i64, Vec<Subscriber>>,
@@ -73,6 +75,8 @@ pub struct Channel {
     pub account_id: i64,
     /// The server's counters: deliveries and slow consumers cut.
     metrics: Arc<Metrics>,
+    /// How much is kept for resuming.
+    replay: ReplayLimits,
     inner: Mutex<Inner>,
     next_id: AtomicU64,
 }
@@ -90,7 +94,7 @@ impl Channel {
         &self.metrics
     }
 
-    pub fn new(account_id: i64, metrics: Arc<Metrics>) -> Channel {
+    pub fn new(account_id: i64, metrics: Arc<Metrics>, replay: ReplayLimits) -> Channel {
         let start = u64::try_from(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -101,6 +105,7 @@ impl Channel {
         Channel {
             account_id,
             metrics,
+            replay,
             inner: Mutex::new(Inner {
                 cursor: start,
                 ..Inner::default()
@@ -146,6 +151,7 @@ impl Channel {
         }
         inner.cursor += 1;
         inner.buffer.clear();
+        inner.buffered_bytes = 0;
         true
     }
 
@@ -259,10 +265,15 @@ impl Channel {
         for (to, frame) in frames {
             let frame = Arc::new(frame);
             delivery.add(inner.send(to, &frame));
+            inner.buffered_bytes += frame.len();
             inner.buffer.push_back(Buffered { cursor, to, frame });
         }
-        while inner.buffer.len() > BUFFERED_EVENTS {
-            inner.buffer.pop_front();
+        while inner.buffer.len() > self.replay.events
+            || (inner.buffered_bytes > self.replay.bytes && inner.buffer.len() > 1)
+        {
+            if let Some(oldest) = inner.buffer.pop_front() {
+                inner.buffered_bytes -= oldest.frame.len();
+            }
         }
         self.metrics.published(true, delivery.sent, delivery.cut);
         delivery
@@ -393,18 +404,18 @@ mod tests {
         (sub, rx)
     }
 
-    fn publish(channel: &Channel, text: &'static str) -> u64 {
+    fn publish(channel: &Channel, text: &str) -> u64 {
         let cursor = channel.cursor() + 1;
         channel.publish(
             cursor,
-            vec![(Audience::Agents, Utf8Bytes::from_static(text))],
+            vec![(Audience::Agents, Utf8Bytes::from(text.to_string()))],
         );
         cursor
     }
 
     #[test]
     fn resuming_returns_exactly_what_came_after_the_cursor() {
-        let channel = Channel::new(1, Arc::default());
+        let channel = Channel::new(1, Arc::default(), ReplayLimits::default());
         let (watcher, _rx) = subscriber(&channel);
         channel.subscribe(Audience::Agents, None, watcher);
         let first = publish(&channel, "a");
@@ -426,8 +437,43 @@ mod tests {
     }
 
     #[test]
+    fn the_replay_buffer_is_bounded_by_bytes_too() {
+        let limits = ReplayLimits {
+            events: 100,
+            bytes: 10,
+        };
+        let channel = Channel::new(1, Arc::default(), limits);
+        let (watcher, _rx) = subscriber(&channel);
+        channel.subscribe(Audience::Agents, None, watcher);
+        let before = channel.cursor();
+        let first = publish(&channel, "aaaa");
+        publish(&channel, "bbbb");
+        publish(&channel, "cccc");
+        // 12 bytes were published: the oldest event had to go, so a client
+        // that missed it must resync; one that saw it resumes.
+        let (late, _rx2) = subscriber(&channel);
+        assert!(matches!(
+            channel.subscribe(Audience::Agents, Some(before), late),
+            Start::Resync { .. }
+        ));
+        let (sub, _rx3) = subscriber(&channel);
+        match channel.subscribe(Audience::Agents, Some(first), sub) {
+            Start::Resumed { missed, .. } => assert_eq!(missed.len(), 2),
+            other => panic!("expected a resume, got {other:?}"),
+        }
+        // One event larger than the whole budget is still kept alone.
+        let big = publish(&channel, &"x".repeat(64));
+        let (sub, _rx4) = subscriber(&channel);
+        assert!(matches!(
+            channel.subscribe(Audience::Agents, Some(big), sub),
+            Start::Resumed { .. }
+        ));
+        assert_eq!(channel.lock().buffered_bytes, 64);
+    }
+
+    #[test]
     fn a_full_queue_cuts_only_that_subscriber() {
-        let channel = Channel::new(1, Arc::default());
+        let channel = Channel::new(1, Arc::default(), ReplayLimits::default());
         let (slow, _kept_unread) = subscriber(&channel);
         let (fast, mut fast_rx) = subscriber(&channel);
         channel.subscribe(Audience::Agents, None, slow);
@@ -452,7 +498,7 @@ mod tests {
 
     #[test]
     fn nobody_watching_skips_and_forces_a_resync() {
-        let channel = Channel::new(1, Arc::default());
+        let channel = Channel::new(1, Arc::default(), ReplayLimits::default());
         let before = channel.cursor();
         assert!(channel.skip_if_unwatched(), "never watched: skipped");
         assert_eq!(

@@ -14,7 +14,8 @@
 //!    later with its last cursor.
 //! 3. Each connection ([`connection`]) writes its queue to its socket.
 //!
-//! The last [`BUFFERED_EVENTS`] events stay in memory so a reconnecting
+//! The last [`BUFFERED_EVENTS`] events (at most [`BUFFERED_BYTES`] of them,
+//! see [`ReplayLimits`]) stay in memory so a reconnecting
 //! client receives exactly what it missed; a cursor older than that (or from
 //! before a restart) gets a `resync` frame and reloads over REST. An account
 //! nobody has watched for [`RESUME_WINDOW`] skips rendering altogether. Cursors
@@ -40,6 +41,26 @@ use crate::store::{Contact, Conversation, Message};
 
 /// Events kept per account for resuming.
 pub const BUFFERED_EVENTS: usize = 8192;
+/// Bytes of those events kept per account: the count alone would let 8192
+/// notes of 150,000 characters hold over a gigabyte for one account.
+pub const BUFFERED_BYTES: usize = 16 * 1024 * 1024;
+
+/// How much of an account's recent events is kept for resuming: whichever
+/// limit is reached first drops the oldest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayLimits {
+    pub events: usize,
+    pub bytes: usize,
+}
+
+impl Default for ReplayLimits {
+    fn default() -> Self {
+        ReplayLimits {
+            events: BUFFERED_EVENTS,
+            bytes: BUFFERED_BYTES,
+        }
+    }
+}
 /// How long after the last client leaves events are still kept for resuming.
 pub const RESUME_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
 /// Frames that may wait for one slow connection before it is cut.
