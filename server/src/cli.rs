@@ -99,13 +99,25 @@ pub struct LimitArgs {
     #[arg(long, env = "SWITCHBOARD_BODY_READ_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub body_read_timeout: u64,
     /// TCP connections one address (IPv6: one /64) may hold open; more are
-    /// closed at once.
+    /// closed at once. Trusted proxies are exempt.
     #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections_per_address: u64,
+    /// WebSockets one client address may hold open; more get 429.
+    #[arg(long, env = "SWITCHBOARD_MAX_WEBSOCKETS_PER_ADDRESS", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_websockets_per_address: u64,
+    /// Open files kept for everything but WebSockets: WebSockets get 503
+    /// once they reach the open files limit minus this.
+    #[arg(long, env = "SWITCHBOARD_DESCRIPTOR_RESERVE", default_value_t = 256)]
+    pub descriptor_reserve: u64,
     /// Seconds shutdown lets HTTP requests in flight finish before their
     /// connections are dropped.
     #[arg(long, env = "SWITCHBOARD_SHUTDOWN_TIMEOUT", default_value_t = 5)]
     pub shutdown_timeout: u64,
+    /// A proxy (address or network, e.g. 10.0.0.0/8) whose X-Forwarded-For
+    /// names the client; repeat the flag, or separate with commas in the
+    /// variable. None by default: the header is ignored.
+    #[arg(long = "trusted-proxy", env = "SWITCHBOARD_TRUSTED_PROXIES", value_delimiter = ',', value_parser = crate::edge::client::parse_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl LimitArgs {
@@ -115,7 +127,10 @@ impl LimitArgs {
             header_read_timeout: Duration::from_secs(self.header_read_timeout),
             body_read_timeout: Duration::from_secs(self.body_read_timeout),
             connections_per_address: count(self.max_connections_per_address),
+            websockets_per_address: count(self.max_websockets_per_address),
+            descriptor_reserve: self.descriptor_reserve,
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 }

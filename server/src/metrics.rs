@@ -28,7 +28,7 @@ pub struct Metrics {
     commit_micros: AtomicU64,
     commit_buckets: [AtomicU64; COMMIT_BUCKETS.len()],
     auto_assignments: AtomicU64,
-    refused: [AtomicU64; 1],
+    refused: [AtomicU64; 3],
 }
 
 /// Why the edge refused a connection (see `crate::edge`).
@@ -36,14 +36,24 @@ pub struct Metrics {
 pub enum Refused {
     /// A TCP connection past its address's cap, closed when accepted.
     TcpPerAddress,
+    /// A WebSocket past its client's cap (429).
+    WebSocketPerAddress,
+    /// A WebSocket past the descriptors WebSockets may use (503).
+    WebSocketDescriptors,
 }
 
 impl Refused {
-    const ALL: [Refused; 1] = [Refused::TcpPerAddress];
+    const ALL: [Refused; 3] = [
+        Refused::TcpPerAddress,
+        Refused::WebSocketPerAddress,
+        Refused::WebSocketDescriptors,
+    ];
 
     fn label(self) -> &'static str {
         match self {
             Refused::TcpPerAddress => "{reason=\"tcp_per_address\"}",
+            Refused::WebSocketPerAddress => "{reason=\"websockets_per_address\"}",
+            Refused::WebSocketDescriptors => "{reason=\"websocket_descriptors\"}",
         }
     }
 }
@@ -188,7 +198,7 @@ impl Metrics {
         metric(
             "switchboard_connections_refused_total",
             "counter",
-            "Connections the edge refused: TCP past an address's cap.",
+            "Connections the edge refused: TCP past an address's cap, WebSockets past a client's cap or the descriptors kept for plain requests.",
             &refused,
         );
         let base = "switchboard_commit_duration_seconds";

@@ -78,6 +78,11 @@ impl Counts {
             key,
         })
     }
+
+    /// Slots held now, by everyone.
+    pub(crate) fn total(&self) -> usize {
+        self.lock().total
+    }
 }
 
 /// One open connection's place in its [`Counts`], given back when dropped.

@@ -17,16 +17,26 @@
 //!   (this also ends idle keep-alive connections), and its body may not stall
 //!   for longer than [`EdgeConfig::body_read_timeout`] (a JSON 408);
 //! - one address holds at most [`EdgeConfig::connections_per_address`] TCP
-//!   connections; more are closed as soon as they are accepted.
+//!   connections; more are closed as soon as they are accepted;
+//! - one client holds at most [`EdgeConfig::websockets_per_address`]
+//!   WebSockets (a JSON 429), and WebSockets together leave
+//!   [`EdgeConfig::descriptor_reserve`] descriptors for everything else (a
+//!   JSON 503): see [`sockets`];
+//! - behind a proxy, the client is the address the proxy forwarded, believed
+//!   only from [`EdgeConfig::trusted_proxies`]: see [`client`].
 
 mod body;
+pub mod client;
 mod count;
 mod serve;
+pub mod sockets;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use client::{ClientAddr, TrustedProxies};
 pub use serve::serve;
+pub use sockets::WsSlot;
 
 use crate::metrics::Metrics;
 
@@ -51,11 +61,22 @@ pub struct EdgeConfig {
     /// work.
     pub body_read_timeout: Duration,
     /// TCP connections one address (an IPv4 address, an IPv6 /64) may hold
-    /// open at once; more are closed as soon as they are accepted.
+    /// open at once; more are closed as soon as they are accepted. Not
+    /// applied to trusted proxies, whose connections carry everyone's.
     pub connections_per_address: usize,
+    /// WebSockets one client (see [`ClientAddr`]) may hold open at once.
+    /// Generous: a household or an office behind one NAT opens many tabs.
+    pub websockets_per_address: usize,
+    /// Open files (descriptors) kept for everything but WebSockets: HTTP
+    /// requests, the database, attachments. WebSockets are refused (503) once
+    /// they reach the process's open files limit minus this.
+    pub descriptor_reserve: u64,
     /// How long shutdown lets HTTP connections finish the requests they are
     /// serving before they are dropped. WebSockets have their own.
     pub shutdown_timeout: Duration,
+    /// Proxies (addresses or networks) whose `X-Forwarded-For` names the
+    /// client. Empty: every client is its TCP peer and the header is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for EdgeConfig {
@@ -64,7 +85,10 @@ impl Default for EdgeConfig {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
             connections_per_address: 256,
+            websockets_per_address: 64,
+            descriptor_reserve: 256,
             shutdown_timeout: Duration::from_secs(5),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -73,16 +97,27 @@ impl Default for EdgeConfig {
 #[derive(Debug)]
 pub struct Edge {
     config: EdgeConfig,
+    trusted: TrustedProxies,
     /// TCP connections open per address.
     tcp: Arc<count::Counts>,
+    /// WebSockets open per client, and their ceiling.
+    sockets: Arc<sockets::Sockets>,
     /// Where refusals are counted (`/metrics`).
     metrics: Arc<Metrics>,
 }
 
 impl Edge {
+    /// The edge for `config`; reads the process's open files limit now (so
+    /// after `serve` raised it) to place the WebSockets' ceiling.
     pub fn new(config: EdgeConfig, metrics: Arc<Metrics>) -> Edge {
+        let trusted = TrustedProxies::new(config.trusted_proxies.iter().copied());
+        if !trusted.is_empty() {
+            tracing::info!(proxies = ?config.trusted_proxies, "X-Forwarded-For believed from these proxies");
+        }
         Edge {
             tcp: count::Counts::new(config.connections_per_address, usize::MAX),
+            sockets: sockets::Sockets::new(&config, metrics.clone()),
+            trusted,
             metrics,
             config,
         }

@@ -19,6 +19,7 @@ use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 use tracing::Instrument;
 
+use super::client::ClientAddr;
 use super::count::{Full, Slot};
 use super::{body, Edge, MAX_HEAD_BYTES};
 use crate::metrics::Refused;
@@ -105,11 +106,15 @@ fn client_gone(err: &io::Error) -> bool {
 }
 
 impl Shared {
-    /// The TCP slot of a connection from `peer`, `None` when `peer`'s
-    /// address holds its cap already (counted and logged).
-    fn admit(&self, peer: SocketAddr) -> Option<Slot> {
+    /// The TCP slot of a connection from `peer`, `Some(None)` for a trusted
+    /// proxy (its connections carry everyone's: not capped), `None` when
+    /// `peer`'s address holds its cap already (counted and logged).
+    fn admit(&self, peer: SocketAddr) -> Option<Option<Slot>> {
+        if self.edge.trusted.contains(peer.ip()) {
+            return Some(None);
+        }
         match self.edge.tcp.acquire(peer.ip()) {
-            Ok(slot) => Some(slot),
+            Ok(slot) => Some(Some(slot)),
             Err(Full::Address | Full::Everyone) => {
                 self.edge.metrics.refused(Refused::TcpPerAddress);
                 tracing::debug!(%peer, "connection refused: too many from this address");
@@ -118,9 +123,13 @@ impl Shared {
         }
     }
 
-    /// One request: its body under the read timeout, then the router.
+    /// One request: tagged with its client and the WebSocket limits, its
+    /// body under the read timeout, then the router.
     async fn answer(&self, peer: IpAddr, request: Request<Incoming>) -> Response {
-        let (parts, incoming) = request.into_parts();
+        let (mut parts, incoming) = request.into_parts();
+        let client = ClientAddr::resolve(peer, &parts.headers, &self.edge.trusted);
+        parts.extensions.insert(client);
+        parts.extensions.insert(self.edge.sockets.clone());
         let within = self.edge.config.body_read_timeout;
         let (body, stalled) = body::limit(incoming, within);
         let response = match self
@@ -133,7 +142,7 @@ impl Shared {
             Err(never) => match never {},
         };
         if stalled.happened() {
-            tracing::debug!(%peer, "request body stalled");
+            tracing::debug!(%client, "request body stalled");
             return body::stalled_answer(within);
         }
         response
@@ -142,7 +151,7 @@ impl Shared {
 
 /// Serves one connection until it closes, or until shutdown plus the
 /// shutdown timeout. `_slot` is its place under the per-address cap.
-async fn connection(shared: Arc<Shared>, tcp: TcpStream, peer: IpAddr, _slot: Slot) {
+async fn connection(shared: Arc<Shared>, tcp: TcpStream, peer: IpAddr, _slot: Option<Slot>) {
     // Small frames go out at once: without this, Nagle's algorithm holds a
     // pushed event back until the previous one is acknowledged.
     if let Err(err) = tcp.set_nodelay(true) {
