@@ -23,8 +23,11 @@
 //!   [`EdgeConfig::descriptor_reserve`] descriptors for everything else (a
 //!   JSON 503): see [`sockets`];
 //! - behind a proxy, the client is the address the proxy forwarded, believed
-//!   only from [`EdgeConfig::trusted_proxies`]: see [`client`].
+//!   only from [`EdgeConfig::trusted_proxies`]: see [`client`];
+//! - the answers hyper writes itself (431, 400, 414) leave as the API's JSON
+//!   errors too: see [`answers`].
 
+mod answers;
 mod body;
 pub mod client;
 mod count;

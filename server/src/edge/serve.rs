@@ -19,6 +19,7 @@ use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 use tracing::Instrument;
 
+use super::answers::ErrorAnswers;
 use super::client::ClientAddr;
 use super::count::{Full, Slot};
 use super::{body, Edge, MAX_HEAD_BYTES};
@@ -164,7 +165,7 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream, peer: IpAddr, _slot: Op
             async move { Ok::<_, Infallible>(shared.answer(peer, request).await) }
         })
     };
-    let io = TokioIo::new(tcp);
+    let io = TokioIo::new(ErrorAnswers::new(tcp));
     let conn = shared.http.serve_connection(io, service).with_upgrades();
     tokio::pin!(conn);
     let ended = tokio::select! {

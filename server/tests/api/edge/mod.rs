@@ -1,9 +1,11 @@
 //! The network edge under slow and flooding clients, one file per defence:
 //! connections (half-open connections and shutdown, slow heads, stalled
-//! bodies, the cap per address) and websockets (caps per client, trusted
-//! proxies, the descriptor reserve). Every limit is shortened through `Settings::edge` so each test
+//! bodies, the cap per address), websockets (caps per client, trusted
+//! proxies, the descriptor reserve) and answers (hyper's own errors as
+//! JSON). Every limit is shortened through `Settings::edge` so each test
 //! takes a second or two; the helpers speak raw HTTP/1.1 over TCP.
 
+mod answers;
 mod connections;
 mod websockets;
 
