@@ -3,12 +3,14 @@
 //! migrations first, so any of them works on a brand-new database file.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::api::validate;
+use crate::edge::EdgeConfig;
 use crate::secrets::{hash_password, new_access_token, token_sha256};
 use crate::store::{self, NewUser};
 use crate::{demo, launch, Settings};
@@ -96,6 +98,57 @@ pub struct ServeArgs {
           default_value_t = crate::realtime::BUFFERED_BYTES,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
     pub replay_buffer_bytes: usize,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The network edge's limits (see `crate::edge`); defaults from
+/// [`EdgeConfig::default`].
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Limits")]
+pub struct LimitArgs {
+    /// Seconds a client has to send a request's headers (also how long an
+    /// idle keep-alive connection stays open).
+    #[arg(long, env = "SWITCHBOARD_HEADER_READ_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout: u64,
+    /// Seconds a request body may stall before the request is answered 408.
+    #[arg(long, env = "SWITCHBOARD_BODY_READ_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_read_timeout: u64,
+    /// TCP connections one address (IPv6: one /64) may hold open; more are
+    /// closed at once. Trusted proxies are exempt.
+    #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections_per_address: u64,
+    /// WebSockets one client address may hold open; more get 429.
+    #[arg(long, env = "SWITCHBOARD_MAX_WEBSOCKETS_PER_ADDRESS", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_websockets_per_address: u64,
+    /// Open files kept for everything but WebSockets: WebSockets get 503
+    /// once they reach the open files limit minus this.
+    #[arg(long, env = "SWITCHBOARD_DESCRIPTOR_RESERVE", default_value_t = 256)]
+    pub descriptor_reserve: u64,
+    /// Seconds shutdown lets HTTP requests in flight finish before their
+    /// connections are dropped.
+    #[arg(long, env = "SWITCHBOARD_SHUTDOWN_TIMEOUT", default_value_t = 5)]
+    pub shutdown_timeout: u64,
+    /// A proxy (address or network, e.g. 10.0.0.0/8) whose X-Forwarded-For
+    /// names the client; repeat the flag, or separate with commas in the
+    /// variable. None by default: the header is ignored.
+    #[arg(long = "trusted-proxy", env = "SWITCHBOARD_TRUSTED_PROXIES", value_delimiter = ',', value_parser = crate::edge::client::parse_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl LimitArgs {
+    pub fn config(&self) -> EdgeConfig {
+        let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        EdgeConfig {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout),
+            body_read_timeout: Duration::from_secs(self.body_read_timeout),
+            connections_per_address: count(self.max_connections_per_address),
+            websockets_per_address: count(self.max_websockets_per_address),
+            descriptor_reserve: self.descriptor_reserve,
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
+    }
 }
 
 fn default_outbound_queue() -> usize {
@@ -191,6 +244,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         ws_outbound_queue: args.ws_outbound_queue,
         demo_website_token,
         files_dir: args.files_dir,
+        edge: args.limits.config(),
         outbox: crate::outbox::OutboxConfig {
             allow_private: args.outbound_allow_private,
             graph: crate::whatsapp::send::Graph {

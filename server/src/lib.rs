@@ -8,6 +8,7 @@ pub mod assign;
 pub mod cli;
 pub mod crm;
 pub mod demo;
+pub mod edge;
 pub mod files;
 pub mod hub;
 pub mod logging;
@@ -47,6 +48,9 @@ pub struct Settings {
     pub sign_in: api::throttle::ThrottleConfig,
     /// How much of each account's recent events is kept for resuming.
     pub replay: realtime::ReplayLimits,
+    /// Limits of the network edge: timeouts, connections per address,
+    /// trusted proxies.
+    pub edge: edge::EdgeConfig,
 }
 
 impl Settings {
@@ -59,12 +63,13 @@ impl Settings {
             files_dir: std::path::PathBuf::from("data/files"),
             sign_in: api::throttle::ThrottleConfig::default(),
             replay: realtime::ReplayLimits::default(),
+            edge: edge::EdgeConfig::default(),
         }
     }
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then finishes the
-/// requests in flight. Tests pass a port-0 listener and a oneshot; `main`
+/// requests in flight (within the edge's shutdown timeout). Tests pass a port-0 listener and a oneshot; `main`
 /// passes SIGINT/SIGTERM.
 pub async fn launch(
     store: Arc<dyn Store>,
@@ -103,24 +108,16 @@ pub async fn launch(
         cancel.clone(),
     )?;
     web::assets::log_sizes();
+    let edge = edge::Edge::new(settings.edge, hub.metrics().clone());
     let app = api::router(state);
     let addr = listener.local_addr().context("listener has no address")?;
     tracing::info!(%addr, "switchboard listening");
-    // Small frames go out at once: without this, Nagle's algorithm holds a
-    // pushed event back until the previous one is acknowledged.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(%err, "TCP_NODELAY not set");
-        }
-    });
     let signal = cancel.clone();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            signal.cancel();
-        })
-        .await
-        .context("server failed");
+    edge::serve(edge, listener, app, async move {
+        shutdown.await;
+        signal.cancel();
+    })
+    .await;
     // WebSockets write out what is queued for them and close.
     cancel.cancel();
     connections.close();
@@ -142,5 +139,5 @@ pub async fn launch(
     hub.stop().await;
     writer.await.context("the writer task failed")?;
     tracing::info!("switchboard stopped");
-    served
+    Ok(())
 }

@@ -28,6 +28,34 @@ pub struct Metrics {
     commit_micros: AtomicU64,
     commit_buckets: [AtomicU64; COMMIT_BUCKETS.len()],
     auto_assignments: AtomicU64,
+    refused: [AtomicU64; 3],
+}
+
+/// Why the edge refused a connection (see `crate::edge`).
+#[derive(Debug, Clone, Copy)]
+pub enum Refused {
+    /// A TCP connection past its address's cap, closed when accepted.
+    TcpPerAddress,
+    /// A WebSocket past its client's cap (429).
+    WebSocketPerAddress,
+    /// A WebSocket past the descriptors WebSockets may use (503).
+    WebSocketDescriptors,
+}
+
+impl Refused {
+    const ALL: [Refused; 3] = [
+        Refused::TcpPerAddress,
+        Refused::WebSocketPerAddress,
+        Refused::WebSocketDescriptors,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Refused::TcpPerAddress => "{reason=\"tcp_per_address\"}",
+            Refused::WebSocketPerAddress => "{reason=\"websockets_per_address\"}",
+            Refused::WebSocketDescriptors => "{reason=\"websocket_descriptors\"}",
+        }
+    }
 }
 
 /// Which WebSocket endpoint a connection came through.
@@ -89,6 +117,11 @@ impl Metrics {
 
     pub fn auto_assigned(&self) {
         self.auto_assignments.fetch_add(1, Relaxed);
+    }
+
+    /// The edge refused a connection.
+    pub fn refused(&self, why: Refused) {
+        self.refused[why as usize].fetch_add(1, Relaxed);
     }
 
     /// The text exposition, with the writer's current queue depth.
@@ -157,6 +190,16 @@ impl Metrics {
             "counter",
             "Writes committed (each a request's or event's rows).",
             &[("", get(&self.committed_writes))],
+        );
+        let refused: Vec<(&str, f64)> = Refused::ALL
+            .iter()
+            .map(|&why| (why.label(), get(&self.refused[why as usize])))
+            .collect();
+        metric(
+            "switchboard_connections_refused_total",
+            "counter",
+            "Connections the edge refused: TCP past an address's cap, WebSockets past a client's cap or the descriptors kept for plain requests.",
+            &refused,
         );
         let base = "switchboard_commit_duration_seconds";
         let _ = writeln!(

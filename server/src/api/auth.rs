@@ -12,6 +12,7 @@ use switchboard_protocol::api::{Profile, Role};
 use super::error::{ApiError, ApiResult};
 use super::extract::ApiJson;
 use super::{views, AppState};
+use crate::edge::ClientAddr;
 use crate::secrets::{new_access_token, token_sha256, verify_password};
 use crate::store::User;
 
@@ -149,11 +150,12 @@ pub struct SignedIn {
 /// `POST /auth/sign_in`: a new console session token for a valid password.
 pub async fn sign_in(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(body): ApiJson<SignIn>,
 ) -> ApiResult<Json<SignedIn>> {
     let email = body.email.trim().to_lowercase();
     // Checked before the password: a guesser held back costs no argon2.
-    let address = None;
+    let address = Some(client.ip());
     if let Some(wait) = state.sign_ins.wait(&email, address, Instant::now()) {
         return Err(ApiError::too_many_attempts(wait));
     }

@@ -15,7 +15,7 @@ pub struct ApiError {
     error: &'static str,
     message: String,
     errors: Vec<FieldError>,
-    /// Seconds, for 503s: when trying again makes sense.
+    /// Seconds, for 429s and 503s: when trying again makes sense.
     retry_after: Option<u32>,
 }
 
@@ -27,6 +27,14 @@ impl ApiError {
             message: message.into(),
             errors: Vec::new(),
             retry_after: None,
+        }
+    }
+
+    /// With a `Retry-After` of `seconds`: when trying again makes sense.
+    pub fn retry_after(self, seconds: u32) -> Self {
+        ApiError {
+            retry_after: Some(seconds),
+            ..self
         }
     }
 

@@ -100,7 +100,9 @@ impl SignInThrottle {
                 }
                 let doublings = (s.failures - free).min(30);
                 let delay = Duration::from_secs(1u64 << doublings).min(self.config.max_delay);
-                (s.last + delay).checked_duration_since(now)
+                (s.last + delay)
+                    .checked_duration_since(now)
+                    .filter(|wait| !wait.is_zero())
             })
             .max()
     }

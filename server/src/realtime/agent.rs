@@ -22,6 +22,7 @@ use crate::api::auth::{user_by_token, Member, TOKEN_HEADER};
 use crate::api::error::ApiError;
 use crate::api::extract::ApiQuery;
 use crate::api::AppState;
+use crate::edge::WsSlot;
 use crate::hub::HubError;
 use crate::store::AgentPatch;
 
@@ -38,6 +39,7 @@ pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<AgentQuery>,
+    slot: WsSlot,
     ws: WebSocketUpgrade,
 ) -> Response {
     let member = match headers.get(TOKEN_HEADER) {
@@ -55,8 +57,9 @@ pub async fn upgrade(
         }
     };
     let tracker = state.connections.clone();
-    configure(ws)
-        .on_upgrade(move |socket| tracker.track_future(run(state, socket, member, query.cursor)))
+    configure(ws).on_upgrade(move |socket| {
+        tracker.track_future(slot.hold(run(state, socket, member, query.cursor)))
+    })
 }
 
 async fn authenticate(state: &AppState, token: &str, account_id: i64) -> Result<Member, ApiError> {

@@ -52,6 +52,9 @@ struct Buffered {
     cursor: u64,
     to: Audience,
     frame: Frame,
+    /// The bytes this entry adds to the buffer: 0 when it shares its text
+    /// with the entry before it (agents and a visitor often get the same).
+    bytes: usize,
 }
 
 #[derive(Default)]
@@ -262,17 +265,26 @@ impl Channel {
         let mut inner = self.lock();
         inner.cursor = cursor;
         let mut delivery = Delivery::default();
+        let mut previous: Option<*const u8> = None;
         for (to, frame) in frames {
+            let shared = previous == Some(frame.as_str().as_ptr());
+            previous = Some(frame.as_str().as_ptr());
             let frame = Arc::new(frame);
             delivery.add(inner.send(to, &frame));
-            inner.buffered_bytes += frame.len();
-            inner.buffer.push_back(Buffered { cursor, to, frame });
+            let bytes = if shared { 0 } else { frame.len() };
+            inner.buffered_bytes += bytes;
+            inner.buffer.push_back(Buffered {
+                cursor,
+                to,
+                frame,
+                bytes,
+            });
         }
         while inner.buffer.len() > self.replay.events
             || (inner.buffered_bytes > self.replay.bytes && inner.buffer.len() > 1)
         {
             if let Some(oldest) = inner.buffer.pop_front() {
-                inner.buffered_bytes -= oldest.frame.len();
+                inner.buffered_bytes -= oldest.bytes;
             }
         }
         self.metrics.published(true, delivery.sent, delivery.cut);

@@ -167,6 +167,7 @@ async fn wrong_passwords_are_throttled(db: Db) {
     let mut settings = Settings::new("https://switchboard.test");
     settings.sign_in = ThrottleConfig {
         free_per_email: 3,
+        free_per_address: 5,
         ..ThrottleConfig::default()
     };
     let env = Env::start_with(db, settings).await;
@@ -180,16 +181,20 @@ async fn wrong_passwords_are_throttled(db: Db) {
         )
         .await
     };
-    // Known and unknown e-mails alike: three free guesses, then a wait,
-    // before any password is looked at (the right one too).
-    for email in ["ana@acme.test", "nobody@acme.test"] {
-        for _ in 0..3 {
-            assert_eq!(attempt(email, "wrong-password").await.0, 401);
-        }
-        let (status, held) = attempt(email, "password123").await;
-        assert_eq!(status, 429, "{held}");
-        assert_eq!(held["error"], "too_many_attempts");
+    // Three free guesses per e-mail, then a wait, before any password is
+    // looked at (the right one too).
+    for _ in 0..3 {
+        assert_eq!(attempt("ana@acme.test", "wrong-password").await.0, 401);
     }
+    let (status, held) = attempt("ana@acme.test", "password123").await;
+    assert_eq!(status, 429, "{held}");
+    assert_eq!(held["error"], "too_many_attempts");
+    // Five per address, whatever the e-mails, known or not.
+    for _ in 0..2 {
+        assert_eq!(attempt("nobody@acme.test", "wrong-password").await.0, 401);
+    }
+    let (status, held) = attempt("carla@acme.test", "wrong-password").await;
+    assert_eq!(status, 429, "the address is held back: {held}");
     let raw = reqwest::Client::new()
         .post(format!("{}/auth/sign_in", app.base))
         .json(&json!({"email": "ana@acme.test", "password": "password123"}))
@@ -203,10 +208,10 @@ async fn wrong_passwords_are_throttled(db: Db) {
             .and_then(|v| v.to_str().ok()),
         Some("1")
     );
-    // Once the wait is over the right password works, and clears the count.
+    // Once the wait is over the right password works, and clears the
+    // e-mail's count.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     sign_in(app, "ana@acme.test", "password123").await;
-    assert_eq!(attempt("ana@acme.test", "wrong-password").await.0, 401);
 
     // The profile's current password is guessed no faster.
     for _ in 0..3 {

@@ -13,6 +13,7 @@ mod contacts;
 pub mod conversations;
 mod credentials;
 mod durability;
+mod edge;
 mod hub;
 mod isolation;
 mod logs;

@@ -334,6 +334,9 @@ async fn open_conversation(env: &Env, inbox: i64) -> i64 {
 async fn slow_consumer_is_cut_and_resumes(db: Db) {
     let mut settings = Settings::new("https://switchboard.test");
     settings.ws_outbound_queue = 128;
+    // Room to replay all 800 messages of 16 KiB: this test is about
+    // resuming, not about the replay window's byte budget.
+    settings.replay.bytes = 64 * 1024 * 1024;
     let env = Env::start_with(db, settings).await;
     let (inbox, _) = website(&env, json!({})).await;
     let id = open_conversation(&env, inbox).await;

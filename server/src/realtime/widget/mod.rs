@@ -37,6 +37,7 @@ const VISITOR_TOKEN_LEN: usize = 32;
 pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
+    slot: crate::edge::WsSlot,
     ws: WebSocketUpgrade,
 ) -> Response {
     // A page served by this very server (the widget's iframe) passes the
@@ -52,7 +53,8 @@ pub async fn upgrade(
         .filter(|v| !own_page(v))
         .map(str::to_string);
     let tracker = state.connections.clone();
-    configure(ws).on_upgrade(move |socket| tracker.track_future(run(state, socket, origin)))
+    configure(ws)
+        .on_upgrade(move |socket| tracker.track_future(slot.hold(run(state, socket, origin))))
 }
 
 /// `scheme://host[:port]` of a URL, lowercased: what a browser sends as `Origin`.
