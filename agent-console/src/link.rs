@@ -87,7 +87,9 @@ impl Link {
     /// The socket closed with `code`; `jitter` in [0, 1) spreads the
     /// reconnections of many consoles after a server restart.
     pub fn closed(&mut self, code: u16, jitter: f64) -> AfterClose {
-        if code == close::UNAUTHORIZED {
+        // Refused, or the session was revoked (signed out elsewhere, a new
+        // password, removed from the account): back to the sign-in form.
+        if code == close::UNAUTHORIZED || code == close::REVOKED {
             return AfterClose::SignOut;
         }
         let base = match self.failures {
@@ -141,6 +143,7 @@ mod tests {
     fn backs_off_and_signs_out_on_4001() {
         let mut l = Link::default();
         assert_eq!(l.closed(4001, 0.5), AfterClose::SignOut);
+        assert_eq!(l.closed(4003, 0.5), AfterClose::SignOut);
         let delays: Vec<AfterClose> = (0..8).map(|_| l.closed(1006, 0.5)).collect();
         assert_eq!(delays[0], AfterClose::Retry(500));
         assert_eq!(delays[1], AfterClose::Retry(2000));

@@ -22,8 +22,10 @@ pub mod close {
     /// with the last cursor seen to receive the rest.
     pub const SLOW_CONSUMER: u16 = 4008;
     /// The credentials this connection was opened with no longer name
-    /// anyone: a visitor's token was replaced when another connection with it
-    /// proved the visitor's identity. Do not reconnect with them.
+    /// anyone: an agent's session was signed out, its password changed, or
+    /// the agent was removed from the account; a visitor's token was
+    /// replaced when another connection with it proved the visitor's
+    /// identity. Do not reconnect with them.
     pub const REVOKED: u16 = 4003;
     /// Nothing was received (not even a pong) for too long.
     pub const IDLE: u16 = 4010;

@@ -144,6 +144,9 @@ pub async fn update(
         .update_agent(member.account_id(), agent_id, &patch)
         .await
         .map_err(|e| super::not_found_as(e, "Agent"))?;
+    if patch.password_hash.is_some() {
+        state.close_revoked_sockets(agent_id).await?;
+    }
     state.settings_changed(member.account_id()).await?;
     Ok(Json(views::agent(&agent)))
 }
@@ -172,6 +175,11 @@ pub async fn delete(
         .await
         .map_err(|e| super::not_found_as(e, "Agent"))?;
     tracing::info!(account_id = member.account_id(), agent_id, "agent removed");
+    // Their open consoles stop hearing the account at once.
+    state
+        .hub
+        .channel(member.account_id())
+        .revoke_agents(|s| s.user_id == agent_id);
     state.settings_changed(member.account_id()).await?;
     Ok(Json(serde_json::json!({})))
 }

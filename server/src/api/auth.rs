@@ -204,6 +204,6 @@ pub async fn sign_out(
         .store
         .delete_session(&token_sha256(&authed.token))
         .await?;
-    state.tokens.clear();
+    state.close_revoked_sockets(authed.user.id).await?;
     Ok(Json(serde_json::json!({ "success": true })))
 }

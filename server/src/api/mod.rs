@@ -89,6 +89,27 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// After some of the user's tokens were revoked (signing out, a new
+    /// password): the consoles still open with them are closed (4003), in
+    /// every account of the user. Remembered tokens are forgotten too.
+    pub async fn close_revoked_sockets(&self, user_id: i64) -> Result<(), StoreError> {
+        self.tokens.clear();
+        let valid: std::collections::HashSet<String> = self
+            .store
+            .token_hashes(user_id)
+            .await?
+            .into_iter()
+            .collect();
+        for m in self.store.memberships(user_id).await? {
+            self.hub
+                .channel(m.account_id)
+                .revoke_agents(|s| s.user_id == user_id && !valid.contains(&s.token_sha256));
+        }
+        Ok(())
+    }
+}
+
 /// A store `NotFound` named after the resource the route is about.
 pub(crate) fn not_found_as(err: StoreError, what: &str) -> ApiError {
     match err {

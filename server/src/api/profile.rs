@@ -144,6 +144,9 @@ pub async fn update(
             .update_agent(account_id, user_id, &membership_patch)
             .await?;
     }
+    if patch.password_hash.is_some() {
+        state.close_revoked_sockets(user_id).await?;
+    }
     let memberships = state.store.memberships(user_id).await?;
     // Names and availability are shown and used by every account's hub.
     // (A user in no account has no hub to tell, but their token still names them.)

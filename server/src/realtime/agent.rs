@@ -15,6 +15,7 @@ use serde::Deserialize;
 use switchboard_protocol::realtime::{event, AgentFrame, AgentWelcome, Typing};
 use tokio::sync::mpsc;
 
+use super::channel::AgentSession;
 use super::connection::{configure, Conn, Handler};
 use super::render::frame;
 use super::{Audience, Subscriber};
@@ -24,6 +25,7 @@ use crate::api::extract::ApiQuery;
 use crate::api::AppState;
 use crate::edge::WsSlot;
 use crate::hub::HubError;
+use crate::secrets::token_sha256;
 use crate::store::AgentPatch;
 
 #[derive(Debug, Deserialize)]
@@ -51,7 +53,7 @@ pub async fn upgrade(
                     .into_response();
             };
             match authenticate(&state, token, account_id).await {
-                Ok(member) => Some(member),
+                Ok(signed) => Some(signed),
                 Err(err) => return err.into_response(),
             }
         }
@@ -62,15 +64,31 @@ pub async fn upgrade(
     })
 }
 
-async fn authenticate(state: &AppState, token: &str, account_id: i64) -> Result<Member, ApiError> {
+/// The agent a token names in the account, and the session to remember
+/// with their socket (so revoking the token closes it).
+async fn authenticate(
+    state: &AppState,
+    token: &str,
+    account_id: i64,
+) -> Result<(Member, AgentSession), ApiError> {
     let user = user_by_token(state, token).await?;
-    Member::of(state, user, account_id).await
+    let member = Member::of(state, user, account_id).await?;
+    let session = AgentSession {
+        user_id: member.user.id,
+        token_sha256: token_sha256(token.trim()),
+    };
+    Ok((member, session))
 }
 
-async fn run(state: AppState, socket: WebSocket, member: Option<Member>, cursor: Option<u64>) {
+async fn run(
+    state: AppState,
+    socket: WebSocket,
+    signed: Option<(Member, AgentSession)>,
+    cursor: Option<u64>,
+) {
     let mut conn = Conn::new(socket);
-    let (member, cursor) = match member {
-        Some(member) => (member, cursor),
+    let ((member, session), cursor) = match signed {
+        Some(signed) => (signed, cursor),
         None => {
             let Some(text) = conn.first_text().await else {
                 return;
@@ -81,7 +99,7 @@ async fn run(state: AppState, socket: WebSocket, member: Option<Member>, cursor:
                     account_id,
                     cursor,
                 }) => match Box::pin(authenticate(&state, &access_token, account_id)).await {
-                    Ok(member) => (member, cursor),
+                    Ok(signed) => (signed, cursor),
                     Err(err) => return conn.refuse(err.code(), err.describe()).await,
                 },
                 Ok(_) => {
@@ -105,6 +123,7 @@ async fn run(state: AppState, socket: WebSocket, member: Option<Member>, cursor:
             id,
             tx,
             inbox_id: None,
+            session: Some(session),
         },
     );
     tracing::debug!(account_id, user_id, "agent connected");

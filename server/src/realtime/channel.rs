@@ -35,6 +35,16 @@ pub struct Subscriber {
     pub tx: mpsc::Sender<Frame>,
     /// Visitors: their inbox, for presence.
     pub inbox_id: Option<i64>,
+    /// Agents: who they are and the token they opened with, so that
+    /// revoking that token (or removing the agent) closes the socket too.
+    pub session: Option<AgentSession>,
+}
+
+/// The person behind an agent's socket and the SHA-256 of its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentSession {
+    pub user_id: i64,
+    pub token_sha256: String,
 }
 
 /// How a subscription starts.
@@ -259,6 +269,20 @@ impl Channel {
         }
     }
 
+    /// Closes every agent socket whose session `revoked` picks: its token
+    /// was signed out or replaced, or the agent left the account.
+    pub fn revoke_agents(&self, revoked: impl Fn(&AgentSession) -> bool) {
+        let mut inner = self.lock();
+        inner.agents.retain(|sub| {
+            let gone = sub.session.as_ref().is_some_and(&revoked);
+            if gone {
+                // A full queue ends anyway once the sender is dropped.
+                let _ = sub.tx.try_send(REVOKED.clone());
+            }
+            !gone
+        });
+    }
+
     /// Publishes one resumable event (its frames already carry `cursor`,
     /// which must follow the previous one) and hands it to its subscribers.
     pub fn publish(&self, cursor: u64, frames: Vec<(Audience, Utf8Bytes)>) -> Delivery {
@@ -409,6 +433,7 @@ mod tests {
     fn subscriber(channel: &Channel) -> (Subscriber, mpsc::Receiver<Frame>) {
         let (tx, rx) = mpsc::channel(4);
         let sub = Subscriber {
+            session: None,
             id: channel.subscriber_id(),
             tx,
             inbox_id: None,

@@ -23,7 +23,7 @@
 //! across restarts.
 
 pub mod agent;
-mod channel;
+pub mod channel;
 pub mod connection;
 pub mod dispatch;
 mod render;

@@ -74,6 +74,8 @@ pub trait UserStore: Send + Sync {
     async fn start_session(&self, user_id: i64, token_sha256: &str) -> StoreResult<()>;
     /// Revokes a console session token; API tokens are not affected.
     async fn delete_session(&self, token_sha256: &str) -> StoreResult<()>;
+    /// The SHA-256 of every token the user holds now, of both kinds.
+    async fn token_hashes(&self, user_id: i64) -> StoreResult<Vec<String>>;
     async fn memberships(&self, user_id: i64) -> StoreResult<Vec<Membership>>;
     async fn membership(&self, account_id: i64, user_id: i64) -> StoreResult<Option<Membership>>;
     /// The person's own change to their profile; it claims their

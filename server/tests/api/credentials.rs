@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::both_databases;
 use crate::common::{new_account, sign_in, Db, Env, TestApp};
+use crate::ws::{Closed, Ws};
 use switchboard_server::api::throttle::ThrottleConfig;
 use switchboard_server::Settings;
 
@@ -147,6 +148,8 @@ async fn a_new_password_signs_out_the_other_sessions(db: Db) {
     let app = &env.app;
     let laptop = sign_in(app, "ana@acme.test", "password123").await;
     let phone = sign_in(app, "ana@acme.test", "password123").await;
+    let (mut phone_console, _) = Ws::agent(app, &phone, env.account_id, None).await;
+    let (mut laptop_console, _) = Ws::agent(app, &laptop, env.account_id, None).await;
     let (status, _) = app
         .patch(
             "/api/v1/profile",
@@ -157,10 +160,37 @@ async fn a_new_password_signs_out_the_other_sessions(db: Db) {
     assert_eq!(status, 200);
     let (status, _) = app.get("/api/v1/profile", &phone).await;
     assert_eq!(status, 401, "the other session is revoked");
+    assert_eq!(
+        phone_console.closed().await,
+        Closed::Code(4003),
+        "its console is closed"
+    );
     let (status, _) = app.get("/api/v1/profile", &laptop).await;
     assert_eq!(status, 200, "the session that made the change stays");
     let (status, _) = app.get("/api/v1/profile", &env.admin_token).await;
     assert_eq!(status, 200, "API tokens are not sessions");
+    laptop_console.send(json!({"type": "ping"})).await;
+    laptop_console.event("pong").await;
+
+    // Signing out closes that session's console too.
+    let (status, _) = app
+        .call(Method::DELETE, "/auth/sign_out", Some(&laptop), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(laptop_console.closed().await, Closed::Code(4003));
+
+    // So does leaving the account: a removed agent hears nothing more.
+    let (bruno, bruno_token) = env.agent("Bruno", "bruno@acme.test", "agent").await;
+    let (mut bruno_console, _) = Ws::agent(app, &bruno_token, env.account_id, None).await;
+    let (status, _) = app
+        .delete(
+            &env.path(&format!("/agents/{bruno}")),
+            &env.admin_token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(bruno_console.closed().await, Closed::Code(4003));
 }
 
 async fn wrong_passwords_are_throttled(db: Db) {

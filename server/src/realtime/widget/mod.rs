@@ -161,6 +161,7 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
             id,
             tx,
             inbox_id: Some(visitor.inbox.id),
+            session: None,
         },
     );
     let welcome = match Box::pin(welcome(&state, &visitor)).await {

@@ -132,6 +132,15 @@ where
         Ok(())
     }
 
+    async fn token_hashes(&self, user_id: i64) -> StoreResult<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT token_sha256 FROM access_tokens WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(hash,)| hash).collect())
+    }
+
     async fn memberships(&self, user_id: i64) -> StoreResult<Vec<Membership>> {
         let rows: Vec<MembershipRow> =
             sqlx::query_as(&format!("{MEMBERSHIP_SELECT} ORDER BY a.id"))
