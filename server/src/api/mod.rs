@@ -30,6 +30,7 @@ use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::normalize_path::NormalizePath;
 use tower_http::trace::TraceLayer;
 
 use crate::hub::{Hub, HubError};
@@ -126,7 +127,16 @@ pub(crate) fn hub_not_found_as(err: HubError, what: &str) -> ApiError {
     }
 }
 
+/// The whole server's routes. A trailing slash is trimmed before routing:
+/// Chatwoot's own OpenAPI file names some paths with one
+/// (`.../inboxes/{id}/`) and Rails answers both forms, so generated clients
+/// send either.
 pub fn router(state: AppState) -> Router {
+    let routes = routes(state);
+    Router::new().fallback_service(NormalizePath::trim_trailing_slash(routes))
+}
+
+fn routes(state: AppState) -> Router {
     let account = Router::new()
         .route("/agents", get(agents::list).post(agents::create))
         .route(
@@ -134,7 +144,6 @@ pub fn router(state: AppState) -> Router {
             axum::routing::patch(agents::update).delete(agents::delete),
         )
         .route("/inboxes", get(inboxes::list).post(inboxes::create))
-        .route("/inboxes/", get(inboxes::list).post(inboxes::create))
         .route(
             "/inboxes/{id}",
             get(inboxes::show)

@@ -1,6 +1,7 @@
 //! API and store tests: one binary, every test on SQLite and on Postgres.
 
 mod common;
+mod compat;
 
 pub mod agendor_fake;
 mod crm;
