@@ -4,9 +4,11 @@
 //! - The WebSocket library writes every frame it reads or sends at `TRACE`:
 //!   agents' `auth` frames carry access tokens, `identity` frames carry
 //!   visitors' tokens. Those events are dropped whatever `RUST_LOG` says.
-//! - Requests are logged by path, never by query string (a WhatsApp
-//!   verification carries Meta's verify token there); see
-//!   [`crate::api::request_span`].
+//! - Requests are logged by route, never by the path as sent or its query
+//!   string (Public API contact identifiers and file keys travel in paths,
+//!   Meta's verify token in a query); see [`crate::api::request_span`].
+//! - Outbound calls' errors are recorded without their URL (Meta's media
+//!   links are signed).
 //! - Tokens travel in headers and bodies, which are not logged; only their
 //!   SHA-256 is stored.
 

@@ -49,6 +49,14 @@ pub fn token_sha256(token: &str) -> String {
 
 /// Threads that hash passwords.
 const HASHER_THREADS: usize = 2;
+/// Hashes that may wait for those threads; past it a request is answered
+/// `503 busy` at once instead of queueing CPU work without end.
+const HASHER_QUEUE: usize = 64;
+
+/// The password hashing queue is full: try again shortly.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("too many passwords are being checked at once; try again shortly")]
+pub struct Busy;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -56,11 +64,11 @@ type Job = Box<dyn FnOnce() + Send>;
 /// argon2 hash needs 19 MiB, and the allocator keeps freed memory per
 /// thread: on tokio's blocking pool every thread that ever hashed would keep
 /// its 19 MiB (hundreds of MiB after a burst of sign-ins); here two do.
-fn hashers() -> Option<&'static std::sync::mpsc::Sender<Job>> {
-    static HASHERS: OnceLock<Option<std::sync::mpsc::Sender<Job>>> = OnceLock::new();
+fn hashers() -> Option<&'static std::sync::mpsc::SyncSender<Job>> {
+    static HASHERS: OnceLock<Option<std::sync::mpsc::SyncSender<Job>>> = OnceLock::new();
     HASHERS
         .get_or_init(|| {
-            let (tx, rx) = std::sync::mpsc::channel::<Job>();
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(HASHER_QUEUE);
             let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
             let mut started = 0;
             for i in 0..HASHER_THREADS {
@@ -85,7 +93,8 @@ fn hashers() -> Option<&'static std::sync::mpsc::Sender<Job>> {
 }
 
 /// Runs `work` on a hashing thread (or, if none could start, on tokio's
-/// blocking pool).
+/// blocking pool). [`Busy`] when [`HASHER_QUEUE`] jobs already wait; a job
+/// whose caller went away meanwhile is skipped.
 async fn hashing<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> anyhow::Result<T> {
@@ -93,11 +102,17 @@ async fn hashing<T: Send + 'static>(
         return Ok(tokio::task::spawn_blocking(work).await?);
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
-    hashers
-        .send(Box::new(move || {
+    let job: Job = Box::new(move || {
+        if !tx.is_closed() {
             let _ = tx.send(work());
-        }))
-        .map_err(|_| anyhow::anyhow!("the password hashing threads stopped"))?;
+        }
+    });
+    hashers.try_send(job).map_err(|e| match e {
+        std::sync::mpsc::TrySendError::Full(_) => anyhow::Error::new(Busy),
+        std::sync::mpsc::TrySendError::Disconnected(_) => {
+            anyhow::anyhow!("the password hashing threads stopped")
+        }
+    })?;
     Ok(rx.await?)
 }
 
@@ -155,13 +170,17 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 /// Checks a password against a stored hash. Without a hash (unknown e-mail,
 /// or a user who never set a password) it still spends the same time on a
 /// dummy hash, so response times do not tell which e-mails exist.
-pub async fn verify_password(password: String, hash: Option<String>) -> bool {
-    hashing(move || {
+pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, Busy> {
+    let checked = hashing(move || {
         let stored = hash.as_deref().unwrap_or_else(|| dummy_hash());
         matches(password.as_bytes(), stored) && hash.is_some()
     })
-    .await
-    .unwrap_or(false)
+    .await;
+    match checked {
+        Ok(ok) => Ok(ok),
+        Err(e) if e.is::<Busy>() => Err(Busy),
+        Err(_) => Ok(false),
+    }
 }
 
 /// Whether `password` hashes to the stored PHC string (compared in constant
@@ -238,16 +257,28 @@ mod tests {
             .hash_password(b"battery staple", &salt)
             .expect("hash")
             .to_string();
-        assert!(verify_password("battery staple".into(), Some(theirs.clone())).await);
-        assert!(!verify_password("battery".into(), Some(theirs)).await);
-        assert!(!verify_password("x".into(), Some("not a hash".into())).await);
+        assert_eq!(
+            verify_password("battery staple".into(), Some(theirs.clone())).await,
+            Ok(true)
+        );
+        assert_eq!(
+            verify_password("battery".into(), Some(theirs)).await,
+            Ok(false)
+        );
+        assert_eq!(
+            verify_password("x".into(), Some("not a hash".into())).await,
+            Ok(false)
+        );
     }
 
     #[tokio::test]
     async fn password_round_trip() {
         let hash = hash_password("correct horse".into()).await.expect("hash");
-        assert!(verify_password("correct horse".into(), Some(hash.clone())).await);
-        assert!(!verify_password("wrong".into(), Some(hash)).await);
-        assert!(!verify_password("anything".into(), None).await);
+        assert_eq!(
+            verify_password("correct horse".into(), Some(hash.clone())).await,
+            Ok(true)
+        );
+        assert_eq!(verify_password("wrong".into(), Some(hash)).await, Ok(false));
+        assert_eq!(verify_password("anything".into(), None).await, Ok(false));
     }
 }

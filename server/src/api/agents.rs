@@ -36,10 +36,11 @@ pub struct AgentCreate {
     password: Option<String>,
 }
 
-/// Adds an agent. An e-mail already used in another account adds that same
-/// person, keeping their name and password: joining an account gives its
-/// administrators no power over them (see [`update`]). One already in this
-/// account is a 409.
+/// Adds an agent. An e-mail someone already signs in with (in this account
+/// or another) is a 409 `person_exists`: e-mails are not verified, so the
+/// person behind it may be someone else's creation (see
+/// [`crate::store::AgentStore::add_agent`]). One already in this account is
+/// a 409 too.
 pub async fn create(
     State(state): State<AppState>,
     member: Member,
@@ -57,7 +58,7 @@ pub async fn create(
         Some(p) => Some(
             hash_password(validate::password(&p)?)
                 .await
-                .map_err(ApiError::internal)?,
+                .map_err(ApiError::hashing)?,
         ),
         None => None,
     };
@@ -104,7 +105,7 @@ pub struct AgentUpdate {
 /// password belong to the person: an administrator may set them only for
 /// someone who works for this account alone and has never signed in (an
 /// agent they just added), else the answer is 403 `belongs_to_user` and
-/// nothing changes. Setting a password signs the person out everywhere.
+/// nothing changes. (Such a person has no sessions to sign out.)
 pub async fn update(
     State(state): State<AppState>,
     member: Member,
@@ -123,7 +124,7 @@ pub async fn update(
         Some(p) => Some(
             hash_password(validate::password(&p)?)
                 .await
-                .map_err(ApiError::internal)?,
+                .map_err(ApiError::hashing)?,
         ),
         None => None,
     };
@@ -144,9 +145,6 @@ pub async fn update(
         .update_agent(member.account_id(), agent_id, &patch)
         .await
         .map_err(|e| super::not_found_as(e, "Agent"))?;
-    if patch.password_hash.is_some() {
-        state.close_revoked_sockets(agent_id).await?;
-    }
     state.settings_changed(member.account_id()).await?;
     Ok(Json(views::agent(&agent)))
 }
@@ -175,11 +173,12 @@ pub async fn delete(
         .await
         .map_err(|e| super::not_found_as(e, "Agent"))?;
     tracing::info!(account_id = member.account_id(), agent_id, "agent removed");
-    // Their open consoles stop hearing the account at once.
+    // The directory first, so a console reconnecting meanwhile is refused;
+    // then their open consoles stop hearing the account.
+    state.settings_changed(member.account_id()).await?;
     state
         .hub
         .channel(member.account_id())
         .revoke_agents(|s| s.user_id == agent_id);
-    state.settings_changed(member.account_id()).await?;
     Ok(Json(serde_json::json!({})))
 }

@@ -54,12 +54,13 @@ pub async fn user_by_token(state: &AppState, token: &str) -> ApiResult<User> {
     if let Some(user) = state.tokens.get(&hash) {
         return Ok(user);
     }
+    let generation = state.tokens.generation();
     let user = state
         .store
         .user_by_token(&hash)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
-    state.tokens.insert(hash, user.clone());
+    state.tokens.insert(generation, hash, user.clone());
     Ok(user)
 }
 
@@ -154,40 +155,42 @@ pub async fn sign_in(
     ApiJson(body): ApiJson<SignIn>,
 ) -> ApiResult<Json<SignedIn>> {
     let email = body.email.trim().to_lowercase();
-    // Checked before the password: a guesser held back costs no argon2.
+    let refused = || {
+        ApiError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "Invalid login credentials. Please try again.",
+        )
+    };
+    // No e-mail is that long: refused without a lookup or a count (the
+    // throttle keeps e-mails, and must not keep megabytes of them).
+    if email.len() > 254 {
+        return Err(refused());
+    }
+    // Admitted (and counted as failed until it is not) before the password
+    // is checked: a guesser held back costs no argon2.
     let address = Some(client.ip());
-    if let Some(wait) = state.sign_ins.wait(&email, address, Instant::now()) {
+    if let Err(wait) = state.sign_ins.admit(&email, address, Instant::now()) {
         return Err(ApiError::too_many_attempts(wait));
     }
-    let found = if email.len() <= 254 {
-        state.store.credentials(&email).await?
-    } else {
-        None
-    };
-    let (user, hash) = match found {
+    let (user, hash) = match state.store.credentials(&email).await? {
         Some((user, hash)) => (Some(user), hash),
         None => (None, None),
     };
-    let valid = verify_password(body.password, hash).await;
-    let user = match (valid, user) {
-        (true, Some(user)) => {
-            state.sign_ins.succeeded(&email);
-            user
-        }
-        _ => {
-            state.sign_ins.failed(&email, address, Instant::now());
-            return Err(ApiError::new(
-                axum::http::StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
-                "Invalid login credentials. Please try again.",
-            ));
-        }
+    let valid = verify_password(body.password, hash.clone()).await?;
+    let (Some(user), Some(hash), true) = (user, hash, valid) else {
+        return Err(refused());
     };
     let token = new_access_token();
-    state
+    let started = state
         .store
-        .start_session(user.id, &token_sha256(&token))
+        .start_session(user.id, &token_sha256(&token), &hash)
         .await?;
+    if !started {
+        // The password changed while this one was being checked.
+        return Err(refused());
+    }
+    state.sign_ins.succeeded(&email, address);
     let memberships = state.store.memberships(user.id).await?;
     tracing::info!(user_id = user.id, "signed in");
     Ok(Json(SignedIn {

@@ -144,6 +144,12 @@ impl From<StoreError> for ApiError {
                 "validation_failed",
                 message,
             ),
+            StoreError::PersonExists => ApiError::new(
+                StatusCode::CONFLICT,
+                "person_exists",
+                "Someone already signs in to switchboard with this e-mail: for their \
+                 safety they cannot be added to another account. Use another e-mail.",
+            ),
             StoreError::NotYours => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "belongs_to_user",
@@ -151,6 +157,30 @@ impl From<StoreError> for ApiError {
                  they have signed in or belong to another account too.",
             ),
             StoreError::Database(_) | StoreError::Corrupt(_) => ApiError::internal(err),
+        }
+    }
+}
+
+impl From<crate::secrets::Busy> for ApiError {
+    fn from(_: crate::secrets::Busy) -> Self {
+        ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "The server is busy; nothing was changed. Retry shortly.",
+            )
+        }
+    }
+}
+
+impl ApiError {
+    /// A password that could not be hashed: the queue was full (503), or
+    /// something broke (500).
+    pub fn hashing(err: anyhow::Error) -> Self {
+        match err.downcast::<crate::secrets::Busy>() {
+            Ok(busy) => busy.into(),
+            Err(other) => ApiError::internal(other),
         }
     }
 }

@@ -318,14 +318,17 @@ async fn declared_length(
     }
 }
 
-/// Each request's span: method and path, never the query string, which
-/// can hold a credential (Meta's `hub.verify_token`).
+/// Each request's span: method and route (`/public/api/v1/inboxes/
+/// {inbox_identifier}/contacts/{contact_identifier}`), never the path as
+/// sent nor its query string: paths carry bearer credentials (a Public API
+/// contact identifier, a file's key) and queries too (Meta's
+/// `hub.verify_token`).
 pub fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
-    tracing::debug_span!(
-        "request",
-        method = %request.method(),
-        path = %request.uri().path(),
-    )
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("(no route)", axum::extract::MatchedPath::as_str);
+    tracing::debug_span!("request", method = %request.method(), route)
 }
 
 /// A panic is a bug: logged as one, answered as a plain 500.

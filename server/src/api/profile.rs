@@ -95,7 +95,7 @@ pub async fn update(
         })?;
         // The current password is guessed no faster here than at sign-in.
         let email = authed.user.email.as_str();
-        if let Some(wait) = state.sign_ins.wait(email, None, Instant::now()) {
+        if let Err(wait) = state.sign_ins.admit(email, None, Instant::now()) {
             return Err(ApiError::too_many_attempts(wait));
         }
         let (_, hash) = state
@@ -103,11 +103,11 @@ pub async fn update(
             .credentials(email)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
-        if !verify_password(current, hash).await {
-            state.sign_ins.failed(email, None, Instant::now());
+        if !verify_password(current, hash).await? {
             return Err(ApiError::invalid("current_password", "is incorrect"));
         }
-        patch.password_hash = Some(hash_password(password).await.map_err(ApiError::internal)?);
+        state.sign_ins.succeeded(email, None);
+        patch.password_hash = Some(hash_password(password).await.map_err(ApiError::hashing)?);
         // Whoever knew the old password is signed out; this session stays.
         patch.keep_session = Some(crate::secrets::token_sha256(&authed.token));
     }

@@ -15,28 +15,49 @@ const CAPACITY: usize = 100_000;
 
 #[derive(Debug, Default)]
 pub struct TokenCache {
-    users: Mutex<HashMap<String, User>>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Bumped by every [`TokenCache::clear`]: a database read that began
+    /// before a revocation must not put the revoked token back after it.
+    generation: u64,
+    users: HashMap<String, User>,
 }
 
 impl TokenCache {
     pub fn get(&self, token_sha256: &str) -> Option<User> {
-        self.lock().get(token_sha256).cloned()
+        self.lock().users.get(token_sha256).cloned()
     }
 
-    pub fn insert(&self, token_sha256: String, user: User) {
-        let mut users = self.lock();
-        if users.len() >= CAPACITY {
-            users.clear();
+    /// The generation to pass back to [`TokenCache::insert`] after reading
+    /// the database.
+    pub fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    /// Remembers what a read begun at `generation` found, unless the cache
+    /// was cleared meanwhile.
+    pub fn insert(&self, generation: u64, token_sha256: String, user: User) {
+        let mut inner = self.lock();
+        if inner.generation != generation {
+            return;
         }
-        users.insert(token_sha256, user);
+        if inner.users.len() >= CAPACITY {
+            inner.users.clear();
+        }
+        inner.users.insert(token_sha256, user);
     }
 
     /// Forgets every token: after a sign-out or a change to users.
     pub fn clear(&self) {
-        self.lock().clear();
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner.users.clear();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, User>> {
-        self.users.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

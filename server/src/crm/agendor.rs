@@ -92,7 +92,7 @@ impl Agendor {
         }
         let response = request.send().await.map_err(|e| CrmError::Unavailable {
             status: None,
-            why: format!("Agendor unreachable: {e}"),
+            why: format!("Agendor unreachable: {}", e.without_url()),
             retry_after: None,
         })?;
         let status = response.status().as_u16();

@@ -38,6 +38,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use client::{ClientAddr, TrustedProxies};
+pub(crate) use count::address_key;
 pub use serve::serve;
 pub use sockets::WsSlot;
 

@@ -72,7 +72,7 @@ impl Hub {
                 queue_position: None,
                 hmac_verified: false,
             };
-            live.hmac_verified = state.verified(live.conversation.contact_inbox_id);
+            live.hmac_verified = state.verified(live.conversation.contact_inbox_id, at);
             state.insert(live.clone());
             let durable = self.commit(&mut state, slot, ops);
             for m in &messages {

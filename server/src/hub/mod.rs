@@ -150,11 +150,8 @@ impl Hub {
         let mut incoming: HashMap<i64, i64> =
             store.load_last_incoming().await?.into_iter().collect();
         // Before the conversations, which take their `hmac_verified` from it.
-        for (account_id, link) in store.load_verified_links().await? {
-            shards
-                .entry(account_id)
-                .or_default()
-                .note_verified_link(link);
+        for (account_id, link, at) in store.load_verified_links().await? {
+            shards.entry(account_id).or_default().verify_link(link, at);
         }
         for mut conversation in store.load_conversations().await? {
             let last_message = last.remove(&conversation.id).map(Arc::new);
@@ -162,17 +159,17 @@ impl Hub {
             if let Some(m) = &last_message {
                 conversation.last_activity_at = conversation.last_activity_at.max(m.created_at);
             }
-            shards
-                .entry(conversation.account_id)
-                .or_default()
-                .insert(LiveConversation {
-                    conversation,
-                    last_message,
-                    last_incoming_at,
-                    echoes: Echoes::default(),
-                    queue_position: None,
-                    hmac_verified: false,
-                });
+            let state = shards.entry(conversation.account_id).or_default();
+            let hmac_verified =
+                state.verified(conversation.contact_inbox_id, conversation.created_at);
+            state.insert(LiveConversation {
+                conversation,
+                last_message,
+                last_incoming_at,
+                echoes: Echoes::default(),
+                queue_position: None,
+                hmac_verified,
+            });
         }
         // Round-robin cursors and "assigned longest ago" continue from the
         // newest assignments instead of starting over.
@@ -390,10 +387,10 @@ impl Hub {
     }
 
     /// A visitor's link was verified (see `ContactInbox::hmac_verified`):
-    /// the conversations through it show `meta.hmac_verified` from now on.
-    pub fn link_verified(&self, account_id: i64, contact_id: i64, link: i64) {
+    /// conversations opened through it from now on show `meta.hmac_verified`.
+    pub fn link_verified(&self, account_id: i64, link: i64) {
         let shard = self.shard(account_id);
-        Self::lock(&shard).verify_link(contact_id, link);
+        Self::lock(&shard).verify_link(link, crate::store::now());
     }
 
     /// The contact's conversations, newest first.

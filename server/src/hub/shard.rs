@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use super::writer::Durable;
@@ -171,8 +171,8 @@ pub struct ShardState {
     /// Where committed changes go to be pushed to subscribers.
     pub feed: Option<Feed>,
     /// Visitor links (contact_inboxes) handed out only to sessions that
-    /// signed their identity.
-    verified_links: FxHashSet<i64>,
+    /// signed their identity, with when that began.
+    verified_links: FxHashMap<i64, i64>,
 }
 
 /// An account's realtime feed: the dispatcher's queue and the channel its
@@ -270,35 +270,20 @@ impl ShardState {
             .collect()
     }
 
-    /// Whether a conversation through `link` is with a verified visitor.
-    pub fn verified(&self, link: Option<i64>) -> bool {
-        link.is_some_and(|l| self.verified_links.contains(&l))
+    /// Whether a conversation opened at `at` through `link` is with a
+    /// verified visitor: the link was verified by then. What was written
+    /// before (perhaps by whoever held an anonymous token) is not vouched for.
+    pub fn verified(&self, link: Option<i64>, at: i64) -> bool {
+        link.and_then(|l| self.verified_links.get(&l))
+            .is_some_and(|since| *since <= at)
     }
 
-    /// A verified link, read at start before the conversations.
-    pub fn note_verified_link(&mut self, link: i64) {
-        self.verified_links.insert(link);
+    /// The link was verified at `at` (Unix seconds).
+    pub fn verify_link(&mut self, link: i64, at: i64) {
+        self.verified_links.entry(link).or_insert(at);
     }
 
-    /// The link was verified: so are the conversations through it.
-    pub fn verify_link(&mut self, contact_id: i64, link: i64) {
-        self.verified_links.insert(link);
-        let ids = self
-            .by_contact
-            .get(&contact_id)
-            .cloned()
-            .unwrap_or_default();
-        for id in ids {
-            if let Some(live) = self.conversations.get_mut(&id) {
-                if live.conversation.contact_inbox_id == Some(link) {
-                    live.hmac_verified = true;
-                }
-            }
-        }
-    }
-
-    pub fn insert(&mut self, mut live: LiveConversation) {
-        live.hmac_verified = self.verified(live.conversation.contact_inbox_id);
+    pub fn insert(&mut self, live: LiveConversation) {
         let old = self
             .conversations
             .get(&live.conversation.id)

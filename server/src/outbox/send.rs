@@ -92,7 +92,7 @@ pub async fn post(client: &reqwest::Client, call: Call) -> Answer {
             Ok(None) => break,
             Err(e) if (200..300).contains(&status) => {
                 // The receiver took it; an answer cut short does not undo that.
-                tracing::debug!(error = %e, "outbound answer cut short");
+                tracing::debug!(error = %e.without_url(), "outbound answer cut short");
                 break;
             }
             Err(e) => return Answer::Unreachable(describe(&e)),

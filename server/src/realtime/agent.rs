@@ -80,6 +80,23 @@ async fn authenticate(
     Ok((member, session))
 }
 
+/// Whether the token still names the user (read from the store, not the
+/// cache) and the user is still an agent of the account.
+async fn still_signed_in(
+    state: &AppState,
+    token_hash: &str,
+    user_id: i64,
+    account_id: i64,
+) -> bool {
+    let holder = state.store.user_by_token(token_hash).await.ok().flatten();
+    let member = state
+        .hub
+        .directory(account_id)
+        .await
+        .is_ok_and(|d| d.agents.contains_key(&user_id));
+    holder.is_some_and(|u| u.id == user_id) && member
+}
+
 async fn run(
     state: AppState,
     socket: WebSocket,
@@ -113,6 +130,7 @@ async fn run(
     };
     let account_id = member.account_id();
     let user_id = member.user.id;
+    let token_hash = session.token_sha256.clone();
     let channel = state.hub.channel(account_id);
     let (tx, rx) = mpsc::channel(state.ws_outbound_queue);
     let id = channel.subscriber_id();
@@ -126,6 +144,15 @@ async fn run(
             session: Some(session),
         },
     );
+    // A revocation (sign-out, new password, removal) that ran between
+    // authenticating and subscribing could not close this socket: check
+    // again now that it would.
+    if !still_signed_in(&state, &token_hash, user_id, account_id).await {
+        channel.unsubscribe(Audience::Agents, id);
+        return conn
+            .refuse("unauthorized", "this session was signed out")
+            .await;
+    }
     tracing::debug!(account_id, user_id, "agent connected");
     if let Err(err) = state.hub.agent_presence(account_id, user_id, 1).await {
         tracing::warn!(%err, "presence not recorded");

@@ -23,10 +23,14 @@ pub fn is_revoked(frame: &Frame) -> bool {
     Arc::ptr_eq(frame, &REVOKED)
 }
 
-/// The link of visitors who are no contact yet (they have not written):
-/// database ids start at 1, so no conversation ever names it, and its
-/// subscribers hear only what every visitor of their inbox hears (presence).
-pub const NEWCOMER: i64 = 0;
+/// Where a visitor who is no contact yet (they have not written) waits:
+/// a key of its own, below zero (database ids start at 1, so no
+/// conversation ever names it). Its subscriber hears only what every
+/// visitor of their inbox hears (presence), and moves to its link with
+/// [`Channel::relink`].
+pub fn newcomer(subscriber_id: u64) -> i64 {
+    i64::try_from(subscriber_id).map_or(i64::MIN, |id| -id)
+}
 
 /// A connection's place in an account's channel.
 #[derive(Debug, Clone)]
@@ -304,11 +308,19 @@ impl Channel {
                 bytes,
             });
         }
+        // Whole events go: an agent's frame dropped while the visitor's
+        // frame of the same event stayed would make a resume look complete.
         while inner.buffer.len() > self.replay.events
-            || (inner.buffered_bytes > self.replay.bytes && inner.buffer.len() > 1)
+            || (inner.buffered_bytes > self.replay.bytes
+                && inner.buffer.front().is_some_and(|b| b.cursor != cursor))
         {
-            if let Some(oldest) = inner.buffer.pop_front() {
-                inner.buffered_bytes -= oldest.bytes;
+            let Some(oldest) = inner.buffer.front().map(|b| b.cursor) else {
+                break;
+            };
+            while let Some(b) = inner.buffer.front().filter(|b| b.cursor == oldest) {
+                let bytes = b.bytes;
+                inner.buffer.pop_front();
+                inner.buffered_bytes -= bytes;
             }
         }
         self.metrics.published(true, delivery.sent, delivery.cut);

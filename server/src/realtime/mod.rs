@@ -127,4 +127,4 @@ pub enum Audience {
 /// connection, so a smaller slot makes every idle connection smaller.
 pub type Frame = Arc<Utf8Bytes>;
 
-pub use channel::{Channel, Delivery, Start, Subscriber, NEWCOMER};
+pub use channel::{newcomer, Channel, Delivery, Start, Subscriber};

@@ -35,6 +35,10 @@ pub enum StoreError {
     /// is not an agent of the account).
     #[error("{0}")]
     Invalid(String),
+    /// The e-mail belongs to a person who works for an account or has
+    /// signed in: they cannot be added to another account by e-mail.
+    #[error("someone already signs in with this e-mail")]
+    PersonExists,
     /// The change touches what belongs to a person (their name, password),
     /// not to the account asking.
     #[error("this belongs to the person, not to the account")]
@@ -69,9 +73,16 @@ pub trait UserStore: Send + Sync {
     async fn user_by_token(&self, token_sha256: &str) -> StoreResult<Option<User>>;
     /// The user with this e-mail and their password hash, for signing in.
     async fn credentials(&self, email: &str) -> StoreResult<Option<(User, Option<String>)>>;
-    /// Stores a console session token minted by signing in, and marks the
-    /// person's credentials as claimed (see [`AgentStore::update_agent`]).
-    async fn start_session(&self, user_id: i64, token_sha256: &str) -> StoreResult<()>;
+    /// Stores a console session token minted by signing in with the
+    /// password whose hash is `password_hash`, and marks the person's
+    /// credentials as claimed (see [`AgentStore::update_agent`]). `false`,
+    /// storing nothing, when that is no longer their password.
+    async fn start_session(
+        &self,
+        user_id: i64,
+        token_sha256: &str,
+        password_hash: &str,
+    ) -> StoreResult<bool>;
     /// Revokes a console session token; API tokens are not affected.
     async fn delete_session(&self, token_sha256: &str) -> StoreResult<()>;
     /// The SHA-256 of every token the user holds now, of both kinds.
@@ -89,8 +100,10 @@ pub trait UserStore: Send + Sync {
 pub trait AgentStore: Send + Sync {
     async fn list_agents(&self, account_id: i64) -> StoreResult<Vec<Agent>>;
     async fn get_agent(&self, account_id: i64, user_id: i64) -> StoreResult<Agent>;
-    /// Makes the user with `new.email` an agent of the account, creating the
-    /// user if nobody has that e-mail yet.
+    /// Makes a new user with `new.email` an agent of the account. An e-mail
+    /// someone already has is [`StoreError::PersonExists`], unless that
+    /// person is in no account and never signed in (then they are set up
+    /// afresh from `new`).
     async fn add_agent(&self, account_id: i64, new: &NewAgent) -> StoreResult<Agent>;
     /// Changes role, availability or auto-offline. Refuses to leave the account
     /// without an administrator.
@@ -98,8 +111,8 @@ pub trait AgentStore: Send + Sync {
     /// A name or password in the patch is set only for a person who belongs
     /// to this account alone and has never claimed their credentials (signed
     /// in, or changed their own profile); otherwise nothing changes and the
-    /// answer is [`StoreError::NotYours`]. A new password revokes the
-    /// person's sessions.
+    /// answer is [`StoreError::NotYours`]. (Such a person has never signed
+    /// in: there are no sessions to revoke.)
     async fn update_agent(
         &self,
         account_id: i64,
@@ -198,9 +211,21 @@ pub trait ContactStore: Send + Sync {
         source_id: &str,
         hmac_verified: bool,
     ) -> StoreResult<ContactInbox>;
-    /// Gives the link a new token and marks it verified: its visitor just
-    /// proved who they are, and whoever held the old token no longer can.
-    async fn verify_link(&self, link: &ContactInbox, source_id: &str) -> StoreResult<ContactInbox>;
+    /// Gives the link a new token (and, with `verified`, marks it verified
+    /// from now): whoever held the old one no longer reaches it. Refused
+    /// (`Conflict`) if its token is no longer `link.source_id`.
+    async fn rekey_link(
+        &self,
+        link: &ContactInbox,
+        source_id: &str,
+        verified: bool,
+    ) -> StoreResult<ContactInbox>;
+    /// The contact's links into the inbox that unverified sessions may hold.
+    async fn unverified_links_of(
+        &self,
+        contact_id: i64,
+        inbox_id: i64,
+    ) -> StoreResult<Vec<ContactInbox>>;
 }
 
 /// Conversations and messages: the hub loads them at start and writes them
@@ -213,8 +238,9 @@ pub trait ChatStore: Send + Sync {
     /// When the contact last wrote in each conversation (Unix seconds), as
     /// `(conversation_id, at)`: the start of WhatsApp's reply window.
     async fn load_last_incoming(&self) -> StoreResult<Vec<(i64, i64)>>;
-    /// Every verified visitor link, as `(account_id, contact_inbox_id)`.
-    async fn load_verified_links(&self) -> StoreResult<Vec<(i64, i64)>>;
+    /// Every verified visitor link, as `(account_id, contact_inbox_id,
+    /// verified at)`.
+    async fn load_verified_links(&self) -> StoreResult<Vec<(i64, i64, i64)>>;
     /// The largest conversation and message ids, where the hub's counters resume.
     async fn max_ids(&self) -> StoreResult<(i64, i64)>;
     /// Up to `limit` messages before `before` (or the newest), oldest first;

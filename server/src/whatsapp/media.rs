@@ -83,7 +83,7 @@ async fn get(
         .bearer_auth(&config.api_key)
         .send()
         .await
-        .map_err(|e| Answer::Unreachable(format!("media download failed: {e}")))?;
+        .map_err(|e| Answer::Unreachable(format!("media download failed: {}", e.without_url())))?;
     let status = response.status().as_u16();
     let mut body = Vec::new();
     loop {
@@ -99,7 +99,12 @@ async fn get(
                 }
             }
             Ok(None) => break,
-            Err(e) => return Err(Answer::Unreachable(format!("media download cut: {e}"))),
+            Err(e) => {
+                return Err(Answer::Unreachable(format!(
+                    "media download cut: {}",
+                    e.without_url()
+                )))
+            }
         }
     }
     if !(200..300).contains(&status) {
@@ -153,7 +158,7 @@ pub async fn upload(
         .multipart(form)
         .send()
         .await
-        .map_err(|e| Answer::Unreachable(format!("media upload failed: {e}")))?;
+        .map_err(|e| Answer::Unreachable(format!("media upload failed: {}", e.without_url())))?;
     let status = response.status().as_u16();
     let retry_after = response
         .headers()
@@ -163,7 +168,7 @@ pub async fn upload(
     let body = response
         .text()
         .await
-        .map_err(|e| Answer::Unreachable(format!("media upload cut: {e}")))?;
+        .map_err(|e| Answer::Unreachable(format!("media upload cut: {}", e.without_url())))?;
     if !(200..300).contains(&status) {
         return Err(Answer::Refused {
             status,

@@ -35,9 +35,11 @@ async fn an_administrator_cannot_take_over_another_tenants_admin(db: Db) {
     let env = Env::start(db).await;
     let app = &env.app;
     let victim = new_account(&env.db, "Globex", "gus@globex.test").await;
+    let theirs = |rest: &str| format!("/api/v1/accounts/{}{rest}", victim.account_id);
 
-    // Account A adds B's administrator by e-mail, naming a password.
-    let (status, added) = app
+    // Account A names B's administrator, with a password of its choosing:
+    // refused, nothing joins, the password is not theirs.
+    let (status, refused) = app
         .post(
             &env.path("/agents"),
             &env.admin_token,
@@ -45,61 +47,74 @@ async fn an_administrator_cannot_take_over_another_tenants_admin(db: Db) {
                    "role": "agent", "password": "attacker-pass-1"}),
         )
         .await;
-    assert_eq!(status, 200, "{added}");
-    assert_eq!(added["id"], victim.user_id, "the same person joins");
-    assert_eq!(added["name"], "Ana Admin", "their own name is kept");
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"], "person_exists");
+    let (_, agents) = app.get(&env.path("/agents"), &env.admin_token).await;
+    assert!(!agents.to_string().contains("gus@globex.test"), "{agents}");
     assert_eq!(
         sign_in_status(app, "gus@globex.test", "attacker-pass-1").await,
-        401,
-        "the password named on joining is not theirs"
-    );
-
-    // Neither their password nor their name can be set from account A.
-    let agent = env.path(&format!("/agents/{}", victim.user_id));
-    for body in [
-        json!({"password": "attacker-pass-2"}),
-        json!({"name": "Renamed"}),
-        json!({"role": "administrator", "password": "attacker-pass-2"}),
-    ] {
-        let (status, refused) = app.patch(&agent, &env.admin_token, body.clone()).await;
-        assert_eq!(status, 403, "{body}: {refused}");
-        assert_eq!(refused["error"], "belongs_to_user");
-    }
-    assert_eq!(
-        sign_in_status(app, "gus@globex.test", "attacker-pass-2").await,
         401
     );
-    sign_in(app, "gus@globex.test", "password123").await;
     let (_, me) = app.get("/api/v1/profile", &victim.access_token).await;
     assert_eq!(me["name"], "Ana Admin");
-    let (_, agents) = app.get(&env.path("/agents"), &env.admin_token).await;
-    let in_a = agents
-        .as_array()
-        .and_then(|a| a.iter().find(|a| a["id"] == victim.user_id))
-        .expect("listed in A");
+
+    // The other way round: A sets up a person with an e-mail B will use,
+    // and signs in as them; B cannot take that person in.
+    let (status, _) = app
+        .post(
+            &env.path("/agents"),
+            &env.admin_token,
+            json!({"name": "Carla", "email": "carla@globex.test",
+                   "role": "agent", "password": "attacker-pass-1"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    sign_in(app, "carla@globex.test", "attacker-pass-1").await;
+    let (status, refused) = app
+        .post(
+            &theirs("/agents"),
+            &victim.access_token,
+            json!({"name": "Carla", "email": "carla@globex.test", "role": "administrator"}),
+        )
+        .await;
     assert_eq!(
-        in_a["role"], "agent",
-        "a refused change changes nothing, the role included"
+        (status, refused["error"].clone()),
+        (409, json!("person_exists"))
     );
 
-    // What belongs to account A is A's to change.
-    let (status, changed) = app
-        .patch(
-            &agent,
+    // Someone nobody ever used (added, never signed in, removed) is free.
+    let (_, dora) = app
+        .post(
+            &env.path("/agents"),
             &env.admin_token,
-            json!({"role": "administrator", "availability_status": "busy"}),
+            json!({"name": "Dora", "email": "dora@globex.test", "role": "agent",
+                   "password": "attacker-pass-1"}),
         )
         .await;
-    assert_eq!(status, 200, "{changed}");
-    assert_eq!(changed["role"], "administrator");
-    // ... and that gives no power in account B.
-    let (_, theirs) = app
-        .get(
-            &format!("/api/v1/accounts/{}/agents", victim.account_id),
+    let (status, _) = app
+        .delete(
+            &env.path(&format!("/agents/{}", dora["id"])),
+            &env.admin_token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, taken) = app
+        .post(
+            &theirs("/agents"),
             &victim.access_token,
+            json!({"name": "Dora Dias", "email": "dora@globex.test", "role": "agent",
+                   "password": "dora-chose-1"}),
         )
         .await;
-    assert_eq!(theirs[0]["availability_status"], "available");
+    assert_eq!(status, 200, "{taken}");
+    assert_eq!(taken["name"], "Dora Dias", "set up afresh");
+    assert_eq!(
+        sign_in_status(app, "dora@globex.test", "attacker-pass-1").await,
+        401,
+        "the old password is gone"
+    );
+    sign_in(app, "dora@globex.test", "dora-chose-1").await;
 }
 
 async fn an_added_agent_is_the_administrators_until_they_sign_in(db: Db) {

@@ -131,6 +131,44 @@ async fn no_level_logs_a_credential(db: Db) {
         json!({"type": "auth", "website_token": website_token, "visitor_token": visitor_token});
     socket(&base, "/ws/widget", &[again], "welcome").await;
 
+    // A Public API contact identifier travels in paths.
+    let api_inbox: Value = client
+        .post(format!(
+            "{base}/api/v1/accounts/{}/inboxes",
+            account.account_id
+        ))
+        .header("api_access_token", &account.access_token)
+        .json(&json!({"name": "App", "channel": {"type": "api"}}))
+        .send()
+        .await
+        .expect("api inbox")
+        .json()
+        .await
+        .expect("json");
+    let inbox_identifier = api_inbox["inbox_identifier"]
+        .as_str()
+        .expect("inbox identifier");
+    let public = format!("{base}/public/api/v1/inboxes/{inbox_identifier}/contacts");
+    let contact: Value = client
+        .post(&public)
+        .json(&json!({"name": "Joana"}))
+        .send()
+        .await
+        .expect("public contact")
+        .json()
+        .await
+        .expect("json");
+    let contact_identifier = contact["source_id"]
+        .as_str()
+        .expect("contact identifier")
+        .to_string();
+    let shown = client
+        .get(format!("{public}/{contact_identifier}"))
+        .send()
+        .await
+        .expect("public contact");
+    assert_eq!(shown.status(), 200);
+
     // Meta's verification carries its verify token in the query string.
     let verify_token = "meta-verify-secret-1234";
     client
@@ -160,6 +198,10 @@ async fn no_level_logs_a_credential(db: Db) {
         ("the password", "password123"),
         ("the visitor token", visitor_token.as_str()),
         ("Meta's verify token", verify_token),
+        (
+            "the Public API contact identifier",
+            contact_identifier.as_str(),
+        ),
     ] {
         assert!(!log.contains(secret), "{what} is in the log");
     }

@@ -190,7 +190,7 @@ async fn proving_an_identity_replaces_the_token(db: Db) {
 
 async fn a_signed_identity_moves_between_devices(db: Db) {
     let env = Env::start(db).await;
-    let (_, website_token, hmac_token) = website(&env).await;
+    let (inbox, website_token, hmac_token) = website(&env).await;
     let hash = sign(&hmac_token, "user-7");
 
     // The laptop: the pre-chat form, then the site says who it is, signed.
@@ -260,12 +260,15 @@ async fn a_signed_identity_moves_between_devices(db: Db) {
     assert_eq!(owned["switched"], true);
     assert_eq!(owned["contact"]["id"], held["contact"]["id"]);
     assert_ne!(owned["visitor_token"], held["visitor_token"]);
-    let (mut owner, _) = Ws::visitor(
-        &env.app,
-        &website_token,
-        Some(&text(&owned, "visitor_token")),
-    )
-    .await;
+    // The anonymous holder of the contact's old link is cut off: its socket
+    // closes and its token opens nothing.
+    assert_eq!(anonymous.closed().await, Closed::Code(4003));
+    let mut stale = Ws::connect(&env.app, "/ws/widget").await;
+    stale
+        .send(json!({"type": "auth", "website_token": website_token, "visitor_token": held["visitor_token"]}))
+        .await;
+    assert_eq!(stale.event("error").await["data"]["error"], "not_found");
+    // The owner's socket moved onto their link: it writes there at once.
     owner
         .send(json!({"type": "start_conversation", "content": "a private matter"}))
         .await;
@@ -273,5 +276,41 @@ async fn a_signed_identity_moves_between_devices(db: Db) {
     agent
         .until(|f| f["event"] == "message.created" && f["data"]["conversation_id"] == theirs)
         .await;
-    assert!(!heard(&mut anonymous, "private matter").await);
+    let (_, shown) = env
+        .app
+        .get(
+            &env.path(&format!("/conversations/{theirs}")),
+            &env.admin_token,
+        )
+        .await;
+    assert_eq!(shown["meta"]["hmac_verified"], true);
+    assert_eq!(shown["meta"]["sender"]["id"], held["contact"]["id"]);
+
+    // When the inbox demands signatures, unsigned identifiers are refused
+    // even as a new label, and agents never see the key.
+    let (status, _) = env
+        .app
+        .patch(
+            &env.path(&format!("/inboxes/{inbox}")),
+            &env.admin_token,
+            json!({"channel": {"hmac_mandatory": true}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (mut strict, _) = Ws::visitor(&env.app, &website_token, None).await;
+    strict
+        .send(json!({"type": "set_user", "identifier": "user-9"}))
+        .await;
+    let refused = strict.event("error").await["data"].clone();
+    assert_eq!(refused["error"], "identity_unverified");
+    assert!(refused["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("identifier_hash"));
+    let (_, agent_token) = env.agent("Bruno", "bruno@acme.test", "agent").await;
+    let (_, seen) = env
+        .app
+        .get(&env.path(&format!("/inboxes/{inbox}")), &agent_token)
+        .await;
+    assert!(seen.get("hmac_token").is_none(), "{seen}");
 }

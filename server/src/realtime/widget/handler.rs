@@ -5,13 +5,13 @@
 use serde_json::json;
 use switchboard_protocol::realtime::{event, AckData, Typing, VisitorFrame};
 
-use super::{history, identity};
+use super::{history, identity, links};
 use crate::api::error::ApiError;
 use crate::api::AppState;
 use crate::hub::{NewConversation, NewMessage};
 use crate::realtime::connection::{Conn, Handler};
+use crate::realtime::newcomer;
 use crate::realtime::render::frame;
-use crate::realtime::NEWCOMER;
 use crate::store::{ContactFields, ConversationStatus, MessageType, Sender};
 
 /// What a connection keeps of its visitor while it lives: ids only, so an
@@ -24,6 +24,9 @@ pub(super) struct VisitorHandler {
     pub(super) visitor: Option<Known>,
     /// This connection's place in the account's channel.
     pub(super) subscriber_id: u64,
+    /// Contacts this connection created (see
+    /// [`super::links::MAX_CONTACTS_PER_CONNECTION`]).
+    pub(super) contacts_made: u8,
 }
 
 /// A visitor who is a contact: their link into the inbox and its token.
@@ -117,9 +120,12 @@ impl VisitorHandler {
         self.account_id
     }
 
-    /// The visitor's link into the inbox ([`NEWCOMER`] before they write).
+    /// The visitor's link into the inbox (their [`newcomer`] key before
+    /// they write).
     pub(super) fn link_id(&self) -> i64 {
-        self.visitor.as_ref().map_or(NEWCOMER, |k| k.link_id)
+        self.visitor
+            .as_ref()
+            .map_or_else(|| newcomer(self.subscriber_id), |k| k.link_id)
     }
 
     /// The visitor as a contact, creating it when a newcomer first writes:
@@ -128,9 +134,9 @@ impl VisitorHandler {
     async fn known(&mut self, conn: &mut Conn) -> Result<Known, ApiError> {
         let (known, contact) = match &self.visitor {
             Some(known) => return Ok(known.clone()),
-            None => identity::become_contact(self, ContactFields::default(), false).await?,
+            None => links::become_contact(self, ContactFields::default(), false).await?,
         };
-        let told = identity::identity_of(&known, &contact, false);
+        let told = links::identity_of(&known, &contact, false);
         conn.send(frame(event::IDENTITY, None, &told)).await;
         Ok(known)
     }

@@ -14,6 +14,7 @@
 mod handler;
 mod history;
 mod identity;
+mod links;
 pub mod upload;
 
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
@@ -25,7 +26,7 @@ use tokio::sync::mpsc;
 
 use super::connection::{configure, Conn};
 use super::render::visitor_conversation;
-use super::{Audience, Subscriber, NEWCOMER};
+use super::{newcomer, Audience, Subscriber};
 use crate::api::error::ApiError;
 use crate::api::AppState;
 use crate::store::{Contact, ContactInbox, Inbox, StoreError};
@@ -150,10 +151,13 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
     drop(text);
     drop(origin);
     let account_id = visitor.inbox.account_id;
-    let link = visitor.known.as_ref().map_or(NEWCOMER, |(_, l)| l.id);
     let channel = state.hub.channel(account_id);
     let (tx, rx) = mpsc::channel(state.ws_outbound_queue);
     let id = channel.subscriber_id();
+    let link = visitor
+        .known
+        .as_ref()
+        .map_or_else(|| newcomer(id), |(_, l)| l.id);
     let start = channel.subscribe(
         Audience::Visitor(link),
         cursor,
@@ -164,6 +168,18 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
             session: None,
         },
     );
+    // A token replaced between identifying and subscribing could not close
+    // this socket: check again now that it would.
+    if let Some((_, known)) = &visitor.known {
+        let current = state
+            .store
+            .contact_inbox(visitor.inbox.id, &known.source_id)
+            .await;
+        if !matches!(current, Ok(Some(l)) if l.id == known.id) {
+            channel.unsubscribe(Audience::Visitor(link), id);
+            return conn.refuse("not_found", "Visitor not found").await;
+        }
+    }
     let welcome = match Box::pin(welcome(&state, &visitor)).await {
         Ok(w) => w,
         Err(err) => {
@@ -184,6 +200,7 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
             verified: link.hmac_verified,
         }),
         subscriber_id: id,
+        contacts_made: 0,
     };
     if ok {
         conn.run(rx, state.shutdown.clone(), &mut handler).await;

@@ -100,23 +100,41 @@ where
     async fn add_agent(&self, account_id: i64, new: &NewAgent) -> StoreResult<Agent> {
         let at = now();
         let mut tx = self.pool.begin().await?;
-        // A user who already works for another account keeps their name and
-        // password; they simply join this account too.
-        sqlx::query(
+        let inserted: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO users (email, name, display_name, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING RETURNING id",
         )
         .bind(new.user.email.as_str())
         .bind(new.user.name.as_str())
         .bind(new.user.display_name.clone())
         .bind(new.user.password_hash.clone())
         .bind(at)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-        let (user_id,): (i64,) = sqlx::query_as("SELECT id FROM users WHERE email = $1")
-            .bind(new.user.email.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
+        let user_id = match inserted {
+            Some((id,)) => id,
+            // Someone has this e-mail already. E-mails are not verified, so
+            // whoever set up that person (another account's administrator,
+            // or someone who named this e-mail in their own profile) may
+            // know their password: joining them here would let that person
+            // into this account. Only a person nobody has used yet (in no
+            // account, never signed in) is taken, as if new.
+            None => {
+                let fresh: Option<(i64,)> = sqlx::query_as(
+                    "UPDATE users SET name = $2, display_name = $3, password_hash = $4 \
+                     WHERE email = $1 AND claimed_at IS NULL AND NOT EXISTS \
+                     (SELECT 1 FROM account_users au WHERE au.user_id = users.id) \
+                     RETURNING id",
+                )
+                .bind(new.user.email.as_str())
+                .bind(new.user.name.as_str())
+                .bind(new.user.display_name.clone())
+                .bind(new.user.password_hash.clone())
+                .fetch_optional(&mut *tx)
+                .await?;
+                fresh.ok_or(StoreError::PersonExists)?.0
+            }
+        };
         sqlx::query(
             "INSERT INTO account_users (account_id, user_id, role, availability, auto_offline, \
              created_at, max_concurrent_conversations) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -192,9 +210,6 @@ where
             .await?;
             if set.is_none() {
                 return Err(StoreError::NotYours);
-            }
-            if patch.password_hash.is_some() {
-                super::users::revoke_sessions(&mut tx, user_id, None).await?;
             }
         }
         tx.commit().await?;

@@ -133,10 +133,10 @@ where
         messages(rows)
     }
 
-    async fn load_verified_links(&self) -> StoreResult<Vec<(i64, i64)>> {
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT i.account_id, ci.id FROM contact_inboxes ci \
-             JOIN inboxes i ON i.id = ci.inbox_id WHERE ci.hmac_verified",
+    async fn load_verified_links(&self) -> StoreResult<Vec<(i64, i64, i64)>> {
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT i.account_id, ci.id, ci.hmac_verified_at FROM contact_inboxes ci \
+             JOIN inboxes i ON i.id = ci.inbox_id WHERE ci.hmac_verified_at IS NOT NULL",
         )
         .fetch_all(&self.pool)
         .await?;

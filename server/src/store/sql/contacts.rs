@@ -11,8 +11,8 @@ use crate::store::{
 const CONTACT_SELECT: &str = "SELECT id, account_id, name, email, phone_number, identifier, \
      custom_attributes, created_at, crm, identifier_by_visitor FROM contacts";
 
-const LINK_SELECT: &str =
-    "SELECT id, contact_id, inbox_id, source_id, hmac_verified FROM contact_inboxes";
+const LINK_SELECT: &str = "SELECT id, contact_id, inbox_id, source_id, \
+     hmac_verified_at IS NOT NULL AS hmac_verified FROM contact_inboxes";
 
 const TAKEN: &str = "a contact with this email or identifier already exists";
 
@@ -245,13 +245,13 @@ where
         .map_err(|e| conflict_on_unique(e, TAKEN))?;
         let (link_id,): (i64,) = sqlx::query_as(
             "INSERT INTO contact_inboxes (contact_id, inbox_id, source_id, created_at, \
-             hmac_verified) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+             hmac_verified_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(id)
         .bind(inbox_id)
         .bind(source_id)
         .bind(at)
-        .bind(hmac_verified)
+        .bind(hmac_verified.then_some(at))
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| conflict_on_unique(e, "this source_id is already used in the inbox"))?;
@@ -347,8 +347,8 @@ where
         inbox_id: i64,
     ) -> StoreResult<Option<ContactInbox>> {
         let row: Option<LinkRow> = sqlx::query_as(&format!(
-            "{LINK_SELECT} WHERE contact_id = $1 AND inbox_id = $2 AND hmac_verified \
-             ORDER BY id LIMIT 1"
+            "{LINK_SELECT} WHERE contact_id = $1 AND inbox_id = $2 \
+             AND hmac_verified_at IS NOT NULL ORDER BY id LIMIT 1"
         ))
         .bind(contact_id)
         .bind(inbox_id)
@@ -365,15 +365,16 @@ where
         hmac_verified: bool,
     ) -> StoreResult<ContactInbox> {
         let generation = self.contacts.generation();
+        let at = now();
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO contact_inboxes (contact_id, inbox_id, source_id, created_at, \
-             hmac_verified) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+             hmac_verified_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(contact_id)
         .bind(inbox_id)
         .bind(source_id)
-        .bind(now())
-        .bind(hmac_verified)
+        .bind(at)
+        .bind(hmac_verified.then_some(at))
         .fetch_one(&self.pool)
         .await
         .map_err(|e| conflict_on_unique(e, "this source_id is already used in the inbox"))?;
@@ -388,23 +389,54 @@ where
         Ok(link)
     }
 
-    async fn verify_link(&self, link: &ContactInbox, source_id: &str) -> StoreResult<ContactInbox> {
-        // Forgotten first, so no reader can cache the old token meanwhile.
-        self.contacts.forget_link(link.inbox_id, &link.source_id);
+    async fn rekey_link(
+        &self,
+        link: &ContactInbox,
+        source_id: &str,
+        verified: bool,
+    ) -> StoreResult<ContactInbox> {
+        // Only if the token is still the one the caller saw: two tabs
+        // proving the identity at once cannot overwrite each other's.
         let changed: Option<(i64,)> = sqlx::query_as(
-            "UPDATE contact_inboxes SET source_id = $1, hmac_verified = TRUE \
-             WHERE id = $2 RETURNING id",
+            "UPDATE contact_inboxes SET source_id = $1, \
+             hmac_verified_at = CASE WHEN $4 THEN COALESCE(hmac_verified_at, $5) \
+                 ELSE hmac_verified_at END \
+             WHERE id = $2 AND source_id = $3 RETURNING id",
         )
         .bind(source_id)
         .bind(link.id)
+        .bind(link.source_id.as_str())
+        .bind(verified)
+        .bind(now())
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| conflict_on_unique(e, "this source_id is already used in the inbox"))?;
-        changed.ok_or(StoreError::NotFound)?;
+        // Forgotten after the write: a read racing with it cannot keep the
+        // old token in the cache (the generation check drops what it read).
+        self.contacts.forget_link(link.inbox_id, &link.source_id);
+        changed.ok_or(StoreError::Conflict(
+            "the visitor's token changed meanwhile".to_string(),
+        ))?;
         Ok(ContactInbox {
             source_id: source_id.to_string(),
-            hmac_verified: true,
+            hmac_verified: link.hmac_verified || verified,
             ..link.clone()
         })
+    }
+
+    async fn unverified_links_of(
+        &self,
+        contact_id: i64,
+        inbox_id: i64,
+    ) -> StoreResult<Vec<ContactInbox>> {
+        let rows: Vec<LinkRow> = sqlx::query_as(&format!(
+            "{LINK_SELECT} WHERE contact_id = $1 AND inbox_id = $2 \
+             AND hmac_verified_at IS NULL ORDER BY id"
+        ))
+        .bind(contact_id)
+        .bind(inbox_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(ContactInbox::from).collect())
     }
 }

@@ -102,26 +102,38 @@ where
         }))
     }
 
-    async fn start_session(&self, user_id: i64, token_sha256: &str) -> StoreResult<()> {
+    async fn start_session(
+        &self,
+        user_id: i64,
+        token_sha256: &str,
+        password_hash: &str,
+    ) -> StoreResult<bool> {
         let at = now();
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        // Only while the password checked is still the person's: a sign-in
+        // that straddles a password change gets no session.
+        let started: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO access_tokens (token_sha256, user_id, kind, created_at) \
-             VALUES ($1, $2, $3, $4)",
+             SELECT $1, $2, $3, $4 WHERE EXISTS \
+             (SELECT 1 FROM users WHERE id = $2 AND password_hash = $5) RETURNING user_id",
         )
         .bind(token_sha256)
         .bind(user_id)
         .bind(TokenKind::Session.as_str())
         .bind(at)
-        .execute(&mut *tx)
+        .bind(password_hash)
+        .fetch_optional(&mut *tx)
         .await?;
-        sqlx::query(CLAIM)
-            .bind(at)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        let started = started.is_some();
+        if started {
+            sqlx::query(CLAIM)
+                .bind(at)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(started)
     }
 
     async fn delete_session(&self, token_sha256: &str) -> StoreResult<()> {
@@ -194,7 +206,7 @@ const CLAIM: &str = "UPDATE users SET claimed_at = COALESCE(claimed_at, $1) WHER
 
 /// Revokes every console session of the user but `keep` (a token's
 /// SHA-256): after a new password, whoever knew the old one is signed out.
-pub(super) async fn revoke_sessions<DB>(
+async fn revoke_sessions<DB>(
     tx: &mut sqlx::Transaction<'_, DB>,
     user_id: i64,
     keep: Option<&str>,
