@@ -1,8 +1,8 @@
 //! `connect`: open many visitor WebSockets, hold them, close them.
 //!
 //! Measures how fast the server accepts them (TCP, upgrade, `auth`,
-//! `welcome`: each new visitor is also a new contact in the database) and,
-//! with `--server-pid`, how much resident memory each open connection costs.
+//! `welcome`; a new visitor who does not write stores nothing) and, with
+//! `--server-pid`, how much resident memory each open connection costs.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -21,7 +21,8 @@ pub async fn list(
     Ok(Json(views::agents(&agents)))
 }
 
-#[derive(Debug, Deserialize)]
+/// No `Debug`: it holds a password.
+#[derive(Deserialize)]
 pub struct AgentCreate {
     name: String,
     email: String,
@@ -85,7 +86,8 @@ pub async fn create(
     Ok(Json(views::agent(&agent)))
 }
 
-#[derive(Debug, Deserialize)]
+/// No `Debug`: it holds a password.
+#[derive(Deserialize)]
 pub struct AgentUpdate {
     role: Option<Role>,
     availability_status: Option<Availability>,

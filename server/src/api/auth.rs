@@ -19,8 +19,9 @@ use crate::store::User;
 /// Header carrying the token, as in Chatwoot. Never logged.
 pub const TOKEN_HEADER: &str = "api_access_token";
 
-/// A caller who presented a valid access token.
-#[derive(Debug, Clone)]
+/// A caller who presented a valid access token. No `Debug`: it holds the
+/// token.
+#[derive(Clone)]
 pub struct Authed {
     pub user: User,
     /// The token as presented, so the profile can echo it back.
@@ -136,7 +137,8 @@ impl Member {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// No `Debug`: it holds a password.
+#[derive(Deserialize)]
 pub struct SignIn {
     email: String,
     password: String,

@@ -27,7 +27,8 @@ pub async fn show(State(state): State<AppState>, authed: Authed) -> ApiResult<Js
 
 /// The editable fields. Chatwoot's dashboard wraps them in `{"profile": {...}}`;
 /// API clients often send them bare. Both are accepted.
-#[derive(Debug, Default, Deserialize)]
+/// No `Debug`: it holds passwords.
+#[derive(Default, Deserialize)]
 pub struct ProfileUpdate {
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]

@@ -521,6 +521,56 @@ mod tests {
     }
 
     #[test]
+    fn the_replay_buffer_drops_whole_events() {
+        let limits = ReplayLimits {
+            events: 100,
+            bytes: 10,
+        };
+        let channel = Channel::new(1, Arc::default(), limits);
+        let before = channel.cursor();
+        // One event for agents and a visitor, with different texts.
+        let first = before + 1;
+        channel.publish(
+            first,
+            vec![
+                (Audience::Agents, Utf8Bytes::from_static("agents")),
+                (Audience::Visitor(7), Utf8Bytes::from_static("visitor")),
+            ],
+        );
+        publish(&channel, "later");
+        // 18 bytes: the first event must go whole, so an agent who missed it
+        // resyncs rather than resuming without it.
+        let (sub, _rx) = subscriber(&channel);
+        assert!(matches!(
+            channel.subscribe(Audience::Agents, Some(before), sub),
+            Start::Resync { .. }
+        ));
+        assert_eq!(channel.lock().buffer.len(), 1);
+    }
+
+    #[test]
+    fn newcomers_wait_apart_and_move_to_their_link() {
+        let channel = Channel::new(1, Arc::default(), ReplayLimits::default());
+        let (a, mut a_rx) = subscriber(&channel);
+        let (b, _b_rx) = subscriber(&channel);
+        let (a_id, b_id) = (a.id, b.id);
+        channel.subscribe(Audience::Visitor(newcomer(a_id)), None, a);
+        channel.subscribe(Audience::Visitor(newcomer(b_id)), None, b);
+        assert_ne!(newcomer(a_id), newcomer(b_id));
+        assert!(newcomer(a_id) < 0);
+        channel.relink(a_id, newcomer(a_id), 42);
+        assert!(channel.has_visitor(42));
+        assert!(!channel.has_visitor(newcomer(a_id)));
+        assert!(channel.has_visitor(newcomer(b_id)));
+        let cursor = channel.cursor() + 1;
+        channel.publish(
+            cursor,
+            vec![(Audience::Visitor(42), Utf8Bytes::from_static("yours"))],
+        );
+        assert_eq!(a_rx.try_recv().expect("a frame").as_str(), "yours");
+    }
+
+    #[test]
     fn a_full_queue_cuts_only_that_subscriber() {
         let channel = Channel::new(1, Arc::default(), ReplayLimits::default());
         let (slow, _kept_unread) = subscriber(&channel);

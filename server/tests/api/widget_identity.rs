@@ -138,6 +138,28 @@ async fn an_unsigned_claim_never_reaches_the_signed_owner(db: Db) {
         proved["contact"]["id"]
     );
 
+    // Contacts are account-wide: a claim made on an inbox without
+    // `hmac_mandatory` does not reach the owner signing on one with it.
+    let (strict_inbox, strict_token, strict_key) = website(&env).await;
+    env.app
+        .patch(
+            &env.path(&format!("/inboxes/{strict_inbox}")),
+            &env.admin_token,
+            json!({"channel": {"hmac_mandatory": true}}),
+        )
+        .await;
+    attacker
+        .send(json!({"type": "set_user", "identifier": "bob-1", "name": "Bob?"}))
+        .await;
+    let bob_claim = attacker.event("identity").await["data"].clone();
+    assert_eq!(bob_claim["contact"]["identifier"], "bob-1");
+    let (mut bob, _) = Ws::visitor(&env.app, &strict_token, None).await;
+    bob.send(json!({"type": "set_user", "identifier": "bob-1", "identifier_hash": sign(&strict_key, "bob-1")}))
+        .await;
+    let bob_proved = bob.event("identity").await["data"].clone();
+    assert_eq!(bob_proved["hmac_verified"], true);
+    assert_ne!(bob_proved["contact"]["id"], bob_claim["contact"]["id"]);
+
     // Once the identifier is signed for, an unsigned claim is refused.
     let (mut late, _) = Ws::visitor(&env.app, &website_token, None).await;
     late.send(json!({"type": "set_user", "identifier": "alice-77"}))

@@ -125,6 +125,15 @@ impl Session {
 
     /// `set_user` / `set_custom_attributes`: sent now, or once connected.
     pub fn identify(&mut self, frame: VisitorFrame) {
+        if matches!(
+            &frame,
+            VisitorFrame::SetUser {
+                identifier_hash: Some(_),
+                ..
+            }
+        ) {
+            self.signed_user = Some(frame.clone());
+        }
         self.identity.push_back(frame);
         self.flush_identity();
     }
@@ -190,8 +199,16 @@ impl Session {
     }
 
     /// Drops the visitor's conversation and connection; `token` is the one
-    /// to use next (`None`: a new visitor).
+    /// to use next (`None`: a new visitor), kept in the page's storage.
     pub(crate) fn forget_visitor(&mut self, token: Option<String>) {
+        self.drop_visitor();
+        self.visitor_token = token.clone();
+        self.emit(Effect::SaveToken(token));
+    }
+
+    /// Drops the visitor's conversation and connection, and what this tab
+    /// knew of them.
+    pub(crate) fn drop_visitor(&mut self) {
         self.drop_link();
         self.clear_unread();
         self.chat.clear();
@@ -203,7 +220,5 @@ impl Session {
         // Files under the old identity are dropped, and their late answer.
         self.upload = None;
         self.attach_notice = None;
-        self.visitor_token = token.clone();
-        self.emit(Effect::SaveToken(token));
     }
 }

@@ -107,6 +107,10 @@ pub struct Session {
     pub(crate) replies: VecDeque<Request>,
     /// `set_user` / `set_custom_attributes` waiting for a connection.
     pub(crate) identity: VecDeque<VisitorFrame>,
+    /// The host page's last signed `set_user`: sent again when this tab's
+    /// token is revoked (another tab proved the identity), it leads back to
+    /// the same contact.
+    pub(crate) signed_user: Option<VisitorFrame>,
     /// Echo id of the `start_conversation` in flight.
     pub(crate) starting: Option<String>,
     /// The stored visitor token was refused: try once as a new visitor.
@@ -144,6 +148,7 @@ impl Session {
             open,
             replies: VecDeque::new(),
             identity: VecDeque::new(),
+            signed_user: None,
             starting: None,
             fresh_retry: false,
             older_loading: false,
@@ -234,10 +239,15 @@ impl Session {
             return;
         }
         if code == switchboard_protocol::realtime::close::REVOKED {
-            // Another connection proved this visitor's identity and was given
-            // a new token: this one opens nothing now. Come back as new (the
-            // host page's signed setUser leads back to the same contact).
-            self.forget_visitor(None);
+            // Another tab proved this visitor's identity and was given a new
+            // token (saved in the page's storage, which is left alone): this
+            // one opens nothing now. Come back as new; the host page's signed
+            // setUser, sent again, leads back to the same contact.
+            self.drop_visitor();
+            self.visitor_token = None;
+            if let Some(signed) = self.signed_user.clone() {
+                self.identity.push_back(signed);
+            }
             self.emit(Effect::Connect { delay_ms: 0 });
             return;
         }

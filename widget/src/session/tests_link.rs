@@ -267,14 +267,32 @@ fn a_new_visitor_keeps_the_token_its_first_write_brings() {
 }
 
 #[test]
-fn a_revoked_token_comes_back_as_a_new_visitor() {
+fn a_revoked_token_comes_back_as_a_new_visitor_with_the_signed_identity() {
     let mut s = live(json!([conv_json(42)]));
+    s.identify(VisitorFrame::SetUser {
+        identifier: Some("u-1".into()),
+        identifier_hash: Some("ab".into()),
+        name: None,
+        email: None,
+        phone_number: None,
+        avatar_url: None,
+    });
+    s.received(&identity("vis", true), 0.0);
+    s.drain();
     s.closed(switchboard_protocol::realtime::close::REVOKED, 0.0);
     let effects = s.drain();
-    assert!(effects.contains(&Effect::SaveToken(None)));
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::SaveToken(_))),
+        "the page's storage holds the proving tab's token: left alone"
+    );
     assert_eq!(effects.last(), Some(&Effect::Connect { delay_ms: 0 }));
     assert!(s.chat.current.is_none());
     s.connecting(0.0);
     s.opened(0.0);
-    assert_eq!(sent(&s.drain())[0]["visitor_token"], json!(null));
+    let auth = sent(&s.drain());
+    assert_eq!(auth[0]["visitor_token"], json!(null));
+    s.received(&newcomer_welcome(false), 0.0);
+    let again = sent(&s.drain());
+    assert_eq!(again[0]["type"], "set_user");
+    assert_eq!(again[0]["identifier_hash"], "ab");
 }

@@ -30,7 +30,8 @@ pub(super) struct VisitorHandler {
 }
 
 /// A visitor who is a contact: their link into the inbox and its token.
-#[derive(Debug, Clone)]
+/// No `Debug`: the token is a credential.
+#[derive(Clone)]
 pub(super) struct Known {
     pub(super) contact_id: i64,
     pub(super) link_id: i64,

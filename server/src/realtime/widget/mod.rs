@@ -3,13 +3,13 @@
 //! The first frame names the inbox by its `website_token` and the visitor by
 //! the `visitor_token` the server issued on their first contact (the contact
 //! identifier of the Public API). Without one the visitor is a newcomer:
-//! nothing is stored for a page view (crawlers and floods of sockets leave no
-//! rows); the contact and its token are created when they first write, and
-//! the token is sent then in an `identity` frame. A visitor hears only the public events of
-//! their own conversations: never private notes or activity lines, never
-//! another conversation, never another visitor. A browser's `Origin` must be
-//! this server itself (the widget runs in an iframe served from here) or the
-//! inbox's website.
+//! nothing is stored for a page view (crawlers and sockets that never write
+//! leave no rows); the contact and its token are created when they first
+//! write, and the token is sent then in an `identity` frame. A visitor hears
+//! only the public events of their own conversations: never private notes or
+//! activity lines, never another conversation, never another visitor. A
+//! browser's `Origin` must be this server itself (the widget runs in an
+//! iframe served from here) or the inbox's website.
 
 mod handler;
 mod history;
