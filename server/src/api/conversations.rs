@@ -105,6 +105,9 @@ pub async fn show(
 #[derive(Debug, Deserialize)]
 pub struct InitialMessage {
     content: String,
+    /// The client's own id for the message: a retry of the request with the
+    /// same one answers with the conversation it opened and adds nothing.
+    echo_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -221,6 +224,7 @@ pub async fn create(
     if let Some(first) = body.message {
         messages.push(NewMessage {
             sender: Some(Sender::User(member.user.id)),
+            echo_id: super::messages::echo_id(first.echo_id)?,
             ..super::messages::outgoing(first.content)?
         });
     }

@@ -15,77 +15,140 @@ impl Hub {
     /// Opens a conversation with its first messages. Without an assignee, in
     /// an inbox that assigns automatically, the engine picks one in the same
     /// critical section that records it. Answers once committed.
+    ///
+    /// A first message whose echo id already started a conversation of the
+    /// same contact link (a retry after a lost answer) answers with that
+    /// conversation and its first message, and adds nothing.
     pub async fn create_conversation(
         &self,
         new: NewConversation,
     ) -> HubResult<(LiveConversation, Vec<Arc<Message>>)> {
         self.ensure_roster(new.account_id).await?;
-        let slot = self.slot().await?;
         let shard = self.shard(new.account_id);
-        let (live, messages, durable) = {
+        let echo = new.messages.first().and_then(|m| m.echo_id.clone());
+        if let Some(echo) = &echo {
+            // Conversations loaded from the store learn their echo ids first.
+            let candidates = Self::lock(&shard).started_by(&new);
+            for id in candidates {
+                self.warm_echoes(&shard, id).await?;
+            }
+            if let Some(started) = self.started(&shard, &new, echo).await? {
+                return Ok(started);
+            }
+        }
+        let slot = self.slot().await?;
+        let created = {
             let mut state = Self::lock(&shard);
-            let at = now();
-            let mut conversation = Conversation {
-                id: self.next_conversation_id.fetch_add(1, Ordering::Relaxed),
-                account_id: new.account_id,
-                inbox_id: new.inbox_id,
-                contact_id: new.contact_id,
-                contact_inbox_id: new.contact_inbox_id,
-                status: new.status,
-                assignee_id: new.assignee_id,
-                snoozed_until: None,
-                created_at: at,
-                last_activity_at: at,
-                auto_assigned_at: None,
-            };
-            let mut lines = new.messages;
-            if conversation.assignee_id.is_none() && conversation.status == ConversationStatus::Open
-            {
-                if let Some(agent) = state.auto_pick(conversation.inbox_id) {
-                    conversation.assignee_id = Some(agent);
-                    conversation.auto_assigned_at = Some(at);
-                    lines.push(NewMessage::activity(format!(
-                        "Assigned to {} automatically",
-                        state.agent_name(agent)
-                    )));
+            // The same echo id may have raced in while we waited for the
+            // slot: checked under the lock that creates, so only one wins.
+            if let Some(seen) = echo.as_deref().and_then(|e| state.started_with(&new, e)) {
+                Err((seen, slot))
+            } else {
+                let at = now();
+                let mut conversation = Conversation {
+                    id: self.next_conversation_id.fetch_add(1, Ordering::Relaxed),
+                    account_id: new.account_id,
+                    inbox_id: new.inbox_id,
+                    contact_id: new.contact_id,
+                    contact_inbox_id: new.contact_inbox_id,
+                    status: new.status,
+                    assignee_id: new.assignee_id,
+                    snoozed_until: None,
+                    created_at: at,
+                    last_activity_at: at,
+                    auto_assigned_at: None,
+                };
+                let mut lines = new.messages;
+                if conversation.assignee_id.is_none()
+                    && conversation.status == ConversationStatus::Open
+                {
+                    if let Some(agent) = state.auto_pick(conversation.inbox_id) {
+                        conversation.assignee_id = Some(agent);
+                        conversation.auto_assigned_at = Some(at);
+                        lines.push(NewMessage::activity(format!(
+                            "Assigned to {} automatically",
+                            state.agent_name(agent)
+                        )));
+                    }
                 }
+                let messages: Vec<Arc<Message>> = lines
+                    .into_iter()
+                    .map(|m| self.message(new.account_id, conversation.id, m, at))
+                    .collect();
+                let mut ops = vec![WriteOp::InsertConversation(conversation.clone())];
+                ops.extend(messages.iter().cloned().map(WriteOp::InsertMessage));
+                let mut live = LiveConversation {
+                    conversation,
+                    last_message: messages
+                        .iter()
+                        .rev()
+                        .find(|m| m.message_type != MessageType::Activity)
+                        .cloned(),
+                    last_incoming_at: messages
+                        .iter()
+                        .filter(|m| m.message_type == MessageType::Incoming)
+                        .map(|m| m.created_at)
+                        .max(),
+                    echoes: Echoes::warm(),
+                    queue_position: None,
+                    hmac_verified: false,
+                };
+                live.hmac_verified = state.verified(live.conversation.contact_inbox_id, at);
+                state.insert(live.clone());
+                let durable = self.commit(&mut state, slot, ops);
+                for m in &messages {
+                    live.echoes.remember(m, durable.clone());
+                }
+                if let Some(stored) = state.conversations.get_mut(&live.conversation.id) {
+                    stored.echoes = live.echoes.clone();
+                }
+                live.queue_position = state.queue_position(&live.conversation);
+                Ok((live, messages, durable))
             }
-            let messages: Vec<Arc<Message>> = lines
-                .into_iter()
-                .map(|m| self.message(new.account_id, conversation.id, m, at))
-                .collect();
-            let mut ops = vec![WriteOp::InsertConversation(conversation.clone())];
-            ops.extend(messages.iter().cloned().map(WriteOp::InsertMessage));
-            let mut live = LiveConversation {
-                conversation,
-                last_message: messages
-                    .iter()
-                    .rev()
-                    .find(|m| m.message_type != MessageType::Activity)
-                    .cloned(),
-                last_incoming_at: messages
-                    .iter()
-                    .filter(|m| m.message_type == MessageType::Incoming)
-                    .map(|m| m.created_at)
-                    .max(),
-                echoes: Echoes::warm(),
-                queue_position: None,
-                hmac_verified: false,
-            };
-            live.hmac_verified = state.verified(live.conversation.contact_inbox_id, at);
-            state.insert(live.clone());
-            let durable = self.commit(&mut state, slot, ops);
-            for m in &messages {
-                live.echoes.remember(m, durable.clone());
+        };
+        let (live, messages, durable) = match created {
+            Ok(created) => created,
+            Err(((id, message, durable), slot)) => {
+                drop(slot);
+                return self.started_answer(&shard, id, message, durable).await;
             }
-            if let Some(stored) = state.conversations.get_mut(&live.conversation.id) {
-                stored.echoes = live.echoes.clone();
-            }
-            live.queue_position = state.queue_position(&live.conversation);
-            (live, messages, durable)
         };
         Self::durable(durable).await?;
         Ok((live, messages))
+    }
+
+    /// The conversation `new`'s echo id already started, answered as its
+    /// creation was: the conversation and its first message.
+    async fn started(
+        &self,
+        shard: &Arc<std::sync::Mutex<ShardState>>,
+        new: &NewConversation,
+        echo: &str,
+    ) -> HubResult<Option<(LiveConversation, Vec<Arc<Message>>)>> {
+        let seen = Self::lock(shard).started_with(new, echo);
+        match seen {
+            Some((id, message, durable)) => self
+                .started_answer(shard, id, message, durable)
+                .await
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn started_answer(
+        &self,
+        shard: &Arc<std::sync::Mutex<ShardState>>,
+        conversation_id: i64,
+        message_id: i64,
+        durable: super::writer::Durable,
+    ) -> HubResult<(LiveConversation, Vec<Arc<Message>>)> {
+        let first = self.first(conversation_id, message_id, durable).await?;
+        let state = Self::lock(shard);
+        let live = state
+            .conversations
+            .get(&conversation_id)
+            .ok_or(HubError::NotFound)?;
+        Ok((Self::with_position(&state, live), vec![first]))
     }
 
     /// Changes a conversation's state with `change` (which may refuse with an

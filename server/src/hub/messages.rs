@@ -135,7 +135,7 @@ impl Hub {
     }
 
     /// The message first sent with a retried echo id, once it is committed.
-    async fn first(
+    pub(super) async fn first(
         &self,
         conversation_id: i64,
         message_id: i64,
@@ -149,7 +149,11 @@ impl Hub {
 
     /// Loads the echo ids the database holds for a conversation this process
     /// has not seen one for yet, so a retry after a restart is still recognised.
-    async fn warm_echoes(&self, shard: &Mutex<ShardState>, conversation_id: i64) -> HubResult<()> {
+    pub(super) async fn warm_echoes(
+        &self,
+        shard: &Mutex<ShardState>,
+        conversation_id: i64,
+    ) -> HubResult<()> {
         let stored = self
             .store
             .recent_echoes(conversation_id, ECHOES_LOADED)

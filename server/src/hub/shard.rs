@@ -297,6 +297,34 @@ impl ShardState {
         }
     }
 
+    /// The conversations a retried start of `new` may have opened: the same
+    /// contact, inbox and contact link.
+    pub fn started_by(&self, new: &super::NewConversation) -> Vec<i64> {
+        self.of_contact(new.contact_id)
+            .iter()
+            .filter(|id| {
+                self.conversations.get(id).is_some_and(|l| {
+                    l.conversation.inbox_id == new.inbox_id
+                        && l.conversation.contact_inbox_id == new.contact_inbox_id
+                })
+            })
+            .copied()
+            .collect()
+    }
+
+    /// The conversation (and message) a first message with `echo` already
+    /// started, among those [`ShardState::started_by`] names.
+    pub fn started_with(
+        &self,
+        new: &super::NewConversation,
+        echo: &str,
+    ) -> Option<(i64, i64, Durable)> {
+        self.started_by(new).into_iter().find_map(|id| {
+            let (message, durable) = self.conversations.get(&id)?.echoes.get(echo)?;
+            Some((id, *message, durable.clone()))
+        })
+    }
+
     /// The ids of a contact's conversations.
     pub fn of_contact(&self, contact_id: i64) -> &[i64] {
         self.by_contact

@@ -1,14 +1,19 @@
-//! What Chatwoot clients send that a strict reading of the paths would
-//! refuse: trailing slashes (Chatwoot's own OpenAPI file names
-//! `.../inboxes/{id}/`, and Rails answers both forms).
+//! What clients do that a strict reading would get wrong: trailing slashes
+//! (Chatwoot's own OpenAPI file names `.../inboxes/{id}/`, and Rails answers
+//! both forms), and retrying the request that opens a conversation.
 
 use reqwest::Method;
 use serde_json::json;
 
 use crate::both_databases;
 use crate::common::{Db, Env};
+use crate::widget::website;
+use crate::ws::Ws;
 
-both_databases!(trailing_slashes_are_accepted);
+both_databases!(
+    trailing_slashes_are_accepted,
+    a_retried_start_opens_one_conversation
+);
 
 async fn trailing_slashes_are_accepted(db: Db) {
     let env = Env::start(db).await;
@@ -38,4 +43,58 @@ async fn trailing_slashes_are_accepted(db: Db) {
     // Unknown paths stay unknown, slash or not.
     let (status, _) = app.get(&env.path("/nothing/"), t).await;
     assert_eq!(status, 404);
+}
+
+async fn a_retried_start_opens_one_conversation(db: Db) {
+    let env = Env::start(db).await;
+    let (inbox, website_token, _) = website(&env).await;
+    let (mut agent, _) = Ws::agent(&env.app, &env.admin_token, env.account_id, None).await;
+
+    // The widget's first message, sent again after a lost `ack`.
+    let (mut visitor, _) = Ws::visitor(&env.app, &website_token, None).await;
+    let start = json!({"type": "start_conversation", "content": "hi", "echo_id": "s-1"});
+    visitor.send(start.clone()).await;
+    let first = visitor.event("ack").await["data"].clone();
+    visitor.send(start).await;
+    let again = visitor.event("ack").await["data"].clone();
+    assert_eq!(again, first, "the same conversation and message");
+
+    // Agents heard of one conversation.
+    agent.send(json!({"type": "ping"})).await;
+    let frames = agent.until(|f| f["event"] == "pong").await;
+    let created = frames
+        .iter()
+        .filter(|f| f["event"] == "conversation.created")
+        .count();
+    assert_eq!(created, 1, "{frames:?}");
+
+    // The same over REST, with the first message's echo_id.
+    let contact = crate::conversations::contact(&env, "Joana").await;
+    let body = json!({"inbox_id": inbox, "contact_id": contact,
+                      "message": {"content": "Olá", "echo_id": "r-1"}});
+    let (status, opened) = env
+        .app
+        .post(&env.path("/conversations"), &env.admin_token, body.clone())
+        .await;
+    assert_eq!(status, 200, "{opened}");
+    let (status, retried) = env
+        .app
+        .post(&env.path("/conversations"), &env.admin_token, body)
+        .await;
+    assert_eq!(status, 200, "{retried}");
+    assert_eq!(retried["id"], opened["id"]);
+    let (_, meta) = env
+        .app
+        .get(&env.path("/conversations/meta"), &env.admin_token)
+        .await;
+    assert_eq!(meta["meta"]["all_count"], 2, "{meta}");
+    let (_, messages) = env
+        .app
+        .get(
+            &env.path(&format!("/conversations/{}/messages", opened["id"])),
+            &env.admin_token,
+        )
+        .await;
+    let texts = messages["payload"].to_string();
+    assert_eq!(texts.matches("Olá").count(), 1, "{texts}");
 }
