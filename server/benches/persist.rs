@@ -128,6 +128,7 @@ async fn run(
                         echo_id: Some(format!("{w}-{n}")),
                         content_attributes: json!({}),
                         source_id: None,
+                        sent_at: None,
                     },
                 )
                 .await

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use switchboard_protocol::api::ChannelType;
 use switchboard_protocol::chat::ConversationCounts;
 
 use super::auth::Member;
@@ -181,7 +182,7 @@ pub async fn create(
         .transpose()?;
     let contact_inbox = match (body.contact_id, source_id) {
         (Some(contact_id), source_id) => {
-            state
+            let contact = state
                 .store
                 .get_contact(account_id, contact_id)
                 .await
@@ -198,7 +199,23 @@ pub async fn create(
                     return Err(ApiError::invalid("source_id", "belongs to another contact"))
                 }
                 None => {
-                    let source_id = source_id.unwrap_or_else(|| crate::secrets::random_token(24));
+                    let source_id = match source_id {
+                        Some(given) => given,
+                        // A WhatsApp number names its contacts by their own
+                        // number (wa_id): templates go there, and the
+                        // customer's answers land on this same link.
+                        None if inbox.channel_type == ChannelType::Whatsapp => contact
+                            .phone_number
+                            .as_deref()
+                            .map(|p| p.trim_start_matches('+').to_string())
+                            .ok_or_else(|| {
+                                ApiError::invalid(
+                                    "contact_id",
+                                    "has no phone number: a WhatsApp conversation needs one",
+                                )
+                            })?,
+                        None => crate::secrets::random_token(24),
+                    };
                     state
                         .store
                         .create_contact_inbox(contact_id, inbox.id, &source_id, false)

@@ -51,6 +51,7 @@ pub fn outgoing(text: String) -> ApiResult<NewMessage> {
         echo_id: None,
         content_attributes: json!({}),
         source_id: None,
+        sent_at: None,
     })
 }
 
@@ -351,6 +352,7 @@ pub async fn create(
                 echo_id,
                 content_attributes: attributes,
                 source_id: None,
+                sent_at: None,
             },
         )
         .await;

@@ -252,7 +252,11 @@ fn routes(state: AppState) -> Router {
     Router::new()
         .route(
             "/webhooks/whatsapp/{phone_number}",
-            get(crate::whatsapp::verify).post(crate::whatsapp::notify),
+            get(crate::whatsapp::verify)
+                .post(crate::whatsapp::notify)
+                .layer(DefaultBodyLimit::max(
+                    crate::whatsapp::MAX_NOTIFICATION_BYTES,
+                )),
         )
         .route("/files/{key}/{name}", get(crate::files::serve))
         .route(
@@ -291,7 +295,9 @@ fn routes(state: AppState) -> Router {
 
 /// Refuses a request whose declared body is over its route's limit (413)
 /// without waiting for the body: messages (which may carry files) get
-/// [`MAX_UPLOAD_BYTES`], everything else [`MAX_BODY_BYTES`].
+/// [`MAX_UPLOAD_BYTES`], Meta's notifications
+/// [`crate::whatsapp::MAX_NOTIFICATION_BYTES`], everything else
+/// [`MAX_BODY_BYTES`].
 async fn declared_length(
     request: axum::extract::Request,
     next: middleware::Next,
@@ -302,8 +308,11 @@ async fn declared_length(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let limit = if request.uri().path().ends_with("/messages") {
+    let path = request.uri().path();
+    let limit = if path.ends_with("/messages") {
         MAX_UPLOAD_BYTES
+    } else if path.starts_with("/webhooks/whatsapp/") {
+        crate::whatsapp::MAX_NOTIFICATION_BYTES
     } else {
         MAX_BODY_BYTES
     };

@@ -115,7 +115,9 @@ impl Hub {
                         live.last_message = Some(message.clone());
                     }
                     if message.message_type == MessageType::Incoming {
-                        live.last_incoming_at = Some(message.created_at);
+                        // A late message written long ago does not move the
+                        // contact's last word back, nor forward to now.
+                        live.last_incoming_at = live.last_incoming_at.max(Some(message.created_at));
                     }
                 }
                 let durable = self.commit(&mut state, slot, ops);

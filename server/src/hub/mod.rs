@@ -75,6 +75,11 @@ pub struct NewMessage {
     pub content_attributes: Value,
     /// The channel's own id, for messages that arrive over a channel.
     pub source_id: Option<String>,
+    /// When the contact wrote it, as the channel says (WhatsApp's
+    /// `timestamp`): notifications can arrive days late, and a late message
+    /// must not reopen the 24-hour window as if just written. Becomes the
+    /// message's `created_at` when earlier than now.
+    pub sent_at: Option<i64>,
 }
 
 impl NewMessage {
@@ -88,6 +93,7 @@ impl NewMessage {
             echo_id: None,
             content_attributes: Value::Object(Default::default()),
             source_id: None,
+            sent_at: None,
         }
     }
 }
@@ -441,7 +447,7 @@ impl Hub {
             echo_id: new.echo_id,
             content_attributes: new.content_attributes,
             deleted: false,
-            created_at: at,
+            created_at: new.sent_at.map_or(at, |sent| sent.min(at)),
             updated_at: at,
             source_id: new.source_id,
             status: crate::store::MessageStatus::Sent,

@@ -65,14 +65,35 @@ impl Worker {
                         media: message.content_attributes["whatsapp_media"].clone(),
                     };
                 }
-                let to = match self
+                let link = match self
                     .store
                     .link_of(conversation.contact_id, conversation.inbox_id)
                     .await
                 {
-                    Ok(Some(link)) => link.source_id,
+                    Ok(Some(link)) => link,
                     Ok(None) => return Target::Cancelled("the contact was deleted".into()),
                     Err(e) => return Target::Later(e.to_string()),
+                };
+                // A link made before links of WhatsApp numbers were named
+                // by the number holds a random id: the contact's phone
+                // number is where the message goes then.
+                let to = if link.source_id.bytes().all(|b| b.is_ascii_digit()) {
+                    link.source_id
+                } else {
+                    let contact = match self
+                        .store
+                        .get_contact(conversation.account_id, conversation.contact_id)
+                        .await
+                    {
+                        Ok(contact) => contact,
+                        Err(e) => return Target::Later(e.to_string()),
+                    };
+                    match contact.phone_number {
+                        Some(phone) => phone.trim_start_matches('+').to_string(),
+                        None => {
+                            return Target::Cancelled("the contact has no WhatsApp number".into())
+                        }
+                    }
                 };
                 let file = message.content_attributes.get("template_params").is_none()
                     && message.content_attributes["attachments"].get(0).is_some();

@@ -40,6 +40,8 @@ pub struct Inbound {
     pub id: String,
     /// The customer's `wa_id` (their number, digits only).
     pub from: String,
+    /// When the customer sent it (Unix seconds, Meta's `timestamp`).
+    pub sent_at: Option<i64>,
     pub content: Option<String>,
     pub attributes: Value,
 }
@@ -196,9 +198,18 @@ fn message(m: &Value) -> Option<Inbound> {
     Some(Inbound {
         id,
         from,
+        sent_at: unix_seconds(&m["timestamp"]),
         content,
         attributes: Value::Object(attributes),
     })
+}
+
+/// Meta's `timestamp`: Unix seconds, as a string of digits (or a number).
+fn unix_seconds(v: &Value) -> Option<i64> {
+    v.as_str()
+        .and_then(|s| s.trim().parse().ok())
+        .or_else(|| v.as_i64())
+        .filter(|t| *t > 0)
 }
 
 fn status(s: &Value) -> Option<StatusReport> {

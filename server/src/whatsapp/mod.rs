@@ -102,6 +102,11 @@ pub async fn verify(
         .into_response())
 }
 
+/// Largest notification Meta sends: its documentation allows up to 3 MB,
+/// and a batch refused for its size is retried, then dropped with its
+/// messages.
+pub const MAX_NOTIFICATION_BYTES: usize = 3 * 1024 * 1024;
+
 pub async fn notify(
     State(state): State<AppState>,
     ApiPath(phone_number): ApiPath<String>,
@@ -224,6 +229,7 @@ async fn receive(
         echo_id: Some(m.id.clone()),
         content_attributes: m.attributes,
         source_id: Some(m.id),
+        sent_at: m.sent_at,
     };
     let current = state
         .hub

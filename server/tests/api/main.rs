@@ -30,6 +30,7 @@ mod settings_story;
 pub mod standin;
 mod webhooks;
 mod whatsapp;
+mod whatsapp_compat;
 mod whatsapp_window;
 pub mod widget;
 mod widget_identity;

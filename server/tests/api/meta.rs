@@ -70,9 +70,15 @@ pub async fn deliver(env: &Env, body: Vec<u8>, secret: Option<&str>) -> u16 {
     req.send().await.expect("webhook").status().as_u16()
 }
 
-/// A text the customer wrote, as a notification's `messages` entry.
+/// A text the customer wrote just now, as a notification's `messages` entry.
 pub fn text(id: &str, body: &str) -> Value {
-    json!({"from": CUSTOMER, "id": id, "timestamp": "1", "type": "text", "text": {"body": body}})
+    text_at(id, body, switchboard_server::store::now())
+}
+
+/// A text the customer wrote at `at` (Unix seconds).
+pub fn text_at(id: &str, body: &str, at: i64) -> Value {
+    json!({"from": CUSTOMER, "id": id, "timestamp": at.to_string(), "type": "text",
+           "text": {"body": body}})
 }
 
 /// Connects [`NUMBER`] as a WhatsApp inbox named `name`, with the Graph

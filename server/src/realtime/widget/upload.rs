@@ -161,6 +161,7 @@ pub async fn upload(
                 echo_id,
                 content_attributes: json!({ "attachments": stored }),
                 source_id: None,
+                sent_at: None,
             },
         )
         .await;
