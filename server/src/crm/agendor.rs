@@ -7,7 +7,10 @@
 //!   /people?email=` then `GET /people?mobile_phone=` to find one (Agendor
 //!   ignores filters it does not know and answers with everything, so every
 //!   hit is checked here: the same e-mail, or the same phone digits); `POST
-//!   /people` to create. Organizations the same under `/organizations`.
+//!   /people` to create. Organizations are filtered by CNPJ only, so they
+//!   are paged through (`GET /organizations?page=&per_page=100`, ten pages
+//!   at most: past that the sync fails rather than risk a duplicate), then
+//!   `POST /organizations`.
 //! - Deals: `GET /deals/{id}`, `GET /people/{id}/deals` (a deal with our
 //!   title that is still open), `POST /people/{id}/deals`.
 //! - Notes: `POST /deals/{id}/tasks` (or on the person), text only: Agendor
@@ -31,6 +34,11 @@ const WEB: &str = "https://web.agendor.com.br/sistema";
 const MAX_NAME: usize = 150;
 /// Hits read per search.
 const PER_PAGE: &str = "20";
+/// Agendor filters organizations by CNPJ only (any other filter is ignored
+/// and the whole list comes back), so finding one by e-mail or phone pages
+/// through them: this many pages of [`ORGANIZATIONS_PAGE`], at most.
+const ORGANIZATION_PAGES: usize = 10;
+const ORGANIZATIONS_PAGE: usize = 100;
 
 /// An account's connection to Agendor.
 pub struct Agendor {
@@ -165,6 +173,39 @@ impl Agendor {
             .and_then(|o| o["id"].as_i64()))
     }
 
+    /// The organization that `matches`, paging through all of them. More
+    /// than [`ORGANIZATION_PAGES`] pages is a refusal: not knowing whether
+    /// it exists, creating it could duplicate it.
+    async fn find_organization(
+        &self,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Result<Option<Value>, CrmError> {
+        let per_page = ORGANIZATIONS_PAGE.to_string();
+        for page in 1..=ORGANIZATION_PAGES {
+            let page = page.to_string();
+            let listed = self
+                .get(
+                    "/organizations",
+                    &[("page", page.as_str()), ("per_page", per_page.as_str())],
+                )
+                .await?
+                .unwrap_or(Value::Null);
+            let hits = listed.as_array().map(Vec::as_slice).unwrap_or_default();
+            if let Some(hit) = hits.iter().find(|hit| matches(hit)) {
+                return Ok(Some(hit.clone()));
+            }
+            if hits.len() < ORGANIZATIONS_PAGE {
+                return Ok(None);
+            }
+        }
+        Err(CrmError::Refused(format!(
+            "Agendor has more than {} organizations and finds them by CNPJ only: \
+             switchboard cannot tell whether this one is already there, so it creates \
+             none. Link the contact in Agendor, or sync it as a person.",
+            ORGANIZATION_PAGES * ORGANIZATIONS_PAGE
+        )))
+    }
+
     /// Searches `collection` by one filter; the first hit that `matches`.
     async fn search(
         &self,
@@ -294,12 +335,18 @@ impl Connector for Agendor {
         let email = c.email.as_deref().filter(|e| !e.is_empty());
         let phone = c.phone_number.as_deref().filter(|p| digits(p).len() >= 8);
         let is_theirs = |hit: &Value| is_contact(hit, email, phone);
-        if let Some(email) = email {
+        if record_type == RecordType::Organization {
+            if email.is_some() || phone.is_some() {
+                if let Some(hit) = self.find_organization(is_theirs).await? {
+                    return found(&hit, page);
+                }
+            }
+        } else if let Some(email) = email {
             if let Some(hit) = self.search(path, "email", email, is_theirs).await? {
                 return found(&hit, page);
             }
         }
-        if let Some(phone) = phone {
+        if let (Some(phone), RecordType::Person) = (phone, record_type) {
             let wanted = digits(phone);
             if let Some(hit) = self
                 .search(path, "mobile_phone", &wanted, is_theirs)

@@ -89,6 +89,17 @@ impl FakeAgendor {
         id
     }
 
+    /// An organization already in the CRM, with its e-mail.
+    pub fn add_organization(&self, name: &str, email: &str) -> i64 {
+        let mut s = self.lock();
+        s.next_id += 1;
+        let id = s.next_id;
+        s.organizations.push(json!({"id": id, "name": name,
+            "contact": {"email": email, "mobile": null, "whatsapp": null, "work": null},
+            "_webUrl": format!("https://web.agendor.com.br/sistema/empresas/historico.php?id={id}")}));
+        id
+    }
+
     /// A lead origin ("origem") of the account.
     pub fn add_origin(&self, name: &str) -> i64 {
         let mut s = self.lock();
@@ -210,14 +221,18 @@ fn route(
             } else {
                 &s.organizations
             };
+            // Organizations are filtered by CNPJ only: everything else is
+            // ignored there, as the real Agendor does.
+            let people = *kind == "people";
             let hits: Vec<Value> = list
                 .iter()
                 .filter(|p| {
                     query.iter().all(|(k, v)| match k.as_str() {
-                        "email" => p["contact"]["email"]
+                        "cnpj" if !people => p["cnpj"].as_str() == Some(v.as_str()),
+                        "email" if people => p["contact"]["email"]
                             .as_str()
                             .is_some_and(|e| e.eq_ignore_ascii_case(v)),
-                        "mobile_phone" => {
+                        "mobile_phone" if people => {
                             let wanted = digits(v);
                             let tail = &wanted[wanted.len().saturating_sub(11)..];
                             ["mobile", "whatsapp"].iter().any(|f| {
@@ -231,9 +246,23 @@ fn route(
                 })
                 .cloned()
                 .collect();
+            let number = |key: &str, default: usize| {
+                query
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .and_then(|(_, v)| v.parse::<usize>().ok())
+                    .unwrap_or(default)
+            };
+            let (page, per_page) = (number("page", 1).max(1), number("per_page", 20).min(100));
+            let shown: Vec<Value> = hits
+                .iter()
+                .skip((page - 1) * per_page)
+                .take(per_page)
+                .cloned()
+                .collect();
             (
                 200,
-                json!({"data": hits, "meta": {"totalCount": hits.len()}}),
+                json!({"data": shown, "meta": {"totalCount": hits.len()}}),
             )
         }
         ("GET", [kind @ ("people" | "organizations" | "deals"), raw]) => {

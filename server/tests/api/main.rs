@@ -5,6 +5,7 @@ mod compat;
 
 pub mod agendor_fake;
 mod crm;
+mod crm_organizations;
 
 mod assignment;
 mod attachments;
