@@ -71,7 +71,10 @@ pub struct Contact {
     pub thumbnail: String,
     pub custom_attributes: Value,
     pub additional_attributes: Value,
-    pub availability_status: String,
+    /// Whether the contact is online: left out until switchboard computes
+    /// it (Chatwoot's field; a constant would mislead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_status: Option<String>,
     pub blocked: bool,
     pub created_at: i64,
     pub last_activity_at: Option<i64>,
@@ -139,12 +142,19 @@ pub struct Conversation {
     pub last_activity_at: i64,
     /// Chatwoot's name for the last activity time in lists.
     pub timestamp: i64,
-    pub unread_count: i64,
+    /// Chatwoot's per-agent unread count, mute, labels and priority: left
+    /// out (absent) until switchboard has them, rather than constants that
+    /// would mislead. Present only once computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread_count: Option<i64>,
     pub can_reply: bool,
-    pub muted: bool,
-    pub labels: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub muted: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<String>>,
     pub additional_attributes: Value,
     pub custom_attributes: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<String>,
     /// switchboard: 1-based place in the inbox's queue while the
     /// conversation waits unassigned; null otherwise.

@@ -12,7 +12,8 @@ use crate::ws::Ws;
 
 both_databases!(
     trailing_slashes_are_accepted,
-    a_retried_start_opens_one_conversation
+    a_retried_start_opens_one_conversation,
+    fields_not_computed_are_left_out
 );
 
 async fn trailing_slashes_are_accepted(db: Db) {
@@ -97,4 +98,35 @@ async fn a_retried_start_opens_one_conversation(db: Db) {
         .await;
     let texts = messages["payload"].to_string();
     assert_eq!(texts.matches("Olá").count(), 1, "{texts}");
+}
+
+/// Chatwoot's fields switchboard does not compute yet are absent, not
+/// constants that would mislead (an `unread_count` of 0 over unread
+/// messages, a contact always `offline`).
+async fn fields_not_computed_are_left_out(db: Db) {
+    let env = Env::start(db).await;
+    let inbox = env.web_inbox("Website").await;
+    let contact = crate::conversations::contact(&env, "Joana").await;
+    let opened = crate::conversations::open(&env, inbox, contact, json!({})).await;
+    let (_, shown) = env
+        .app
+        .get(
+            &env.path(&format!("/conversations/{}", opened["id"])),
+            &env.admin_token,
+        )
+        .await;
+    for field in ["unread_count", "muted", "labels", "priority"] {
+        assert!(shown.get(field).is_none(), "{field} in {shown}");
+    }
+    assert_eq!(shown["can_reply"], true);
+    assert_eq!(shown["meta"]["hmac_verified"], false, "computed: no widget");
+    assert!(shown["meta"]["sender"].get("availability_status").is_none());
+    let (_, page) = env
+        .app
+        .get(
+            &env.path(&format!("/conversations/{}/messages", opened["id"])),
+            &env.admin_token,
+        )
+        .await;
+    assert!(page["meta"].get("labels").is_none(), "{page}");
 }
