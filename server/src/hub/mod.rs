@@ -17,6 +17,7 @@ mod invariants;
 mod messages;
 mod outbound;
 mod presence;
+mod rebuild;
 mod roster;
 pub mod routing;
 pub mod shard;
@@ -35,7 +36,7 @@ use crate::realtime::{dispatch, Channel, FeedItem, Posted, ReplayLimits};
 use crate::store::{
     Conversation, ConversationStatus, Message, MessageType, Sender, Store, StoreError, WriteOp,
 };
-use shard::{Counts, Echoes, Feed, ListFilter, LiveConversation, ShardState};
+use shard::{Counts, Feed, ListFilter, LiveConversation, ShardState};
 use writer::{Durable, Writer};
 
 /// Writes that may wait in the writer's queue.
@@ -146,56 +147,7 @@ impl Hub {
         replay: ReplayLimits,
     ) -> anyhow::Result<(Arc<Hub>, JoinHandle<()>)> {
         let (max_conversation, max_message) = store.max_ids().await?;
-        let mut shards: HashMap<i64, ShardState> = HashMap::new();
-        let mut last: HashMap<i64, Message> = store
-            .load_last_messages()
-            .await?
-            .into_iter()
-            .map(|m| (m.conversation_id, m))
-            .collect();
-        let mut incoming: HashMap<i64, i64> =
-            store.load_last_incoming().await?.into_iter().collect();
-        // Before the conversations, which take their `hmac_verified` from it.
-        for (account_id, link, at) in store.load_verified_links().await? {
-            shards.entry(account_id).or_default().verify_link(link, at);
-        }
-        for mut conversation in store.load_conversations().await? {
-            let last_message = last.remove(&conversation.id).map(Arc::new);
-            let last_incoming_at = incoming.remove(&conversation.id);
-            if let Some(m) = &last_message {
-                conversation.last_activity_at = conversation.last_activity_at.max(m.created_at);
-            }
-            let state = shards.entry(conversation.account_id).or_default();
-            let hmac_verified =
-                state.verified(conversation.contact_inbox_id, conversation.created_at);
-            state.insert(LiveConversation {
-                conversation,
-                last_message,
-                last_incoming_at,
-                echoes: Echoes::default(),
-                queue_position: None,
-                hmac_verified,
-            });
-        }
-        // Round-robin cursors and "assigned longest ago" continue from the
-        // newest assignments instead of starting over.
-        for state in shards.values_mut() {
-            let mut assigned: Vec<(i64, i64, i64)> = state
-                .conversations
-                .values()
-                .filter_map(|l| {
-                    Some((
-                        l.conversation.id,
-                        l.conversation.inbox_id,
-                        l.conversation.assignee_id?,
-                    ))
-                })
-                .collect();
-            assigned.sort_unstable();
-            for (_, inbox, agent) in assigned {
-                state.note_assignment(inbox, agent);
-            }
-        }
+        let shards = rebuild::load(store.as_ref(), None).await?;
         tracing::info!(
             accounts = shards.len(),
             conversations = shards
@@ -205,7 +157,9 @@ impl Hub {
             "hub rebuilt from the store"
         );
         let metrics = Arc::new(Metrics::default());
-        let (writer, handle) = Writer::spawn(store.clone(), QUEUE_CAPACITY, metrics.clone());
+        let (refused_tx, refused) = tokio::sync::mpsc::unbounded_channel();
+        let (writer, handle) =
+            Writer::spawn(store.clone(), QUEUE_CAPACITY, metrics.clone(), refused_tx);
         let hub = Hub {
             replay,
             metrics,
@@ -234,6 +188,7 @@ impl Hub {
             hub.attach_feed(*account_id, shard, &mut state);
         }
         tokio::spawn(sweeper(Arc::downgrade(&hub)));
+        Self::spawn_reloader(Arc::downgrade(&hub), refused);
         Ok((hub, handle))
     }
 
@@ -328,7 +283,11 @@ impl Hub {
         let calls_out = !deliveries.is_empty();
         let mut ops = ops;
         ops.extend(deliveries.into_iter().map(WriteOp::InsertDelivery));
-        let durable = slot.send(ops);
+        // Every shard has its feed, which names its account.
+        let account = state.feed.as_ref().map(|f| f.channel.account_id);
+        let durable = slot.send(account, ops);
+        state.commits += 1;
+        state.last_durable = Some(durable.clone());
         if calls_out {
             self.wake_outbox_after(durable.clone());
         }
@@ -341,9 +300,16 @@ impl Hub {
         durable
     }
 
+    /// The shard's lock. A panic while it was held leaves plain data that
+    /// may be half-changed: it is taken anyway and marked for reloading
+    /// (see [`rebuild`]), which the next write does first.
     fn lock(shard: &Mutex<ShardState>) -> MutexGuard<'_, ShardState> {
-        // A panic while holding the lock leaves plain data behind; go on.
-        shard.lock().unwrap_or_else(|e| e.into_inner())
+        shard.lock().unwrap_or_else(|poisoned| {
+            shard.clear_poison();
+            let mut state = poisoned.into_inner();
+            state.stale = true;
+            state
+        })
     }
 
     /// One page of a conversation list with its tab counts.

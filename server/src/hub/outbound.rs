@@ -115,7 +115,8 @@ impl Hub {
             .into_iter()
             .map(WriteOp::InsertDelivery)
             .collect();
-        let durable = slot.send(ops);
+        // Outbound calls only: no shard holds them in memory.
+        let durable = slot.send(None, ops);
         self.wake_outbox_after(durable.clone());
         Self::durable(durable).await
     }

@@ -91,6 +91,12 @@ impl Hub {
     /// Loads the account's roster unless the shard already has it.
     pub(super) async fn ensure_roster(&self, account_id: i64) -> HubResult<()> {
         let shard = self.shard(account_id);
+        // Every write passes here first: a shard marked stale (a poisoned
+        // lock, a reload that could not finish) is read again before it
+        // takes more changes.
+        if Self::lock(&shard).stale {
+            self.reload_shard(account_id).await?;
+        }
         if Self::lock(&shard).roster.is_some() {
             return Ok(());
         }

@@ -173,6 +173,13 @@ pub struct ShardState {
     /// Visitor links (contact_inboxes) handed out only to sessions that
     /// signed their identity, with when that began.
     verified_links: FxHashMap<i64, i64>,
+    /// Commits queued so far, and the last one's outcome: a reload waits
+    /// for it, and knows whether more came while it read the store.
+    pub commits: u64,
+    pub last_durable: Option<Durable>,
+    /// Memory may be ahead of the database (a poisoned lock, an unfinished
+    /// reload): read it again before the next write.
+    pub stale: bool,
 }
 
 /// An account's realtime feed: the dispatcher's queue and the channel its

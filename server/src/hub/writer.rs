@@ -47,6 +47,7 @@ impl Durable {
 struct Job {
     ops: Vec<WriteOp>,
     done: watch::Sender<Outcome>,
+    account: Option<i64>,
 }
 
 enum Msg {
@@ -65,10 +66,12 @@ pub struct Writer {
 pub struct Slot<'a>(mpsc::Permit<'a, Msg>);
 
 impl Slot<'_> {
-    /// Queues `ops` as one logical write, committed together.
-    pub fn send(self, ops: Vec<WriteOp>) -> Durable {
+    /// Queues `ops` as one logical write, committed together. `account`:
+    /// the account whose shard already holds the change in memory, told to
+    /// the hub if the database refuses it.
+    pub fn send(self, account: Option<i64>, ops: Vec<WriteOp>) -> Durable {
         let (done, rx) = watch::channel(None);
-        self.0.send(Msg::Job(Job { ops, done }));
+        self.0.send(Msg::Job(Job { ops, done, account }));
         Durable(rx)
     }
 }
@@ -80,13 +83,15 @@ pub struct QueueFull;
 
 impl Writer {
     /// Starts the writer task over `store` with room for `capacity` queued writes.
+    /// The accounts of refused writes are sent to `refused`.
     pub fn spawn(
         store: Arc<dyn Store>,
         capacity: usize,
         metrics: Arc<Metrics>,
+        refused: mpsc::UnboundedSender<i64>,
     ) -> (Writer, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(capacity);
-        let handle = tokio::spawn(run(store, rx, metrics));
+        let handle = tokio::spawn(run(store, rx, metrics, refused));
         (Writer { tx }, handle)
     }
 
@@ -110,7 +115,12 @@ impl Writer {
     }
 }
 
-async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Msg>, metrics: Arc<Metrics>) {
+async fn run(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<Msg>,
+    metrics: Arc<Metrics>,
+    refused: mpsc::UnboundedSender<i64>,
+) {
     let mut stopping = false;
     while !stopping {
         let Some(first) = rx.recv().await else { break };
@@ -133,7 +143,7 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Msg>, metrics: Arc<Me
             }
         }
         if !jobs.is_empty() {
-            commit(store.as_ref(), jobs, &metrics).await;
+            commit(store.as_ref(), jobs, &metrics, &refused).await;
             // Between two commits, once everyone has heard: the only
             // moment log upkeep cannot race a write.
             store.between_commits().await;
@@ -145,12 +155,17 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Msg>, metrics: Arc<Me
         rest.push(job);
     }
     if !rest.is_empty() {
-        commit(store.as_ref(), rest, &metrics).await;
+        commit(store.as_ref(), rest, &metrics, &refused).await;
     }
     tracing::info!("writer stopped; every queued write is committed");
 }
 
-async fn commit(store: &dyn Store, mut jobs: Vec<Job>, metrics: &Metrics) {
+async fn commit(
+    store: &dyn Store,
+    mut jobs: Vec<Job>,
+    metrics: &Metrics,
+    refused: &mpsc::UnboundedSender<i64>,
+) {
     // One flat batch; each job remembers where its writes start and end.
     let mut batch: Vec<WriteOp> = Vec::with_capacity(jobs.iter().map(|j| j.ops.len()).sum());
     let mut bounds = Vec::with_capacity(jobs.len());
@@ -172,12 +187,18 @@ async fn commit(store: &dyn Store, mut jobs: Vec<Job>, metrics: &Metrics) {
             // Find the write the database refuses: each job on its own.
             for (job, range) in jobs.into_iter().zip(bounds) {
                 let outcome = apply_with_retry(store, &batch[range]).await;
+                if let (Err(_), Some(account)) = (&outcome, job.account) {
+                    let _ = refused.send(account);
+                }
                 job.done
                     .send_replace(Some(outcome.map_err(|e| Arc::from(e.to_string()))));
             }
         }
         Err(e) => {
             for job in jobs {
+                if let Some(account) = job.account {
+                    let _ = refused.send(account);
+                }
                 job.done.send_replace(Some(Err(Arc::from(e.to_string()))));
             }
         }

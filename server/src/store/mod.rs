@@ -232,15 +232,17 @@ pub trait ContactStore: Send + Sync {
 /// through [`ChatStore::apply_batch`]; message history is read from here.
 #[async_trait]
 pub trait ChatStore: Send + Sync {
-    async fn load_conversations(&self) -> StoreResult<Vec<Conversation>>;
+    // The `load_*` reads rebuild the hub: every account (`None`), or one
+    // account whose shard must be read again after a refused write.
+    async fn load_conversations(&self, account: Option<i64>) -> StoreResult<Vec<Conversation>>;
     /// The newest non-activity message of every conversation, for previews.
-    async fn load_last_messages(&self) -> StoreResult<Vec<Message>>;
+    async fn load_last_messages(&self, account: Option<i64>) -> StoreResult<Vec<Message>>;
     /// When the contact last wrote in each conversation (Unix seconds), as
     /// `(conversation_id, at)`: the start of WhatsApp's reply window.
-    async fn load_last_incoming(&self) -> StoreResult<Vec<(i64, i64)>>;
+    async fn load_last_incoming(&self, account: Option<i64>) -> StoreResult<Vec<(i64, i64)>>;
     /// Every verified visitor link, as `(account_id, contact_inbox_id,
     /// verified at)`.
-    async fn load_verified_links(&self) -> StoreResult<Vec<(i64, i64, i64)>>;
+    async fn load_verified_links(&self, account: Option<i64>) -> StoreResult<Vec<(i64, i64, i64)>>;
     /// The largest conversation and message ids, where the hub's counters resume.
     async fn max_ids(&self) -> StoreResult<(i64, i64)>;
     /// Up to `limit` messages before `before` (or the newest), oldest first;

@@ -25,6 +25,7 @@ mod meta;
 mod metrics;
 mod public_api;
 mod realtime;
+mod refused_writes;
 mod restart;
 mod roles;
 mod settings_story;

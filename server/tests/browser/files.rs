@@ -158,7 +158,7 @@ async fn stored_file(store: &dyn switchboard_server::store::Store) -> (Option<St
     let deadline = tokio::time::Instant::now() + crate::webdriver::WAIT;
     loop {
         let (conversations, _) = store
-            .load_conversations()
+            .load_conversations(None)
             .await
             .map(|c| (c, ()))
             .expect("load");

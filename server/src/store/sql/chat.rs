@@ -115,39 +115,47 @@ where
     for<'q> Option<i64>: Encode<'q, DB>,
     usize: ColumnIndex<DB::Row>,
 {
-    async fn load_conversations(&self) -> StoreResult<Vec<Conversation>> {
-        let rows: Vec<ConversationRow> =
-            sqlx::query_as(&format!("{CONVERSATION_SELECT} ORDER BY id"))
-                .fetch_all(&self.pool)
-                .await?;
+    async fn load_conversations(&self, account: Option<i64>) -> StoreResult<Vec<Conversation>> {
+        let rows: Vec<ConversationRow> = sqlx::query_as(&format!(
+            "{CONVERSATION_SELECT} WHERE ($1 IS NULL OR account_id = $1) ORDER BY id"
+        ))
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter().map(Conversation::try_from).collect()
     }
 
-    async fn load_last_messages(&self) -> StoreResult<Vec<Message>> {
+    async fn load_last_messages(&self, account: Option<i64>) -> StoreResult<Vec<Message>> {
         let rows: Vec<MessageRow> = sqlx::query_as(&format!(
             "{MESSAGE_SELECT} WHERE id IN (SELECT MAX(id) FROM messages \
-             WHERE message_type <> 'activity' AND deleted = FALSE GROUP BY conversation_id)"
+             WHERE message_type <> 'activity' AND deleted = FALSE \
+             AND ($1 IS NULL OR account_id = $1) GROUP BY conversation_id)"
         ))
+        .bind(account)
         .fetch_all(&self.pool)
         .await?;
         messages(rows)
     }
 
-    async fn load_verified_links(&self) -> StoreResult<Vec<(i64, i64, i64)>> {
+    async fn load_verified_links(&self, account: Option<i64>) -> StoreResult<Vec<(i64, i64, i64)>> {
         let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
             "SELECT i.account_id, ci.id, ci.hmac_verified_at FROM contact_inboxes ci \
-             JOIN inboxes i ON i.id = ci.inbox_id WHERE ci.hmac_verified_at IS NOT NULL",
+             JOIN inboxes i ON i.id = ci.inbox_id WHERE ci.hmac_verified_at IS NOT NULL \
+             AND ($1 IS NULL OR i.account_id = $1)",
         )
+        .bind(account)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows)
     }
 
-    async fn load_last_incoming(&self) -> StoreResult<Vec<(i64, i64)>> {
+    async fn load_last_incoming(&self, account: Option<i64>) -> StoreResult<Vec<(i64, i64)>> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT conversation_id, MAX(created_at) FROM messages \
-             WHERE message_type = 'incoming' GROUP BY conversation_id",
+             WHERE message_type = 'incoming' AND ($1 IS NULL OR account_id = $1) \
+             GROUP BY conversation_id",
         )
+        .bind(account)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows)

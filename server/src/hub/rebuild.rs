@@ -1,0 +1,216 @@
+//! Building shards from the store: every account at start, or one account
+//! whose shard went ahead of the database.
+//!
+//! A shard is changed in memory before its rows commit (so a decision and
+//! its counts are taken in one critical section). When the database refuses
+//! a commit, memory holds a change the database does not: the writer names
+//! the account, and [`Hub::reload_shard`] reads it again before it drifts
+//! further.
+//!
+//! **Poisoned locks.** A shard's lock is a std `Mutex`; a panic while it is
+//! held leaves plain data that may be half-changed. [`Hub::lock`] takes such
+//! a lock anyway (serving a possibly stale shard beats refusing the account)
+//! and marks the shard for reloading, which the next write starts.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+
+use tokio::sync::mpsc;
+
+use super::shard::{Echoes, LiveConversation, ShardState};
+use super::Hub;
+use crate::store::{Message, Store, StoreResult};
+
+/// Reads shards from the store: one per account, or only `account`'s.
+pub(super) async fn load(
+    store: &dyn Store,
+    account: Option<i64>,
+) -> StoreResult<HashMap<i64, ShardState>> {
+    let mut shards: HashMap<i64, ShardState> = HashMap::new();
+    let mut last: HashMap<i64, Message> = store
+        .load_last_messages(account)
+        .await?
+        .into_iter()
+        .map(|m| (m.conversation_id, m))
+        .collect();
+    let mut incoming: HashMap<i64, i64> = store
+        .load_last_incoming(account)
+        .await?
+        .into_iter()
+        .collect();
+    // Before the conversations, which take their `hmac_verified` from it.
+    for (account_id, link, at) in store.load_verified_links(account).await? {
+        shards.entry(account_id).or_default().verify_link(link, at);
+    }
+    for mut conversation in store.load_conversations(account).await? {
+        let last_message = last.remove(&conversation.id).map(Arc::new);
+        let last_incoming_at = incoming.remove(&conversation.id);
+        if let Some(m) = &last_message {
+            conversation.last_activity_at = conversation.last_activity_at.max(m.created_at);
+        }
+        let state = shards.entry(conversation.account_id).or_default();
+        let hmac_verified = state.verified(conversation.contact_inbox_id, conversation.created_at);
+        state.insert(LiveConversation {
+            conversation,
+            last_message,
+            last_incoming_at,
+            echoes: Echoes::default(),
+            queue_position: None,
+            hmac_verified,
+        });
+    }
+    // Round-robin cursors and "assigned longest ago" continue from the
+    // newest assignments instead of starting over.
+    for state in shards.values_mut() {
+        let mut assigned: Vec<(i64, i64, i64)> = state
+            .conversations
+            .values()
+            .filter_map(|l| {
+                Some((
+                    l.conversation.id,
+                    l.conversation.inbox_id,
+                    l.conversation.assignee_id?,
+                ))
+            })
+            .collect();
+        assigned.sort_unstable();
+        for (_, inbox, agent) in assigned {
+            state.note_assignment(inbox, agent);
+        }
+        // Fresh from the store: whatever was half-done is gone.
+        state.take_changes();
+    }
+    Ok(shards)
+}
+
+/// Times a reload is tried while the account keeps committing meanwhile.
+const RELOAD_TRIES: usize = 5;
+
+impl Hub {
+    /// Reads the account's shard again from the store and puts it in place
+    /// of the one in memory, keeping its realtime feed. Waits for the
+    /// account's queued writes first; if more committed while it read, it
+    /// reads again (a few times at most, then leaves the shard marked).
+    pub async fn reload_shard(&self, account_id: i64) -> StoreResult<()> {
+        let shard = self.shard(account_id);
+        for _ in 0..RELOAD_TRIES {
+            let (commits, last) = {
+                let state = Self::lock(&shard);
+                (state.commits, state.last_durable.clone())
+            };
+            if let Some(last) = last {
+                // Its outcome does not matter: what matters is that it is over.
+                let _ = last.wait().await;
+            }
+            let mut fresh = load(self.store.as_ref(), Some(account_id))
+                .await?
+                .remove(&account_id)
+                .unwrap_or_default();
+            let mut state = Self::lock(&shard);
+            if state.commits != commits {
+                continue;
+            }
+            // The feed and the roster (settings, and who has a console
+            // open) are not in the store's rows: they carry over.
+            fresh.feed = state.feed.take();
+            fresh.roster = state.roster.take();
+            fresh.commits = state.commits;
+            *state = fresh;
+            tracing::warn!(account_id, "shard reloaded from the store");
+            return Ok(());
+        }
+        tracing::error!(account_id, "shard kept changing: not reloaded yet");
+        Self::lock(&shard).stale = true;
+        Ok(())
+    }
+
+    /// The accounts whose shard must be read again (a refused write, a
+    /// poisoned lock), reloaded one by one. Ends with the hub.
+    pub(super) fn spawn_reloader(hub: Weak<Hub>, mut stale: mpsc::UnboundedReceiver<i64>) {
+        tokio::spawn(async move {
+            while let Some(account_id) = stale.recv().await {
+                let Some(hub) = hub.upgrade() else { return };
+                if let Err(err) = hub.reload_shard(account_id).await {
+                    tracing::error!(account_id, %err, "shard could not be reloaded");
+                    Self::lock(&hub.shard(account_id)).stale = true;
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hub::{NewConversation, NewMessage};
+    use crate::store::{ContactFields, ConversationStatus, NewInbox};
+
+    /// A panic while a shard's lock is held (here: after dropping a
+    /// conversation from memory) marks the shard; the next write reads it
+    /// again from the store first, and the conversation is back.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_poisoned_shard_is_read_again_before_the_next_write() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite:{}", dir.path().join("t.db").display());
+        let account =
+            crate::cli::create_account(&url, "Acme", "Ana", "ana@acme.test", "password123".into())
+                .await
+                .expect("account");
+        let store = crate::store::connect(&url).await.expect("store");
+        let inbox = store
+            .create_inbox(
+                account.account_id,
+                &NewInbox {
+                    name: "Website".into(),
+                    channel_type: switchboard_protocol::api::ChannelType::WebWidget,
+                    enable_auto_assignment: false,
+                    auto_assignment_config: Default::default(),
+                    settings: Default::default(),
+                    website_token: Some("t".into()),
+                    inbox_identifier: None,
+                    phone_number: None,
+                },
+            )
+            .await
+            .expect("inbox");
+        let contact = store
+            .create_contact(
+                account.account_id,
+                &ContactFields {
+                    name: "V".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("contact");
+        let (hub, _writer) = Hub::start(store.clone()).await.expect("hub");
+        let new = |text: &str| NewConversation {
+            account_id: account.account_id,
+            inbox_id: inbox.id,
+            contact_id: contact.id,
+            contact_inbox_id: None,
+            status: ConversationStatus::Open,
+            assignee_id: None,
+            messages: vec![NewMessage::activity(text.into())],
+        };
+        hub.create_conversation(new("first")).await.expect("create");
+
+        let shard = hub.shard(account.account_id);
+        let held = shard.clone();
+        let panicked = std::thread::spawn(move || {
+            let mut state = held.lock().expect("not poisoned yet");
+            state.conversations.clear();
+            panic!("a bug in a critical section");
+        })
+        .join();
+        assert!(panicked.is_err());
+        assert!(Hub::lock(&shard).stale, "taken anyway, and marked");
+
+        hub.create_conversation(new("second"))
+            .await
+            .expect("create");
+        let state = Hub::lock(&shard);
+        assert!(!state.stale);
+        assert_eq!(state.conversations.len(), 2, "the first is back");
+    }
+}
