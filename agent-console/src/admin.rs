@@ -196,9 +196,9 @@ impl App {
                     self.data.forms.assignment_notice = Notice::ok(lang.t(T::Saved));
                 }
                 Err(f) => {
+                    // Said under the form, not in a toast as well.
                     let text = self.failure_text(&f);
                     self.data.forms.assignment_notice = Notice::error(&text);
-                    self.fail(&f);
                 }
             },
             Net::InboxSettingsSaved(_) | Net::InboxDeleted(..) => self.net_inbox(net),
@@ -209,8 +209,7 @@ impl App {
                     self.data.forms.agent_form_version += 1;
                 }
                 Err(f) => {
-                    self.data.forms.agent_error = f.message.clone();
-                    self.fail(&f);
+                    self.data.forms.agent_error = Some(self.failure_text(&f));
                 }
             },
             Net::AgentChanged(r) => match r {
@@ -267,10 +266,7 @@ impl App {
                 };
                 Notice::ok(lang.t(ok))
             }
-            Err(f) => {
-                self.fail(&f);
-                Notice::error(&self.failure_text(&f))
-            }
+            Err(f) => Notice::error(&self.failure_text(&f)),
         };
         if password {
             self.data.forms.password_notice = notice;

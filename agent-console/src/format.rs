@@ -54,6 +54,17 @@ fn civil(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// How a contact is named on screen: their name, or, for a visitor who
+/// gave none, "Visitor #12" in the agent's language (the number tells two
+/// anonymous visitors apart and is the contact's id).
+pub fn contact_name(c: &switchboard_protocol::chat::Contact, lang: crate::i18n::Lang) -> String {
+    if c.name.trim().is_empty() {
+        lang.tf(crate::i18n::T::VisitorNumber, &[("id", &c.id.to_string())])
+    } else {
+        c.name.clone()
+    }
+}
+
 /// Initials for an avatar: first letters of the first and last words.
 pub fn initials(name: &str) -> String {
     let words: Vec<&str> = name.split_whitespace().collect();

@@ -169,9 +169,10 @@ fn caption(table: &[Field], id: &str, lang: Lang) -> &'static str {
 /// A refusal of the server about one of the form's fields: that field's
 /// DOM id and "Caption: what is wrong". `None` when it named none of them.
 pub fn explain(f: &Failure, table: &[Field], lang: Lang) -> Option<(&'static str, String)> {
-    f.fields.iter().find_map(|(name, message)| {
-        let (_, id, t) = table.iter().find(|(api, _, _)| api == name)?;
-        Some((*id, format!("{}: {message}", lang.t(*t))))
+    f.fields.iter().find_map(|p| {
+        let (_, id, t) = table.iter().find(|(api, _, _)| *api == p.field)?;
+        let what = crate::errors::field_text(&p.code, &p.message, lang);
+        Some((*id, format!("{}: {what}", lang.t(*t))))
     })
 }
 
@@ -192,10 +193,23 @@ pub fn web_address(text: &str) -> bool {
 pub struct Failure {
     /// HTTP status; 0 when the server could not be reached.
     pub status: u16,
+    /// The server's stable error code (`error`), shown in the agent's
+    /// words (see [`crate::errors`]).
+    pub code: Option<String>,
     /// The server's own sentence when it sent one.
     pub message: Option<String>,
     /// The fields it named, with what is wrong with each (`errors`).
-    pub fields: Vec<(String, String)>,
+    pub fields: Vec<FieldProblem>,
+}
+
+/// One field the server refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: String,
+    /// Why, as a stable code (`blank`, `too_short`, ...; `invalid` when
+    /// the server has no finer one).
+    pub code: String,
+    pub message: String,
 }
 
 impl Failure {
@@ -208,10 +222,15 @@ impl Failure {
         let fields = body
             .errors
             .into_iter()
-            .map(|e| (e.field, e.message))
+            .map(|e| FieldProblem {
+                field: e.field,
+                code: e.code,
+                message: e.message,
+            })
             .collect();
         Failure {
             status,
+            code: Some(body.error).filter(|c| !c.is_empty()),
             message,
             fields,
         }
@@ -221,6 +240,7 @@ impl Failure {
     pub fn status(status: u16) -> Failure {
         Failure {
             status,
+            code: None,
             message: None,
             fields: Vec::new(),
         }
@@ -320,7 +340,15 @@ mod tests {
             r#"{"error":"validation_failed","message":"name can't be blank","errors":[{"field":"name","message":"can't be blank","code":"invalid"}]}"#,
         );
         assert_eq!(f.message.as_deref(), Some("name can't be blank"));
-        assert_eq!(f.fields, vec![("name".into(), "can't be blank".into())]);
+        assert_eq!(f.code.as_deref(), Some("validation_failed"));
+        assert_eq!(
+            f.fields,
+            vec![FieldProblem {
+                field: "name".into(),
+                code: "invalid".into(),
+                message: "can't be blank".into()
+            }]
+        );
         assert_eq!(Failure::from_response(502, "<html>").message, None);
     }
 }

@@ -38,6 +38,28 @@ strings! {
     NoAccount => "Your user does not belong to any account.", "Seu usuário não pertence a nenhuma conta.";
     NetworkError => "Could not reach the server. Check your connection.", "Não foi possível falar com o servidor. Verifique sua conexão.";
     UnexpectedAnswer => "The server sent an answer the console does not understand.", "O servidor enviou uma resposta que o console não entende.";
+    // The server's errors, by code (see errors.rs).
+    ErrInvalidCredentials => "Wrong e-mail or password. Please try again.", "E-mail ou senha incorretos. Tente novamente.";
+    ErrTooManyAttempts => "Too many failed attempts. Wait a little and try again.", "Muitas tentativas sem sucesso. Aguarde um pouco e tente novamente.";
+    ErrUnauthorized => "Your session has ended. Sign in again.", "Sua sessão terminou. Entre novamente.";
+    ErrForbidden => "Only administrators of this account can do that.", "Apenas administradores desta conta podem fazer isso.";
+    ErrNotFound => "It no longer exists: someone may have removed it.", "Isso não existe mais: alguém pode ter removido.";
+    ErrBusy => "The server is busy; nothing was changed. Try again in a moment.", "O servidor está ocupado; nada foi alterado. Tente de novo em instantes.";
+    ErrPersonExists => "Someone already signs in with this e-mail, so they cannot be added here. Use another e-mail.", "Alguém já entra com este e-mail, então não pode ser adicionado aqui. Use outro e-mail.";
+    ErrBelongsToUser => "This person's name and password are theirs to change, in their profile.", "O nome e a senha desta pessoa só ela pode alterar, no perfil dela.";
+    ErrTooLarge => "That is too large to send.", "Isso é grande demais para enviar.";
+    ErrInternal => "Something went wrong on the server; it has been logged. Try again.", "Algo deu errado no servidor; já foi registrado. Tente novamente.";
+    FieldBlank => "can't be blank", "não pode ficar em branco";
+    FieldTooLong => "is too long", "é longo demais";
+    FieldTooShort => "is too short (8 characters at least)", "é curta demais (no mínimo 8 caracteres)";
+    FieldControl => "contains characters that cannot be used", "contém caracteres que não podem ser usados";
+    FieldEmail => "is not a valid e-mail address", "não é um e-mail válido";
+    FieldPhone => "must be like +5511999998888", "deve ser como +5511999998888";
+    FieldUrl => "must start with http:// or https://", "deve começar com http:// ou https://";
+    FieldColor => "must be a colour like #1f93ff", "deve ser uma cor como #1f93ff";
+    FieldIncorrect => "is incorrect", "está incorreta";
+    FieldRequired => "is required", "é obrigatória";
+    FieldMismatch => "does not match", "não confere";
     // Lists.
     Mine => "Mine", "Minhas";
     Unassigned => "Unassigned", "Não atribuídas";
@@ -95,6 +117,7 @@ strings! {
     CrmSyncFailed => "sync failed", "falha na sincronização";
     Retry => "Retry", "Tentar de novo";
     EditContact => "Edit contact", "Editar contato";
+    VisitorNumber => "Visitor #{id}", "Visitante #{id}";
     TakenByAnotherContact => "{field}: already used by another contact", "{field}: já usado por outro contato";
     EmailOrIdentifierTaken => "Another contact already has this e-mail or identifier.", "Outro contato já usa este e-mail ou identificador.";
     PhoneFormatHelp => "International form, like +55 11 99999-0000.", "No formato internacional, como +55 11 99999-0000.";

@@ -21,6 +21,7 @@ mod conversation;
 pub mod crm;
 pub mod deliveries;
 mod dom;
+pub mod errors;
 pub mod events;
 pub mod format;
 pub mod forms;

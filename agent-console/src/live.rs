@@ -124,8 +124,12 @@ impl App {
             .as_ref()
             .and_then(|m| m.content.as_deref())
         {
-            Some(text) => format!("{}: {}", c.meta.sender.name, text),
-            None => c.meta.sender.name.clone(),
+            Some(text) => format!(
+                "{}: {}",
+                crate::format::contact_name(&c.meta.sender, lang),
+                text
+            ),
+            None => crate::format::contact_name(&c.meta.sender, lang),
         };
         alert::notify(
             lang.t(T::AssignedToYou),

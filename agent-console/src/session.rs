@@ -35,14 +35,10 @@ impl App {
         alert::toast(&self.failure_text(f));
     }
 
-    /// The server's own sentence, or ours when it sent none.
+    /// One sentence for a failure, in the agent's language (see
+    /// [`crate::errors`]).
     pub fn failure_text(&self, f: &Failure) -> String {
-        let lang = self.data.lang;
-        match (&f.message, f.status) {
-            (Some(m), _) => m.clone(),
-            (None, 0) => lang.t(T::NetworkError).to_string(),
-            (None, _) => lang.t(T::UnexpectedAnswer).to_string(),
-        }
+        crate::errors::describe(f, self.data.lang)
     }
 
     pub fn signed_in(&mut self, result: Res<Envelope<Profile>>) {

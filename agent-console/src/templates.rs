@@ -293,8 +293,7 @@ pub fn request(
 pub fn window_refusal(f: &Failure) -> bool {
     let says = |s: &str| s.contains("24-hour");
     f.status == 422
-        && (f.message.as_deref().is_some_and(says)
-            || f.fields.iter().any(|(_, message)| says(message)))
+        && (f.message.as_deref().is_some_and(says) || f.fields.iter().any(|p| says(&p.message)))
 }
 
 #[cfg(test)]

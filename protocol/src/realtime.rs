@@ -183,8 +183,13 @@ pub mod event {
 /// `error` data. `error` is a stable code; `message` is for people.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorData {
+    /// A stable code: clients show their own words for it.
     pub error: String,
     pub message: String,
+    /// For `validation_failed`: the fields at fault, each with its own code
+    /// (`blank`, `too_long`, `invalid_email`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<crate::api::FieldError>,
 }
 
 /// `ack` data: a visitor's message or new conversation is durable.

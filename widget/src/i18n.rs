@@ -98,6 +98,9 @@ pub struct Strings {
     pub file_empty: &'static str,
     pub text_too_long_for_files: &'static str,
     pub files_too_large: &'static str,
+    pub busy: &'static str,
+    pub taken: &'static str,
+    pub field_too_long: &'static str,
     /// Sizes are written "1,5 MB" rather than "1.5 MB".
     pub decimal_comma: bool,
 }
@@ -144,6 +147,9 @@ pub static EN: Strings = Strings {
     file_empty: "“{}” is empty, so it wasn't sent.",
     text_too_long_for_files: "Please shorten your message to send it with files.",
     files_too_large: "These files are too large to send together. Please send fewer at a time.",
+    busy: "We're very busy right now. Please try again in a moment.",
+    taken: "This e-mail is already used in another conversation.",
+    field_too_long: "That's too long. Please shorten it and try again.",
     decimal_comma: false,
 };
 
@@ -190,6 +196,9 @@ pub static PT_BR: Strings = Strings {
     text_too_long_for_files: "Encurte sua mensagem para enviá-la com os arquivos.",
     files_too_large:
         "Esses arquivos são grandes demais para enviar juntos. Envie menos de cada vez.",
+    busy: "Estamos com muito movimento. Tente de novo em instantes.",
+    taken: "Este e-mail já está em uso em outra conversa.",
+    field_too_long: "Isso é longo demais. Encurte e tente de novo.",
     decimal_comma: true,
 };
 

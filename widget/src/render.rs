@@ -28,6 +28,9 @@ pub fn reason_text(r: &Reason, t: &Strings) -> String {
         Reason::Unverified => t.unverified.to_string(),
         Reason::InvalidEmail => t.invalid_email.to_string(),
         Reason::TooLarge => t.files_too_large.to_string(),
+        Reason::Busy => t.busy.to_string(),
+        Reason::Taken => t.taken.to_string(),
+        Reason::TooLong => t.field_too_long.to_string(),
         Reason::Other(m) if m.is_empty() => t.send_failed.to_string(),
         Reason::Other(m) => m.clone(),
     }

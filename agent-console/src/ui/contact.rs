@@ -175,9 +175,11 @@ fn draw_details(el: &Element, c: &Contact, lang: Lang) {
                 .child(h("span").map(|a| {
                     a.class("avatar")
                         .data("hue", &c.id.rem_euclid(8).to_string())
-                        .text(&format::initials(&c.name))
+                        .text(&format::initials(&format::contact_name(c, lang)))
                 }))
-                .child(h("div").map(|n| n.class("contact-name").text(&c.name)))
+                .child(
+                    h("div").map(|n| n.class("contact-name").text(&format::contact_name(c, lang))),
+                )
         }),
     );
     let row = |caption: &str, class: &str, value: Option<&str>| -> Vec<Option<H>> {

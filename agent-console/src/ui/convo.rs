@@ -20,6 +20,7 @@ use super::section::Section;
 use super::sidebar::Side;
 use super::template::TemplateView;
 use crate::dom::{self, h, H};
+use crate::format;
 use crate::i18n::T;
 use crate::route::Route;
 use crate::state::{Data, Dirty};
@@ -273,7 +274,7 @@ impl Open {
 
     fn header(&mut self, c: &Conversation, d: &Data) {
         let t = |k| d.lang.t(k);
-        dom::set_text(&self.contact, &c.meta.sender.name);
+        dom::set_text(&self.contact, &format::contact_name(&c.meta.sender, d.lang));
         let inbox = d.inbox(c.inbox_id).map(|i| i.name.as_str()).unwrap_or("");
         dom::set_text(&self.inbox, inbox);
         let label = crate::store::Status::parse(&c.status)
@@ -324,8 +325,7 @@ fn typing_line(id: i64, c: Option<&Conversation>, d: &Data) -> String {
         .into_iter()
         .map(|who| {
             let name = if who.is_contact() {
-                c.map(|c| c.meta.sender.name.clone())
-                    .filter(|n| !n.is_empty())
+                c.map(|c| format::contact_name(&c.meta.sender, lang))
                     .unwrap_or_else(|| lang.t(T::Visitor).to_string())
             } else {
                 who.name

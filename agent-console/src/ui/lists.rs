@@ -237,7 +237,7 @@ fn row_sig(c: &Conversation, d: &Data) -> String {
     let inbox = d.inbox(c.inbox_id).map(|i| i.name.as_str());
     format!(
         "{}|{}|{last}|{assignee:?}|{inbox:?}|{}|{}",
-        c.meta.sender.name,
+        format::contact_name(&c.meta.sender, d.lang),
         c.meta.sender.id,
         d.open_id() == Some(c.id),
         d.lang.code()
@@ -284,7 +284,7 @@ fn new_row(id: i64) -> Option<Row> {
 
 fn fill(row: &Row, c: &Conversation, d: &Data) {
     let t = |k| d.lang.t(k);
-    let name = &c.meta.sender.name;
+    let name = &format::contact_name(&c.meta.sender, d.lang);
     dom::set_text(&row.avatar, &format::initials(name));
     dom::set_attr(
         &row.avatar,

@@ -101,6 +101,13 @@ impl ApiError {
 
     /// A body that parsed but holds an unacceptable value in `field`.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::refused(field, "invalid", message)
+    }
+
+    /// [`ApiError::invalid`] with a stable code saying why (`blank`,
+    /// `too_short`, `incorrect`, ...): clients show their own words for it,
+    /// in their user's language, and the server's sentence otherwise.
+    pub fn refused(field: &str, code: &'static str, message: impl Into<String>) -> Self {
         let message = message.into();
         ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
@@ -109,7 +116,7 @@ impl ApiError {
             errors: vec![FieldError {
                 field: field.to_string(),
                 message,
-                code: "invalid".to_string(),
+                code: code.to_string(),
             }],
             retry_after: None,
         }
@@ -127,6 +134,11 @@ impl ApiError {
 
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The fields at fault, each with its code.
+    pub fn field_errors(&self) -> &[FieldError] {
+        &self.errors
     }
 
     pub fn status(&self) -> StatusCode {

@@ -85,14 +85,19 @@ pub async fn update(
         let password = validate::password(&password)?;
         if let Some(confirmation) = &update.password_confirmation {
             if *confirmation != password {
-                return Err(ApiError::invalid(
+                return Err(ApiError::refused(
                     "password_confirmation",
+                    "mismatch",
                     "doesn't match password",
                 ));
             }
         }
         let current = update.current_password.ok_or_else(|| {
-            ApiError::invalid("current_password", "is required to change the password")
+            ApiError::refused(
+                "current_password",
+                "required",
+                "is required to change the password",
+            )
         })?;
         // The current password is guessed no faster here than at sign-in.
         let email = authed.user.email.as_str();
@@ -105,7 +110,11 @@ pub async fn update(
             .await?
             .ok_or_else(ApiError::unauthorized)?;
         if !verify_password(current, hash).await? {
-            return Err(ApiError::invalid("current_password", "is incorrect"));
+            return Err(ApiError::refused(
+                "current_password",
+                "incorrect",
+                "is incorrect",
+            ));
         }
         state.sign_ins.succeeded(email, None);
         patch.password_hash = Some(hash_password(password).await.map_err(ApiError::hashing)?);

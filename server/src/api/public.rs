@@ -248,7 +248,7 @@ pub async fn toggle_status(
 ) -> ApiResult<Json<Value>> {
     let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
     own(&state, &v, id)?;
-    let line = format!("Conversation was resolved by {}", v.contact.name);
+    let line = format!("Conversation was resolved by {}", v.contact.shown_name());
     state
         .hub
         .change(v.inbox.account_id, id, None, |c| {

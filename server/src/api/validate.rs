@@ -14,7 +14,7 @@ pub const MAX_TEXT: usize = 10_000;
 pub fn name(field: &str, value: &str) -> ApiResult<String> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(ApiError::invalid(field, "can't be blank"));
+        return Err(ApiError::refused(field, "blank", "can't be blank"));
     }
     text(field, value, MAX_NAME)
 }
@@ -23,8 +23,9 @@ pub fn name(field: &str, value: &str) -> ApiResult<String> {
 /// characters not.
 pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
     if value.chars().count() > max {
-        return Err(ApiError::invalid(
+        return Err(ApiError::refused(
             field,
+            "too_long",
             format!("is too long (maximum is {max} characters)"),
         ));
     }
@@ -32,7 +33,11 @@ pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
     {
-        return Err(ApiError::invalid(field, "contains control characters"));
+        return Err(ApiError::refused(
+            field,
+            "control_characters",
+            "contains control characters",
+        ));
     }
     Ok(value.to_string())
 }
@@ -64,7 +69,11 @@ pub fn email(value: &str) -> ApiResult<String> {
     if valid {
         Ok(value)
     } else {
-        Err(ApiError::invalid("email", "is not a valid email address"))
+        Err(ApiError::refused(
+            "email",
+            "invalid_email",
+            "is not a valid email address",
+        ))
     }
 }
 
@@ -77,8 +86,9 @@ pub fn phone(value: &str) -> ApiResult<String> {
     {
         Ok(value.to_string())
     } else {
-        Err(ApiError::invalid(
+        Err(ApiError::refused(
             "phone_number",
+            "invalid_phone",
             "must be in E.164 form, like +5511999998888",
         ))
     }
@@ -88,14 +98,16 @@ pub fn phone(value: &str) -> ApiResult<String> {
 pub fn password(value: &str) -> ApiResult<String> {
     let len = value.chars().count();
     if len < 8 {
-        return Err(ApiError::invalid(
+        return Err(ApiError::refused(
             "password",
+            "too_short",
             "is too short (minimum is 8 characters)",
         ));
     }
     if len > 128 {
-        return Err(ApiError::invalid(
+        return Err(ApiError::refused(
             "password",
+            "too_long",
             "is too long (maximum is 128 characters)",
         ));
     }
@@ -106,7 +118,7 @@ pub fn password(value: &str) -> ApiResult<String> {
 pub fn url(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(v) if v.len() > 2048 => Err(ApiError::invalid(field, "is too long")),
+        Some(v) if v.len() > 2048 => Err(ApiError::refused(field, "too_long", "is too long")),
         Some(v)
             if (v.starts_with("https://") || v.starts_with("http://"))
                 && v.len() > "https://".len()
@@ -114,8 +126,9 @@ pub fn url(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
         {
             Ok(Some(v.to_string()))
         }
-        Some(_) => Err(ApiError::invalid(
+        Some(_) => Err(ApiError::refused(
             field,
+            "invalid_url",
             "must be an http:// or https:// URL",
         )),
     }
@@ -132,8 +145,9 @@ pub fn color(value: Option<&str>) -> ApiResult<Option<String>> {
         {
             Ok(Some(v.to_lowercase()))
         }
-        Some(_) => Err(ApiError::invalid(
+        Some(_) => Err(ApiError::refused(
             "widget_color",
+            "invalid_color",
             "must be a hex colour like #1f93ff",
         )),
     }

@@ -50,8 +50,9 @@ impl Subject {
     pub fn render(&self, template: &str) -> String {
         let c = &self.contact;
         let id = self.conversation_id.map(|i| i.to_string());
+        let name = c.shown_name();
         [
-            ("{{contact.name}}", Some(c.name.as_str())),
+            ("{{contact.name}}", Some(name.as_str())),
             ("{{contact.email}}", c.email.as_deref()),
             ("{{contact.phone_number}}", c.phone_number.as_deref()),
             ("{{inbox.name}}", Some(self.inbox_name.as_str())),

@@ -166,7 +166,7 @@ impl Conn {
         match Box::pin(handler.handle(self, parsed)).await {
             Ok(()) => Flow::Continue,
             Err(err) => {
-                self.error(err.code(), err.describe()).await;
+                self.api_error(&err).await;
                 self.strike().await
             }
         }
@@ -177,6 +177,17 @@ impl Conn {
         let data = ErrorData {
             error: code.to_string(),
             message: message.into(),
+            errors: Vec::new(),
+        };
+        self.send(frame(event::ERROR, None, &data)).await
+    }
+
+    /// An API error as an `error` frame, with its field errors.
+    pub async fn api_error(&mut self, err: &ApiError) -> bool {
+        let data = ErrorData {
+            error: err.code().to_string(),
+            message: err.describe(),
+            errors: err.field_errors().to_vec(),
         };
         self.send(frame(event::ERROR, None, &data)).await
     }

@@ -24,6 +24,18 @@ pub struct Contact {
     pub identifier_by_visitor: bool,
 }
 
+impl Contact {
+    /// The name to write where a name must appear (activity lines, CRM
+    /// titles): theirs, or "Visitor #12" for a visitor who gave none.
+    pub fn shown_name(&self) -> String {
+        if self.name.trim().is_empty() {
+            format!("Visitor #{}", self.id)
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
 /// Fields of a contact to create or replace.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContactFields {

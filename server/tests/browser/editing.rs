@@ -338,7 +338,7 @@ async fn editing_contacts_and_inboxes_in_the_console(db: Db) {
 }
 
 /// Goes from anywhere in the console to the All tab of the lists.
-async fn all_conversations(browser: &crate::webdriver::Browser) {
+pub(crate) async fn all_conversations(browser: &crate::webdriver::Browser) {
     browser.click("#nav-conversations").await;
     browser
         .wait_for(

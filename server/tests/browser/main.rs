@@ -17,6 +17,7 @@ mod common;
 mod console;
 mod crm;
 mod editing;
+mod errors;
 mod files;
 #[allow(dead_code)]
 #[path = "../api/meta.rs"]

@@ -161,7 +161,8 @@ impl Session {
     }
 
     fn error(&mut self, e: ErrorData) {
-        let reason = Reason::from_error(&e.error, &e.message);
+        let field = e.errors.first().map(|f| f.code.as_str());
+        let reason = Reason::from_codes(&e.error, field, &e.message);
         if self.link != Link::Live {
             // Refused at `auth` (close 4001 follows).
             match e.error.as_str() {

@@ -97,7 +97,8 @@ fn answer(body: &str) -> Option<(i64, Message)> {
 fn refused(body: &str) -> Option<Reason> {
     let v: Value = serde_json::from_str(body).ok()?;
     let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("");
-    Some(Reason::from_error(s("error"), s("message"))).filter(|_| v.is_object())
+    let field = v["errors"][0]["code"].as_str();
+    Some(Reason::from_codes(s("error"), field, s("message"))).filter(|_| v.is_object())
 }
 
 /// Whether these files (with these words) may be sent.

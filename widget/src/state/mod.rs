@@ -33,18 +33,36 @@ pub enum Reason {
     InvalidEmail,
     /// An upload over the server's size limit for one request.
     TooLarge,
+    /// The server is busy; nothing changed.
+    Busy,
+    /// The e-mail (or identifier) is already another contact's.
+    Taken,
+    /// A field the server refused as too long.
+    TooLong,
     /// Anything else: the server's own words (may be empty).
     Other(String),
 }
 
 impl Reason {
-    /// From an `error` frame's code and message.
+    /// From an `error` frame's (or answer's) code and message. Codes known
+    /// here are shown in the visitor's language; others in the server's
+    /// words.
     pub fn from_error(code: &str, message: &str) -> Reason {
-        match code {
-            "rate_limited" => Reason::RateLimited,
-            "not_found" => Reason::NotFound,
-            "identity_unverified" => Reason::Unverified,
-            "payload_too_large" => Reason::TooLarge,
+        Reason::from_codes(code, None, message)
+    }
+
+    /// [`Reason::from_error`] with the code of the first field at fault,
+    /// for `validation_failed`.
+    pub fn from_codes(code: &str, field: Option<&str>, message: &str) -> Reason {
+        match (code, field) {
+            ("rate_limited", _) => Reason::RateLimited,
+            ("not_found", _) => Reason::NotFound,
+            ("identity_unverified", _) => Reason::Unverified,
+            ("payload_too_large", _) => Reason::TooLarge,
+            ("busy", _) => Reason::Busy,
+            ("conflict", _) => Reason::Taken,
+            ("validation_failed", Some("invalid_email")) => Reason::InvalidEmail,
+            ("validation_failed", Some("too_long")) => Reason::TooLong,
             _ => Reason::Other(message.trim().to_string()),
         }
     }

@@ -149,6 +149,31 @@ fn ack_before_event_also_merges_once() {
 }
 
 #[test]
+fn server_codes_become_reasons_in_the_visitors_language() {
+    assert_eq!(
+        Reason::from_error("busy", "The server is busy"),
+        Reason::Busy
+    );
+    assert_eq!(Reason::from_error("conflict", "taken"), Reason::Taken);
+    assert_eq!(
+        Reason::from_codes(
+            "validation_failed",
+            Some("invalid_email"),
+            "email is not valid"
+        ),
+        Reason::InvalidEmail
+    );
+    assert_eq!(
+        Reason::from_codes("validation_failed", Some("too_long"), "name is too long"),
+        Reason::TooLong
+    );
+    assert_eq!(
+        Reason::from_codes("validation_failed", Some("invalid"), "odd"),
+        Reason::Other("odd".into())
+    );
+}
+
+#[test]
 fn failed_messages_keep_their_reason_and_can_be_retried() {
     let mut chat = shown(vec![conv(42, None, None)]);
     let uid = chat.add_own("too long".into(), "e1".into());

@@ -66,9 +66,8 @@ async fn new_contact(
     }
     h.contacts_made += 1;
     let token = random_token(super::VISITOR_TOKEN_LEN);
-    if fields.name.is_empty() {
-        fields.name = format!("Visitor {}", &token[..6]);
-    }
+    // A visitor who gave no name keeps none: the console names them in the
+    // agent's language ("Visitante #12"), see `Contact::shown_name`.
     if !fields.custom_attributes.is_object() {
         fields.custom_attributes = serde_json::json!({});
     }
