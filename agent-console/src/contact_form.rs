@@ -124,7 +124,9 @@ impl ContactEdit {
     /// The `PATCH` body with the fields the agent changed; an emptied field
     /// is sent empty (the server clears it). `None`: nothing changed.
     pub fn body(&self, typed: &ContactForm) -> Result<Option<Change>, Problem> {
-        if typed.name.trim().is_empty() {
+        // A visitor who never gave a name may stay unnamed ("Visitor #12");
+        // a name once given cannot be emptied.
+        if typed.name.trim().is_empty() && !self.base.name.trim().is_empty() {
             return Err(Problem::Missing(CONTACT_FIELDS[0].1));
         }
         let mut body = Map::new();

@@ -59,6 +59,18 @@ fn emptied_fields_are_cleared_and_a_name_is_required() {
 }
 
 #[test]
+fn an_unnamed_visitor_may_stay_unnamed() {
+    let mut unnamed = visitor();
+    unnamed.name = String::new();
+    let edit = ContactEdit::start(&unnamed);
+    let change = edit
+        .body(&typed("", "joana@example.com", "", ""))
+        .unwrap()
+        .unwrap();
+    assert_eq!(change.fields, vec!["email"]);
+}
+
+#[test]
 fn phone_numbers_lose_their_separators_only() {
     assert_eq!(phone(" +55 11 99999-0000 "), "+5511999990000");
     assert_eq!(phone("+1 (415) 555.0100"), "+14155550100");

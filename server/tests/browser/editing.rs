@@ -155,7 +155,7 @@ async fn editing_contacts_and_inboxes_in_the_console(db: Db) {
         refused
             .as_str()
             .unwrap_or("")
-            .contains("is not a valid email address"),
+            .contains("is not a valid e-mail address"),
         "{refused}"
     );
     browser.shot("console-edit-contact", db).await;
