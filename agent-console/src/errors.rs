@@ -103,7 +103,7 @@ mod tests {
         );
         assert_eq!(
             describe(&short, Lang::PtBr),
-            "Nova senha: é curta demais (no mínimo 8 caracteres)"
+            "Nova senha: tem poucos caracteres (no mínimo 8)"
         );
         let current = failure(
             422,

@@ -50,8 +50,8 @@ strings! {
     ErrTooLarge => "That is too large to send.", "Isso é grande demais para enviar.";
     ErrInternal => "Something went wrong on the server; it has been logged. Try again.", "Algo deu errado no servidor; já foi registrado. Tente novamente.";
     FieldBlank => "can't be blank", "não pode ficar em branco";
-    FieldTooLong => "is too long", "é longo demais";
-    FieldTooShort => "is too short (8 characters at least)", "é curta demais (no mínimo 8 caracteres)";
+    FieldTooLong => "has too many characters", "tem caracteres demais";
+    FieldTooShort => "has too few characters (at least 8)", "tem poucos caracteres (no mínimo 8)";
     FieldControl => "contains characters that cannot be used", "contém caracteres que não podem ser usados";
     FieldEmail => "is not a valid e-mail address", "não é um e-mail válido";
     FieldPhone => "must be like +5511999998888", "deve ser como +5511999998888";

@@ -291,9 +291,7 @@ pub fn request(
 /// The server refused free text because WhatsApp's 24-hour window is
 /// closed (the window can close while the page is open).
 pub fn window_refusal(f: &Failure) -> bool {
-    let says = |s: &str| s.contains("24-hour");
-    f.status == 422
-        && (f.message.as_deref().is_some_and(says) || f.fields.iter().any(|p| says(&p.message)))
+    f.status == 422 && f.fields.iter().any(|p| p.code == "outside_window")
 }
 
 #[cfg(test)]

@@ -219,7 +219,7 @@ fn parameters_the_server_cannot_fill_are_said_not_sent() {
 fn a_refusal_naming_the_window_is_told_apart() {
     let window = Failure::from_response(
         422,
-        r#"{"error":"validation_failed","message":"content is free text outside WhatsApp's 24-hour customer window","errors":[{"field":"content","message":"is free text outside WhatsApp's 24-hour customer window","code":"invalid"}]}"#,
+        r#"{"error":"validation_failed","message":"content is free text outside WhatsApp's 24-hour customer window","errors":[{"field":"content","message":"is free text outside WhatsApp's 24-hour customer window","code":"outside_window"}]}"#,
     );
     assert!(window_refusal(&window));
     let other = Failure::from_response(

@@ -142,19 +142,21 @@ pub struct Conversation {
     pub last_activity_at: i64,
     /// Chatwoot's name for the last activity time in lists.
     pub timestamp: i64,
-    /// Chatwoot's per-agent unread count, mute, labels and priority: left
-    /// out (absent) until switchboard has them, rather than constants that
-    /// would mislead. Present only once computed.
+    /// Chatwoot's per-agent unread count: left out (absent) until
+    /// switchboard computes it, rather than a 0 that would mislead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread_count: Option<i64>,
     pub can_reply: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub muted: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<String>>,
+    /// switchboard has no muting, labels or priorities yet: `false`, `[]`
+    /// and `null` are true of every conversation (and Chatwoot clients
+    /// expect the keys).
+    #[serde(default)]
+    pub muted: bool,
+    #[serde(default)]
+    pub labels: Vec<String>,
     pub additional_attributes: Value,
     pub custom_attributes: Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub priority: Option<String>,
     /// switchboard: 1-based place in the inbox's queue while the
     /// conversation waits unassigned; null otherwise.

@@ -91,6 +91,7 @@ async fn setup(
                 status: ConversationStatus::Open,
                 assignee_id: None,
                 messages: Vec::new(),
+                echo_id: None,
             })
             .await
             .expect("conversation");

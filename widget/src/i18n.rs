@@ -148,7 +148,7 @@ pub static EN: Strings = Strings {
     text_too_long_for_files: "Please shorten your message to send it with files.",
     files_too_large: "These files are too large to send together. Please send fewer at a time.",
     busy: "We're very busy right now. Please try again in a moment.",
-    taken: "This e-mail is already used in another conversation.",
+    taken: "This e-mail or ID is already used by someone else.",
     field_too_long: "That's too long. Please shorten it and try again.",
     decimal_comma: false,
 };
@@ -197,7 +197,7 @@ pub static PT_BR: Strings = Strings {
     files_too_large:
         "Esses arquivos são grandes demais para enviar juntos. Envie menos de cada vez.",
     busy: "Estamos com muito movimento. Tente de novo em instantes.",
-    taken: "Este e-mail já está em uso em outra conversa.",
+    taken: "Este e-mail ou ID já é usado por outra pessoa.",
     field_too_long: "Isso é longo demais. Encurte e tente de novo.",
     decimal_comma: true,
 };

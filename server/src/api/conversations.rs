@@ -238,10 +238,12 @@ pub async fn create(
         ));
     }
     let mut messages = Vec::new();
+    let mut start_echo = None;
     if let Some(first) = body.message {
+        start_echo = super::messages::echo_id(first.echo_id)?;
         messages.push(NewMessage {
             sender: Some(Sender::User(member.user.id)),
-            echo_id: super::messages::echo_id(first.echo_id)?,
+            echo_id: start_echo.clone(),
             ..super::messages::outgoing(first.content)?
         });
     }
@@ -262,6 +264,7 @@ pub async fn create(
             status,
             assignee_id: body.assignee_id,
             messages,
+            echo_id: start_echo,
         })
         .await?;
     let names = Names::for_conversations(&state, account_id, std::slice::from_ref(&live)).await?;

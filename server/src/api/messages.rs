@@ -93,6 +93,7 @@ pub async fn list(
         "meta": {
             "contact": names.contacts.get(&c.contact_id).map(contact),
             "assignee": c.assignee_id.and_then(|a| names.directory.agents.get(&a)).map(views::agent),
+            "labels": [],
             "additional_attributes": {},
         },
         "payload": payload,

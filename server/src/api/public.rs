@@ -227,6 +227,7 @@ pub async fn create_conversation(
             status: ConversationStatus::Open,
             assignee_id: None,
             messages: Vec::new(),
+            echo_id: None,
         })
         .await?;
     Ok(Json(public_conversation(&state, &v, &live).await?))

@@ -181,8 +181,10 @@ impl Agendor {
         matches: impl Fn(&Value) -> bool,
     ) -> Result<Option<Value>, CrmError> {
         let per_page = ORGANIZATIONS_PAGE.to_string();
-        for page in 1..=ORGANIZATION_PAGES {
-            let page = page.to_string();
+        // One page past the bound tells "exactly that many" (an empty page)
+        // from "more".
+        for number in 1..=ORGANIZATION_PAGES + 1 {
+            let page = number.to_string();
             let listed = self
                 .get(
                     "/organizations",
@@ -194,7 +196,8 @@ impl Agendor {
             if let Some(hit) = hits.iter().find(|hit| matches(hit)) {
                 return Ok(Some(hit.clone()));
             }
-            if hits.len() < ORGANIZATIONS_PAGE {
+            if hits.len() < ORGANIZATIONS_PAGE && (number <= ORGANIZATION_PAGES || hits.is_empty())
+            {
                 return Ok(None);
             }
         }

@@ -6,8 +6,21 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::shard::{Echoes, LiveConversation, ShardState};
+use super::shard::{Echoes, LiveConversation, Opened, ShardState};
+use super::writer::Durable;
 use super::{Hub, HubError, HubResult, NewConversation, NewMessage};
+
+/// How long a start may be retried with its echo id and answered with the
+/// conversation it opened: a client retrying after a lost answer does so
+/// within seconds; later, the same echo id is a new start.
+pub const START_RETRIED_WITHIN: i64 = 10 * 60;
+
+/// What a start found under the shard's lock.
+enum Started {
+    Opened(Box<(LiveConversation, Vec<Arc<Message>>, Durable)>),
+    /// (conversation, its first message, the commit that opened it).
+    Retried((i64, Option<i64>, Durable)),
+}
 use crate::realtime::FeedItem;
 use crate::store::{now, Conversation, ConversationStatus, Message, MessageType, WriteOp};
 
@@ -16,139 +29,144 @@ impl Hub {
     /// an inbox that assigns automatically, the engine picks one in the same
     /// critical section that records it. Answers once committed.
     ///
-    /// A first message whose echo id already started a conversation of the
-    /// same contact link (a retry after a lost answer) answers with that
-    /// conversation and its first message, and adds nothing.
+    /// A start whose `echo_id` opened the contact link's newest conversation
+    /// within [`START_RETRIED_WITHIN`] (a retry after a lost answer) answers
+    /// with that conversation and its first message, and adds nothing.
     pub async fn create_conversation(
         &self,
         new: NewConversation,
     ) -> HubResult<(LiveConversation, Vec<Arc<Message>>)> {
         self.ensure_roster(new.account_id).await?;
         let shard = self.shard(new.account_id);
-        let echo = new.messages.first().and_then(|m| m.echo_id.clone());
-        if let Some(echo) = &echo {
-            // Conversations loaded from the store learn their echo ids first.
-            let candidates = Self::lock(&shard).started_by(&new);
-            for id in candidates {
-                self.warm_echoes(&shard, id).await?;
-            }
-            if let Some(started) = self.started(&shard, &new, echo).await? {
-                return Ok(started);
-            }
+        let seen = new
+            .echo_id
+            .as_deref()
+            .and_then(|e| Self::lock(&shard).started_with(&new, e, now()));
+        if let Some(retried) = seen {
+            return self.started_answer(&shard, retried).await;
         }
         let slot = self.slot().await?;
-        let created = {
+        let opened = {
             let mut state = Self::lock(&shard);
+            let at = now();
             // The same echo id may have raced in while we waited for the
-            // slot: checked under the lock that creates, so only one wins.
-            if let Some(seen) = echo.as_deref().and_then(|e| state.started_with(&new, e)) {
-                Err((seen, slot))
-            } else {
-                let at = now();
-                let mut conversation = Conversation {
-                    id: self.next_conversation_id.fetch_add(1, Ordering::Relaxed),
-                    account_id: new.account_id,
-                    inbox_id: new.inbox_id,
-                    contact_id: new.contact_id,
-                    contact_inbox_id: new.contact_inbox_id,
-                    status: new.status,
-                    assignee_id: new.assignee_id,
-                    snoozed_until: None,
-                    created_at: at,
-                    last_activity_at: at,
-                    auto_assigned_at: None,
-                };
-                let mut lines = new.messages;
-                if conversation.assignee_id.is_none()
-                    && conversation.status == ConversationStatus::Open
-                {
-                    if let Some(agent) = state.auto_pick(conversation.inbox_id) {
-                        conversation.assignee_id = Some(agent);
-                        conversation.auto_assigned_at = Some(at);
-                        lines.push(NewMessage::activity(format!(
-                            "Assigned to {} automatically",
-                            state.agent_name(agent)
-                        )));
-                    }
-                }
-                let messages: Vec<Arc<Message>> = lines
-                    .into_iter()
-                    .map(|m| self.message(new.account_id, conversation.id, m, at))
-                    .collect();
-                let mut ops = vec![WriteOp::InsertConversation(conversation.clone())];
-                ops.extend(messages.iter().cloned().map(WriteOp::InsertMessage));
-                let mut live = LiveConversation {
-                    conversation,
-                    last_message: messages
-                        .iter()
-                        .rev()
-                        .find(|m| m.message_type != MessageType::Activity)
-                        .cloned(),
-                    last_incoming_at: messages
-                        .iter()
-                        .filter(|m| m.message_type == MessageType::Incoming)
-                        .map(|m| m.created_at)
-                        .max(),
-                    echoes: Echoes::warm(),
-                    queue_position: None,
-                    hmac_verified: false,
-                };
-                live.hmac_verified = state.verified(live.conversation.contact_inbox_id, at);
-                state.insert(live.clone());
-                let durable = self.commit(&mut state, slot, ops);
-                for m in &messages {
-                    live.echoes.remember(m, durable.clone());
-                }
-                if let Some(stored) = state.conversations.get_mut(&live.conversation.id) {
-                    stored.echoes = live.echoes.clone();
-                }
-                live.queue_position = state.queue_position(&live.conversation);
-                Ok((live, messages, durable))
+            // slot: checked again under the lock that creates, so one wins.
+            match new
+                .echo_id
+                .as_deref()
+                .and_then(|e| state.started_with(&new, e, at))
+            {
+                Some(retried) => Started::Retried(retried),
+                None => Started::Opened(Box::new(self.open(&mut state, slot, new, at))),
             }
         };
-        let (live, messages, durable) = match created {
-            Ok(created) => created,
-            Err(((id, message, durable), slot)) => {
-                drop(slot);
-                return self.started_answer(&shard, id, message, durable).await;
+        match opened {
+            Started::Opened(opened) => {
+                let (live, messages, durable) = *opened;
+                Self::durable(durable).await?;
+                Ok((live, messages))
             }
-        };
-        Self::durable(durable).await?;
-        Ok((live, messages))
-    }
-
-    /// The conversation `new`'s echo id already started, answered as its
-    /// creation was: the conversation and its first message.
-    async fn started(
-        &self,
-        shard: &Arc<std::sync::Mutex<ShardState>>,
-        new: &NewConversation,
-        echo: &str,
-    ) -> HubResult<Option<(LiveConversation, Vec<Arc<Message>>)>> {
-        let seen = Self::lock(shard).started_with(new, echo);
-        match seen {
-            Some((id, message, durable)) => self
-                .started_answer(shard, id, message, durable)
-                .await
-                .map(Some),
-            None => Ok(None),
+            Started::Retried(retried) => self.started_answer(&shard, retried).await,
         }
     }
 
+    /// Opens the conversation in the shard (the caller holds its lock).
+    fn open(
+        &self,
+        state: &mut ShardState,
+        slot: super::writer::Slot<'_>,
+        new: NewConversation,
+        at: i64,
+    ) -> (LiveConversation, Vec<Arc<Message>>, Durable) {
+        let mut conversation = Conversation {
+            id: self.next_conversation_id.fetch_add(1, Ordering::Relaxed),
+            account_id: new.account_id,
+            inbox_id: new.inbox_id,
+            contact_id: new.contact_id,
+            contact_inbox_id: new.contact_inbox_id,
+            status: new.status,
+            assignee_id: new.assignee_id,
+            snoozed_until: None,
+            created_at: at,
+            last_activity_at: at,
+            auto_assigned_at: None,
+        };
+        let mut lines = new.messages;
+        if conversation.assignee_id.is_none() && conversation.status == ConversationStatus::Open {
+            if let Some(agent) = state.auto_pick(conversation.inbox_id) {
+                conversation.assignee_id = Some(agent);
+                conversation.auto_assigned_at = Some(at);
+                lines.push(NewMessage::activity(format!(
+                    "Assigned to {} automatically",
+                    state.agent_name(agent)
+                )));
+            }
+        }
+        let messages: Vec<Arc<Message>> = lines
+            .into_iter()
+            .map(|m| self.message(new.account_id, conversation.id, m, at))
+            .collect();
+        let mut ops = vec![WriteOp::InsertConversation(conversation.clone())];
+        ops.extend(messages.iter().cloned().map(WriteOp::InsertMessage));
+        let contact_inbox_id = conversation.contact_inbox_id;
+        let mut live = LiveConversation {
+            conversation,
+            last_message: messages
+                .iter()
+                .rev()
+                .find(|m| m.message_type != MessageType::Activity)
+                .cloned(),
+            last_incoming_at: messages
+                .iter()
+                .filter(|m| m.message_type == MessageType::Incoming)
+                .map(|m| m.created_at)
+                .max(),
+            echoes: Echoes::warm(),
+            queue_position: None,
+            hmac_verified: state.verified(contact_inbox_id, at),
+            opened_by: None,
+        };
+        state.insert(live.clone());
+        let durable = self.commit(state, slot, ops);
+        for m in &messages {
+            live.echoes.remember(m, durable.clone());
+        }
+        if let Some(stored) = state.conversations.get_mut(&live.conversation.id) {
+            stored.echoes = live.echoes.clone();
+            stored.opened_by = new.echo_id.map(|echo| Opened {
+                echo: echo.into(),
+                message_id: messages
+                    .iter()
+                    .find(|m| m.message_type != MessageType::Activity)
+                    .map(|m| m.id),
+                durable: durable.clone(),
+            });
+        }
+        live.queue_position = state.queue_position(&live.conversation);
+        (live, messages, durable)
+    }
+
+    /// The answer to a retried start: the conversation it opened and its
+    /// first message, once committed.
     async fn started_answer(
         &self,
         shard: &Arc<std::sync::Mutex<ShardState>>,
-        conversation_id: i64,
-        message_id: i64,
-        durable: super::writer::Durable,
+        retried: (i64, Option<i64>, Durable),
     ) -> HubResult<(LiveConversation, Vec<Arc<Message>>)> {
-        let first = self.first(conversation_id, message_id, durable).await?;
+        let (conversation_id, message_id, durable) = retried;
+        let first = match message_id {
+            Some(id) => vec![self.first(conversation_id, id, durable).await?],
+            None => {
+                Self::durable(durable).await?;
+                Vec::new()
+            }
+        };
         let state = Self::lock(shard);
         let live = state
             .conversations
             .get(&conversation_id)
             .ok_or(HubError::NotFound)?;
-        Ok((Self::with_position(&state, live), vec![first]))
+        Ok((Self::with_position(&state, live), first))
     }
 
     /// Changes a conversation's state with `change` (which may refuse with an
@@ -261,6 +279,7 @@ impl Hub {
         doomed: impl Fn(&Conversation) -> bool,
         op: WriteOp,
     ) -> HubResult<Vec<i64>> {
+        self.fresh(account_id).await?;
         let slot = self.slot().await?;
         let shard = self.shard(account_id);
         let (durable, ids) = {

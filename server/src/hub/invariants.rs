@@ -164,6 +164,7 @@ fn apply(state: &mut ShardState, op: &Op, next_id: &mut i64) {
                 echoes: Echoes::warm(),
                 queue_position: None,
                 hmac_verified: false,
+                opened_by: None,
             });
             if let Some(agent) = assignee {
                 within_caps(state, *inbox, agent);

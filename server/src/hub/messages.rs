@@ -95,10 +95,15 @@ impl Hub {
                 let message = self.message(account_id, conversation_id, new, at);
                 // The row's last_activity_at is not rewritten per message:
                 // the rebuild derives it from the newest message, which keeps
-                // a busy conversation at one row write per message.
+                // a busy conversation at one row write per message. A message
+                // written long ago (delivered late) would derive an older
+                // time: the row says now.
+                let late = message.created_at < at;
                 let mut ops = vec![WriteOp::InsertMessage(message.clone())];
-                if reopens || answered {
+                if reopens || answered || late {
                     ops.push(WriteOp::UpdateConversation(conversation.clone()));
+                }
+                if reopens || answered {
                     for line in lines {
                         let activity = NewMessage::activity(line);
                         ops.push(WriteOp::InsertMessage(self.message(
@@ -151,11 +156,7 @@ impl Hub {
 
     /// Loads the echo ids the database holds for a conversation this process
     /// has not seen one for yet, so a retry after a restart is still recognised.
-    pub(super) async fn warm_echoes(
-        &self,
-        shard: &Mutex<ShardState>,
-        conversation_id: i64,
-    ) -> HubResult<()> {
+    async fn warm_echoes(&self, shard: &Mutex<ShardState>, conversation_id: i64) -> HubResult<()> {
         let stored = self
             .store
             .recent_echoes(conversation_id, ECHOES_LOADED)

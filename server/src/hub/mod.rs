@@ -110,6 +110,9 @@ pub struct NewConversation {
     pub assignee_id: Option<i64>,
     /// The first message and any activity lines, in order.
     pub messages: Vec<NewMessage>,
+    /// The client's id for this start: a retry with it answers with the
+    /// conversation it opened (see [`Hub::create_conversation`]).
+    pub echo_id: Option<String>,
 }
 
 pub struct Hub {
@@ -284,8 +287,11 @@ impl Hub {
         let mut ops = ops;
         ops.extend(deliveries.into_iter().map(WriteOp::InsertDelivery));
         // Every shard has its feed, which names its account.
-        let account = state.feed.as_ref().map(|f| f.channel.account_id);
-        let durable = slot.send(account, ops);
+        let shard = state.feed.as_ref().map(|f| writer::ShardRef {
+            account_id: f.channel.account_id,
+            stale: state.stale.clone(),
+        });
+        let durable = slot.send(shard, ops);
         state.commits += 1;
         state.last_durable = Some(durable.clone());
         if calls_out {
@@ -306,8 +312,8 @@ impl Hub {
     fn lock(shard: &Mutex<ShardState>) -> MutexGuard<'_, ShardState> {
         shard.lock().unwrap_or_else(|poisoned| {
             shard.clear_poison();
-            let mut state = poisoned.into_inner();
-            state.stale = true;
+            let state = poisoned.into_inner();
+            state.stale.store(true, std::sync::atomic::Ordering::SeqCst);
             state
         })
     }
@@ -460,6 +466,11 @@ async fn sweeper(hub: std::sync::Weak<Hub>) {
                 continue;
             };
             let mut state = Hub::lock(&shard);
+            // A stale shard waits for its reload (the next write, or the
+            // reloader): time rules on it would build on what was refused.
+            if state.stale.load(Ordering::SeqCst) {
+                continue;
+            }
             let changed = state.sweep(at);
             if changed.is_empty() {
                 continue;

@@ -7,12 +7,17 @@
 //! the account, and [`Hub::reload_shard`] reads it again before it drifts
 //! further.
 //!
+//! The writer marks the shard stale before the refused write's caller hears
+//! of it, so a retry reads the shard again first; every write path checks
+//! ([`Hub::fresh`]), and a background task reloads idle ones.
+//!
 //! **Poisoned locks.** A shard's lock is a std `Mutex`; a panic while it is
 //! held leaves plain data that may be half-changed. [`Hub::lock`] takes such
 //! a lock anyway (serving a possibly stale shard beats refusing the account)
-//! and marks the shard for reloading, which the next write starts.
+//! and marks the shard for reloading, which the next write does first.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
 use tokio::sync::mpsc;
@@ -57,6 +62,7 @@ pub(super) async fn load(
             echoes: Echoes::default(),
             queue_position: None,
             hmac_verified,
+            opened_by: None,
         });
     }
     // Round-robin cursors and "assigned longest ago" continue from the
@@ -83,16 +89,36 @@ pub(super) async fn load(
     Ok(shards)
 }
 
-/// Times a reload is tried while the account keeps committing meanwhile.
-const RELOAD_TRIES: usize = 5;
+/// Times a reload reads the store again because commits already on their
+/// way landed while it read (new writes wait for it: this converges).
+const RELOAD_TRIES: usize = 20;
 
 impl Hub {
+    /// Before a write: a shard marked stale is read again first.
+    pub(super) async fn fresh(&self, account_id: i64) -> StoreResult<()> {
+        let stale = Self::lock(&self.shard(account_id)).stale.clone();
+        if stale.load(Ordering::SeqCst) {
+            self.reload_shard(account_id).await?;
+        }
+        Ok(())
+    }
+
     /// Reads the account's shard again from the store and puts it in place
-    /// of the one in memory, keeping its realtime feed. Waits for the
-    /// account's queued writes first; if more committed while it read, it
-    /// reads again (a few times at most, then leaves the shard marked).
+    /// of the one in memory, keeping its realtime feed and roster, then
+    /// tells its subscribers to `resync`. One reload at a time per shard;
+    /// writes that find it stale wait for it. It waits for the shard's last
+    /// queued commit, and reads again if more landed meanwhile.
     pub async fn reload_shard(&self, account_id: i64) -> StoreResult<()> {
         let shard = self.shard(account_id);
+        let (gate, stale) = {
+            let state = Self::lock(&shard);
+            (state.reloading.clone(), state.stale.clone())
+        };
+        let _reloading = gate.lock().await;
+        if !stale.load(Ordering::SeqCst) {
+            // Another write reloaded it while this one waited.
+            return Ok(());
+        }
         for _ in 0..RELOAD_TRIES {
             let (commits, last) = {
                 let state = Self::lock(&shard);
@@ -111,28 +137,39 @@ impl Hub {
                 continue;
             }
             // The feed and the roster (settings, and who has a console
-            // open) are not in the store's rows: they carry over.
+            // open) are not in the store's rows: they carry over, as do the
+            // flag and gate the writer and waiting writes hold.
             fresh.feed = state.feed.take();
             fresh.roster = state.roster.take();
             fresh.commits = state.commits;
+            fresh.stale = state.stale.clone();
+            fresh.reloading = state.reloading.clone();
             *state = fresh;
+            stale.store(false, Ordering::SeqCst);
+            if let Some(feed) = &state.feed {
+                // What subscribers were told may have included nothing
+                // false (events go out once durable), but queue positions
+                // and lists may differ: they reload.
+                feed.channel.resync_all();
+            }
             tracing::warn!(account_id, "shard reloaded from the store");
             return Ok(());
         }
-        tracing::error!(account_id, "shard kept changing: not reloaded yet");
-        Self::lock(&shard).stale = true;
+        tracing::error!(
+            account_id,
+            "shard kept changing: reloaded on the next write"
+        );
         Ok(())
     }
 
-    /// The accounts whose shard must be read again (a refused write, a
-    /// poisoned lock), reloaded one by one. Ends with the hub.
-    pub(super) fn spawn_reloader(hub: Weak<Hub>, mut stale: mpsc::UnboundedReceiver<i64>) {
+    /// The accounts whose commits were refused, reloaded one by one (a
+    /// write may have done it first). Ends with the hub.
+    pub(super) fn spawn_reloader(hub: Weak<Hub>, mut refused: mpsc::UnboundedReceiver<i64>) {
         tokio::spawn(async move {
-            while let Some(account_id) = stale.recv().await {
+            while let Some(account_id) = refused.recv().await {
                 let Some(hub) = hub.upgrade() else { return };
                 if let Err(err) = hub.reload_shard(account_id).await {
-                    tracing::error!(account_id, %err, "shard could not be reloaded");
-                    Self::lock(&hub.shard(account_id)).stale = true;
+                    tracing::error!(account_id, %err, "shard could not be reloaded yet");
                 }
             }
         });
@@ -192,6 +229,7 @@ mod tests {
             status: ConversationStatus::Open,
             assignee_id: None,
             messages: vec![NewMessage::activity(text.into())],
+            echo_id: None,
         };
         hub.create_conversation(new("first")).await.expect("create");
 
@@ -204,13 +242,16 @@ mod tests {
         })
         .join();
         assert!(panicked.is_err());
-        assert!(Hub::lock(&shard).stale, "taken anyway, and marked");
+        assert!(
+            Hub::lock(&shard).stale.load(Ordering::SeqCst),
+            "taken anyway, and marked"
+        );
 
         hub.create_conversation(new("second"))
             .await
             .expect("create");
         let state = Hub::lock(&shard);
-        assert!(!state.stale);
+        assert!(!state.stale.load(Ordering::SeqCst));
         assert_eq!(state.conversations.len(), 2, "the first is back");
     }
 }

@@ -91,12 +91,7 @@ impl Hub {
     /// Loads the account's roster unless the shard already has it.
     pub(super) async fn ensure_roster(&self, account_id: i64) -> HubResult<()> {
         let shard = self.shard(account_id);
-        // Every write passes here first: a shard marked stale (a poisoned
-        // lock, a reload that could not finish) is read again before it
-        // takes more changes.
-        if Self::lock(&shard).stale {
-            self.reload_shard(account_id).await?;
-        }
+        self.fresh(account_id).await?;
         if Self::lock(&shard).roster.is_some() {
             return Ok(());
         }
@@ -119,6 +114,7 @@ impl Hub {
     /// collaborators, agents, availability), keeping who is connected, then
     /// gives waiting conversations to whoever now has room (queue pull).
     pub async fn reload_roster(&self, account_id: i64) -> HubResult<()> {
+        self.fresh(account_id).await?;
         let mut roster = self.load_roster(account_id).await?;
         let slot = self.slot().await?;
         let shard = self.shard(account_id);

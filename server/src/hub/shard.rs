@@ -33,6 +33,17 @@ pub struct LiveConversation {
     /// identity (Chatwoot's `meta.hmac_verified`); kept by the shard, which
     /// knows the account's verified links.
     pub hmac_verified: bool,
+    /// The start that opened it, while a retry of that start may come
+    /// (see `Hub::create_conversation`); kept by the shard only.
+    pub(super) opened_by: Option<Opened>,
+}
+
+/// A conversation's opening start: its echo id, first message and commit.
+#[derive(Debug, Clone)]
+pub(super) struct Opened {
+    pub echo: Arc<str>,
+    pub message_id: Option<i64>,
+    pub durable: Durable,
 }
 
 impl LiveConversation {
@@ -48,6 +59,7 @@ impl LiveConversation {
             echoes: Echoes::default(),
             queue_position: self.queue_position,
             hmac_verified: self.hmac_verified,
+            opened_by: None,
         }
     }
 
@@ -60,6 +72,7 @@ impl LiveConversation {
             echoes: Echoes::warm(),
             queue_position: None,
             hmac_verified: false,
+            opened_by: None,
         }
     }
 }
@@ -177,9 +190,13 @@ pub struct ShardState {
     /// for it, and knows whether more came while it read the store.
     pub commits: u64,
     pub last_durable: Option<Durable>,
-    /// Memory may be ahead of the database (a poisoned lock, an unfinished
-    /// reload): read it again before the next write.
-    pub stale: bool,
+    /// Memory may be ahead of the database (a refused commit, a poisoned
+    /// lock): read it again before the next write. Shared with the writer,
+    /// which sets it before it tells the refused write's caller.
+    pub stale: Arc<std::sync::atomic::AtomicBool>,
+    /// Held while the shard is read again: writes that find it stale wait
+    /// for that reload rather than start their own.
+    pub reloading: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// An account's realtime feed: the dispatcher's queue and the channel its
@@ -270,6 +287,7 @@ impl ShardState {
                     echoes: Echoes::default(),
                     queue_position: None,
                     hmac_verified: l.hmac_verified,
+                    opened_by: None,
                 });
                 (before.is_some() || after.is_some())
                     .then_some(ConversationChange { before, after })
@@ -304,31 +322,32 @@ impl ShardState {
         }
     }
 
-    /// The conversations a retried start of `new` may have opened: the same
-    /// contact, inbox and contact link.
-    pub fn started_by(&self, new: &super::NewConversation) -> Vec<i64> {
-        self.of_contact(new.contact_id)
-            .iter()
-            .filter(|id| {
-                self.conversations.get(id).is_some_and(|l| {
-                    l.conversation.inbox_id == new.inbox_id
-                        && l.conversation.contact_inbox_id == new.contact_inbox_id
-                })
-            })
-            .copied()
-            .collect()
-    }
-
-    /// The conversation (and message) a first message with `echo` already
-    /// started, among those [`ShardState::started_by`] names.
+    /// The conversation (first message, commit) a start with `echo` opened:
+    /// the newest of `new`'s contact link, if that start opened it within
+    /// [`super::changes::START_RETRIED_WITHIN`] of `now`.
     pub fn started_with(
         &self,
         new: &super::NewConversation,
         echo: &str,
-    ) -> Option<(i64, i64, Durable)> {
-        self.started_by(new).into_iter().find_map(|id| {
-            let (message, durable) = self.conversations.get(&id)?.echoes.get(echo)?;
-            Some((id, *message, durable.clone()))
+        now: i64,
+    ) -> Option<(i64, Option<i64>, Durable)> {
+        let newest = self
+            .of_contact(new.contact_id)
+            .iter()
+            .filter_map(|id| self.conversations.get(id))
+            .filter(|l| {
+                l.conversation.inbox_id == new.inbox_id
+                    && l.conversation.contact_inbox_id == new.contact_inbox_id
+            })
+            .max_by_key(|l| l.conversation.id)?;
+        let opened = newest.opened_by.as_ref()?;
+        let recent = now - newest.conversation.created_at <= super::changes::START_RETRIED_WITHIN;
+        (recent && &*opened.echo == echo).then(|| {
+            (
+                newest.conversation.id,
+                opened.message_id,
+                opened.durable.clone(),
+            )
         })
     }
 
@@ -458,6 +477,7 @@ mod tests {
             echoes: Echoes::default(),
             queue_position: None,
             hmac_verified: false,
+            opened_by: None,
         }
     }
 

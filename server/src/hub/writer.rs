@@ -47,7 +47,24 @@ impl Durable {
 struct Job {
     ops: Vec<WriteOp>,
     done: watch::Sender<Outcome>,
-    account: Option<i64>,
+    shard: Option<ShardRef>,
+}
+
+/// The shard a job's change is already in: its account, and its stale flag.
+#[derive(Debug, Clone)]
+pub struct ShardRef {
+    pub account_id: i64,
+    pub stale: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Job {
+    /// The database refused this job: its shard is stale from now on.
+    fn refused(&self, refused: &mpsc::UnboundedSender<i64>) {
+        if let Some(shard) = &self.shard {
+            shard.stale.store(true, std::sync::atomic::Ordering::SeqCst);
+            let _ = refused.send(shard.account_id);
+        }
+    }
 }
 
 enum Msg {
@@ -66,12 +83,13 @@ pub struct Writer {
 pub struct Slot<'a>(mpsc::Permit<'a, Msg>);
 
 impl Slot<'_> {
-    /// Queues `ops` as one logical write, committed together. `account`:
-    /// the account whose shard already holds the change in memory, told to
-    /// the hub if the database refuses it.
-    pub fn send(self, account: Option<i64>, ops: Vec<WriteOp>) -> Durable {
+    /// Queues `ops` as one logical write, committed together. `shard`: the
+    /// shard that already holds the change in memory, marked stale (before
+    /// the caller hears of the refusal) and named to the hub if the
+    /// database refuses it.
+    pub fn send(self, shard: Option<ShardRef>, ops: Vec<WriteOp>) -> Durable {
         let (done, rx) = watch::channel(None);
-        self.0.send(Msg::Job(Job { ops, done, account }));
+        self.0.send(Msg::Job(Job { ops, done, shard }));
         Durable(rx)
     }
 }
@@ -187,8 +205,8 @@ async fn commit(
             // Find the write the database refuses: each job on its own.
             for (job, range) in jobs.into_iter().zip(bounds) {
                 let outcome = apply_with_retry(store, &batch[range]).await;
-                if let (Err(_), Some(account)) = (&outcome, job.account) {
-                    let _ = refused.send(account);
+                if outcome.is_err() {
+                    job.refused(refused);
                 }
                 job.done
                     .send_replace(Some(outcome.map_err(|e| Arc::from(e.to_string()))));
@@ -196,9 +214,7 @@ async fn commit(
         }
         Err(e) => {
             for job in jobs {
-                if let Some(account) = job.account {
-                    let _ = refused.send(account);
-                }
+                job.refused(refused);
                 job.done.send_replace(Some(Err(Arc::from(e.to_string()))));
             }
         }

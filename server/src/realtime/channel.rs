@@ -172,6 +172,27 @@ impl Channel {
         true
     }
 
+    /// Tells every subscriber to reload (`resync`): the account's live
+    /// state was read again from the store, after a write it had already
+    /// taken was refused. A client resuming from an older cursor resyncs
+    /// too.
+    pub fn resync_all(&self) {
+        let mut inner = self.lock();
+        inner.cursor += 1;
+        inner.buffer.clear();
+        inner.buffered_bytes = 0;
+        let frame: Frame = Arc::new(super::render::frame(
+            switchboard_protocol::realtime::event::RESYNC,
+            Some(inner.cursor),
+            &serde_json::json!({}),
+        ));
+        let everyone = inner.agents.iter().chain(inner.visitors.values().flatten());
+        for sub in everyone {
+            // One too slow to take it is cut later, and resyncs on resuming.
+            let _ = sub.tx.try_send(frame.clone());
+        }
+    }
+
     /// Whether any visitor is connected.
     pub fn has_visitors(&self) -> bool {
         !self.lock().visitors.is_empty()

@@ -23,8 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/widget/sdk.js", get(loader))
         .route("/widget/frame", get(frame))
         .route("/widget/assets/{file}", get(asset))
+        // `/app/` arrives as `/app`: a trailing slash is trimmed first.
         .route("/app", get(console))
-        .route("/app/", get(console))
         .route("/app/assets/{file}", get(console_asset))
         // The console routes in the browser: every other path is its page.
         .route("/app/{*path}", get(console))

@@ -258,6 +258,7 @@ async fn receive(
                     status: ConversationStatus::Open,
                     assignee_id: None,
                     messages: vec![message],
+                    echo_id: None,
                 })
                 .await?;
         }

@@ -103,8 +103,9 @@ pub async fn check(state: &AppState, conversation_id: i64, has_template: bool) -
     if is_open(last) {
         Ok(())
     } else {
-        Err(ApiError::invalid(
+        Err(ApiError::refused(
             "content",
+            "outside_window",
             "is free text outside WhatsApp's 24-hour customer window (the customer has not \
              written in the last 24 hours); send a template message instead (template_params)",
         ))

@@ -69,6 +69,14 @@ async fn a_retried_start_opens_one_conversation(db: Db) {
         .count();
     assert_eq!(created, 1, "{frames:?}");
 
+    // A start without a first message is retried the same way.
+    let empty = json!({"type": "start_conversation", "echo_id": "s-2"});
+    visitor.send(empty.clone()).await;
+    let second = visitor.event("ack").await["data"].clone();
+    assert_ne!(second["conversation_id"], first["conversation_id"]);
+    visitor.send(empty).await;
+    assert_eq!(visitor.event("ack").await["data"], second);
+
     // The same over REST, with the first message's echo_id.
     let contact = crate::conversations::contact(&env, "Joana").await;
     let body = json!({"inbox_id": inbox, "contact_id": contact,
@@ -88,7 +96,7 @@ async fn a_retried_start_opens_one_conversation(db: Db) {
         .app
         .get(&env.path("/conversations/meta"), &env.admin_token)
         .await;
-    assert_eq!(meta["meta"]["all_count"], 2, "{meta}");
+    assert_eq!(meta["meta"]["all_count"], 3, "{meta}");
     let (_, messages) = env
         .app
         .get(
@@ -102,7 +110,8 @@ async fn a_retried_start_opens_one_conversation(db: Db) {
 
 /// Chatwoot's fields switchboard does not compute yet are absent, not
 /// constants that would mislead (an `unread_count` of 0 over unread
-/// messages, a contact always `offline`).
+/// messages, a contact always `offline`); those true of every conversation
+/// stay.
 async fn fields_not_computed_are_left_out(db: Db) {
     let env = Env::start(db).await;
     let inbox = env.web_inbox("Website").await;
@@ -115,9 +124,12 @@ async fn fields_not_computed_are_left_out(db: Db) {
             &env.admin_token,
         )
         .await;
-    for field in ["unread_count", "muted", "labels", "priority"] {
-        assert!(shown.get(field).is_none(), "{field} in {shown}");
-    }
+    assert!(shown.get("unread_count").is_none(), "{shown}");
+    // No muting, labels or priorities exist: these are true as they are.
+    assert_eq!(
+        (&shown["muted"], &shown["labels"], &shown["priority"]),
+        (&json!(false), &json!([]), &json!(null))
+    );
     assert_eq!(shown["can_reply"], true);
     assert_eq!(shown["meta"]["hmac_verified"], false, "computed: no widget");
     assert!(shown["meta"]["sender"].get("availability_status").is_none());
@@ -128,5 +140,5 @@ async fn fields_not_computed_are_left_out(db: Db) {
             &env.admin_token,
         )
         .await;
-    assert!(page["meta"].get("labels").is_none(), "{page}");
+    assert_eq!(page["meta"]["labels"], json!([]), "{page}");
 }

@@ -61,6 +61,7 @@ async fn restart_reproduces_the_hub(db: Db) {
                     sender: Some(Sender::Contact(contact.id)),
                     ..NewMessage::activity(format!("hello {n}"))
                 }],
+                echo_id: None,
             })
             .await
             .expect("create");

@@ -62,6 +62,25 @@ async fn a_refused_commit_is_undone_in_memory(db: Db) {
         .post(&toggle, &env.admin_token, json!({"status": "resolved"}))
         .await;
     assert_eq!(status, 500, "{refused}");
+    // A write right after (a client retrying) works on what the database
+    // holds, not on the refused change: reopening an open conversation
+    // changes nothing.
+    let (status, reopened) = env
+        .app
+        .post(&toggle, &env.admin_token, json!({"status": "open"}))
+        .await;
+    assert_eq!(status, 200, "{reopened}");
+    let (_, lines) = env
+        .app
+        .get(
+            &env.path(&format!("/conversations/{id}/messages")),
+            &env.admin_token,
+        )
+        .await;
+    assert!(
+        !lines.to_string().contains("reopened"),
+        "nothing was reopened: {lines}"
+    );
     // The shard held the change before the commit: it is read again.
     let mut seen = json!(null);
     for _ in 0..250 {

@@ -196,6 +196,7 @@ impl VisitorHandler {
                 status: ConversationStatus::Open,
                 assignee_id: None,
                 messages: first.into_iter().collect(),
+                echo_id: crate::api::messages::echo_id(echo_id.clone())?,
             })
             .await?;
         Ok(AckData {

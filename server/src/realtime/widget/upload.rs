@@ -127,6 +127,7 @@ pub async fn upload(
                     status: ConversationStatus::Open,
                     assignee_id: None,
                     messages: Vec::new(),
+                    echo_id: None,
                 })
                 .await;
             match created {
