@@ -56,9 +56,16 @@ impl App {
                 }
             }
             Action::RemoveCollaborator(user) => {
-                if let Some(inbox) = inbox {
+                if self.data.forms.confirm_collaborator != Some(user) {
+                    // Their open conversations would go back to the queue:
+                    // say so first.
+                    self.data.forms.confirm_collaborator = Some(user);
+                    self.data.forms.confirm_remove_until = Some(dom::now_ms() + CONFIRM_MS);
+                } else if let Some(inbox) = inbox {
+                    self.data.forms.confirm_collaborator = None;
                     self.members_change(Method::Delete, inbox, user);
                 }
+                self.dirty.settings = true;
             }
             Action::SaveAssignment => self.save_assignment(),
             Action::SaveInboxSettings | Action::DeleteInbox => self.act_inbox(action),

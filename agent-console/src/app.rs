@@ -60,6 +60,10 @@ pub struct App {
     /// Template messages by echo id, kept until the server has them so a
     /// retry sends the same template again.
     pub template_sends: std::collections::HashMap<String, Value>,
+    /// The inbox whose collaborators' loads changed (an assignment, a
+    /// status, presence) while one of its conversations is open: fetched
+    /// again on the next tick, at most once a second.
+    pub members_due: Option<i64>,
 }
 
 thread_local! {
@@ -142,6 +146,7 @@ pub fn boot() {
         after_login: None,
         uploads: std::collections::HashMap::new(),
         template_sends: std::collections::HashMap::new(),
+        members_due: None,
     };
     match stored {
         Some((token, account_id)) => {

@@ -125,6 +125,9 @@ strings! {
     PresenceOnline => "online", "online";
     PresenceBusy => "busy", "ocupado";
     PresenceOffline => "offline", "offline";
+    PresenceNoConsole => "available, no console open", "disponível, sem console aberto";
+    OpenOfMax => "{open} open of {max}", "{open} abertas de {max}";
+    OpenCount => "{open} open", "{open} abertas";
     AssignedToYou => "Conversation assigned to you", "Conversa atribuída a você";
     // WhatsApp's 24-hour window and templates.
     WindowClosed => "The customer has not written in the last 24 hours: WhatsApp takes only an approved template now. Private notes are still possible.", "O cliente não escreve há mais de 24 horas: agora o WhatsApp só aceita um modelo aprovado. Notas privadas continuam possíveis.";
@@ -195,6 +198,7 @@ strings! {
     NewAgent => "Add an agent", "Adicionar agente";
     PasswordOptional => "Password (optional: they cannot sign in without one)", "Senha (opcional: sem ela o agente não consegue entrar)";
     ConfirmRemove => "Click again to remove", "Clique de novo para remover";
+    ConfirmRemoveCollaborator => "Click again to remove: their open conversations here go back to the queue", "Clique de novo para remover: as conversas abertas desta pessoa aqui voltam para a fila";
     // An inbox's Settings block.
     ChatWindow => "Chat window", "Janela de chat";
     PreChatForm => "Pre-chat form", "Formulário pré-chat";

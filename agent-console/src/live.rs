@@ -36,6 +36,7 @@ impl App {
         match event {
             Event::Conversation(_, c) => {
                 let id = c.id;
+                self.members_due_for(c.inbox_id);
                 let was_mine = self.data.store.get(id).map(|x| x.assignee_id == Some(me));
                 let now_mine = c.assignee_id == Some(me);
                 let waiting = c.status == "open" || c.status == "pending";
@@ -98,6 +99,9 @@ impl App {
             }
             Event::Presence(p) => {
                 self.data.presence = p.users;
+                if let Some(inbox) = self.open_conversation_inbox() {
+                    self.members_due_for(inbox);
+                }
                 self.own_presence();
                 self.dirty.topbar = true;
                 self.dirty.conversation = true;
@@ -153,7 +157,24 @@ impl App {
         }
     }
 
+    /// The open conversation's inbox, if any.
+    fn open_conversation_inbox(&self) -> Option<i64> {
+        let open = self.data.open_id()?;
+        self.data.store.get(open).map(|c| c.inbox_id)
+    }
+
+    /// The loads of `inbox`'s collaborators may have changed: fetched again
+    /// on the next tick if one of its conversations is open.
+    fn members_due_for(&mut self, inbox: i64) {
+        if self.open_conversation_inbox() == Some(inbox) {
+            self.members_due = Some(inbox);
+        }
+    }
+
     pub fn tick(&mut self) {
+        if let Some(inbox) = self.members_due.take() {
+            self.load_members(inbox);
+        }
         let now = dom::now_ms();
         if self.data.typing.expire(now) {
             self.dirty.typing = true;
@@ -165,6 +186,7 @@ impl App {
         if let Some(until) = self.data.forms.confirm_remove_until {
             if now > until {
                 self.data.forms.confirm_remove = None;
+                self.data.forms.confirm_collaborator = None;
                 self.data.forms.confirm_disconnect = false;
                 self.data.forms.channels.confirm_disconnect = false;
                 self.data.forms.channels.confirm_delete = None;

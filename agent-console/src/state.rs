@@ -78,6 +78,9 @@ pub struct Forms {
     pub agent_error: Option<String>,
     /// An agent whose Remove was clicked once (a second click removes).
     pub confirm_remove: Option<i64>,
+    /// A collaborator whose Remove was clicked once: the button says their
+    /// open conversations go back to the queue, and a second click removes.
+    pub confirm_collaborator: Option<i64>,
     /// When a first click (Remove, Disconnect) stops waiting for the second.
     pub confirm_remove_until: Option<f64>,
     pub profile_notice: Option<Notice>,

@@ -78,6 +78,16 @@ pub struct Agent {
     pub thumbnail: String,
     /// switchboard: most open conversations across all inboxes (null: none).
     pub max_concurrent_conversations: Option<u32>,
+    /// switchboard, in an inbox's collaborators (`GET .../inbox_members/{id}`)
+    /// only: their open conversations in that inbox, in all inboxes, and
+    /// whether a console of theirs is open now (really present, whatever
+    /// `auto_offline` says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_conversations: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_conversations_total: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub present: Option<bool>,
 }
 
 /// One account the signed-in user belongs to, inside [`Profile::accounts`].

@@ -131,6 +131,11 @@ fn build(item: &Item, t: &Strings, team: &str, origin: &str) -> Option<Element> 
             row.set_text_content(Some(&fill(t.joined, name)));
             return Some(row);
         }
+        Kind::Resolved => {
+            let row = el("p", "sb-event sb-resolved")?;
+            row.set_text_content(Some(t.resolved));
+            return Some(row);
+        }
         Kind::Own(_) => {
             let row = el("div", "sb-message sb-incoming")?;
             let bubble = child(&row, "div", "sb-bubble")?;

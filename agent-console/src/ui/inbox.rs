@@ -115,8 +115,9 @@ impl InboxPage {
             inbox.map(|i| i.name.as_str()).unwrap_or(lang.t(T::Loading)),
         );
         let members = d.members.get(&self.id);
+        let confirming = d.forms.confirm_collaborator;
         let sig = format!(
-            "{:?}{}",
+            "{:?}{confirming:?}{}",
             members.map(|m| m
                 .iter()
                 .map(|a| (a.id, &a.available_name, &a.email))
@@ -150,11 +151,17 @@ impl InboxPage {
                             )
                             .child(h("span").map(|s| s.class("collaborator-email").text(&a.email)))
                             .child(h("button").map(|b| {
+                                let text = if confirming == Some(a.id) {
+                                    T::ConfirmRemoveCollaborator
+                                } else {
+                                    T::Remove
+                                };
                                 b.class("remove-collaborator ghost danger")
+                                    .class_if("confirming", confirming == Some(a.id))
                                     .attr("type", "button")
                                     .act("remove-collaborator")
                                     .data("user-id", &id)
-                                    .text(lang.t(T::Remove))
+                                    .text(lang.t(text))
                             }))
                     }),
                 );

@@ -2,6 +2,7 @@
 //! picked among the inbox's collaborators, with their presence) and the
 //! contact panel (`contact.rs`).
 
+use switchboard_protocol::api::Agent;
 use switchboard_protocol::chat::Conversation;
 use web_sys::Element;
 
@@ -53,20 +54,19 @@ impl Side {
     pub fn update(&mut self, c: &Conversation, d: &Data) {
         let lang = d.lang;
         let members = d.members.get(&c.inbox_id).map(Vec::as_slice).unwrap_or(&[]);
-        // The current assignee is listed even if no longer a collaborator.
-        let mut choices: Vec<(i64, String)> = members
+        let max = d
+            .inbox(c.inbox_id)
+            .and_then(|i| i.auto_assignment_config.max_assignment_limit);
+        let mut labelled: Vec<(String, String)> = members
             .iter()
-            .map(|a| (a.id, a.available_name.clone()))
+            .map(|a| (a.id.to_string(), label(a, max, d.presence.get(&a.id), lang)))
             .collect();
+        // The current assignee is listed even if no longer a collaborator.
         if let Some(a) = &c.meta.assignee {
-            if !choices.iter().any(|(id, _)| *id == a.id) {
-                choices.push((a.id, a.available_name.clone()));
+            if !members.iter().any(|m| m.id == a.id) {
+                labelled.push((a.id.to_string(), label(a, max, d.presence.get(&a.id), lang)));
             }
         }
-        let labelled: Vec<(String, String)> = choices
-            .into_iter()
-            .map(|(id, name)| (id.to_string(), label(&name, d.presence.get(&id), lang)))
-            .collect();
         let sig = format!("{labelled:?}{}", lang.code());
         if sig != self.assignee_sig {
             dom::replace_children(
@@ -83,12 +83,26 @@ impl Side {
     }
 }
 
-/// "Bruno · online".
-fn label(name: &str, presence: Option<&String>, lang: Lang) -> String {
-    let state = match presence.map(String::as_str) {
-        Some("online") => T::PresenceOnline,
-        Some("busy") => T::PresenceBusy,
+/// "Bruno · 2 open of 5 · online": their load in the inbox against its
+/// maximum (the hub's own counts), and whether they are really there (a
+/// console open), not only available.
+fn label(a: &Agent, max: Option<u32>, presence: Option<&String>, lang: Lang) -> String {
+    let state = match (presence.map(String::as_str), a.present) {
+        (Some("online"), Some(false)) => T::PresenceNoConsole,
+        (Some("online"), _) => T::PresenceOnline,
+        (Some("busy"), _) => T::PresenceBusy,
         _ => T::PresenceOffline,
     };
-    format!("{name} · {}", lang.t(state))
+    let load = match (a.open_conversations, max) {
+        (Some(open), Some(max)) => Some(lang.tf(
+            T::OpenOfMax,
+            &[("open", &open.to_string()), ("max", &max.to_string())],
+        )),
+        (Some(open), None) => Some(lang.tf(T::OpenCount, &[("open", &open.to_string())])),
+        (None, _) => None,
+    };
+    match load {
+        Some(load) => format!("{} · {load} · {}", a.available_name, lang.t(state)),
+        None => format!("{} · {}", a.available_name, lang.t(state)),
+    }
 }

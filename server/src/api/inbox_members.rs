@@ -23,9 +23,21 @@ pub async fn list(
         .list_members(member.account_id(), inbox_id)
         .await
         .map_err(|e| not_found_as(e, "Inbox"))?;
-    Ok(Json(Payload {
-        payload: views::agents(&agents),
-    }))
+    // Their load and presence, from the hub: what an assignee picker shows.
+    let loads = state.hub.loads(member.account_id(), inbox_id).await?;
+    let payload = agents
+        .iter()
+        .map(|a| {
+            let load = loads.iter().find(|l| l.user_id == a.user.id);
+            wire::Agent {
+                open_conversations: Some(load.map_or(0, |l| l.open_in_inbox)),
+                open_conversations_total: Some(load.map_or(0, |l| l.open_total)),
+                present: Some(load.is_some_and(|l| l.consoles > 0)),
+                ..views::agent(a)
+            }
+        })
+        .collect();
+    Ok(Json(Payload { payload }))
 }
 
 #[derive(Debug, Deserialize)]

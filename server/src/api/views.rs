@@ -18,6 +18,9 @@ pub fn agent(a: &Agent) -> wire::Agent {
         role: a.role,
         thumbnail: String::new(),
         max_concurrent_conversations: a.max_concurrent_conversations,
+        open_conversations: None,
+        open_conversations_total: None,
+        present: None,
     }
 }
 

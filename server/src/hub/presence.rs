@@ -49,7 +49,51 @@ impl ShardState {
     }
 }
 
+/// One collaborator's load and presence, for an assignee picker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Load {
+    pub user_id: i64,
+    /// Open conversations assigned to them in the inbox.
+    pub open_in_inbox: u32,
+    /// ... and in all inboxes.
+    pub open_total: u32,
+    /// Agent consoles of theirs open now.
+    pub consoles: u32,
+}
+
 impl Hub {
+    /// The inbox's collaborators' loads and presence, as the hub counts
+    /// them (the same counts the caps are checked against).
+    pub async fn loads(&self, account_id: i64, inbox_id: i64) -> HubResult<Vec<Load>> {
+        self.ensure_roster(account_id).await?;
+        let shard = self.shard(account_id);
+        let state = Self::lock(&shard);
+        let Some(roster) = &state.roster else {
+            return Ok(Vec::new());
+        };
+        let members = roster
+            .inboxes
+            .get(&inbox_id)
+            .map(|i| i.members.as_slice())
+            .unwrap_or_default();
+        Ok(members
+            .iter()
+            .map(|&user_id| Load {
+                user_id,
+                open_in_inbox: state
+                    .open_counts()
+                    .get(&(inbox_id, user_id))
+                    .copied()
+                    .unwrap_or(0),
+                open_total: state.open_total(user_id),
+                consoles: roster
+                    .agents
+                    .get(&user_id)
+                    .map_or(0, |a| a.state.connections),
+            })
+            .collect())
+    }
+
     /// Hands the current presence to the feed; subscribers hear of it only
     /// if it changed.
     pub(super) fn publish_presence(&self, state: &ShardState) {

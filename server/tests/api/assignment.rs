@@ -95,6 +95,27 @@ async fn article_promise_policies_and_queue(db: Db) {
         ]
     );
     assert_eq!(made[0]["meta"]["assignee"]["name"], "Bruno");
+    // The collaborators list tells an assignee picker how loaded each one is.
+    let (_, listed) = env
+        .app
+        .get(&env.path(&format!("/inbox_members/{inbox}")), &t)
+        .await;
+    let load = |id: i64| {
+        let one = listed["payload"]
+            .as_array()
+            .expect("payload")
+            .iter()
+            .find(|a| a["id"] == id)
+            .expect("listed")
+            .clone();
+        (
+            one["open_conversations"].clone(),
+            one["open_conversations_total"].clone(),
+            one["present"].clone(),
+        )
+    };
+    assert_eq!(load(bruno), (json!(2), json!(2), json!(false)));
+    assert_eq!(load(davi), (json!(0), json!(0), json!(false)));
     assert_eq!(made[4]["queue_position"], 1);
     assert_eq!(made[5]["queue_position"], 2);
     assert!(made[0]["queue_position"].is_null());

@@ -7,9 +7,10 @@ use switchboard_protocol::realtime::History;
 use super::{Attachment, Chat, Delivery, Item, Kind, Reason};
 
 impl Chat {
-    /// Adds a notice after the last item shown (after its anchor, if that
-    /// is a notice too, so notices keep their own order).
-    pub(super) fn add_notice(&mut self, name: String) {
+    /// Adds a line of the widget's own (joined, resolved) after the last
+    /// item shown (after its anchor, if that is such a line too, so they
+    /// keep their own order).
+    pub(super) fn add_event(&mut self, kind: Kind) {
         let anchor = self.items.last().map(|i| i.anchor.unwrap_or(i.uid));
         let uid = self.uid();
         // Without an anchor (nothing shown yet) it simply goes first.
@@ -18,7 +19,7 @@ impl Chat {
             rev: 0,
             id: None,
             echo_id: None,
-            kind: Kind::Joined(name),
+            kind,
             content: String::new(),
             attachments: Vec::new(),
             order: (i64::MIN, 0, uid),

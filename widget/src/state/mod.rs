@@ -80,6 +80,9 @@ pub enum Kind {
     },
     /// "{name} joined the conversation", made here from assignee changes.
     Joined(String),
+    /// "This conversation was marked resolved…", made here when the team
+    /// resolves the shown conversation.
+    Resolved,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +174,8 @@ impl Chat {
         let newer = self.current.is_none_or(|cur| c.id > cur);
         let before = self.conversations.iter().position(|x| x.id == c.id);
         let was = before.and_then(|i| self.conversations[i].assignee.as_ref().map(|a| a.id));
+        let was_resolved = before.is_some_and(|i| self.conversations[i].status == "resolved");
+        let resolved = c.status == "resolved" && before.is_some() && !was_resolved;
         let now = c.assignee.clone();
         let id = c.id;
         match before {
@@ -180,9 +185,12 @@ impl Chat {
         if newer {
             self.switch_to(Some(id));
         }
+        if resolved && self.current == Some(id) {
+            self.add_event(Kind::Resolved);
+        }
         let agent = now.filter(|a| Some(a.id) != was)?;
         (self.current == Some(id)).then(|| {
-            self.add_notice(agent.available_name.clone());
+            self.add_event(Kind::Joined(agent.available_name.clone()));
             agent.available_name
         })
     }

@@ -399,3 +399,17 @@ fn an_uploaded_message_adopts_the_conversation_and_is_added_once() {
     assert_eq!(newer.current, Some(50));
     assert!(newer.items.is_empty());
 }
+
+#[test]
+fn the_visitor_is_told_when_the_team_resolves_the_conversation() {
+    let mut chat = shown(vec![conv(42, None, None)]);
+    let mut resolved = conv(42, None, None);
+    resolved.status = "resolved".into();
+    chat.upsert_conversation(resolved.clone());
+    let last = chat.items.last().map(|i| i.kind.clone());
+    assert_eq!(last, Some(Kind::Resolved));
+    // Told once, not again for the same state.
+    let before = chat.items.len();
+    chat.upsert_conversation(resolved);
+    assert_eq!(chat.items.len(), before);
+}
