@@ -201,6 +201,11 @@ strings! {
     ConfirmRemoveCollaborator => "Click again to remove: their open conversations here go back to the queue", "Clique de novo para remover: as conversas abertas desta pessoa aqui voltam para a fila";
     // An inbox's Settings block.
     ChatWindow => "Chat window", "Janela de chat";
+    WidgetLanguage => "Language", "Idioma";
+    VisitorsBrowser => "The visitor's browser language", "O idioma do navegador do visitante";
+    LanguageEnglish => "English", "English";
+    LanguagePortuguese => "Português (Brasil)", "Português (Brasil)";
+    WidgetLanguageHelp => "The widget's own texts (buttons, default welcome, notices) in this language, unless the site's snippet sets one.", "Os textos do próprio widget (botões, boas-vindas padrão, avisos) neste idioma, a menos que o código do site defina outro.";
     PreChatForm => "Pre-chat form", "Formulário pré-chat";
     PreChatEnabled => "Ask for the visitor's name and e-mail before the chat starts", "Pedir o nome e o e-mail do visitante antes de começar o chat";
     PreChatMessage => "Pre-chat message", "Mensagem do formulário pré-chat";

@@ -64,6 +64,7 @@ impl App {
             welcome_title: dom::value_of("inbox-edit-title"),
             welcome_tagline: dom::value_of("inbox-edit-tagline"),
             widget_color: dom::value_of("inbox-edit-color"),
+            locale: dom::value_of("inbox-edit-locale"),
             pre_chat_enabled: dom::checked_of("inbox-edit-pre-chat"),
             pre_chat_message: dom::value_of("inbox-edit-pre-chat-message"),
             hmac_mandatory: dom::checked_of("inbox-edit-hmac-mandatory"),

@@ -1,5 +1,5 @@
 //! An inbox's Settings block, pure: its name and, for a website inbox, the
-//! chat window (website URL, welcome title and tagline, colour), the
+//! chat window (website URL, welcome title and tagline, colour, language), the
 //! pre-chat form and identity verification. The `PATCH .../inboxes/{id}`
 //! body carries only what changed, so saving the name never touches the
 //! widget, and a save never undoes what another administrator changed in
@@ -18,6 +18,7 @@ pub const INBOX_SETTINGS_FIELDS: &[Field] = &[
     ("welcome_title", "inbox-edit-title", T::WelcomeTitle),
     ("welcome_tagline", "inbox-edit-tagline", T::WelcomeTagline),
     ("widget_color", "inbox-edit-color", T::WidgetColor),
+    ("locale", "inbox-edit-locale", T::WidgetLanguage),
     (
         "pre_chat_message",
         "inbox-edit-pre-chat-message",
@@ -36,6 +37,8 @@ pub struct InboxForm {
     pub welcome_title: String,
     pub welcome_tagline: String,
     pub widget_color: String,
+    /// The widget's language: `""` (each visitor's browser), `en`, `pt-BR`.
+    pub locale: String,
     pub pre_chat_enabled: bool,
     pub pre_chat_message: String,
     pub hmac_mandatory: bool,
@@ -69,6 +72,7 @@ impl InboxForm {
                 .widget_color
                 .clone()
                 .unwrap_or_else(|| DEFAULT_COLOR.into()),
+            locale: inbox.locale.clone().flatten().unwrap_or_default(),
             pre_chat_enabled: inbox.pre_chat_form_enabled.unwrap_or(false),
             pre_chat_message: pre_chat_message(inbox).unwrap_or_default().to_string(),
             hmac_mandatory: inbox.hmac_mandatory.unwrap_or(false),
@@ -114,6 +118,9 @@ impl InboxForm {
         let color = self.widget_color.trim();
         if !color.eq_ignore_ascii_case(now.widget_color.trim()) {
             channel.insert("widget_color".into(), json!(color));
+        }
+        if self.locale != now.locale {
+            channel.insert("locale".into(), json!(self.locale));
         }
         if self.pre_chat_enabled != now.pre_chat_enabled {
             channel.insert("pre_chat_form_enabled".into(), json!(self.pre_chat_enabled));

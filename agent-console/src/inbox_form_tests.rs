@@ -139,3 +139,26 @@ fn the_servers_refusals_point_at_the_field() {
         }
     }
 }
+
+#[test]
+fn the_widget_language_is_sent_when_changed_and_emptied_to_follow_the_browser() {
+    let inbox = website_inbox();
+    let drawn = InboxForm::of(&inbox);
+    assert_eq!(drawn.locale, "", "unset: each visitor's browser");
+    let mut typed = drawn.clone();
+    typed.locale = "pt-BR".into();
+    assert_eq!(
+        typed.body(&drawn, true),
+        Ok(Some(json!({"channel": {"locale": "pt-BR"}})))
+    );
+    let mut set = website_inbox();
+    set.locale = Some(Some("pt-BR".into()));
+    let drawn = InboxForm::of(&set);
+    assert_eq!(drawn.locale, "pt-BR");
+    let mut typed = drawn.clone();
+    typed.locale = String::new();
+    assert_eq!(
+        typed.body(&drawn, true),
+        Ok(Some(json!({"channel": {"locale": ""}})))
+    );
+}

@@ -237,6 +237,10 @@ pub struct Inbox {
     pub welcome_tagline: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub widget_color: Option<String>,
+    /// Website inboxes: the language of the widget's own texts (`en`,
+    /// `pt-BR`); `null` follows each visitor's browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Option<String>>,
     /// API inboxes only: the public identifier of the Public client API.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inbox_identifier: Option<String>,

@@ -242,6 +242,10 @@ pub struct WidgetInbox {
     pub welcome_title: Option<String>,
     pub welcome_tagline: Option<String>,
     pub widget_color: Option<String>,
+    /// The language of the widget's own texts (`en`, `pt-BR`) unless the
+    /// host page asks for one; absent: the visitor's browser decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
     /// Ask for name and e-mail before the first message.
     #[serde(default)]
     pub pre_chat_form_enabled: bool,

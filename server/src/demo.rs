@@ -83,8 +83,8 @@ pub async fn seed(store: &dyn Store, public_url: &str) -> anyhow::Result<String>
                 },
                 settings: InboxSettings {
                     website_url: Some(public_url.to_string()),
-                    welcome_title: Some("Hi there!".to_string()),
-                    welcome_tagline: Some("We usually reply in a few minutes.".to_string()),
+                    // No welcome texts of its own: the widget's defaults,
+                    // which speak each visitor's language.
                     widget_color: Some("#1f93ff".to_string()),
                     hmac_token: Some(random_token(32)),
                     ..InboxSettings::default()

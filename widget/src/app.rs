@@ -29,6 +29,11 @@ pub struct App {
     store: TokenStore,
     pub(crate) host: Option<Host>,
     pub(crate) locale: Locale,
+    /// The language the host page asked for (its `locale` setting or a
+    /// later `setLocale`); it wins over the inbox's and the browser's.
+    asked: Option<String>,
+    /// The browser's language, read once.
+    browser: Option<String>,
     /// The colour last told to the loader (for its bubble).
     told_color: Option<String>,
     /// Whether the pre-chat form was due at the last redraw.
@@ -75,10 +80,10 @@ pub fn boot() {
     let Some(window) = dom::window() else { return };
     let location = window.location();
     let config = Config::from_query(&location.search().unwrap_or_default());
-    let locale = Locale::pick(
-        config.locale.as_deref(),
-        window.navigator().language().as_deref(),
-    );
+    let browser = window.navigator().language();
+    let asked = config.locale.clone();
+    // The inbox's language is known only after `welcome`; `settle` applies it.
+    let locale = Locale::pick(asked.as_deref(), None, browser.as_deref());
     let origin = location.origin().unwrap_or_default();
     let Some(view) = View::build(origin.clone()) else {
         web_sys::console::error_1(&"switchboard: the frame page has no #app element".into());
@@ -107,6 +112,8 @@ pub fn boot() {
         store,
         host,
         locale,
+        asked,
+        browser,
         told_color: None,
         prechat_was: false,
         origin,
@@ -165,6 +172,10 @@ impl App {
             .inbox
             .as_ref()
             .map(|i| theme_color(i.widget_color.as_deref()));
+        let locale = self.pick_locale();
+        if locale != self.locale {
+            self.set_locale(locale);
+        }
         if color.is_some() && color != self.told_color {
             let text = color.as_deref().map(crate::config::text_on);
             self.post("theme", json!({ "color": color, "text": text }));
@@ -214,6 +225,16 @@ impl App {
         }
     }
 
+    /// The language to speak now: the host page's, the inbox's, the browser's.
+    fn pick_locale(&self) -> Locale {
+        let inbox = self
+            .session
+            .inbox
+            .as_ref()
+            .and_then(|i| i.locale.as_deref());
+        Locale::pick(self.asked.as_deref(), inbox, self.browser.as_deref())
+    }
+
     pub(crate) fn set_locale(&mut self, locale: Locale) {
         self.locale = locale;
         if let Some(root) = dom::document().and_then(|d| d.document_element()) {
@@ -239,8 +260,10 @@ impl App {
             Command::Identify(frame) => self.session.identify(frame),
             Command::Reset => self.session.reset(),
             Command::SetLocale(tag) => {
-                let browser = dom::window().and_then(|w| w.navigator().language());
-                self.set_locale(Locale::pick(Some(&tag), browser.as_deref()));
+                self.asked = Some(tag);
+                let locale = self.pick_locale();
+                self.set_locale(locale);
+                self.view.render(&self.session, self.locale);
             }
         }
     }

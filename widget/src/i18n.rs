@@ -11,11 +11,13 @@ pub enum Locale {
 }
 
 impl Locale {
-    /// The host page's choice when we speak it, else the browser's language
-    /// when it is Portuguese, else English.
-    pub fn pick(requested: Option<&str>, browser: Option<&str>) -> Locale {
+    /// The host page's choice when we speak it, else the inbox's language
+    /// (set in its settings), else the browser's language when it is
+    /// Portuguese, else English.
+    pub fn pick(requested: Option<&str>, inbox: Option<&str>, browser: Option<&str>) -> Locale {
         requested
             .and_then(Locale::parse)
+            .or_else(|| inbox.and_then(Locale::parse))
             .or_else(|| browser.filter(|b| is_pt(b)).map(|_| Locale::PtBr))
             .unwrap_or(Locale::En)
     }
@@ -217,17 +219,36 @@ mod tests {
 
     #[test]
     fn the_host_page_choice_wins_when_spoken() {
-        assert_eq!(Locale::pick(Some("pt-BR"), Some("en-US")), Locale::PtBr);
-        assert_eq!(Locale::pick(Some("en"), Some("pt-BR")), Locale::En);
-        assert_eq!(Locale::pick(Some("PT_br"), None), Locale::PtBr);
+        assert_eq!(
+            Locale::pick(Some("pt-BR"), Some("en"), Some("en-US")),
+            Locale::PtBr
+        );
+        assert_eq!(
+            Locale::pick(Some("en"), Some("pt-BR"), Some("pt-BR")),
+            Locale::En
+        );
+        assert_eq!(Locale::pick(Some("PT_br"), None, None), Locale::PtBr);
+    }
+
+    #[test]
+    fn then_the_inbox_language_over_the_browser() {
+        assert_eq!(
+            Locale::pick(None, Some("pt-BR"), Some("en-US")),
+            Locale::PtBr
+        );
+        assert_eq!(Locale::pick(None, Some("en"), Some("pt-BR")), Locale::En);
+        assert_eq!(
+            Locale::pick(Some("fr"), Some("pt-BR"), Some("en")),
+            Locale::PtBr
+        );
     }
 
     #[test]
     fn otherwise_the_browser_decides_and_english_is_the_fallback() {
-        assert_eq!(Locale::pick(None, Some("pt-PT")), Locale::PtBr);
-        assert_eq!(Locale::pick(Some("fr"), Some("pt")), Locale::PtBr);
-        assert_eq!(Locale::pick(Some("fr"), Some("de-DE")), Locale::En);
-        assert_eq!(Locale::pick(None, None), Locale::En);
+        assert_eq!(Locale::pick(None, None, Some("pt-PT")), Locale::PtBr);
+        assert_eq!(Locale::pick(Some("fr"), None, Some("pt")), Locale::PtBr);
+        assert_eq!(Locale::pick(Some("fr"), None, Some("de-DE")), Locale::En);
+        assert_eq!(Locale::pick(None, None, None), Locale::En);
         assert_eq!(Locale::parse("portuguese"), None, "a prefix is not a tag");
     }
 

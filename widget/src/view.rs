@@ -252,8 +252,10 @@ impl View {
         let t = locale.strings();
         self.labels(t);
         let inbox = s.inbox.as_ref();
+        // Without a welcome title, the widget's own words in the visitor's
+        // language: the inbox's name is the team's label, not a greeting.
         let title = inbox
-            .map(|i| i.welcome_title.as_deref().unwrap_or(&i.name))
+            .and_then(|i| i.welcome_title.as_deref())
             .filter(|x| !x.trim().is_empty())
             .unwrap_or(t.title);
         text(&self.title, title);

@@ -10,7 +10,7 @@ use super::channel::actions;
 use super::inbox::{check, notice};
 use super::parts::{copy_field, copy_labels, input, mark_invalid};
 use super::section::Section;
-use crate::dom::{self, field, h, H};
+use crate::dom::{self, field, h, option, H};
 use crate::i18n::{Lang, T};
 use crate::inbox_form::{self, InboxForm, INBOX_SETTINGS_FIELDS};
 use crate::state::Data;
@@ -101,6 +101,21 @@ fn website_fields(inbox: &Inbox, f: &InboxForm, lang: Lang) -> Vec<Option<H>> {
             t(T::WidgetColor),
             input("inbox-edit-color", "color", &f.widget_color),
         ),
+        field(
+            t(T::WidgetLanguage),
+            h("select").map(|s| {
+                s.id("inbox-edit-locale").children(
+                    [
+                        ("", T::VisitorsBrowser),
+                        ("en", T::LanguageEnglish),
+                        ("pt-BR", T::LanguagePortuguese),
+                    ]
+                    .into_iter()
+                    .map(|(v, label)| option(v, t(label), v == f.locale)),
+                )
+            }),
+        ),
+        h("p").map(|p| p.class("help").text(t(T::WidgetLanguageHelp))),
         h("h4").map(|x| x.text(t(T::PreChatForm))),
         check(
             "inbox-edit-pre-chat",

@@ -89,6 +89,7 @@ pub struct ChannelFields {
     welcome_title: Option<String>,
     welcome_tagline: Option<String>,
     widget_color: Option<String>,
+    locale: Option<String>,
     webhook_url: Option<String>,
     hmac_mandatory: Option<bool>,
     pre_chat_form_enabled: Option<bool>,
@@ -233,6 +234,9 @@ impl InboxFields {
             if channel.widget_color.is_some() {
                 s.widget_color = validate::color(channel.widget_color.as_deref())?;
             }
+            if let Some(locale) = channel.locale {
+                s.locale = widget_locale(&locale)?;
+            }
             set_text(
                 &mut s.welcome_title,
                 "welcome_title",
@@ -261,6 +265,20 @@ impl InboxFields {
             }
         }
         Ok(())
+    }
+}
+
+/// The languages the widget speaks, as `locale` takes them; an empty
+/// string goes back to following each visitor's browser.
+fn widget_locale(given: &str) -> ApiResult<Option<String>> {
+    match given.trim() {
+        "" => Ok(None),
+        "en" => Ok(Some("en".to_string())),
+        "pt-BR" | "pt_BR" | "pt" => Ok(Some("pt-BR".to_string())),
+        other => Err(ApiError::invalid(
+            "locale",
+            format!("`{other}` is not a language the widget speaks (en, pt-BR)"),
+        )),
     }
 }
 

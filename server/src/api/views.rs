@@ -92,6 +92,7 @@ pub fn inbox(i: &Inbox, public_url: &str) -> wire::Inbox {
         welcome_title: s.welcome_title.clone(),
         welcome_tagline: s.welcome_tagline.clone(),
         widget_color: s.widget_color.clone(),
+        locale: widget.then(|| s.locale.clone()),
         inbox_identifier: i.inbox_identifier.clone(),
         webhook_url: s.webhook_url.clone(),
         hmac_token: s.hmac_token.clone(),

@@ -170,6 +170,10 @@ pub struct InboxSettings {
     pub welcome_title: Option<String>,
     pub welcome_tagline: Option<String>,
     pub widget_color: Option<String>,
+    /// Website inboxes: the language of the widget's own texts (`en`,
+    /// `pt-BR`) unless the host page asks for one; `None` follows each
+    /// visitor's browser.
+    pub locale: Option<String>,
     pub webhook_url: Option<String>,
     /// Website inboxes: the key the host site signs its user identifiers
     /// with (HMAC-SHA256), so the widget can trust `setUser`.
@@ -211,6 +215,7 @@ impl Default for InboxSettings {
             welcome_title: None,
             welcome_tagline: None,
             widget_color: None,
+            locale: None,
             webhook_url: None,
             hmac_token: None,
             hmac_mandatory: false,

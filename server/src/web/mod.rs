@@ -15,8 +15,10 @@ use serde::Deserialize;
 use crate::api::error::ApiError;
 use crate::api::AppState;
 
-/// The example host page, with `{{website_token}}` to fill in.
+/// The example host page, with `{{website_token}}` to fill in, in English
+/// and in Brazilian Portuguese.
 const DEMO_PAGE: &str = include_str!("../../../examples/demo.html");
+const DEMO_PAGE_PT_BR: &str = include_str!("../../../examples/demo.pt-BR.html");
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -117,11 +119,29 @@ async fn frame(
 }
 
 /// The example host page (`examples/demo.html`), embedding the demo inbox's
-/// widget. Only with `--demo`.
-async fn demo(State(state): State<AppState>) -> Response {
+/// widget. Only with `--demo`. It speaks the inbox's language, as its
+/// widget does; an inbox that follows each visitor's browser gets the page
+/// in the language the browser asks for.
+async fn demo(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match state.demo_website_token.as_deref() {
         Some(token) => {
-            let page = DEMO_PAGE.replace("{{website_token}}", token);
+            // An inbox that can't be read (deleted, the store down) still
+            // gets the page; its widget says what is wrong.
+            let inbox_locale = state
+                .store
+                .inbox_by_website_token(token)
+                .await
+                .ok()
+                .and_then(|i| i.settings.locale);
+            let accept = headers
+                .get(axum::http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok());
+            let template = if portuguese(inbox_locale.as_deref(), accept) {
+                DEMO_PAGE_PT_BR
+            } else {
+                DEMO_PAGE
+            };
+            let page = template.replace("{{website_token}}", token);
             let mut response = Html(page).into_response();
             response
                 .headers_mut()
@@ -137,6 +157,34 @@ async fn demo(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Whether the demo page is shown in Portuguese: the inbox's language when
+/// set, else the browser's first choice among the two the page is written
+/// in (`Accept-Language`, by weight).
+fn portuguese(inbox_locale: Option<&str>, accept_language: Option<&str>) -> bool {
+    if let Some(locale) = inbox_locale {
+        return locale == "pt-BR";
+    }
+    let mut best: Option<(f32, bool)> = None;
+    for part in accept_language.unwrap_or_default().split(',') {
+        let mut pieces = part.split(';');
+        let tag = pieces
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let weight = pieces
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let pt = tag == "pt" || tag.starts_with("pt-");
+        let en = tag == "en" || tag.starts_with("en-");
+        if (pt || en) && weight > 0.0 && best.is_none_or(|(w, _)| weight > w) {
+            best = Some((weight, pt));
+        }
+    }
+    best.is_some_and(|(_, pt)| pt)
+}
+
 /// With `--demo` the root opens the demo; otherwise it says what runs here.
 async fn home(State(state): State<AppState>) -> Response {
     if state.demo_website_token.is_some() {
@@ -148,4 +196,21 @@ async fn home(State(state): State<AppState>) -> Response {
         "widget": "/widget/sdk.js",
     }))
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::portuguese;
+
+    #[test]
+    fn the_demo_page_speaks_the_inbox_language_else_the_browser_s() {
+        assert!(portuguese(Some("pt-BR"), Some("en-US")));
+        assert!(!portuguese(Some("en"), Some("pt-BR")));
+        assert!(portuguese(None, Some("pt-BR,pt;q=0.9,en;q=0.8")));
+        assert!(!portuguese(None, Some("en-US,en;q=0.9,pt-BR;q=0.5")));
+        assert!(portuguese(None, Some("fr-FR, pt;q=0.7, en;q=0.3")));
+        assert!(!portuguese(None, Some("pt;q=0")));
+        assert!(!portuguese(None, None));
+        assert!(!portuguese(None, Some("garbage;;q=x,")));
+    }
 }

@@ -11,6 +11,7 @@ use crate::common::{Db, Env};
 use crate::ws::Ws;
 
 both_databases!(
+    the_inbox_language_reaches_the_widget,
     widget_files_are_served_compressed_and_cached,
     history_pages_hold_public_messages_only,
     custom_attributes_merge_into_the_contact,
@@ -272,4 +273,50 @@ async fn custom_attributes_merge_into_the_contact(db: Db) {
     ws.send(json!({"type": "auth", "website_token": website_token}))
         .await;
     ws.event("welcome").await;
+}
+
+/// An inbox's `locale` is set, shown, refused when unknown (changing
+/// nothing) and handed to its widget in `welcome`; emptied, the widget
+/// follows each visitor's browser again.
+async fn the_inbox_language_reaches_the_widget(db: Db) {
+    let env = Env::start(db).await;
+    let (inbox, website_token, _) = website(&env).await;
+    let path = env.path(&format!("/inboxes/{inbox}"));
+    let t = env.admin_token.clone();
+    let (_, shown) = env.app.get(&path, &t).await;
+    assert!(shown["locale"].is_null(), "unset: {shown}");
+    let (_, welcome) = Ws::visitor(&env.app, &website_token, None).await;
+    assert!(
+        welcome["data"]["inbox"].get("locale").is_none(),
+        "{welcome}"
+    );
+
+    let (status, set) = env
+        .app
+        .patch(&path, &t, json!({"channel": {"locale": "pt-BR"}}))
+        .await;
+    assert_eq!(status, 200, "{set}");
+    assert_eq!(set["locale"], "pt-BR");
+    let (status, refused) = env
+        .app
+        .patch(
+            &path,
+            &t,
+            json!({"channel": {"locale": "fr", "welcome_title": "Salut"}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["errors"][0]["field"], "locale");
+    let (_, shown) = env.app.get(&path, &t).await;
+    assert_eq!(shown["locale"], "pt-BR");
+    assert!(shown["welcome_title"].is_null(), "nothing changed: {shown}");
+    let (_, welcome) = Ws::visitor(&env.app, &website_token, None).await;
+    assert_eq!(welcome["data"]["inbox"]["locale"], "pt-BR");
+
+    let (_, cleared) = env
+        .app
+        .patch(&path, &t, json!({"channel": {"locale": ""}}))
+        .await;
+    assert!(cleared["locale"].is_null(), "{cleared}");
+    env.app.stop().await;
 }

@@ -3,14 +3,16 @@
 //! assignment with a maximum of one; three visitors write in; each agent's
 //! Mine shows exactly one and Unassigned shows the third; agent A resolves
 //! hers and takes the waiting one; the administrator reassigns it to agent B
-//! through Conversation actions; agent B changes display name and the
-//! visitor sees the new name on the next reply. Three consoles stay
+//! through Conversation actions (the picker shows each agent's load against
+//! the maximum, and that they are there); agent B changes display name and
+//! the visitor sees the new name on the next reply; removing a collaborator
+//! asks first. Three consoles stay
 //! consistent with each other and with the API throughout, without reloads.
 
 use serde_json::{json, Value};
 
 use crate::both_databases;
-use crate::common::{sign_in, Db, Env};
+use crate::common::{ids, sign_in, Db, Env};
 use crate::webdriver::Browser;
 use crate::ws::Ws;
 
@@ -325,6 +327,25 @@ async fn the_article_walked_in_three_consoles(db: Db) {
     assigned_to(&env, taken, caio, "the reassignment").await;
     all_consistent(&env, &consoles).await;
     assert_eq!(tab(&b, "mine").await.len(), 2);
+    // The picker shows the load the reassignment made: Caio past the
+    // maximum of 1, both really present (their consoles are open).
+    let option =
+        "const o = document.querySelector(`#assignee-select option[value='${arguments[0]}']`); \
+                  return o && o.textContent.includes(arguments[1]) ? o.textContent : null;";
+    admin
+        .wait_for(
+            "Caio's load in the picker",
+            option,
+            json!([caio, "Caio Reis · 2 open of 1 · online"]),
+        )
+        .await;
+    admin
+        .wait_for(
+            "Bruna's load in the picker",
+            option,
+            json!([bruna, "Bruna Costa · 0 open of 1 · online"]),
+        )
+        .await;
 
     // Agent B changes display name; the visitor sees it on the next reply.
     b.goto(&format!("{base}/app/profile")).await;
@@ -374,6 +395,49 @@ async fn the_article_walked_in_three_consoles(db: Db) {
             json!([]),
         )
         .await;
+
+    // Removing a collaborator takes a second click that says what happens.
+    admin
+        .goto(&format!("{base}/app/settings/inboxes/{inbox_id}"))
+        .await;
+    let remove = format!(".collaborator[data-user-id='{bruna}'] .remove-collaborator");
+    admin
+        .wait_for(
+            "Bruna among the collaborators",
+            "return !!document.querySelector(arguments[0]);",
+            json!([remove]),
+        )
+        .await;
+    admin.click(&remove).await;
+    let asked = admin
+        .wait_for(
+            "the confirmation",
+            "const b = document.querySelector(arguments[0]); \
+             return b && b.classList.contains('confirming') ? b.textContent : null;",
+            json!([remove]),
+        )
+        .await;
+    assert!(
+        asked.as_str().is_some_and(|t| t.contains("queue")),
+        "{asked}"
+    );
+    let members = env.path(&format!("/inbox_members/{inbox_id}"));
+    let (_, still) = env.app.get(&members, &env.admin_token).await;
+    assert_eq!(
+        still["payload"].as_array().map(Vec::len),
+        Some(2),
+        "one click removes nobody"
+    );
+    admin.click(&remove).await;
+    admin
+        .wait_for(
+            "Bruna removed",
+            "return !document.querySelector(arguments[0]);",
+            json!([remove]),
+        )
+        .await;
+    let (_, left) = env.app.get(&members, &env.admin_token).await;
+    assert_eq!(ids(&left), vec![caio]);
     for browser in [admin, a, b] {
         browser.quit().await;
     }

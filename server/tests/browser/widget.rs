@@ -249,6 +249,24 @@ async fn a_visitor_chats_reloads_and_survives_a_network_cut(db: Db) {
         .screenshot(&format!("widget-after-reconnect-{db:?}"))
         .await;
     eprintln!("screenshot: {}", path.display());
+
+    // The agent resolves the conversation: the visitor is told.
+    let toggle = format!("/api/v1/accounts/1/conversations/{id}/toggle_status");
+    let (status, _) = app
+        .post(&toggle, &agent, json!({"status": "resolved"}))
+        .await;
+    assert_eq!(status, 200);
+    let notice = browser
+        .wait_for(
+            "the resolved notice",
+            "const n = document.querySelector('#sb-messages .sb-resolved'); return n ? n.textContent : null;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        notice.as_str().is_some_and(|t| t.contains("resolved")),
+        "{notice}"
+    );
     browser.quit().await;
     app.stop().await;
 }
@@ -299,6 +317,42 @@ async fn bad_input_gets_polite_states(db: Db) {
     );
     browser.screenshot(&format!("widget-too-long-{db:?}")).await;
     let admin = sign_in(&app, demo::ADMIN_EMAIL, demo::PASSWORD).await;
+    let title = "return document.querySelector('.sb-title').textContent;";
+    assert_eq!(
+        browser.run(title, json!([])).await,
+        "Chat with us",
+        "no welcome title: the widget's own, in the browser's English"
+    );
+
+    // The inbox speaks Portuguese: the demo page and the widget follow it,
+    // whatever the browser's language.
+    let (_, inboxes) = app.get("/api/v1/accounts/1/inboxes", &admin).await;
+    let inbox = inboxes["payload"][0]["id"].as_i64().expect("inbox");
+    let (status, _) = app
+        .patch(
+            &format!("/api/v1/accounts/1/inboxes/{inbox}"),
+            &admin,
+            json!({"channel": {"locale": "pt-BR"}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    browser.leave_frame().await;
+    browser.goto(&format!("{}/demo", app.base)).await;
+    let page = browser
+        .run(
+            "return [document.documentElement.lang, document.querySelector('h1').textContent];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(page, json!(["pt-BR", "Empresa Demo"]));
+    open_widget(&browser).await;
+    browser
+        .wait_for(
+            "the widget in Portuguese",
+            "return document.querySelector('.sb-title').textContent === 'Fale conosco';",
+            json!([]),
+        )
+        .await;
     let (_, list) = app
         .get("/api/v1/accounts/1/conversations?assignee_type=all", &admin)
         .await;

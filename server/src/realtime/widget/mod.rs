@@ -238,6 +238,7 @@ async fn welcome(
         id: v.inbox.id,
         name: v.inbox.name.clone(),
         welcome_title: s.welcome_title.clone(),
+        locale: s.locale.clone(),
         welcome_tagline: s.welcome_tagline.clone(),
         widget_color: s.widget_color.clone(),
         pre_chat_form_enabled: s.pre_chat_form_enabled,
