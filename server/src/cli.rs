@@ -9,8 +9,8 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::api::validate;
 use crate::edge::EdgeConfig;
+use crate::input;
 use crate::secrets::{hash_password, new_access_token, token_sha256};
 use crate::store::{self, NewUser};
 use crate::{demo, launch, Settings};
@@ -284,14 +284,13 @@ pub async fn create_account(
     admin_email: &str,
     admin_password: String,
 ) -> anyhow::Result<CreatedAccountOutput> {
-    let name =
-        validate::name("--name", name).map_err(|e| anyhow::anyhow!(e.message().to_string()))?;
-    let admin_name = validate::name("--admin-name", admin_name)
-        .map_err(|e| anyhow::anyhow!(e.message().to_string()))?;
-    let email = validate::email(admin_email).map_err(|_| {
+    let name = input::name("--name", name).map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    let admin_name =
+        input::name("--admin-name", admin_name).map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    let email = input::email(admin_email).map_err(|_| {
         anyhow::anyhow!("--admin-email {admin_email:?} is not a valid email address")
     })?;
-    let password = validate::password(&admin_password)
+    let password = input::password(&admin_password)
         .map_err(|_| anyhow::anyhow!("--admin-password must be 8 to 128 characters"))?;
     let store = store::connect(database_url).await?;
     let admin = NewUser {

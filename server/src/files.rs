@@ -29,9 +29,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use crate::api::error::{ApiError, ApiResult};
-use crate::api::extract::ApiPath;
-use crate::api::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::ApiPath;
+use crate::http::AppState;
 use crate::store::{NewAttachment, StoreError};
 
 /// Largest file accepted.
@@ -353,6 +353,11 @@ fn encode_path(name: &str) -> String {
         }
     }
     out
+}
+
+/// `GET /files/{key}/{name}`: an attachment's bytes (see [`serve`]).
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/files/{key}/{name}", axum::routing::get(serve))
 }
 
 /// `GET /files/{key}/{name}`: the file, for whoever holds its URL.

@@ -10,13 +10,16 @@ pub mod crm;
 pub mod demo;
 pub mod edge;
 pub mod files;
+pub mod http;
 pub mod hub;
+pub mod input;
 pub mod logging;
 pub mod metrics;
 pub mod outbox;
 pub mod realtime;
 pub mod secrets;
 pub mod store;
+pub mod views;
 pub mod web;
 pub mod whatsapp;
 
@@ -31,7 +34,9 @@ use crate::store::Store;
 /// How long shutdown waits for WebSockets to write out their queues.
 const WEBSOCKETS_CLOSE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// How a running server is reached and what it serves from.
+/// How a running server is reached, what it serves from and its limits:
+/// the server's one configuration, set by the command line (see
+/// [`cli`]) and held by every handler as [`http::AppState::config`].
 #[derive(Clone)]
 pub struct Settings {
     /// Base URL browsers use to reach this server, without a trailing slash.
@@ -77,39 +82,47 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (hub, writer) = hub::Hub::start_with(store.clone(), settings.replay).await?;
+    let metrics = Arc::new(metrics::Metrics::default());
+    let realtime = Arc::new(realtime::Realtime::new(
+        store.clone(),
+        metrics.clone(),
+        settings.replay,
+    ));
+    let (hub, writer) = hub::Hub::start_with(store.clone(), metrics, realtime.clone()).await?;
     let cancel = tokio_util::sync::CancellationToken::new();
+    let files: Arc<dyn files::FileStore> =
+        Arc::new(files::LocalFiles::new(settings.files_dir.clone()));
     let connections = tokio_util::task::TaskTracker::new();
-    let state = api::AppState {
+    let mut settings = settings;
+    settings.public_url = settings.public_url.trim_end_matches('/').into();
+    settings.ws_outbound_queue = settings.ws_outbound_queue.max(1);
+    let outbox = outbox::spawn(
+        hub.clone(),
+        store.clone(),
+        files.clone(),
+        settings.public_url.as_str().into(),
+        settings.outbox.clone(),
+        cancel.clone(),
+    )?;
+    let state = http::AppState {
         store,
         hub: hub.clone(),
-        public_url: settings.public_url.trim_end_matches('/').into(),
+        realtime,
         tokens: Default::default(),
         shutdown: cancel.clone(),
         connections: connections.clone(),
-        ws_outbound_queue: settings.ws_outbound_queue.max(1),
-        demo_website_token: settings.demo_website_token.map(Into::into),
-        allow_private_targets: settings.outbox.allow_private,
-        files: Arc::new(files::LocalFiles::new(settings.files_dir.clone())),
-        graph: settings.outbox.graph.clone(),
+        files,
         outbound: outbox::send::client(
             settings.outbox.allow_private,
             std::time::Duration::from_secs(15),
         )?,
         template_syncs: Default::default(),
         sign_ins: Arc::new(api::throttle::SignInThrottle::new(settings.sign_in)),
+        config: Arc::new(settings),
     };
-    let outbox = outbox::spawn(
-        hub.clone(),
-        state.store.clone(),
-        state.files.clone(),
-        state.public_url.clone(),
-        settings.outbox,
-        cancel.clone(),
-    )?;
     web::assets::log_sizes();
-    let edge = edge::Edge::new(settings.edge, hub.metrics().clone());
-    let app = api::router(state);
+    let edge = edge::Edge::new(state.config.edge.clone(), hub.metrics().clone());
+    let app = http::router(state);
     let addr = listener.local_addr().context("listener has no address")?;
     tracing::info!(%addr, "switchboard listening");
     let signal = cancel.clone();

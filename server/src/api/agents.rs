@@ -5,13 +5,14 @@ use axum::Json;
 use serde::Deserialize;
 use switchboard_protocol::api::{self as wire, Availability, Role};
 
-use super::auth::Member;
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiPath};
-use super::validate;
-use super::{views, AppState};
+use crate::http::auth::Member;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::AppState;
+use crate::input;
 use crate::secrets::hash_password;
 use crate::store::{AgentPatch, NewAgent, NewUser};
+use crate::views;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -48,16 +49,16 @@ pub async fn create(
     ApiJson(body): ApiJson<AgentCreate>,
 ) -> ApiResult<Json<wire::Agent>> {
     member.require_admin()?;
-    let name = validate::name("name", &body.name)?;
-    let email = validate::email(&body.email)?;
-    let display_name = validate::optional_text(
+    let name = input::name("name", &body.name)?;
+    let email = input::email(&body.email)?;
+    let display_name = input::optional_text(
         "display_name",
         body.display_name.as_deref(),
-        validate::MAX_NAME,
+        input::MAX_NAME,
     )?;
     let password_hash = match body.password {
         Some(p) => Some(
-            hash_password(validate::password(&p)?)
+            hash_password(input::password(&p)?)
                 .await
                 .map_err(ApiError::hashing)?,
         ),
@@ -93,7 +94,7 @@ pub struct AgentUpdate {
     availability_status: Option<Availability>,
     auto_offline: Option<bool>,
     /// `null` removes the limit.
-    #[serde(default, deserialize_with = "super::validate::present")]
+    #[serde(default, deserialize_with = "crate::input::present")]
     max_concurrent_conversations: Option<Option<u32>>,
     name: Option<String>,
     password: Option<String>,
@@ -124,7 +125,7 @@ pub async fn update(
     }
     let password_hash = match body.password {
         Some(p) => Some(
-            hash_password(validate::password(&p)?)
+            hash_password(input::password(&p)?)
                 .await
                 .map_err(ApiError::hashing)?,
         ),
@@ -138,7 +139,7 @@ pub async fn update(
         name: body
             .name
             .as_deref()
-            .map(|n| validate::name("name", n))
+            .map(|n| input::name("name", n))
             .transpose()?,
         password_hash,
     };
@@ -146,7 +147,7 @@ pub async fn update(
         .store
         .update_agent(member.account_id(), agent_id, &patch)
         .await
-        .map_err(|e| super::not_found_as(e, "Agent"))?;
+        .map_err(|e| crate::http::not_found_as(e, "Agent"))?;
     state.settings_changed(member.account_id()).await?;
     Ok(Json(views::agent(&agent)))
 }
@@ -173,13 +174,13 @@ pub async fn delete(
         .store
         .remove_agent(member.account_id(), agent_id)
         .await
-        .map_err(|e| super::not_found_as(e, "Agent"))?;
+        .map_err(|e| crate::http::not_found_as(e, "Agent"))?;
     tracing::info!(account_id = member.account_id(), agent_id, "agent removed");
     // The directory first, so a console reconnecting meanwhile is refused;
     // then their open consoles stop hearing the account.
     state.settings_changed(member.account_id()).await?;
     state
-        .hub
+        .realtime
         .channel(member.account_id())
         .revoke_agents(|s| s.user_id == agent_id);
     Ok(Json(serde_json::json!({})))

@@ -4,20 +4,19 @@
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use super::auth::Member;
-use super::chat_views::{contact, payload, Names};
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::validate::{self, MAX_NAME};
-use super::{not_found_as, AppState};
+use crate::http::auth::Member;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::{not_found_as, AppState};
+use crate::input::{self, ContactFieldsBody, MAX_NAME};
 use crate::store::{Contact, ContactFields};
+use crate::views::chat::{contact, payload};
 
 /// Contacts per page, as Chatwoot.
 const PAGE_SIZE: i64 = 15;
 /// Largest `custom_attributes` object, serialized.
-const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
@@ -70,7 +69,7 @@ pub async fn search(
             "is required: the text to search for",
         ));
     }
-    let q = validate::text("q", q, MAX_NAME)?;
+    let q = input::text("q", q, MAX_NAME)?;
     Ok(Json(listing(&state, &member, Some(&q), page).await?))
 }
 
@@ -84,59 +83,6 @@ pub struct ContactBody {
     source_id: Option<String>,
 }
 
-/// A contact's editable fields, as both the account API and the public
-/// client API take them.
-#[derive(Debug, Default, Deserialize)]
-pub struct ContactFieldsBody {
-    pub name: Option<String>,
-    /// An empty string clears it, as for phone and identifier.
-    pub email: Option<String>,
-    pub phone_number: Option<String>,
-    pub identifier: Option<String>,
-    /// Merged into the existing ones, as Chatwoot does.
-    pub custom_attributes: Option<Map<String, Value>>,
-}
-
-/// Applies the given fields onto `fields`, validating each.
-pub fn apply(body: &ContactFieldsBody, fields: &mut ContactFields) -> ApiResult<()> {
-    if let Some(name) = &body.name {
-        fields.name = validate::optional_text("name", Some(name), MAX_NAME)?.unwrap_or_default();
-    }
-    if let Some(email) = &body.email {
-        fields.email = match email.trim() {
-            "" => None,
-            e => Some(validate::email(e)?),
-        };
-    }
-    if let Some(phone) = &body.phone_number {
-        fields.phone_number = match phone.trim() {
-            "" => None,
-            p => Some(validate::phone(p)?),
-        };
-    }
-    if let Some(identifier) = &body.identifier {
-        fields.identifier = validate::optional_text("identifier", Some(identifier), MAX_NAME)?;
-    }
-    if let Some(attributes) = &body.custom_attributes {
-        // Chatwoot merges custom attributes into the existing ones.
-        let mut merged = fields
-            .custom_attributes
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        merged.extend(attributes.clone());
-        let merged = Value::Object(merged);
-        if merged.to_string().len() > MAX_ATTRIBUTES_BYTES {
-            return Err(ApiError::invalid(
-                "custom_attributes",
-                "are too large (16 KiB at most)",
-            ));
-        }
-        fields.custom_attributes = merged;
-    }
-    Ok(())
-}
-
 pub async fn create(
     State(state): State<AppState>,
     member: Member,
@@ -146,7 +92,7 @@ pub async fn create(
         custom_attributes: json!({}),
         ..ContactFields::default()
     };
-    apply(&body.fields, &mut fields)?;
+    input::apply_contact(&body.fields, &mut fields)?;
     let inbox = match body.inbox_id {
         Some(id) => Some(
             state
@@ -158,7 +104,7 @@ pub async fn create(
         None => None,
     };
     let source_id = match &body.source_id {
-        Some(s) => validate::name("source_id", s)?,
+        Some(s) => input::name("source_id", s)?,
         None => crate::secrets::random_token(24),
     };
     let created = state
@@ -178,7 +124,7 @@ pub async fn create(
     Ok(Json(json!({"payload": {
         "contact": contact(&created),
         "contact_inbox": {
-            "inbox": inbox.map(|i| super::inboxes::for_member(&member, super::views::inbox(&i, &state.public_url))),
+            "inbox": inbox.map(|i| super::inboxes::for_member(&member, crate::views::inbox(&i, &state.config.public_url))),
             "source_id": contact_inbox.map(|ci| ci.source_id),
         }
     }})))
@@ -210,7 +156,7 @@ pub async fn update(
 ) -> ApiResult<Json<Value>> {
     let current = contact_of(&state, &member, id).await?;
     let mut fields = ContactFields::of(&current);
-    apply(&body.fields, &mut fields)?;
+    input::apply_contact(&body.fields, &mut fields)?;
     if fields.identifier != current.identifier {
         // The account's own people named it: a signed visitor with this
         // identifier is this contact.
@@ -246,6 +192,6 @@ pub async fn conversations(
 ) -> ApiResult<Json<Value>> {
     contact_of(&state, &member, id).await?;
     let list = state.hub.contact_conversations(member.account_id(), id);
-    let names = Names::for_conversations(&state, member.account_id(), &list).await?;
+    let names = state.names_for(member.account_id(), &list).await?;
     Ok(Json(payload(names.conversations(&list))))
 }

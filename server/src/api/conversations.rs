@@ -9,15 +9,15 @@ use serde_json::{json, Value};
 use switchboard_protocol::api::ChannelType;
 use switchboard_protocol::chat::ConversationCounts;
 
-use super::auth::Member;
-use super::chat_views::Names;
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::validate::present;
-use super::{hub_not_found_as, views, AppState};
+use crate::http::auth::Member;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::{hub_not_found_as, AppState};
 use crate::hub::shard::{AssigneeType, Counts, ListFilter, LiveConversation};
 use crate::hub::{HubError, NewConversation, NewMessage};
+use crate::input::present;
 use crate::store::{now, Conversation, ConversationStatus, Sender};
+use crate::views;
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
@@ -74,7 +74,7 @@ pub async fn list(
 ) -> ApiResult<Json<Value>> {
     let filter = filter(&query, member.user.id)?;
     let (tab_counts, page) = state.hub.list(member.account_id(), &filter);
-    let names = Names::for_conversations(&state, member.account_id(), &page).await?;
+    let names = state.names_for(member.account_id(), &page).await?;
     Ok(Json(json!({"data": {
         "meta": counts(tab_counts),
         "payload": names.conversations(&page),
@@ -98,8 +98,9 @@ pub async fn show(
     ApiPath((_, id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Json<Value>> {
     let live = live(&state, member.account_id(), id)?;
-    let names =
-        Names::for_conversations(&state, member.account_id(), std::slice::from_ref(&live)).await?;
+    let names = state
+        .names_for(member.account_id(), std::slice::from_ref(&live))
+        .await?;
     Ok(Json(json!(names.conversation(&live))))
 }
 
@@ -178,7 +179,7 @@ pub async fn create(
     let source_id = body
         .source_id
         .as_deref()
-        .map(|s| super::validate::name("source_id", s))
+        .map(|s| crate::input::name("source_id", s))
         .transpose()?;
     let contact_inbox = match (body.contact_id, source_id) {
         (Some(contact_id), source_id) => {
@@ -240,11 +241,11 @@ pub async fn create(
     let mut messages = Vec::new();
     let mut start_echo = None;
     if let Some(first) = body.message {
-        start_echo = super::messages::echo_id(first.echo_id)?;
+        start_echo = crate::input::echo_id(first.echo_id)?;
         messages.push(NewMessage {
             sender: Some(Sender::User(member.user.id)),
             echo_id: start_echo.clone(),
-            ..super::messages::outgoing(first.content)?
+            ..crate::input::outgoing(first.content)?
         });
     }
     if let Some(assignee_id) = body.assignee_id {
@@ -267,7 +268,9 @@ pub async fn create(
             echo_id: start_echo,
         })
         .await?;
-    let names = Names::for_conversations(&state, account_id, std::slice::from_ref(&live)).await?;
+    let names = state
+        .names_for(account_id, std::slice::from_ref(&live))
+        .await?;
     Ok(Json(json!(names.conversation(&live))))
 }
 

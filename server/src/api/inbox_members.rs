@@ -6,12 +6,13 @@ use axum::Json;
 use serde::Deserialize;
 use switchboard_protocol::api::{self as wire, Payload};
 
-use super::auth::Member;
-use super::error::ApiResult;
-use super::extract::{ApiJson, ApiPath};
-use super::validate::FlexId;
-use super::{not_found_as, views, AppState};
+use crate::http::auth::Member;
+use crate::http::error::ApiResult;
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::{not_found_as, AppState};
+use crate::input::FlexId;
 use crate::store::MemberChange;
+use crate::views;
 
 pub async fn list(
     State(state): State<AppState>,

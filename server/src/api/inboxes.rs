@@ -6,14 +6,15 @@ use axum::Json;
 use serde::Deserialize;
 use switchboard_protocol::api::{self as wire, AutoAssignmentConfig, ChannelType, Payload};
 
-use super::auth::Member;
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiPath};
-use super::validate::{self, present, MAX_NAME, MAX_TEXT};
-use super::whatsapp_inbox::whatsapp_number;
-use super::{not_found_as, views, AppState};
+use crate::http::auth::Member;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::{not_found_as, AppState};
+use crate::input::{self, present, MAX_NAME, MAX_TEXT};
 use crate::secrets::random_token;
 use crate::store::{Inbox, InboxSettings, NewInbox};
+use crate::views;
+use crate::whatsapp::number as whatsapp_number;
 
 /// Colour of a new website inbox's widget unless one is given.
 const DEFAULT_WIDGET_COLOR: &str = "#1f93ff";
@@ -25,7 +26,7 @@ pub async fn list(
     let inboxes = state.store.list_inboxes(member.account_id()).await?;
     let payload = inboxes
         .iter()
-        .map(|i| for_member(&member, views::inbox(i, &state.public_url)))
+        .map(|i| for_member(&member, views::inbox(i, &state.config.public_url)))
         .collect();
     Ok(Json(Payload { payload }))
 }
@@ -42,7 +43,7 @@ pub async fn show(
         .map_err(|e| not_found_as(e, "Inbox"))?;
     Ok(Json(for_member(
         &member,
-        views::inbox(&inbox, &state.public_url),
+        views::inbox(&inbox, &state.config.public_url),
     )))
 }
 
@@ -125,7 +126,7 @@ impl InboxFields {
     /// point at private networks.
     fn apply(self, target: &mut Editable, allow_private: bool) -> ApiResult<()> {
         if let Some(name) = &self.name {
-            target.name = validate::name("name", name)?;
+            target.name = input::name("name", name)?;
         }
         if let Some(on) = self.enable_auto_assignment {
             target.enable_auto_assignment = on;
@@ -222,17 +223,17 @@ impl InboxFields {
                 s.provider_config = Some(merged);
             }
             if channel.website_url.is_some() {
-                s.website_url = validate::url("website_url", channel.website_url.as_deref())?;
+                s.website_url = input::url("website_url", channel.website_url.as_deref())?;
             }
             if channel.webhook_url.is_some() {
-                s.webhook_url = validate::url("webhook_url", channel.webhook_url.as_deref())?;
+                s.webhook_url = input::url("webhook_url", channel.webhook_url.as_deref())?;
                 if let Some(url) = &s.webhook_url {
                     crate::outbox::guard::check_url(url, allow_private)
                         .map_err(|e| ApiError::invalid("webhook_url", e))?;
                 }
             }
             if channel.widget_color.is_some() {
-                s.widget_color = validate::color(channel.widget_color.as_deref())?;
+                s.widget_color = input::color(channel.widget_color.as_deref())?;
             }
             if let Some(locale) = channel.locale {
                 s.locale = widget_locale(&locale)?;
@@ -290,7 +291,7 @@ fn set_text(
     max: usize,
 ) -> ApiResult<()> {
     if let Some(value) = given {
-        *slot = validate::optional_text(field, Some(&value), max)?;
+        *slot = input::optional_text(field, Some(&value), max)?;
     }
     Ok(())
 }
@@ -350,7 +351,7 @@ pub async fn create(
         auto_assignment_config: AutoAssignmentConfig::default(),
         settings,
     };
-    body.apply(&mut editable, state.allow_private_targets)?;
+    body.apply(&mut editable, state.config.outbox.allow_private)?;
     if channel_type == ChannelType::Api {
         editable.settings.secret = Some(random_token(24));
     }
@@ -385,7 +386,7 @@ pub async fn create(
         "inbox created"
     );
     state.settings_changed(member.account_id()).await?;
-    Ok(Json(views::inbox(&inbox, &state.public_url)))
+    Ok(Json(views::inbox(&inbox, &state.config.public_url)))
 }
 
 pub async fn update(
@@ -430,7 +431,7 @@ pub async fn update(
         auto_assignment_config: current.auto_assignment_config.clone(),
         settings: current.settings.clone(),
     };
-    body.apply(&mut editable, state.allow_private_targets)?;
+    body.apply(&mut editable, state.config.outbox.allow_private)?;
     if current.channel_type == ChannelType::Api && editable.settings.secret.is_none() {
         // Inboxes made before callbacks were signed get their secret now.
         editable.settings.secret = Some(random_token(24));
@@ -448,7 +449,7 @@ pub async fn update(
         .await
         .map_err(|e| not_found_as(e, "Inbox"))?;
     state.settings_changed(member.account_id()).await?;
-    Ok(Json(views::inbox(&inbox, &state.public_url)))
+    Ok(Json(views::inbox(&inbox, &state.config.public_url)))
 }
 
 pub async fn delete(

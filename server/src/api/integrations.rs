@@ -12,13 +12,13 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::Member;
-use super::chat_views::contact;
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiPath};
-use super::{not_found_as, AppState};
 use crate::crm::{settings, AgendorSettings, AGENDOR};
+use crate::http::auth::Member;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::{not_found_as, AppState};
 use crate::store::IntegrationHook;
+use crate::views::chat::contact;
 
 #[derive(Debug, Deserialize)]
 pub struct HookBody {

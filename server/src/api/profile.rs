@@ -8,13 +8,14 @@ use axum::Json;
 use serde::Deserialize;
 use switchboard_protocol::api::{Availability, Profile};
 
-use super::auth::Authed;
-use super::error::{ApiError, ApiResult};
-use super::extract::ApiJson;
-use super::validate::{self, present};
-use super::{views, AppState};
+use crate::http::auth::Authed;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::ApiJson;
+use crate::http::AppState;
+use crate::input::{self, present};
 use crate::secrets::{hash_password, verify_password};
 use crate::store::{AgentPatch, UserPatch};
+use crate::views;
 
 pub async fn show(State(state): State<AppState>, authed: Authed) -> ApiResult<Json<Profile>> {
     let memberships = state.store.memberships(authed.user.id).await?;
@@ -69,20 +70,20 @@ pub async fn update(
         name: update
             .name
             .as_deref()
-            .map(|n| validate::name("name", n))
+            .map(|n| input::name("name", n))
             .transpose()?,
-        email: update.email.as_deref().map(validate::email).transpose()?,
+        email: update.email.as_deref().map(input::email).transpose()?,
         ..UserPatch::default()
     };
     if let Some(display) = update.display_name {
-        patch.display_name = Some(validate::optional_text(
+        patch.display_name = Some(input::optional_text(
             "display_name",
             display.as_deref(),
-            validate::MAX_NAME,
+            input::MAX_NAME,
         )?);
     }
     if let Some(password) = update.password {
-        let password = validate::password(&password)?;
+        let password = input::password(&password)?;
         if let Some(confirmation) = &update.password_confirmation {
             if *confirmation != password {
                 return Err(ApiError::refused(

@@ -12,18 +12,18 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::chat_views::Names;
-use super::contacts::ContactFieldsBody;
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::{hub_not_found_as, AppState};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::{hub_not_found_as, AppState};
 use crate::hub::shard::LiveConversation;
 use crate::hub::{NewConversation, NewMessage};
+use crate::input::ContactFieldsBody;
 use crate::secrets::random_token;
 use crate::store::{
     Contact, ContactFields, ContactInbox, ConversationStatus, Inbox, Message, MessageType, Sender,
     StoreError,
 };
+use crate::views::chat::Names;
 
 /// Length of a contact identifier we generate.
 const CONTACT_IDENTIFIER_LEN: usize = 32;
@@ -102,7 +102,7 @@ async fn public_conversation(
 ) -> ApiResult<Value> {
     let c = &live.conversation;
     let messages = state.store.list_messages(c.id, None, 1000, true).await?;
-    let names = Names::load(state, v.inbox.account_id, &[v.contact.id]).await?;
+    let names = state.names(v.inbox.account_id, &[v.contact.id]).await?;
     let list: Vec<Value> = messages.iter().map(|m| public_message(&names, m)).collect();
     Ok(json!({
         "id": c.id,
@@ -139,7 +139,7 @@ fn own(state: &AppState, v: &Visitor, id: i64) -> ApiResult<LiveConversation> {
 /// marked as the visitor's own claim.
 fn fields(body: &ContactFieldsBody, base: ContactFields) -> ApiResult<ContactFields> {
     let mut fields = base.clone();
-    super::contacts::apply(body, &mut fields)?;
+    crate::input::apply_contact(body, &mut fields)?;
     if fields.identifier != base.identifier {
         fields.identifier_by_visitor = true;
     }
@@ -281,7 +281,7 @@ pub async fn list_messages(
         .store
         .list_messages(id, query.before, 20, true)
         .await?;
-    let names = Names::load(&state, v.inbox.account_id, &[v.contact.id]).await?;
+    let names = state.names(v.inbox.account_id, &[v.contact.id]).await?;
     Ok(Json(Value::Array(
         messages.iter().map(|m| public_message(&names, m)).collect(),
     )))
@@ -301,16 +301,16 @@ pub async fn create_message(
 ) -> ApiResult<Json<Value>> {
     let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
     own(&state, &v, id)?;
-    let mut message = super::messages::outgoing(body.content.unwrap_or_default())?;
+    let mut message = crate::input::outgoing(body.content.unwrap_or_default())?;
     message.message_type = MessageType::Incoming;
     message.sender = Some(Sender::Contact(v.contact.id));
-    message.echo_id = super::messages::echo_id(body.echo_id)?;
+    message.echo_id = crate::input::echo_id(body.echo_id)?;
     let stored = state
         .hub
         .post_message(v.inbox.account_id, id, message)
         .await
         .map_err(|e| hub_not_found_as(e, "Conversation"))?;
-    let names = Names::load(&state, v.inbox.account_id, &[v.contact.id]).await?;
+    let names = state.names(v.inbox.account_id, &[v.contact.id]).await?;
     Ok(Json(public_message(&names, &stored)))
 }
 
@@ -336,7 +336,7 @@ pub async fn update_message(
         .store
         .get_message(id, message_id)
         .await
-        .map_err(|e| super::not_found_as(e, "Message"))?;
+        .map_err(|e| crate::http::not_found_as(e, "Message"))?;
     if message.private || message.message_type == MessageType::Activity {
         return Err(ApiError::not_found("Message"));
     }
@@ -362,6 +362,6 @@ pub async fn update_message(
             true
         })
         .await?;
-    let names = Names::load(&state, v.inbox.account_id, &[v.contact.id]).await?;
+    let names = state.names(v.inbox.account_id, &[v.contact.id]).await?;
     Ok(Json(public_message(&names, &stored)))
 }

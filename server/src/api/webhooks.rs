@@ -11,10 +11,11 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::Member;
-use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::{not_found_as, validate, AppState};
+use crate::http::auth::Member;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::{not_found_as, AppState};
+use crate::input;
 use crate::outbox::guard;
 use crate::outbox::plan::EVENTS;
 use crate::secrets::random_token;
@@ -37,8 +38,8 @@ pub struct WebhookBody {
     name: Option<String>,
     /// `null` and absent both mean "every event" on create.
     subscriptions: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "validate::present")]
-    inbox_id: Option<Option<validate::FlexId>>,
+    #[serde(default, deserialize_with = "input::present")]
+    inbox_id: Option<Option<input::FlexId>>,
     webhook: Option<Box<WebhookBody>>,
 }
 
@@ -135,9 +136,9 @@ async fn fields(
 ) -> ApiResult<WebhookFields> {
     let url = match (body.url, current) {
         (Some(url), _) => {
-            let url = validate::url("url", Some(&url))?
+            let url = input::url("url", Some(&url))?
                 .ok_or_else(|| ApiError::invalid("url", "can't be blank"))?;
-            guard::check_url(&url, state.allow_private_targets)
+            guard::check_url(&url, state.config.outbox.allow_private)
                 .map_err(|e| ApiError::invalid("url", e))?;
             url
         }
@@ -173,7 +174,7 @@ async fn fields(
         (None, None) => EVENTS.iter().map(|e| e.to_string()).collect(),
     };
     let name = match (body.name, current) {
-        (Some(name), _) => validate::optional_text("name", Some(&name), MAX_WEBHOOK_NAME)?,
+        (Some(name), _) => input::optional_text("name", Some(&name), MAX_WEBHOOK_NAME)?,
         (None, Some(c)) => c.name.clone(),
         (None, None) => None,
     };

@@ -6,12 +6,13 @@ use axum::Json;
 use serde::Deserialize;
 use switchboard_protocol::api::{self as wire, ChannelType};
 
-use super::auth::Member;
-use super::error::{ApiError, ApiResult};
-use super::extract::ApiPath;
-use super::{not_found_as, views, AppState};
+use crate::http::auth::Member;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::ApiPath;
+use crate::http::{not_found_as, AppState};
 use crate::secrets::random_token;
 use crate::store::WhatsappConfig;
+use crate::views;
 
 /// A WhatsApp Cloud number's credentials; on update, those left out stay.
 #[derive(Debug, Default, Deserialize)]
@@ -68,23 +69,6 @@ impl ProviderConfigFields {
     }
 }
 
-/// `+` and 8 to 15 digits (E.164), from what a person types:
-/// spaces, dashes, dots and parentheses are dropped.
-pub fn whatsapp_number(raw: &str) -> ApiResult<String> {
-    let digits: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '+'))
-        .collect();
-    if (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
-        Ok(format!("+{digits}"))
-    } else {
-        Err(ApiError::invalid(
-            "phone_number",
-            "must be a number in international form, like +5511999990000",
-        ))
-    }
-}
-
 /// `POST /inboxes/{id}/disconnect` (the help article's "desconectar"): the
 /// number stops receiving and sending, its credentials are erased, and its
 /// conversations stay. Saving new `provider_config` connects it again.
@@ -113,7 +97,7 @@ pub async fn disconnect(
         "WhatsApp number disconnected; credentials erased"
     );
     state.settings_changed(member.account_id()).await?;
-    Ok(Json(views::inbox(&inbox, &state.public_url)))
+    Ok(Json(views::inbox(&inbox, &state.config.public_url)))
 }
 
 /// `POST /inboxes/{id}/sync_templates`: reads the number's message templates
@@ -151,9 +135,9 @@ pub async fn sync_templates(
     };
     let templates = fetch(
         &state.outbound,
-        &state.graph,
+        &state.config.outbox.graph,
         &config,
-        state.allow_private_targets,
+        state.config.outbox.allow_private,
     )
     .await
     .map_err(|e| match e {
@@ -197,7 +181,7 @@ pub async fn sync_templates(
     state.settings_changed(account_id).await?;
     Ok(Json(super::inboxes::for_member(
         &member,
-        views::inbox(&saved, &state.public_url),
+        views::inbox(&saved, &state.config.public_url),
     )))
 }
 

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::api::error::{ApiError, ApiResult};
+use crate::input::{Checked, Invalid};
 
 /// Agendor's public API.
 pub const DEFAULT_BASE_URL: &str = "https://api.agendor.com.br/v3";
@@ -108,15 +108,12 @@ impl AgendorSettings {
 
 /// Settings from a create request (`previous` absent) or an update (fields
 /// left out keep their value; a blank token keeps the stored one).
-pub fn from_request(
-    body: &Value,
-    previous: Option<&AgendorSettings>,
-) -> ApiResult<AgendorSettings> {
+pub fn from_request(body: &Value, previous: Option<&AgendorSettings>) -> Checked<AgendorSettings> {
     let empty = Map::new();
     let given = match body {
         Value::Object(o) => o,
         Value::Null => &empty,
-        _ => return Err(ApiError::invalid("settings", "must be an object")),
+        _ => return Err(Invalid::of("settings", "must be an object")),
     };
     parse(given, previous, true)
 }
@@ -125,29 +122,29 @@ fn parse(
     given: &Map<String, Value>,
     previous: Option<&AgendorSettings>,
     strict: bool,
-) -> ApiResult<AgendorSettings> {
-    let text = |key: &str, default: &str| -> ApiResult<String> {
+) -> Checked<AgendorSettings> {
+    let text = |key: &str, default: &str| -> Checked<String> {
         match given.get(key) {
             None | Some(Value::Null) => Ok(default.to_string()),
             Some(Value::String(s)) if s.chars().count() <= MAX_TEXT => Ok(s.trim().to_string()),
-            Some(Value::String(_)) => Err(ApiError::invalid(key, "is too long")),
-            Some(_) => Err(ApiError::invalid(key, "must be a string")),
+            Some(Value::String(_)) => Err(Invalid::of(key, "is too long")),
+            Some(_) => Err(Invalid::of(key, "must be a string")),
         }
     };
-    let flag = |key: &str, default: bool| -> ApiResult<bool> {
+    let flag = |key: &str, default: bool| -> Checked<bool> {
         match given.get(key) {
             None | Some(Value::Null) => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
-            Some(_) => Err(ApiError::invalid(key, "must be true or false")),
+            Some(_) => Err(Invalid::of(key, "must be true or false")),
         }
     };
-    let number = |key: &str, default: Option<i64>| -> ApiResult<Option<i64>> {
+    let number = |key: &str, default: Option<i64>| -> Checked<Option<i64>> {
         match given.get(key) {
             None => Ok(default),
             Some(Value::Null) => Ok(None),
             Some(v) => match v.as_i64() {
                 Some(n) if n > 0 => Ok(Some(n)),
-                _ => Err(ApiError::invalid(key, "must be a positive whole number")),
+                _ => Err(Invalid::of(key, "must be a positive whole number")),
             },
         }
     };
@@ -158,7 +155,7 @@ fn parse(
         api_token = p.map(|p| p.api_token.clone()).unwrap_or_default();
     }
     if strict && api_token.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(Invalid::of(
             "api_token",
             "is required: copy it from Agendor, Menu → Integrações",
         ));
@@ -167,7 +164,7 @@ fn parse(
         .chars()
         .any(|c| c.is_control() || c.is_whitespace())
     {
-        return Err(ApiError::invalid("api_token", "must not contain spaces"));
+        return Err(Invalid::of("api_token", "must not contain spaces"));
     }
     let base_url = text(
         "base_url",
@@ -181,13 +178,12 @@ fn parse(
     if strict {
         // Private addresses are refused when the call is made (unless the
         // server allows them); here only the shape is checked.
-        crate::outbox::guard::check_url(&base_url, true)
-            .map_err(|e| ApiError::invalid("base_url", e))?;
+        crate::outbox::guard::check_url(&base_url, true).map_err(|e| Invalid::of("base_url", e))?;
         // The stored token goes only where it went before: whoever moves
         // the integration elsewhere types the token again (it is never
         // shown, so it cannot be sent to a new host unseen).
         if given_token.is_empty() && p.is_some_and(|p| p.base_url != base_url) {
-            return Err(ApiError::invalid(
+            return Err(Invalid::of(
                 "api_token",
                 "is required again when base_url changes",
             ));
@@ -200,20 +196,15 @@ fn parse(
             .iter()
             .map(|v| v.as_i64().filter(|id| *id > 0))
             .collect::<Option<Vec<i64>>>()
-            .ok_or_else(|| ApiError::invalid("inbox_ids", "must be a list of inbox ids"))?,
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "inbox_ids",
-                "must be a list of inbox ids",
-            ))
-        }
+            .ok_or_else(|| Invalid::of("inbox_ids", "must be a list of inbox ids"))?,
+        Some(_) => return Err(Invalid::of("inbox_ids", "must be a list of inbox ids")),
     };
     let record_type = match given.get("contact_type").and_then(Value::as_str) {
         None => p.map_or(RecordType::Person, |p| p.record_type),
         Some("person") => RecordType::Person,
         Some("organization") => RecordType::Organization,
         Some(_) => {
-            return Err(ApiError::invalid(
+            return Err(Invalid::of(
                 "contact_type",
                 "must be person or organization",
             ))
@@ -248,7 +239,7 @@ fn parse(
         },
     };
     if strict && settings.deal_stage.is_some() && settings.funnel_id.is_none() {
-        return Err(ApiError::invalid(
+        return Err(Invalid::of(
             "deal_stage",
             "needs funnel_id: a stage is a position in one funnel",
         ));
@@ -291,7 +282,7 @@ mod tests {
             Some(&updated),
         );
         assert!(
-            moved.is_err_and(|e| e.describe().contains("api_token")),
+            moved.is_err_and(|e| e.to_string().contains("api_token")),
             "the stored token does not follow a new base_url"
         );
         let short = from_request(&json!({"api_token": "abcd"}), None).expect("valid");
@@ -320,7 +311,7 @@ mod tests {
             (json!({"api_token": "t", "funnel_id": -1}), "funnel_id"),
         ] {
             let err = from_request(&body, None).expect_err("refused");
-            assert!(err.describe().contains(field), "{body}: {}", err.describe());
+            assert!(err.to_string().contains(field), "{body}: {err}");
         }
     }
 }

@@ -19,7 +19,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tower_http::timeout::{TimeoutBody, TimeoutError};
 
-use crate::api::error::ApiError;
+use crate::http::error::ApiError;
 
 /// Set when a request's body stalled past the timeout.
 #[derive(Debug, Clone, Default)]

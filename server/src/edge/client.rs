@@ -16,7 +16,7 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use ipnet::IpNet;
 
-use crate::api::error::ApiError;
+use crate::http::error::ApiError;
 
 /// The address of the client a request comes from, for limits and
 /// throttling: the TCP peer, or behind a trusted proxy the client it

@@ -21,7 +21,7 @@ use axum::http::StatusCode;
 use super::client::ClientAddr;
 use super::count::{Counts, Full, Slot};
 use super::EdgeConfig;
-use crate::api::error::ApiError;
+use crate::http::error::ApiError;
 use crate::metrics::{Metrics, Refused};
 
 /// When a refused client should try again, in seconds.

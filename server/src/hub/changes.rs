@@ -21,7 +21,7 @@ enum Started {
     /// (conversation, its first message, the commit that opened it).
     Retried((i64, Option<i64>, Durable)),
 }
-use crate::realtime::FeedItem;
+use super::feed::FeedItem;
 use crate::store::{now, Conversation, ConversationStatus, Message, MessageType, WriteOp};
 
 impl Hub {

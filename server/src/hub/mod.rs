@@ -11,7 +11,9 @@
 //! shard from the store and resumes the ids after the largest stored.
 
 mod changes;
+pub mod directory;
 pub mod edits;
+pub mod feed;
 #[cfg(test)]
 mod invariants;
 mod messages;
@@ -32,11 +34,11 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 
 use crate::metrics::Metrics;
-use crate::realtime::{dispatch, Channel, FeedItem, Posted, ReplayLimits};
 use crate::store::{
     Conversation, ConversationStatus, Message, MessageType, Sender, Store, StoreError, WriteOp,
 };
-use shard::{Counts, Feed, ListFilter, LiveConversation, ShardState};
+use feed::{Feed, FeedItem, FeedSink, NoFeed, Posted};
+use shard::{Counts, ListFilter, LiveConversation, ShardState};
 use writer::{Durable, Writer};
 
 /// Writes that may wait in the writer's queue.
@@ -125,8 +127,10 @@ pub struct Hub {
     next_message_id: AtomicI64,
     /// This server's counters for `/metrics`.
     metrics: Arc<Metrics>,
-    /// How much of each account's recent events its channel keeps.
-    replay: ReplayLimits,
+    /// Where each account's committed changes go (see [`feed`]).
+    sink: Arc<dyn FeedSink>,
+    /// This hub, for the feeds' receivers (see [`FeedSink::open`]).
+    me: std::sync::Weak<Hub>,
     /// Told when a commit that queued outbound calls is durable.
     outbox_wake: Arc<tokio::sync::Notify>,
     /// Serialises edits of one conversation's messages.
@@ -139,15 +143,17 @@ pub struct Hub {
 impl Hub {
     /// Rebuilds every shard from the store and starts the writer. The handle
     /// completes once [`Hub::stop`] was called and every queued write committed.
+    /// Nobody hears of its changes: see [`Hub::start_with`].
     pub async fn start(store: Arc<dyn Store>) -> anyhow::Result<(Arc<Hub>, JoinHandle<()>)> {
-        Self::start_with(store, ReplayLimits::default()).await
+        Self::start_with(store, Arc::default(), Arc::new(NoFeed)).await
     }
 
-    /// [`Hub::start`], keeping `replay` of each account's recent events for
-    /// clients that resume.
+    /// [`Hub::start`], counting in `metrics` and handing every account's
+    /// committed changes to `sink`.
     pub async fn start_with(
         store: Arc<dyn Store>,
-        replay: ReplayLimits,
+        metrics: Arc<Metrics>,
+        sink: Arc<dyn FeedSink>,
     ) -> anyhow::Result<(Arc<Hub>, JoinHandle<()>)> {
         let (max_conversation, max_message) = store.max_ids().await?;
         let shards = rebuild::load(store.as_ref(), None).await?;
@@ -159,12 +165,12 @@ impl Hub {
                 .sum::<usize>(),
             "hub rebuilt from the store"
         );
-        let metrics = Arc::new(Metrics::default());
         let (refused_tx, refused) = tokio::sync::mpsc::unbounded_channel();
         let (writer, handle) =
             Writer::spawn(store.clone(), QUEUE_CAPACITY, metrics.clone(), refused_tx);
-        let hub = Hub {
-            replay,
+        let hub = |me| Hub {
+            sink,
+            me,
             metrics,
             outbox_wake: Arc::default(),
             message_edits: Default::default(),
@@ -183,12 +189,12 @@ impl Hub {
             next_conversation_id: AtomicI64::new(max_conversation + 1),
             next_message_id: AtomicI64::new(max_message + 1),
         };
-        let hub = Arc::new(hub);
+        let hub = Arc::new_cyclic(|me| hub(me.clone()));
         for (account_id, shard) in hub.shards.read().unwrap_or_else(|e| e.into_inner()).iter() {
             let mut state = Self::lock(shard);
             // The rebuild is not news.
             state.take_changes();
-            hub.attach_feed(*account_id, shard, &mut state);
+            hub.attach_feed(*account_id, &mut state);
         }
         tokio::spawn(sweeper(Arc::downgrade(&hub)));
         Self::spawn_reloader(Arc::downgrade(&hub), refused);
@@ -225,29 +231,33 @@ impl Hub {
             .entry(account_id)
             .or_insert_with(|| {
                 let shard = Arc::new(Mutex::new(ShardState::default()));
-                self.attach_feed(account_id, &shard, &mut Self::lock(&shard));
+                self.attach_feed(account_id, &mut Self::lock(&shard));
                 shard
             })
             .clone()
     }
 
-    /// Starts the account's realtime dispatcher and connects the shard to it.
-    fn attach_feed(&self, account_id: i64, shard: &Arc<Mutex<ShardState>>, state: &mut ShardState) {
-        let channel = Arc::new(Channel::new(account_id, self.metrics.clone(), self.replay));
-        let tx = dispatch::spawn(channel.clone(), Arc::downgrade(shard), self.store.clone());
-        state.feed = Some(Feed { tx, channel });
+    /// Connects a new shard to its account's feed (see [`FeedSink::open`]).
+    fn attach_feed(&self, account_id: i64, state: &mut ShardState) {
+        let tx = self.sink.open(account_id, self.me.clone());
+        state.feed = Some(Feed::new(account_id, tx));
+        state.metrics = self.metrics.clone();
     }
 
-    /// The account's realtime channel, which connections subscribe to.
-    pub fn channel(&self, account_id: i64) -> Arc<Channel> {
+    /// The visitor link of each conversation waiting in the inbox's queue,
+    /// first in line first: what the feed's receiver tells visitors of
+    /// their place in line.
+    pub fn queue_links(&self, account_id: i64, inbox_id: i64) -> Vec<(i64, Option<i64>)> {
         let shard = self.shard(account_id);
         let state = Self::lock(&shard);
-        match &state.feed {
-            Some(feed) => feed.channel.clone(),
-            // Every shard gets its feed when it is made; this is unreachable
-            // but harmless: a channel nobody publishes to.
-            None => Arc::new(Channel::new(account_id, self.metrics.clone(), self.replay)),
-        }
+        state
+            .waiting(inbox_id)
+            .into_iter()
+            .filter_map(|(_, id)| {
+                let link = state.conversations.get(&id)?.conversation.contact_inbox_id;
+                Some((id, link))
+            })
+            .collect()
     }
 
     /// Queues `ops` as one commit and hands the conversations changed since
@@ -288,7 +298,7 @@ impl Hub {
         ops.extend(deliveries.into_iter().map(WriteOp::InsertDelivery));
         // Every shard has its feed, which names its account.
         let shard = state.feed.as_ref().map(|f| writer::ShardRef {
-            account_id: f.channel.account_id,
+            account_id: f.account_id,
             stale: state.stale.clone(),
         });
         let durable = slot.send(shard, ops);

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use switchboard_protocol::api::Availability;
 use switchboard_protocol::realtime::{Read, Typing};
 
+use super::feed::FeedItem;
 use super::shard::ShardState;
 use super::{Hub, HubError, HubResult};
-use crate::realtime::FeedItem;
 use crate::store::{now, Contact};
 
 /// An agent's status as others see it: `online` (available and present),

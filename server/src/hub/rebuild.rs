@@ -141,6 +141,7 @@ impl Hub {
             // flag and gate the writer and waiting writes hold.
             fresh.feed = state.feed.take();
             fresh.roster = state.roster.take();
+            fresh.metrics = state.metrics.clone();
             fresh.commits = state.commits;
             fresh.stale = state.stale.clone();
             fresh.reloading = state.reloading.clone();
@@ -150,7 +151,7 @@ impl Hub {
                 // What subscribers were told may have included nothing
                 // false (events go out once durable), but queue positions
                 // and lists may differ: they reload.
-                feed.channel.resync_all();
+                feed.push(super::feed::FeedItem::Resync);
             }
             tracing::warn!(account_id, "shard reloaded from the store");
             return Ok(());

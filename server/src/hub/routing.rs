@@ -4,14 +4,13 @@
 //! decisions. Runs under the shard's lock, so a decision and the count it
 //! reserves are one step.
 
-use std::collections::HashMap;
-
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
+pub use super::directory::Directory;
 use super::shard::ShardState;
 use crate::assign::{self, AgentState, Candidate, InboxRules};
-use crate::store::{Agent, Conversation, ConversationStatus, Inbox};
+use crate::store::{Conversation, ConversationStatus};
 
 /// An inbox's rules and collaborators.
 #[derive(Debug, Clone, Default)]
@@ -45,44 +44,6 @@ pub struct Roster {
     /// The account's agents and inboxes as the API renders them, read with
     /// the roster: responses name people and channels from memory.
     pub directory: Arc<Directory>,
-}
-
-/// Agents and inboxes of an account, by id.
-#[derive(Debug, Clone, Default)]
-pub struct Directory {
-    pub account_name: String,
-    pub agents: HashMap<i64, Agent>,
-    pub inboxes: HashMap<i64, Inbox>,
-    /// Account webhooks, for the outbox.
-    pub webhooks: Vec<crate::store::Webhook>,
-    /// The account's enabled CRM integration and its settings.
-    pub crm: Option<(crate::store::IntegrationHook, crate::crm::AgendorSettings)>,
-}
-
-impl Directory {
-    /// Whether contacts arriving through this inbox go to the CRM.
-    pub fn crm_applies(&self, inbox_id: i64) -> bool {
-        self.crm
-            .as_ref()
-            .is_some_and(|(_, settings)| settings.applies_to(inbox_id))
-    }
-
-    /// Whether any change of the account may call out (a webhook, an inbox
-    /// with a callback URL, a WhatsApp number), so commits of other accounts skip the
-    /// outbox at once.
-    pub fn has_outbound(&self) -> bool {
-        !self.webhooks.is_empty()
-            || self.crm.is_some()
-            || self.inboxes.values().any(|i| match i.channel_type {
-                switchboard_protocol::api::ChannelType::Api => i
-                    .settings
-                    .webhook_url
-                    .as_deref()
-                    .is_some_and(|u| !u.is_empty()),
-                switchboard_protocol::api::ChannelType::Whatsapp => true,
-                switchboard_protocol::api::ChannelType::WebWidget => false,
-            })
-    }
 }
 
 impl ShardState {
@@ -147,9 +108,7 @@ impl ShardState {
         candidates.retain(|c| Some(c.agent_id) != except);
         let agent = assign::pick(&rules, &candidates, cursor)?;
         self.note_assignment(inbox_id, agent);
-        if let Some(feed) = &self.feed {
-            feed.channel.metrics().auto_assigned();
-        }
+        self.metrics.auto_assigned();
         Some(agent)
     }
 

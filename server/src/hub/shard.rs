@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
+use super::feed::{ConversationChange, Feed, FeedItem};
 use super::writer::Durable;
-use crate::realtime::{Channel, ConversationChange, FeedItem};
 use crate::store::{Conversation, ConversationStatus, Message};
 
 /// Conversations per page of a list, as Chatwoot.
@@ -183,6 +183,8 @@ pub struct ShardState {
     by_contact: FxHashMap<i64, Vec<i64>>,
     /// Where committed changes go to be pushed to subscribers.
     pub feed: Option<Feed>,
+    /// The server's counters (automatic assignments are counted here).
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Visitor links (contact_inboxes) handed out only to sessions that
     /// signed their identity, with when that began.
     verified_links: FxHashMap<i64, i64>,
@@ -197,14 +199,6 @@ pub struct ShardState {
     /// Held while the shard is read again: writes that find it stale wait
     /// for that reload rather than start their own.
     pub reloading: Arc<tokio::sync::Mutex<()>>,
-}
-
-/// An account's realtime feed: the dispatcher's queue and the channel its
-/// connections subscribe to.
-#[derive(Debug, Clone)]
-pub struct Feed {
-    pub tx: tokio::sync::mpsc::UnboundedSender<FeedItem>,
-    pub channel: std::sync::Arc<Channel>,
 }
 
 /// The (inbox, agent) slot a conversation occupies, if it counts.
@@ -438,7 +432,7 @@ impl ShardState {
     /// in unit tests, or its dispatcher has stopped).
     pub fn publish(&self, item: FeedItem) {
         if let Some(feed) = &self.feed {
-            let _ = feed.tx.send(item);
+            feed.push(item);
         }
     }
 

@@ -27,8 +27,8 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use serde_json::{json, Value};
 use switchboard_protocol::api::ChannelType;
 
+use crate::hub::feed::{ConversationChange, Posted};
 use crate::hub::routing::Directory;
-use crate::realtime::{ConversationChange, Posted};
 use crate::store::{
     now_ms, Contact, Conversation, DeliveryKind, Message, MessageType, NewDelivery,
 };

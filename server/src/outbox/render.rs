@@ -9,9 +9,9 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 
 use super::Fault;
-use crate::api::chat_views::{self, Names};
 use crate::hub::routing::Directory;
 use crate::hub::shard::LiveConversation;
+use crate::views::chat::{self, Names};
 use switchboard_protocol::api::ChannelType;
 
 use crate::store::{
@@ -245,7 +245,7 @@ fn message_data(
 
 /// A contact as Chatwoot's webhooks show it.
 fn contact_data(c: &Contact, account: &Value) -> Map<String, Value> {
-    let mut object = match serde_json::to_value(chat_views::contact(c)) {
+    let mut object = match serde_json::to_value(chat::contact(c)) {
         Ok(Value::Object(o)) => o,
         _ => Map::new(),
     };

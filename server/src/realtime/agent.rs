@@ -17,16 +17,16 @@ use tokio::sync::mpsc;
 
 use super::channel::AgentSession;
 use super::connection::{configure, Conn, Handler};
-use super::render::frame;
 use super::{Audience, Subscriber};
-use crate::api::auth::{user_by_token, Member, TOKEN_HEADER};
-use crate::api::error::ApiError;
-use crate::api::extract::ApiQuery;
-use crate::api::AppState;
 use crate::edge::WsSlot;
+use crate::http::auth::{user_by_token, Member, TOKEN_HEADER};
+use crate::http::error::ApiError;
+use crate::http::extract::ApiQuery;
+use crate::http::AppState;
 use crate::hub::HubError;
 use crate::secrets::token_sha256;
 use crate::store::AgentPatch;
+use crate::views::frames::frame;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -131,8 +131,8 @@ async fn run(
     let account_id = member.account_id();
     let user_id = member.user.id;
     let token_hash = session.token_sha256.clone();
-    let channel = state.hub.channel(account_id);
-    let (tx, rx) = mpsc::channel(state.ws_outbound_queue);
+    let channel = state.realtime.channel(account_id);
+    let (tx, rx) = mpsc::channel(state.config.ws_outbound_queue);
     let id = channel.subscriber_id();
     let start = channel.subscribe(
         Audience::Agents,
@@ -218,7 +218,7 @@ impl Handler for AgentHandler {
 }
 
 fn not_found(err: HubError) -> ApiError {
-    crate::api::hub_not_found_as(err, "Conversation")
+    crate::http::hub_not_found_as(err, "Conversation")
 }
 
 impl AgentHandler {

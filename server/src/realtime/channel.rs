@@ -181,7 +181,7 @@ impl Channel {
         inner.cursor += 1;
         inner.buffer.clear();
         inner.buffered_bytes = 0;
-        let frame: Frame = Arc::new(super::render::frame(
+        let frame: Frame = Arc::new(crate::views::frames::frame(
             switchboard_protocol::realtime::event::RESYNC,
             Some(inner.cursor),
             &serde_json::json!({}),

@@ -16,9 +16,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::render::frame;
 use super::{Frame, Start};
-use crate::api::error::ApiError;
+use crate::http::error::ApiError;
+use crate::views::frames::frame;
 
 /// Bytes read from the socket at a time (it grows for a larger frame while
 /// reading it). Small on purpose: an idle

@@ -3,18 +3,19 @@
 //! delays another.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 
 use axum::extract::ws::Utf8Bytes;
 use serde_json::json;
 use switchboard_protocol::realtime::{event, AgentPresence, QueuePosition, VisitorPresence};
 use tokio::sync::mpsc;
 
-use super::render::{frame, visitor_conversation};
-use super::{Audience, Channel, ConversationChange, FeedItem, Posted};
-use crate::api::chat_views::{self, Names};
-use crate::hub::shard::ShardState;
+use super::{Audience, Channel};
+use crate::hub::feed::{ConversationChange, FeedItem, Posted};
+use crate::hub::Hub;
 use crate::store::{Conversation, ConversationStatus, MessageType, Store};
+use crate::views::chat::{self, Names};
+use crate::views::frames::{frame, visitor_conversation};
 
 /// Feed items handled per round before queue positions are refreshed.
 const ROUND: usize = 512;
@@ -25,13 +26,13 @@ const CONTACTS_CACHED: usize = 100_000;
 /// (kept by the shard) is dropped.
 pub fn spawn(
     channel: Arc<Channel>,
-    shard: Weak<Mutex<ShardState>>,
+    hub: Weak<Hub>,
     store: Arc<dyn Store>,
 ) -> mpsc::UnboundedSender<FeedItem> {
     let (tx, rx) = mpsc::unbounded_channel();
     let dispatcher = Dispatcher {
         channel,
-        shard,
+        hub,
         store,
         names: Names {
             contacts: HashMap::new(),
@@ -45,7 +46,8 @@ pub fn spawn(
 
 struct Dispatcher {
     channel: Arc<Channel>,
-    shard: Weak<Mutex<ShardState>>,
+    /// Asked for queue positions, which the feed does not carry.
+    hub: Weak<Hub>,
     store: Arc<dyn Store>,
     names: Names,
     /// Per inbox, the visitor link and queue position last sent for each
@@ -188,13 +190,18 @@ impl Dispatcher {
                 }
                 self.channel.signal(frames);
             }
+            FeedItem::Resync => {
+                // Positions are sent again to whoever is still waiting.
+                self.positions.clear();
+                self.channel.resync_all();
+            }
             FeedItem::Contact { id, contact } => match contact {
                 Some(contact) => {
                     let cursor = self.channel.cursor() + 1;
                     let bytes = frame(
                         event::CONTACT_UPDATED,
                         Some(cursor),
-                        &chat_views::contact(&contact),
+                        &chat::contact(&contact),
                     );
                     self.names.contacts.insert(id, contact);
                     self.channel
@@ -346,7 +353,7 @@ impl Dispatcher {
     /// Tells each connected visitor waiting in these inboxes their new place
     /// in line, and those who left the line that they did.
     fn send_positions(&mut self, inboxes: &BTreeSet<i64>) {
-        let Some(shard) = self.shard.upgrade() else {
+        let Some(hub) = self.hub.upgrade() else {
             return;
         };
         if !self.channel.has_visitors() {
@@ -357,17 +364,7 @@ impl Dispatcher {
         let cursor = self.channel.cursor();
         let mut frames = Vec::new();
         for &inbox in inboxes {
-            let queue: Vec<(i64, Option<i64>)> = {
-                let state = shard.lock().unwrap_or_else(|e| e.into_inner());
-                state
-                    .waiting(inbox)
-                    .into_iter()
-                    .filter_map(|(_, id)| {
-                        let link = state.conversations.get(&id)?.conversation.contact_inbox_id;
-                        Some((id, link))
-                    })
-                    .collect()
-            };
+            let queue = hub.queue_links(self.channel.account_id, inbox);
             let sent = self.positions.entry(inbox).or_default();
             let mut now: HashMap<i64, (i64, usize)> = HashMap::new();
             for (i, (id, link)) in queue.into_iter().enumerate() {

@@ -3,8 +3,9 @@
 //!
 //! The path of an event:
 //! 1. The hub, still holding the shard's lock, hands each committed change
-//!    ([`FeedItem`]) to the account's feed. The lock gives the feed the
-//!    shard's order.
+//!    ([`crate::hub::feed::FeedItem`]) to the account's feed, which
+//!    [`Realtime`] opened for it (the hub emits; realtime subscribes). The
+//!    lock gives the feed the shard's order.
 //! 2. The account's dispatcher ([`dispatch`]) waits until the change is
 //!    durable (nobody is told of a message that could still be lost), gives it
 //!    the next cursor, serializes it once per audience (agents; the one
@@ -26,18 +27,12 @@ pub mod agent;
 pub mod channel;
 pub mod connection;
 pub mod dispatch;
-mod render;
+mod subscribe;
 pub mod widget;
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
-
-use crate::hub::routing::Directory;
-use crate::hub::shard::LiveConversation;
-use crate::hub::writer::Durable;
-use crate::store::{Contact, Conversation, Message};
 
 /// Events kept per account for resuming.
 pub const BUFFERED_EVENTS: usize = 8192;
@@ -66,54 +61,6 @@ pub const RESUME_WINDOW: std::time::Duration = std::time::Duration::from_secs(60
 /// Frames that may wait for one slow connection before it is cut.
 pub const OUTBOUND_QUEUE: usize = 4096;
 
-/// One conversation's change within a commit: its state before (absent when
-/// it was created) and after (absent when it was removed).
-#[derive(Debug, Clone)]
-pub struct ConversationChange {
-    pub before: Option<Conversation>,
-    pub after: Option<LiveConversation>,
-}
-
-/// A message written or edited in a commit, with where it belongs.
-#[derive(Debug, Clone)]
-pub struct Posted {
-    pub message: Arc<Message>,
-    pub edited: bool,
-    pub inbox_id: i64,
-    /// The visitor link of its conversation, if any.
-    pub contact_inbox_id: Option<i64>,
-}
-
-/// What the hub hands to an account's feed, in the shard's order.
-#[derive(Debug)]
-pub enum FeedItem {
-    /// Rows queued for one commit; told once they are durable.
-    Commit {
-        durable: Durable,
-        directory: Arc<Directory>,
-        conversations: Vec<ConversationChange>,
-        messages: Vec<Posted>,
-    },
-    /// Who is online changed. `users`: effective status per agent;
-    /// `inboxes`: whether any collaborator of each inbox is online.
-    Presence {
-        users: BTreeMap<i64, String>,
-        inboxes: HashMap<i64, bool>,
-    },
-    /// Someone is typing (`on`) or stopped.
-    Typing {
-        conversation: Conversation,
-        on: bool,
-        data: switchboard_protocol::realtime::Typing,
-    },
-    Read {
-        conversation: Conversation,
-        data: switchboard_protocol::realtime::Read,
-    },
-    /// A contact's details changed (or it was removed: `None`).
-    Contact { id: i64, contact: Option<Contact> },
-}
-
 /// Who a frame is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
@@ -127,4 +74,20 @@ pub enum Audience {
 /// connection, so a smaller slot makes every idle connection smaller.
 pub type Frame = Arc<Utf8Bytes>;
 
+/// The sockets (`/ws/agent`, `/ws/widget`) and the widget's upload of a
+/// message with files.
+pub fn routes() -> axum::Router<crate::http::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/ws/agent", get(agent::upgrade))
+        .route("/ws/widget", get(widget::upgrade))
+        .route(
+            "/widget/messages",
+            post(widget::upload::upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::http::MAX_UPLOAD_BYTES,
+            )),
+        )
+}
+
 pub use channel::{newcomer, Channel, Delivery, Start, Subscriber};
+pub use subscribe::Realtime;

@@ -12,15 +12,15 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 
-use crate::api::error::ApiError;
-use crate::api::AppState;
+use crate::http::error::ApiError;
+use crate::http::AppState;
 
 /// The example host page, with `{{website_token}}` to fill in, in English
 /// and in Brazilian Portuguese.
 const DEMO_PAGE: &str = include_str!("../../../examples/demo.html");
 const DEMO_PAGE_PT_BR: &str = include_str!("../../../examples/demo.pt-BR.html");
 
-pub fn router() -> Router<AppState> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/widget/sdk.js", get(loader))
         .route("/widget/frame", get(frame))
@@ -123,7 +123,7 @@ async fn frame(
 /// widget does; an inbox that follows each visitor's browser gets the page
 /// in the language the browser asks for.
 async fn demo(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match state.demo_website_token.as_deref() {
+    match state.config.demo_website_token.as_deref() {
         Some(token) => {
             // An inbox that can't be read (deleted, the store down) still
             // gets the page; its widget says what is wrong.
@@ -187,7 +187,7 @@ fn portuguese(inbox_locale: Option<&str>, accept_language: Option<&str>) -> bool
 
 /// With `--demo` the root opens the demo; otherwise it says what runs here.
 async fn home(State(state): State<AppState>) -> Response {
-    if state.demo_website_token.is_some() {
+    if state.config.demo_website_token.is_some() {
         return Redirect::temporary("/demo").into_response();
     }
     axum::Json(serde_json::json!({

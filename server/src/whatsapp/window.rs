@@ -19,8 +19,7 @@
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::api::error::{ApiError, ApiResult};
-use crate::api::AppState;
+use crate::input::{Checked, Invalid};
 
 /// How long after the customer's last message free text may be sent.
 pub const WINDOW_SECONDS: i64 = 24 * 3600;
@@ -37,7 +36,7 @@ pub struct TemplateParams {
 
 impl TemplateParams {
     /// Validated, as stored in the message's `content_attributes`.
-    pub fn checked(self) -> ApiResult<Value> {
+    pub fn checked(self) -> Checked<Value> {
         let name = self.name.trim();
         let valid_name = !name.is_empty()
             && name.len() <= 512
@@ -45,7 +44,7 @@ impl TemplateParams {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid_name {
-            return Err(ApiError::invalid(
+            return Err(Invalid::of(
                 "template_params.name",
                 "must be a template name: lower-case letters, digits and _",
             ));
@@ -57,7 +56,7 @@ impl TemplateParams {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
-            return Err(ApiError::invalid(
+            return Err(Invalid::of(
                 "template_params.language",
                 "must be a language code like pt_BR",
             ));
@@ -67,7 +66,7 @@ impl TemplateParams {
             let mut pairs: Vec<(u32, String)> = Vec::new();
             for (key, value) in numbered {
                 let position = key.parse::<u32>().map_err(|_| {
-                    ApiError::invalid("template_params.processed_params", "keys are 1, 2, 3, ...")
+                    Invalid::of("template_params.processed_params", "keys are 1, 2, 3, ...")
                 })?;
                 let text = match value {
                     Value::String(s) => s,
@@ -79,7 +78,7 @@ impl TemplateParams {
             parameters = pairs.into_iter().map(|(_, v)| v).collect();
         }
         if parameters.len() > 100 || parameters.iter().any(|p| p.chars().count() > 1024) {
-            return Err(ApiError::invalid(
+            return Err(Invalid::of(
                 "template_params.parameters",
                 "at most 100 parameters of 1024 characters each",
             ));
@@ -94,16 +93,13 @@ pub fn is_open(last: Option<i64>) -> bool {
     last.is_some_and(|at| crate::store::now() - at < WINDOW_SECONDS)
 }
 
-/// Refuses free text outside the window; templates may always go.
-pub async fn check(state: &AppState, conversation_id: i64, has_template: bool) -> ApiResult<()> {
-    if has_template {
-        return Ok(());
-    }
-    let last = state.store.last_incoming_at(conversation_id).await?;
-    if is_open(last) {
+/// Refuses free text to a contact who last wrote at `last` when that is
+/// outside the window; templates may always go.
+pub fn check(last: Option<i64>, has_template: bool) -> Checked<()> {
+    if has_template || is_open(last) {
         Ok(())
     } else {
-        Err(ApiError::refused(
+        Err(Invalid::new(
             "content",
             "outside_window",
             "is free text outside WhatsApp's 24-hour customer window (the customer has not \
@@ -116,7 +112,7 @@ pub async fn check(state: &AppState, conversation_id: i64, has_template: bool) -
 mod tests {
     use super::*;
 
-    fn params(v: Value) -> ApiResult<Value> {
+    fn params(v: Value) -> Checked<Value> {
         serde_json::from_value::<TemplateParams>(v)
             .unwrap()
             .checked()

@@ -6,13 +6,13 @@ use serde_json::json;
 use switchboard_protocol::realtime::{event, AckData, Typing, VisitorFrame};
 
 use super::{history, identity, links};
-use crate::api::error::ApiError;
-use crate::api::AppState;
+use crate::http::error::ApiError;
+use crate::http::AppState;
 use crate::hub::{NewConversation, NewMessage};
 use crate::realtime::connection::{Conn, Handler};
 use crate::realtime::newcomer;
-use crate::realtime::render::frame;
 use crate::store::{ContactFields, ConversationStatus, MessageType, Sender};
+use crate::views::frames::frame;
 
 /// What a connection keeps of its visitor while it lives: ids only, so an
 /// idle connection stays small.
@@ -162,10 +162,10 @@ impl VisitorHandler {
         content: String,
         echo_id: Option<String>,
     ) -> Result<NewMessage, ApiError> {
-        let mut message = crate::api::messages::outgoing(content)?;
+        let mut message = crate::input::outgoing(content)?;
         message.message_type = MessageType::Incoming;
         message.sender = Some(Sender::Contact(contact_id));
-        message.echo_id = crate::api::messages::echo_id(echo_id)?;
+        message.echo_id = crate::input::echo_id(echo_id)?;
         Ok(message)
     }
 
@@ -178,9 +178,9 @@ impl VisitorHandler {
         // Checked before the visitor becomes a contact: a refused first
         // message stores nothing.
         if let Some(c) = &content {
-            crate::api::messages::outgoing(c.clone())?;
+            crate::input::outgoing(c.clone())?;
         }
-        crate::api::messages::echo_id(echo_id.clone())?;
+        crate::input::echo_id(echo_id.clone())?;
         let known = self.known(conn).await?;
         let first = content
             .map(|c| self.incoming(known.contact_id, c, echo_id.clone()))
@@ -196,7 +196,7 @@ impl VisitorHandler {
                 status: ConversationStatus::Open,
                 assignee_id: None,
                 messages: first.into_iter().collect(),
-                echo_id: crate::api::messages::echo_id(echo_id.clone())?,
+                echo_id: crate::input::echo_id(echo_id.clone())?,
             })
             .await?;
         Ok(AckData {
@@ -222,7 +222,7 @@ impl VisitorHandler {
             .hub
             .post_message(self.account_id(), conversation_id, message)
             .await
-            .map_err(|e| crate::api::hub_not_found_as(e, "Conversation"))?;
+            .map_err(|e| crate::http::hub_not_found_as(e, "Conversation"))?;
         Ok(AckData {
             conversation_id,
             message_id: Some(stored.id),
@@ -287,6 +287,6 @@ impl VisitorHandler {
         self.state
             .hub
             .typing(self.account_id(), data, on)
-            .map_err(|e| crate::api::hub_not_found_as(e, "Conversation"))
+            .map_err(|e| crate::http::hub_not_found_as(e, "Conversation"))
     }
 }

@@ -5,8 +5,7 @@
 use switchboard_protocol::realtime::History;
 
 use super::VisitorHandler;
-use crate::api::chat_views::Names;
-use crate::api::error::ApiError;
+use crate::http::error::ApiError;
 
 /// Messages per page: a screenful and then some.
 const PAGE: usize = 50;
@@ -37,7 +36,7 @@ pub(super) async fn page(
             _ => None,
         })
         .collect();
-    let names = Names::load(&h.state, h.account_id, &contacts).await?;
+    let names = h.state.names(h.account_id, &contacts).await?;
     Ok(History {
         conversation_id,
         messages: messages

@@ -38,8 +38,8 @@ use switchboard_protocol::realtime::{Identity, VisitorContact};
 
 use super::handler::VisitorHandler;
 use super::links;
-use crate::api::contacts::{apply, ContactFieldsBody};
-use crate::api::error::ApiError;
+use crate::http::error::ApiError;
+use crate::input::{apply_contact as apply, ContactFieldsBody};
 use crate::store::{Contact, ContactFields};
 
 /// What `set_user` says about the visitor.

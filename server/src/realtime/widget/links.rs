@@ -9,7 +9,7 @@ use switchboard_protocol::realtime::Identity;
 
 use super::handler::{Known, VisitorHandler};
 use super::identity::visitor_contact;
-use crate::api::error::ApiError;
+use crate::http::error::ApiError;
 use crate::secrets::random_token;
 use crate::store::{Contact, ContactFields, ContactInbox};
 
@@ -87,7 +87,7 @@ async fn new_contact(
 /// from now on, and acts as its contact.
 fn move_to(h: &mut VisitorHandler, link: &ContactInbox) -> Known {
     h.state
-        .hub
+        .realtime
         .channel(h.account_id)
         .relink(h.subscriber_id, h.link_id(), link.id);
     let k = known(link);
@@ -155,7 +155,7 @@ async fn rotate(h: &mut VisitorHandler, k: &Known) -> Result<Known, ApiError> {
     let link = h.state.store.rekey_link(&link, &token, true).await?;
     h.state.hub.link_verified(h.account_id, link.id);
     h.state
-        .hub
+        .realtime
         .channel(h.account_id)
         .revoke_visitors(link.id, h.subscriber_id);
     let k = known(&link);
@@ -182,7 +182,7 @@ pub(super) async fn switch_to(
         let dead = random_token(super::VISITOR_TOKEN_LEN);
         h.state.store.rekey_link(&stale, &dead, false).await?;
         h.state
-            .hub
+            .realtime
             .channel(h.account_id)
             .revoke_visitors(stale.id, h.subscriber_id);
     }

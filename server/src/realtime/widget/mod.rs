@@ -25,11 +25,11 @@ use switchboard_protocol::realtime::{VisitorFrame, VisitorWelcome, WidgetInbox};
 use tokio::sync::mpsc;
 
 use super::connection::{configure, Conn};
-use super::render::visitor_conversation;
 use super::{newcomer, Audience, Subscriber};
-use crate::api::error::ApiError;
-use crate::api::AppState;
+use crate::http::error::ApiError;
+use crate::http::AppState;
 use crate::store::{Contact, ContactInbox, Inbox, StoreError};
+use crate::views::frames::visitor_conversation;
 use handler::{Known, VisitorHandler};
 
 /// Length of a visitor token we issue (the Public API's contact identifier).
@@ -151,8 +151,8 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
     drop(text);
     drop(origin);
     let account_id = visitor.inbox.account_id;
-    let channel = state.hub.channel(account_id);
-    let (tx, rx) = mpsc::channel(state.ws_outbound_queue);
+    let channel = state.realtime.channel(account_id);
+    let (tx, rx) = mpsc::channel(state.config.ws_outbound_queue);
     let id = channel.subscriber_id();
     let link = visitor
         .known

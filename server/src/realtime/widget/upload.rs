@@ -17,11 +17,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::identify;
-use crate::api::chat_views::Names;
-use crate::api::error::{ApiError, ApiResult};
-use crate::api::extract::ApiQuery;
-use crate::api::messages::MessageInput;
-use crate::api::AppState;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::ApiQuery;
+use crate::http::message_input::MessageInput;
+use crate::http::AppState;
 use crate::hub::{NewConversation, NewMessage};
 use crate::store::{ConversationStatus, MessageType, Sender};
 
@@ -108,10 +107,10 @@ pub async fn upload(
     }
     let account_id = inbox.account_id;
     let content = match content.filter(|c| !c.trim().is_empty()) {
-        Some(text) => Some(crate::api::messages::content(text)?),
+        Some(text) => Some(crate::input::content(text)?),
         None => None,
     };
-    let echo_id = crate::api::messages::echo_id(echo_id)?;
+    let echo_id = crate::input::echo_id(echo_id)?;
     // The bytes first: a conversation is opened only for files that are kept.
     let kept = crate::files::put(state.files.as_ref(), files).await?;
     let conversation_id = match conversation_id {
@@ -142,7 +141,7 @@ pub async fn upload(
     let stored = crate::files::record(
         state.store.as_ref(),
         state.files.as_ref(),
-        &state.public_url,
+        &state.config.public_url,
         account_id,
         conversation_id,
         kept,
@@ -181,10 +180,10 @@ pub async fn upload(
         }
         Err(e) => {
             crate::files::forget(&state.store, &state.files, account_id, &keys).await;
-            return Err(crate::api::hub_not_found_as(e, "Conversation"));
+            return Err(crate::http::hub_not_found_as(e, "Conversation"));
         }
     };
-    let names = Names::load(&state, account_id, &[contact_id]).await?;
+    let names = state.names(account_id, &[contact_id]).await?;
     Ok(Json(json!({
         "conversation_id": conversation_id,
         "message": names.message_for_contact(&message, inbox.id),

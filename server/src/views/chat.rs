@@ -1,7 +1,7 @@
 //! Conversations, messages and contacts rendered in Chatwoot's shapes.
 //!
 //! Rendering needs names: agents and inboxes come from the hub's directory,
-//! contacts are fetched once per request by primary key.
+//! contacts are fetched once per request by primary key (by the caller).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,11 +10,10 @@ use serde_json::{json, Value};
 use switchboard_protocol::api::ChannelType;
 use switchboard_protocol::chat as wire;
 
-use super::error::ApiResult;
-use super::{views, AppState};
 use crate::hub::routing::Directory;
 use crate::hub::shard::LiveConversation;
 use crate::store::{Contact, Message, Sender};
+use crate::views;
 
 /// The names a page of conversations or messages refers to.
 pub struct Names {
@@ -23,28 +22,6 @@ pub struct Names {
 }
 
 impl Names {
-    /// Loads the given contacts and the account's agents and inboxes.
-    pub async fn load(state: &AppState, account_id: i64, contact_ids: &[i64]) -> ApiResult<Names> {
-        let mut ids = contact_ids.to_vec();
-        ids.sort_unstable();
-        ids.dedup();
-        let contacts = state.store.contacts_by_ids(account_id, &ids).await?;
-        Ok(Names {
-            contacts: contacts.into_iter().map(|c| (c.id, c)).collect(),
-            directory: state.hub.directory(account_id).await?,
-        })
-    }
-
-    /// For the conversations in `list`.
-    pub async fn for_conversations(
-        state: &AppState,
-        account_id: i64,
-        list: &[LiveConversation],
-    ) -> ApiResult<Names> {
-        let ids: Vec<i64> = list.iter().map(|l| l.conversation.contact_id).collect();
-        Names::load(state, account_id, &ids).await
-    }
-
     fn sender(&self, sender: Sender) -> Option<wire::MessageSender> {
         match sender {
             Sender::User(id) => self.directory.agents.get(&id).map(|a| wire::MessageSender {

@@ -1,4 +1,16 @@
-//! Store rows rendered in Chatwoot's response shapes.
+//! Every shape switchboard answers in, rendered from the hub's and the
+//! store's rows by pure functions: Chatwoot's shapes for REST, sockets,
+//! webhooks and the outbox, so each is written once.
+//!
+//! - this file: account settings (agents, inboxes, the profile);
+//! - [`chat`]: conversations, messages and contacts, with [`chat::Names`];
+//! - [`frames`]: socket frames, serialized once for every subscriber.
+//!
+//! Loading what a view names is the caller's (see
+//! `crate::http::AppState::names`): nothing here reads the store.
+
+pub mod chat;
+pub mod frames;
 
 use switchboard_protocol::api as wire;
 

@@ -1,19 +1,13 @@
-//! Who is calling: the `api_access_token` header, the account in the path, and
-//! signing in and out of the console.
+//! Who is calling: the `api_access_token` header and the account in the
+//! path. Every route of an account is scoped through [`Member`].
 
-use std::time::Instant;
-
-use axum::extract::{FromRequestParts, RawPathParams, State};
+use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
-use axum::Json;
-use serde::{Deserialize, Serialize};
-use switchboard_protocol::api::{Profile, Role};
+use switchboard_protocol::api::Role;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::ApiJson;
-use super::{views, AppState};
-use crate::edge::ClientAddr;
-use crate::secrets::{new_access_token, token_sha256, verify_password};
+use super::AppState;
+use crate::secrets::token_sha256;
 use crate::store::User;
 
 /// Header carrying the token, as in Chatwoot. Never logged.
@@ -135,80 +129,4 @@ impl Member {
             role: agent.role,
         })
     }
-}
-
-/// No `Debug`: it holds a password.
-#[derive(Deserialize)]
-pub struct SignIn {
-    email: String,
-    password: String,
-}
-
-/// devise_token_auth's envelope, which Chatwoot's dashboard reads.
-#[derive(Debug, Serialize)]
-pub struct SignedIn {
-    data: Profile,
-}
-
-/// `POST /auth/sign_in`: a new console session token for a valid password.
-pub async fn sign_in(
-    State(state): State<AppState>,
-    client: ClientAddr,
-    ApiJson(body): ApiJson<SignIn>,
-) -> ApiResult<Json<SignedIn>> {
-    let email = body.email.trim().to_lowercase();
-    let refused = || {
-        ApiError::new(
-            axum::http::StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "Invalid login credentials. Please try again.",
-        )
-    };
-    // No e-mail is that long: refused without a lookup or a count (the
-    // throttle keeps e-mails, and must not keep megabytes of them).
-    if email.len() > 254 {
-        return Err(refused());
-    }
-    // Admitted (and counted as failed until it is not) before the password
-    // is checked: a guesser held back costs no argon2.
-    let address = Some(client.ip());
-    if let Err(wait) = state.sign_ins.admit(&email, address, Instant::now()) {
-        return Err(ApiError::too_many_attempts(wait));
-    }
-    let (user, hash) = match state.store.credentials(&email).await? {
-        Some((user, hash)) => (Some(user), hash),
-        None => (None, None),
-    };
-    let valid = verify_password(body.password, hash.clone()).await?;
-    let (Some(user), Some(hash), true) = (user, hash, valid) else {
-        return Err(refused());
-    };
-    let token = new_access_token();
-    let started = state
-        .store
-        .start_session(user.id, &token_sha256(&token), &hash)
-        .await?;
-    if !started {
-        // The password changed while this one was being checked.
-        return Err(refused());
-    }
-    state.sign_ins.succeeded(&email, address);
-    let memberships = state.store.memberships(user.id).await?;
-    tracing::info!(user_id = user.id, "signed in");
-    Ok(Json(SignedIn {
-        data: views::profile(&user, &memberships, token),
-    }))
-}
-
-/// `DELETE /auth/sign_out`: revokes the session token that made the request.
-pub async fn sign_out(
-    State(state): State<AppState>,
-    authed: Authed,
-) -> ApiResult<Json<serde_json::Value>> {
-    state
-        .store
-        .delete_session(&token_sha256(&authed.token))
-        .await?;
-    state.close_revoked_sockets(authed.user.id).await?;
-    Ok(Json(serde_json::json!({ "success": true })))
 }

@@ -146,6 +146,12 @@ impl ApiError {
     }
 }
 
+impl From<crate::input::Invalid> for ApiError {
+    fn from(invalid: crate::input::Invalid) -> Self {
+        ApiError::refused(&invalid.field, invalid.code, invalid.message)
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {

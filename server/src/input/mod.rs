@@ -1,9 +1,54 @@
-//! Checks on request fields, each returning the cleaned value or a 422 that
-//! names the field.
+//! Checks on input fields, each returning the cleaned value or an
+//! [`Invalid`] that names the field and says why with a stable code.
+//!
+//! Domain code (inbox settings, CRM settings, WhatsApp templates) checks its
+//! input here and knows nothing of HTTP; the edge turns an [`Invalid`] into
+//! a 422 (`crate::http::error::ApiError`) or a socket's error frame.
 
 use serde::{Deserialize, Deserializer};
 
-use super::error::{ApiError, ApiResult};
+mod contact;
+mod message;
+
+pub use contact::{apply as apply_contact, ContactFieldsBody, MAX_ATTRIBUTES_BYTES};
+pub use message::{content, echo_id, outgoing, MAX_CONTENT_CHARS};
+
+/// A field that is not acceptable: which, why (a stable code clients
+/// translate: `blank`, `too_long`, `invalid_email`, ...) and a sentence for
+/// people, in English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub field: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Invalid {
+    /// `field` refused with `code` and `message`.
+    pub fn new(field: &str, code: &'static str, message: impl Into<String>) -> Invalid {
+        Invalid {
+            field: field.to_string(),
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Refused with the generic code `invalid`.
+    pub fn of(field: &str, message: impl Into<String>) -> Invalid {
+        Invalid::new(field, "invalid", message)
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+/// A checked value, or the field at fault.
+pub type Checked<T> = Result<T, Invalid>;
 
 /// Longest name, title or short text field, in characters.
 pub const MAX_NAME: usize = 255;
@@ -11,19 +56,19 @@ pub const MAX_NAME: usize = 255;
 pub const MAX_TEXT: usize = 10_000;
 
 /// A required human name: trimmed, 1..=255 characters, no control characters.
-pub fn name(field: &str, value: &str) -> ApiResult<String> {
+pub fn name(field: &str, value: &str) -> Checked<String> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(ApiError::refused(field, "blank", "can't be blank"));
+        return Err(Invalid::new(field, "blank", "can't be blank"));
     }
     text(field, value, MAX_NAME)
 }
 
 /// Free text up to `max` characters; line breaks allowed, other control
 /// characters not.
-pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
+pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
     if value.chars().count() > max {
-        return Err(ApiError::refused(
+        return Err(Invalid::new(
             field,
             "too_long",
             format!("is too long (maximum is {max} characters)"),
@@ -33,7 +78,7 @@ pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
     {
-        return Err(ApiError::refused(
+        return Err(Invalid::new(
             field,
             "control_characters",
             "contains control characters",
@@ -43,7 +88,7 @@ pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
 }
 
 /// Optional free text: empty or blank becomes `None`.
-pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> ApiResult<Option<String>> {
+pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Checked<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => text(field, v, max).map(Some),
@@ -52,7 +97,7 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> ApiResult<
 
 /// An e-mail address, lower-cased. Deliberately loose (one `@`, a dot in the
 /// domain, no spaces): the only real check is that mail arrives.
-pub fn email(value: &str) -> ApiResult<String> {
+pub fn email(value: &str) -> Checked<String> {
     let value = value.trim().to_lowercase();
     let valid = value.len() <= 254
         && !value.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -69,7 +114,7 @@ pub fn email(value: &str) -> ApiResult<String> {
     if valid {
         Ok(value)
     } else {
-        Err(ApiError::refused(
+        Err(Invalid::new(
             "email",
             "invalid_email",
             "is not a valid email address",
@@ -78,7 +123,7 @@ pub fn email(value: &str) -> ApiResult<String> {
 }
 
 /// A phone number in E.164 form: `+` and 2 to 15 digits, the first not 0.
-pub fn phone(value: &str) -> ApiResult<String> {
+pub fn phone(value: &str) -> Checked<String> {
     let digits = value.strip_prefix('+').unwrap_or("");
     if (2..=15).contains(&digits.len())
         && digits.chars().all(|c| c.is_ascii_digit())
@@ -86,7 +131,7 @@ pub fn phone(value: &str) -> ApiResult<String> {
     {
         Ok(value.to_string())
     } else {
-        Err(ApiError::refused(
+        Err(Invalid::new(
             "phone_number",
             "invalid_phone",
             "must be in E.164 form, like +5511999998888",
@@ -95,17 +140,17 @@ pub fn phone(value: &str) -> ApiResult<String> {
 }
 
 /// Length only (8..=128 characters): long passphrases beat composition rules.
-pub fn password(value: &str) -> ApiResult<String> {
+pub fn password(value: &str) -> Checked<String> {
     let len = value.chars().count();
     if len < 8 {
-        return Err(ApiError::refused(
+        return Err(Invalid::new(
             "password",
             "too_short",
             "is too short (minimum is 8 characters)",
         ));
     }
     if len > 128 {
-        return Err(ApiError::refused(
+        return Err(Invalid::new(
             "password",
             "too_long",
             "is too long (maximum is 128 characters)",
@@ -115,10 +160,10 @@ pub fn password(value: &str) -> ApiResult<String> {
 }
 
 /// An absolute http(s) URL.
-pub fn url(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+pub fn url(field: &str, value: Option<&str>) -> Checked<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(v) if v.len() > 2048 => Err(ApiError::refused(field, "too_long", "is too long")),
+        Some(v) if v.len() > 2048 => Err(Invalid::new(field, "too_long", "is too long")),
         Some(v)
             if (v.starts_with("https://") || v.starts_with("http://"))
                 && v.len() > "https://".len()
@@ -126,7 +171,7 @@ pub fn url(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
         {
             Ok(Some(v.to_string()))
         }
-        Some(_) => Err(ApiError::refused(
+        Some(_) => Err(Invalid::new(
             field,
             "invalid_url",
             "must be an http:// or https:// URL",
@@ -135,7 +180,7 @@ pub fn url(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
 }
 
 /// A CSS hex colour: `#rgb` or `#rrggbb`.
-pub fn color(value: Option<&str>) -> ApiResult<Option<String>> {
+pub fn color(value: Option<&str>) -> Checked<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v)
@@ -145,7 +190,7 @@ pub fn color(value: Option<&str>) -> ApiResult<Option<String>> {
         {
             Ok(Some(v.to_lowercase()))
         }
-        Some(_) => Err(ApiError::refused(
+        Some(_) => Err(Invalid::new(
             "widget_color",
             "invalid_color",
             "must be a hex colour like #1f93ff",
