@@ -12,6 +12,7 @@ use std::collections::{HashSet, VecDeque};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use switchboard_browser::socket::Socket;
 
 use crate::dom;
 use crate::events::Incoming;
@@ -20,7 +21,6 @@ use crate::i18n::Lang;
 use crate::link::Link;
 use crate::msg::{Msg, Net, Res};
 use crate::route::Route;
-use crate::socket::Socket;
 use crate::state::{Data, Dirty};
 use crate::typing::Outgoing;
 use crate::ui::Ui;

@@ -5,8 +5,9 @@
 //! CRM block and the integration settings, inbox channels, webhooks and
 //! their delivery logs, i18n, routes, times) is plain Rust with native unit tests. The browser side
 //! (`app`, `session`, `live`, `update`, `conversation`, `admin`, `ui`,
-//! `dom`, `http`, `socket`, `alert`, `actions`) only carries it out. See
-//! `agent-console/README.md`.
+//! `dom`, `http`, `alert`, `actions`, with the socket and DOM helpers it
+//! shares with the widget in `switchboard-browser`) only carries it out.
+//! See `agent-console/README.md`.
 
 mod actions;
 mod admin;
@@ -36,7 +37,6 @@ mod live;
 mod msg;
 pub mod route;
 mod session;
-mod socket;
 mod state;
 pub mod store;
 mod template_reply;

@@ -3,6 +3,7 @@
 //! that could not resume) asks for.
 
 use serde_json::json;
+use switchboard_browser::socket::{same_host_url, Socket, SocketEvent};
 use switchboard_protocol::api::Profile;
 use switchboard_protocol::realtime::AgentFrame;
 
@@ -16,7 +17,6 @@ use crate::i18n::T;
 use crate::link::{AfterClose, Resume};
 use crate::msg::{Envelope, Msg, Net, Res};
 use crate::route::Route;
-use crate::socket::{SockEvent, Socket};
 use crate::state::{Data, Dirty, Session};
 use crate::store::{Status, Store};
 
@@ -25,7 +25,10 @@ pub const LIST_PAGE: usize = 25;
 /// Pages fetched in one go; beyond, "Load more" fetches the next batch.
 const PAGES_PER_LOAD: usize = 20;
 
-fn report(generation: u32, event: SockEvent) {
+/// Where the console's socket goes, on the host that served the page.
+const SOCKET_PATH: &str = "/ws/agent";
+
+fn report(generation: u32, event: SocketEvent) {
     dispatch(Msg::Sock(generation, event));
 }
 
@@ -161,30 +164,31 @@ impl App {
         self.generation = self.generation.wrapping_add(1);
         self.data.live = false;
         self.dirty.topbar = true;
-        self.socket = Socket::open(self.generation, report);
+        self.socket =
+            same_host_url(SOCKET_PATH).and_then(|url| Socket::open(&url, self.generation, report));
         if self.socket.is_none() {
             self.closed(1006);
         }
     }
 
-    pub fn sock(&mut self, generation: u32, event: SockEvent) {
+    pub fn sock(&mut self, generation: u32, event: SocketEvent) {
         if generation != self.generation {
             return;
         }
         self.last_rx = dom::now_ms();
         match event {
-            SockEvent::Open => {
+            SocketEvent::Open => {
                 if let Some(s) = &self.data.session {
                     let auth = self.link.auth(&s.token, s.account_id);
                     self.send(&auth);
                 }
             }
-            SockEvent::Text(text) => {
+            SocketEvent::Text(text) => {
                 if let Ok(incoming) = decode(&text) {
                     self.incoming(incoming);
                 }
             }
-            SockEvent::Closed(code) => {
+            SocketEvent::Closed(code) => {
                 self.socket = None;
                 self.closed(code);
             }
