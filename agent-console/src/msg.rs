@@ -8,12 +8,12 @@ use switchboard_browser::socket::SocketEvent;
 use switchboard_protocol::api::{Agent, Inbox, Payload, Profile};
 use switchboard_protocol::chat::{Contact, Conversation, ConversationList, Message};
 
-use crate::deliveries::{Delivery, LogKey};
+use crate::admin::deliveries::{Delivery, LogKey};
+use crate::admin::integrations::{Hook, IntegrationApp};
+use crate::admin::webhooks::{WebhookList, WebhookSaved};
+use crate::conversation::store::{Status, Tab};
 use crate::forms::Failure;
-use crate::integrations::{Hook, IntegrationApp};
 use crate::route::Route;
-use crate::store::{Status, Tab};
-use crate::webhooks::{WebhookList, WebhookSaved};
 
 pub type Res<T> = Result<T, Failure>;
 

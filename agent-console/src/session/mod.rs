@@ -1,6 +1,14 @@
 //! Signing in and out, the socket's life, and loading the lists over
 //! REST: the initial load and every reload a `resync` (or a reconnect
 //! that could not resume) asks for.
+//!
+//! Beside it: the link's rules (`link.rs`: auth, resuming, backoff), the
+//! frames decoded (`events.rs`) and their effect on what is shown
+//! (`live.rs`).
+
+pub mod events;
+pub mod link;
+mod live;
 
 use serde_json::json;
 use switchboard_browser::socket::{same_host_url, Socket, SocketEvent};
@@ -9,16 +17,16 @@ use switchboard_protocol::realtime::AgentFrame;
 
 use crate::alert;
 use crate::app::{dispatch, spawn, App, SESSION_KEY};
+use crate::conversation::store::{Status, Store};
 use crate::dom;
-use crate::events::{decode, encode, Event, Incoming};
 use crate::forms::Failure;
 use crate::http::Method;
 use crate::i18n::T;
-use crate::link::{AfterClose, Resume};
 use crate::msg::{Envelope, Msg, Net, Res};
 use crate::route::Route;
+use crate::session::events::{decode, encode, Event, Incoming};
+use crate::session::link::{AfterClose, Resume};
 use crate::state::{Data, Dirty, Session};
-use crate::store::{Status, Store};
 
 /// Conversations per page of `GET .../conversations`.
 pub const LIST_PAGE: usize = 25;
@@ -39,9 +47,9 @@ impl App {
     }
 
     /// One sentence for a failure, in the agent's language (see
-    /// [`crate::errors`]).
+    /// [`crate::i18n::errors`]).
     pub fn failure_text(&self, f: &Failure) -> String {
-        crate::errors::describe(f, self.data.lang)
+        crate::i18n::errors::describe(f, self.data.lang)
     }
 
     pub fn signed_in(&mut self, result: Res<Envelope<Profile>>) {
