@@ -44,6 +44,8 @@ fn main() {
         "agent-console/src",
         "agent-console/static",
         "agent-console/Cargo.toml",
+        "browser/src",
+        "browser/Cargo.toml",
         "protocol/src",
         "protocol/Cargo.toml",
         "Cargo.lock",

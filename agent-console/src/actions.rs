@@ -7,13 +7,13 @@
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, KeyboardEvent, MouseEvent, Window};
 
+use crate::admin::deliveries::LogKey;
 use crate::alert;
 use crate::app::dispatch;
-use crate::deliveries::LogKey;
+use crate::conversation::store::Tab;
 use crate::dom;
 use crate::msg::{Action, Msg};
 use crate::route::Route;
-use crate::store::Tab;
 
 /// Remembered so the notification prompt is shown once, ever.
 const ASKED_KEY: &str = "switchboard.console.notifications-asked";

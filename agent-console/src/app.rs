@@ -12,17 +12,17 @@ use std::collections::{HashSet, VecDeque};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use switchboard_browser::socket::Socket;
 
+use crate::conversation::typing::Outgoing;
 use crate::dom;
-use crate::events::Incoming;
 use crate::http::{self, Method};
 use crate::i18n::Lang;
-use crate::link::Link;
 use crate::msg::{Msg, Net, Res};
 use crate::route::Route;
-use crate::socket::Socket;
+use crate::session::events::Incoming;
+use crate::session::link::Link;
 use crate::state::{Data, Dirty};
-use crate::typing::Outgoing;
 use crate::ui::Ui;
 
 /// Where the session survives reloads.

@@ -1,4 +1,6 @@
-//! The in-house view layer: an element builder and a few DOM helpers.
+//! The in-house view layer: an element builder and a few DOM helpers. The
+//! helpers the widget uses too come from `switchboard-browser`, re-exported
+//! here so every one is reached as `dom::...`.
 //!
 //! Every browser call that can fail is taken as an `Option` and skipped on
 //! failure: the wasm is built with `panic = "abort"`, so no panic may be
@@ -7,28 +9,13 @@
 //! messages (see `actions.rs`), so rows can be rebuilt freely without
 //! leaking closures.
 
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{
-    Document, Element, Event, EventTarget, HtmlElement, HtmlInputElement, HtmlSelectElement,
-    HtmlTextAreaElement, Storage, Window,
-};
+use web_sys::{Element, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 
-pub fn window() -> Option<Window> {
-    web_sys::window()
-}
-
-pub fn document() -> Option<Document> {
-    window()?.document()
-}
+pub use switchboard_browser::dom::*;
 
 pub fn by_id(id: &str) -> Option<Element> {
     document()?.get_element_by_id(id)
-}
-
-/// Milliseconds since the epoch.
-pub fn now_ms() -> f64 {
-    js_sys::Date::now()
 }
 
 /// Unix seconds, as the API's times.
@@ -39,10 +26,6 @@ pub fn now_s() -> i64 {
 /// Minutes east of UTC of the browser's zone.
 pub fn tz_offset_minutes() -> i64 {
     -(js_sys::Date::new_0().get_timezone_offset() as i64)
-}
-
-pub fn random() -> f64 {
-    js_sys::Math::random()
 }
 
 /// An element under construction.
@@ -167,27 +150,8 @@ pub fn replace_children(parent: &Element, children: impl IntoIterator<Item = Opt
     }
 }
 
-/// Sets text only when it differs (no needless layout or live-region noise).
-pub fn set_text(e: &Element, text: &str) {
-    if e.text_content().as_deref() != Some(text) {
-        e.set_text_content(Some(text));
-    }
-}
-
-pub fn set_attr(e: &Element, name: &str, value: &str) {
-    if e.get_attribute(name).as_deref() != Some(value) {
-        let _ = e.set_attribute(name, value);
-    }
-}
-
 pub fn toggle_class(e: &Element, class: &str, on: bool) {
     let _ = e.class_list().toggle_with_force(class, on);
-}
-
-pub fn set_hidden(e: &Element, hidden: bool) {
-    if e.has_attribute("hidden") != hidden {
-        let _ = e.toggle_attribute_with_force("hidden", hidden);
-    }
 }
 
 pub fn set_disabled(e: &Element, disabled: bool) {
@@ -230,10 +194,6 @@ pub fn checked_of(id: &str) -> bool {
         .is_some_and(|i| i.checked())
 }
 
-pub fn html(e: &Element) -> Option<HtmlElement> {
-    e.clone().dyn_into::<HtmlElement>().ok()
-}
-
 pub fn focus(e: &Element) {
     if let Some(h) = html(e) {
         let _ = h.focus();
@@ -260,57 +220,5 @@ pub fn select(e: &Element) {
         i.select();
     } else if let Some(t) = e.dyn_ref::<HtmlTextAreaElement>() {
         t.select();
-    }
-}
-
-/// Listens for the page's whole life (root listeners only).
-pub fn listen(target: &EventTarget, kind: &str, f: impl FnMut(Event) + 'static) {
-    let closure = Closure::<dyn FnMut(Event)>::new(f);
-    if target
-        .add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref())
-        .is_ok()
-    {
-        closure.forget();
-    }
-}
-
-/// Runs `f` once after `ms` (the closure is freed once it has run).
-pub fn later(ms: u32, f: impl FnOnce() + 'static) {
-    let Some(w) = window() else { return };
-    let closure = Closure::once_into_js(f);
-    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-        closure.unchecked_ref(),
-        i32::try_from(ms).unwrap_or(i32::MAX),
-    );
-}
-
-/// Runs `f` every `ms` for the page's whole life.
-pub fn every(ms: i32, f: impl FnMut() + 'static) {
-    let Some(w) = window() else { return };
-    let closure = Closure::<dyn FnMut()>::new(f);
-    if w.set_interval_with_callback_and_timeout_and_arguments_0(
-        closure.as_ref().unchecked_ref(),
-        ms,
-    )
-    .is_ok()
-    {
-        closure.forget();
-    }
-}
-
-fn storage() -> Option<Storage> {
-    window()?.local_storage().ok().flatten()
-}
-
-pub fn stored(key: &str) -> Option<String> {
-    storage()?.get_item(key).ok().flatten()
-}
-
-pub fn store(key: &str, value: Option<&str>) {
-    if let Some(s) = storage() {
-        let _ = match value {
-            Some(v) => s.set_item(key, v),
-            None => s.remove_item(key),
-        };
     }
 }

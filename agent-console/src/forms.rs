@@ -171,7 +171,7 @@ fn caption(table: &[Field], id: &str, lang: Lang) -> &'static str {
 pub fn explain(f: &Failure, table: &[Field], lang: Lang) -> Option<(&'static str, String)> {
     f.fields.iter().find_map(|p| {
         let (_, id, t) = table.iter().find(|(api, _, _)| *api == p.field)?;
-        let what = crate::errors::field_text(&p.code, &p.message, lang);
+        let what = crate::i18n::errors::field_text(&p.code, &p.message, lang);
         Some((*id, format!("{}: {what}", lang.t(*t))))
     })
 }
@@ -194,7 +194,7 @@ pub struct Failure {
     /// HTTP status; 0 when the server could not be reached.
     pub status: u16,
     /// The server's stable error code (`error`), shown in the agent's
-    /// words (see [`crate::errors`]).
+    /// words (see [`crate::i18n::errors`]).
     pub code: Option<String>,
     /// The server's own sentence when it sent one.
     pub message: Option<String>,

@@ -1,55 +1,38 @@
 //! The switchboard agent console: Rust compiled to wasm, served at `/app`.
 //!
-//! The logic that decides what the console shows (the conversation store
-//! and its lists, threads, typing, the socket's resume rules, forms, the
-//! CRM block and the integration settings, inbox channels, webhooks and
-//! their delivery logs, i18n, routes, times) is plain Rust with native unit tests. The browser side
-//! (`app`, `session`, `live`, `update`, `conversation`, `admin`, `ui`,
-//! `dom`, `http`, `socket`, `alert`, `actions`) only carries it out. See
-//! `agent-console/README.md`.
+//! Grouped by feature: `session/` (signing in, the socket's life and its
+//! resume rules, applying live events), `conversation/` (the lists, the
+//! open conversation, its messages, typing, files and WhatsApp templates),
+//! `contact/` (the contact panel's edit form and CRM block), `admin/`
+//! (settings: inboxes and their channels, webhooks and delivery logs, the
+//! Agendor integration), `i18n/` (words, error codes, times) and `ui/` (the
+//! screens). At the top: the app's loop (`app`, `msg`, `update`, `state`,
+//! `actions`, `route`), the forms' bodies and errors (`forms`) and the
+//! browser calls (`dom`, `http`, `alert`; the socket and the DOM helpers
+//! shared with the widget are in `switchboard-browser`).
+//!
+//! What the console shows is decided by plain Rust with native unit tests
+//! (larger test sets in a `*_tests.rs` beside their module); the browser
+//! side only carries it out. See `agent-console/README.md`.
 
 mod actions;
-mod admin;
-mod agendor;
+pub mod admin;
 mod alert;
 mod app;
-mod channel_admin;
-pub mod channels;
-mod contact_edit;
-pub mod contact_form;
-mod conversation;
-pub mod crm;
-pub mod deliveries;
+pub mod contact;
+pub mod conversation;
 mod dom;
-pub mod errors;
-pub mod events;
-pub mod format;
 pub mod forms;
 mod http;
 pub mod i18n;
-mod i18n_text;
-mod inbox_admin;
-pub mod inbox_form;
-pub mod integrations;
-pub mod link;
-mod live;
 mod msg;
 pub mod route;
-mod session;
-mod socket;
+pub mod session;
 mod state;
-pub mod store;
-mod template_reply;
-pub mod templates;
 #[cfg(test)]
 mod testdata;
-pub mod thread;
-pub mod typing;
 mod ui;
 mod update;
-pub mod upload;
-mod webhook_admin;
-pub mod webhooks;
 
 use wasm_bindgen::prelude::*;
 

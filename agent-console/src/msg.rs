@@ -4,16 +4,16 @@
 //! [`crate::app::dispatch`], which applies them one at a time.
 
 use serde_json::Value;
+use switchboard_browser::socket::SocketEvent;
 use switchboard_protocol::api::{Agent, Inbox, Payload, Profile};
 use switchboard_protocol::chat::{Contact, Conversation, ConversationList, Message};
 
-use crate::deliveries::{Delivery, LogKey};
+use crate::admin::deliveries::{Delivery, LogKey};
+use crate::admin::integrations::{Hook, IntegrationApp};
+use crate::admin::webhooks::{WebhookList, WebhookSaved};
+use crate::conversation::store::{Status, Tab};
 use crate::forms::Failure;
-use crate::integrations::{Hook, IntegrationApp};
 use crate::route::Route;
-use crate::socket::SockEvent;
-use crate::store::{Status, Tab};
-use crate::webhooks::{WebhookList, WebhookSaved};
 
 pub type Res<T> = Result<T, Failure>;
 
@@ -38,7 +38,7 @@ pub enum Msg {
     Act(Action),
     /// Boxed: answers are large and the queue holds few of them.
     Net(Box<Net>),
-    Sock(u32, SockEvent),
+    Sock(u32, SocketEvent),
     /// Time to reconnect socket generation `n`.
     Reconnect(u32),
     /// Every second: clocks, typing pauses, the socket watchdog.

@@ -5,16 +5,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use switchboard_protocol::api::{Agent, ChannelType, Inbox, Profile, Role};
 
-use crate::contact_form::ContactEdit;
-use crate::deliveries::{Log, LogKey};
+use crate::admin::deliveries::{Log, LogKey};
+use crate::admin::inbox_form::InboxForm;
+use crate::admin::integrations::IntegrationApp;
+use crate::admin::webhooks::Webhook;
+use crate::contact::form::ContactEdit;
+use crate::conversation::store::{Filters, Store};
+use crate::conversation::thread::Threads;
+use crate::conversation::typing::TypingBoard;
 use crate::i18n::Lang;
-use crate::inbox_form::InboxForm;
-use crate::integrations::IntegrationApp;
 use crate::route::Route;
-use crate::store::{Filters, Store};
-use crate::thread::Threads;
-use crate::typing::TypingBoard;
-use crate::webhooks::Webhook;
 
 /// The signed-in agent.
 #[derive(Debug, Clone)]

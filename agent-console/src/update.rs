@@ -1,6 +1,6 @@
 //! Where each [`Action`] and [`Net`] answer goes. The lists' filters and
-//! the top bar are handled here; conversations in `conversation.rs`,
-//! settings and profile in `admin.rs`.
+//! the top bar are handled here; conversations in `conversation/`,
+//! settings and profile in `admin/`.
 
 use serde_json::json;
 use switchboard_protocol::api::Availability;
@@ -8,12 +8,12 @@ use switchboard_protocol::realtime::AgentFrame;
 
 use crate::alert;
 use crate::app::{spawn, App, LANG_KEY};
+use crate::conversation::store::Status;
 use crate::dom;
 use crate::http::Method;
 use crate::i18n::Lang;
 use crate::msg::{Action, Msg, Net};
 use crate::state::Dirty;
-use crate::store::Status;
 
 impl App {
     pub fn act(&mut self, action: Action) {

@@ -5,16 +5,16 @@
 use std::cell::RefCell;
 
 use serde_json::json;
+use switchboard_browser::socket::{Socket, SocketEvent};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Element, Event, File, FormData, Headers, KeyboardEvent, MessageEvent, RequestInit};
 
 use crate::config::{socket_url, storage_key, theme_color, Config};
-use crate::dom::{self, now, random, TokenStore};
+use crate::dom::{self, now_ms, random, TokenStore};
 use crate::host::{embedded, outgoing, Command, Host};
 use crate::i18n::Locale;
 use crate::session::{Effect, HostOut, Picked, Session, UploadRequest};
-use crate::socket::{Socket, SocketEvent};
 use crate::view::View;
 
 pub struct App {
@@ -96,7 +96,7 @@ pub fn boot() {
     let store = TokenStore::new(storage_key(&config.website_token));
     let host = Host::new(&window, config.origin.clone());
     // Opened on its own there is no loader to ask to close the window.
-    dom::hide(view.close_button(), host.is_none());
+    dom::set_hidden(view.close_button(), host.is_none());
     // Embedded, the window starts closed (the loader opens it); opened on
     // its own, the frame page is the chat.
     let open = !embedded(&window);
@@ -133,7 +133,9 @@ pub fn boot() {
             app.view.focus();
         }
     });
-    dom::every(1_000, || with_app(|app| app.session.tick(now(), random())));
+    dom::every(1_000, || {
+        with_app(|app| app.session.tick(now_ms(), random()))
+    });
 }
 
 impl App {
@@ -213,7 +215,7 @@ impl App {
         match Socket::open(&self.url, self.generation, on_socket) {
             Some(socket) => {
                 self.socket = Some(socket);
-                self.session.connecting(now());
+                self.session.connecting(now_ms());
             }
             None => self.session.closed(1006, random()),
         }
@@ -238,7 +240,7 @@ impl App {
     pub(crate) fn set_locale(&mut self, locale: Locale) {
         self.locale = locale;
         if let Some(root) = dom::document().and_then(|d| d.document_element()) {
-            dom::attr(&root, "lang", locale.tag());
+            dom::set_attr(&root, "lang", locale.tag());
         }
     }
 
@@ -271,8 +273,8 @@ impl App {
     /// Send pressed (button or Enter).
     pub(crate) fn submit(&mut self) {
         let value = self.view.input.value();
-        let echo_id = crate::text::echo_id(now(), random(), random());
-        if self.session.send_message(&value, echo_id, now()) {
+        let echo_id = crate::text::echo_id(now_ms(), random(), random());
+        if self.session.send_message(&value, echo_id, now_ms()) {
             self.view.input.set_value("");
             self.view.fit_input();
             self.view.render(&self.session, self.locale);
@@ -301,9 +303,9 @@ impl App {
             })
             .collect();
         let value = self.view.input.value();
-        let echo_id = crate::text::echo_id(now(), random(), random());
+        let echo_id = crate::text::echo_id(now_ms(), random(), random());
         self.files = Some((echo_id.clone(), files));
-        if self.session.attach(&picked, &value, echo_id, now()) {
+        if self.session.attach(&picked, &value, echo_id, now_ms()) {
             self.view.input.set_value("");
             self.view.fit_input();
         }
@@ -384,8 +386,8 @@ fn on_socket(generation: u32, event: SocketEvent) {
             return;
         }
         match event {
-            SocketEvent::Open => app.session.opened(now()),
-            SocketEvent::Text(text) => app.session.received(&text, now()),
+            SocketEvent::Open => app.session.opened(now_ms()),
+            SocketEvent::Text(text) => app.session.received(&text, now_ms()),
             SocketEvent::Closed(code) => {
                 if let Some(old) = app.socket.take() {
                     old.close();

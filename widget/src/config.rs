@@ -96,12 +96,7 @@ pub fn valid_origin(s: &str) -> Option<String> {
 
 /// The widget's socket: same host as the frame, `wss:` under `https:`.
 pub fn socket_url(page_protocol: &str, host: &str) -> String {
-    let scheme = if page_protocol.eq_ignore_ascii_case("https:") {
-        "wss"
-    } else {
-        "ws"
-    };
-    format!("{scheme}://{host}/ws/widget")
+    switchboard_browser::socket::ws_url(page_protocol, host, "/ws/widget")
 }
 
 /// Where the visitor token of one inbox is kept.

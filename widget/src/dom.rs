@@ -1,26 +1,14 @@
-//! Small DOM helpers. Every browser call that can fail is taken as an
-//! `Option` and the failure skipped: with `panic = "abort"` a panic would
-//! kill the widget, so none may be reachable.
+//! DOM helpers: the ones the agent console uses too come from
+//! `switchboard-browser` (re-exported here, so the widget reaches every
+//! helper as `dom::...`); these are the widget's own. As there, every
+//! browser call that can fail is taken as an `Option` and the failure
+//! skipped: with `panic = "abort"` a panic would kill the widget.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event, EventTarget, HtmlElement, Storage, Window};
+use web_sys::{Element, Event, EventTarget};
 
-pub fn window() -> Option<Window> {
-    web_sys::window()
-}
-
-pub fn document() -> Option<Document> {
-    window()?.document()
-}
-
-pub fn now() -> f64 {
-    js_sys::Date::now()
-}
-
-pub fn random() -> f64 {
-    js_sys::Math::random()
-}
+pub use switchboard_browser::dom::*;
 
 /// A new element with a class (empty: none).
 pub fn el(tag: &str, class: &str) -> Option<Element> {
@@ -38,46 +26,11 @@ pub fn child(parent: &Element, tag: &str, class: &str) -> Option<Element> {
     Some(e)
 }
 
-/// Sets an attribute; a failure (invalid name) is ours and skipped.
-pub fn attr(e: &Element, name: &str, value: &str) {
-    if e.get_attribute(name).as_deref() != Some(value) {
-        let _ = e.set_attribute(name, value);
-    }
-}
-
-/// Sets the text only when it differs, so live regions do not repeat it.
-pub fn text(e: &Element, value: &str) {
-    if e.text_content().as_deref() != Some(value) {
-        e.set_text_content(Some(value));
-    }
-}
-
-pub fn hide(e: &Element, hidden: bool) {
-    if e.has_attribute("hidden") != hidden {
-        let _ = e.toggle_attribute_with_force("hidden", hidden);
-    }
-}
-
-pub fn html(e: &Element) -> Option<HtmlElement> {
-    e.clone().dyn_into::<HtmlElement>().ok()
-}
-
 /// Sets a CSS custom property through the CSSOM (allowed by the frame's
 /// `style-src 'self'`, unlike a `style` attribute).
 pub fn css_var(e: &Element, name: &str, value: &str) {
     if let Some(h) = html(e) {
         let _ = h.style().set_property(name, value);
-    }
-}
-
-/// Listens for good: the widget's listeners live as long as the page.
-pub fn listen(target: &EventTarget, kind: &str, f: impl FnMut(Event) + 'static) {
-    let closure = Closure::<dyn FnMut(Event)>::new(f);
-    if target
-        .add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref())
-        .is_ok()
-    {
-        closure.forget();
     }
 }
 
@@ -93,30 +46,6 @@ pub fn listen_capture(target: &EventTarget, kind: &str, f: impl FnMut(Event) + '
     }
 }
 
-/// Runs `f` once after `ms`.
-pub fn later(ms: u32, f: impl FnOnce() + 'static) {
-    let Some(w) = window() else { return };
-    let closure = Closure::once_into_js(f);
-    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-        closure.unchecked_ref(),
-        i32::try_from(ms).unwrap_or(i32::MAX),
-    );
-}
-
-/// Runs `f` every `ms`, for good.
-pub fn every(ms: i32, f: impl FnMut() + 'static) {
-    let Some(w) = window() else { return };
-    let closure = Closure::<dyn FnMut()>::new(f);
-    if w.set_interval_with_callback_and_timeout_and_arguments_0(
-        closure.as_ref().unchecked_ref(),
-        ms,
-    )
-    .is_ok()
-    {
-        closure.forget();
-    }
-}
-
 /// The visitor token, in `localStorage` when the browser lets us (it may
 /// not: blocked third-party storage throws), and always in memory.
 #[derive(Debug)]
@@ -127,7 +56,7 @@ pub struct TokenStore {
 
 impl TokenStore {
     pub fn new(key: String) -> TokenStore {
-        let memory = storage().and_then(|s| s.get_item(&key).ok().flatten());
+        let memory = stored(&key);
         TokenStore {
             key,
             memory: memory.filter(|t| !t.trim().is_empty()),
@@ -139,16 +68,7 @@ impl TokenStore {
     }
 
     pub fn set(&mut self, token: Option<String>) {
-        if let Some(s) = storage() {
-            let _ = match &token {
-                Some(t) => s.set_item(&self.key, t),
-                None => s.remove_item(&self.key),
-            };
-        }
+        store(&self.key, token.as_deref());
         self.memory = token;
     }
-}
-
-fn storage() -> Option<Storage> {
-    window()?.local_storage().ok().flatten()
 }

@@ -2,8 +2,10 @@
 //! on the host page (see `widget/README.md`).
 //!
 //! The protocol logic (`session`, `state`, `policy`) is plain
-//! Rust, unit tested on the host; the DOM side (`app`, `socket`, `view`,
-//! `render`, `host`) only carries out what the session decides.
+//! Rust, unit tested on the host; the DOM side (`app`, `view`, `render`,
+//! `host`, with the socket and DOM helpers it shares with the agent
+//! console in `switchboard-browser`) only carries out what the session
+//! decides.
 
 mod app;
 pub mod config;
@@ -13,7 +15,6 @@ pub mod i18n;
 pub mod policy;
 mod render;
 pub mod session;
-mod socket;
 pub mod state;
 pub mod text;
 mod view;

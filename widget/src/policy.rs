@@ -1,19 +1,20 @@
 //! Timing rules: reconnect backoff and the visitor's typing signals.
 
-/// First reconnect delay and the ceiling, in milliseconds.
-pub const BACKOFF_MIN_MS: u32 = 500;
-pub const BACKOFF_MAX_MS: u32 = 15_000;
+use switchboard_browser::backoff::Backoff;
 
-/// Delay before reconnect attempt `attempt` (0-based): doubling from
-/// [`BACKOFF_MIN_MS`] up to [`BACKOFF_MAX_MS`], minus up to a quarter at
-/// random (`random` in `0..1`) so that visitors cut off together (a server
+/// The widget's reconnect schedule: 0.5 s, 1 s, 2 s... up to 15 s, minus up
+/// to a quarter at random so that visitors cut off together (a server
 /// restart) do not all come back in the same instant.
+pub const BACKOFF: Backoff = Backoff {
+    first_ms: 500,
+    second_ms: 1_000,
+    max_ms: 15_000,
+    jitter: (1.0, 0.75),
+};
+
+/// Delay before reconnect attempt `attempt` (0-based), `random` in `0..1`.
 pub fn backoff_ms(attempt: u32, random: f64) -> u32 {
-    let base = BACKOFF_MIN_MS
-        .saturating_mul(1u32 << attempt.min(16))
-        .min(BACKOFF_MAX_MS);
-    let jitter = f64::from(base) * 0.25 * random.clamp(0.0, 1.0);
-    base - jitter as u32
+    BACKOFF.delay_ms(attempt, random)
 }
 
 /// How long after the last keystroke `typing_off` is sent.

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use web_sys::{Element, Node};
 
-use crate::dom::{attr, child, document, el, hide, text};
+use crate::dom::{child, document, el, set_attr, set_hidden, set_text};
 use crate::i18n::{fill, Locale, Strings};
 use crate::session::Refusal;
 use crate::state::{Attachment, Delivery, FileKind, Item, Kind, Reason};
@@ -147,13 +147,13 @@ fn build(item: &Item, t: &Strings, team: &str, origin: &str) -> Option<Element> 
             let name = if name.is_empty() { team } else { name };
             let row = el("div", "sb-message sb-outgoing")?;
             let face = child(&row, "div", "sb-avatar")?;
-            attr(&face, "aria-hidden", "true");
+            set_attr(&face, "aria-hidden", "true");
             match avatar {
                 Some(url) => {
                     let img = child(&face, "img", "sb-avatar-img")?;
-                    attr(&img, "alt", "");
-                    attr(&img, "data-initials", &initials(name));
-                    attr(&img, "src", url);
+                    set_attr(&img, "alt", "");
+                    set_attr(&img, "data-initials", &initials(name));
+                    set_attr(&img, "src", url);
                 }
                 None => {
                     child(&face, "span", "sb-initials")?.set_text_content(Some(&initials(name)));
@@ -200,25 +200,25 @@ fn file(parent: &Element, a: &Attachment, t: &Strings, origin: &str) -> Option<(
             let link = child(parent, "a", "sb-file-image")?;
             new_tab(&link, url);
             let img = child(&link, "img", "sb-thumb")?;
-            attr(&img, "alt", &a.name);
+            set_attr(&img, "alt", &a.name);
             let thumb = Some(a.thumb.as_str()).filter(|u| safe_url(u, origin));
-            attr(&img, "src", thumb.unwrap_or(url));
+            set_attr(&img, "src", thumb.unwrap_or(url));
             return Some(());
         }
         FileKind::Audio => child(parent, "audio", "sb-media sb-audio")?,
         _ => {
             let video = child(parent, "video", "sb-media sb-video")?;
-            attr(&video, "playsinline", "");
+            set_attr(&video, "playsinline", "");
             video
         }
     };
-    attr(&media, "controls", "");
-    attr(&media, "preload", "metadata");
-    attr(&media, "aria-label", &a.name);
-    attr(&media, "title", &a.name);
+    set_attr(&media, "controls", "");
+    set_attr(&media, "preload", "metadata");
+    set_attr(&media, "aria-label", &a.name);
+    set_attr(&media, "title", &a.name);
     // For the download link that replaces a player the browser cannot use.
-    attr(&media, "data-size", size.as_deref().unwrap_or(""));
-    attr(&media, "src", url);
+    set_attr(&media, "data-size", size.as_deref().unwrap_or(""));
+    set_attr(&media, "src", url);
     Some(())
 }
 
@@ -229,7 +229,7 @@ pub fn file_link(name: &str, url: Option<&str>, size: Option<&str>) -> Option<El
         Some(url) => {
             let a = el("a", "sb-file")?;
             new_tab(&a, url);
-            attr(&a, "download", name);
+            set_attr(&a, "download", name);
             a
         }
         None => el("span", "sb-file")?,
@@ -243,9 +243,9 @@ pub fn file_link(name: &str, url: Option<&str>, size: Option<&str>) -> Option<El
 
 /// A link that opens in a new tab without a handle on this frame.
 fn new_tab(a: &Element, url: &str) {
-    attr(a, "href", url);
-    attr(a, "target", "_blank");
-    attr(a, "rel", "noopener noreferrer");
+    set_attr(a, "href", url);
+    set_attr(a, "target", "_blank");
+    set_attr(a, "rel", "noopener noreferrer");
 }
 
 /// The message text, with web links made clickable (opened in a new tab,
@@ -260,9 +260,9 @@ fn content(parent: &Element, body: &str) -> Option<()> {
             }
             Segment::Link(url) => {
                 let a = child(&node, "a", "")?;
-                attr(&a, "href", url);
-                attr(&a, "target", "_blank");
-                attr(&a, "rel", "noopener noreferrer nofollow");
+                set_attr(&a, "href", url);
+                set_attr(&a, "target", "_blank");
+                set_attr(&a, "rel", "noopener noreferrer nofollow");
                 a.set_text_content(Some(url));
             }
         }
@@ -274,7 +274,7 @@ fn content(parent: &Element, body: &str) -> Option<()> {
 /// own messages, the delivery state with its Retry button.
 fn update(row: &Element, item: &Item, t: &Strings) {
     if let Some(id) = item.id {
-        attr(row, "data-message-id", &id.to_string());
+        set_attr(row, "data-message-id", &id.to_string());
     }
     let Kind::Own(delivery) = &item.kind else {
         return;
@@ -287,21 +287,21 @@ fn update(row: &Element, item: &Item, t: &Strings) {
         Delivery::Sent => ("sent", t.sent.to_string()),
         Delivery::Failed(r) => ("failed", format!("{}: {}", t.failed, reason_text(r, t))),
     };
-    attr(row, "data-state", state);
+    set_attr(row, "data-state", state);
     meta.set_text_content(None);
     // "Sending…" / "Sent" would be noise in the log; a failure is news.
     let failed = matches!(delivery, Delivery::Failed(_));
-    attr(&meta, "aria-hidden", if failed { "false" } else { "true" });
+    set_attr(&meta, "aria-hidden", if failed { "false" } else { "true" });
     let Some(note) = child(&meta, "span", "sb-state") else {
         return;
     };
-    text(&note, &label);
+    set_text(&note, &label);
     if failed {
         if let Some(retry) = child(&meta, "button", "sb-retry") {
-            attr(&retry, "type", "button");
-            attr(&retry, "data-uid", &item.uid.to_string());
+            set_attr(&retry, "type", "button");
+            set_attr(&retry, "data-uid", &item.uid.to_string());
             retry.set_text_content(Some(t.retry));
         }
     }
-    hide(&meta, false);
+    set_hidden(&meta, false);
 }

@@ -16,20 +16,16 @@ pub fn over_limit(content: &str) -> Option<usize> {
     (n > MAX_MESSAGE_CHARS).then_some(n)
 }
 
-/// Up to two initials for an avatar without a picture: "Bruno Lima" → "BL".
+/// Up to two initials for an avatar without a picture: "Bruno Lima" → "BL"
+/// (the console's rule, see `switchboard_browser::text`); `?` for a name
+/// without any, so the avatar is never blank.
 pub fn initials(name: &str) -> String {
-    let mut words = name.split_whitespace().filter_map(|w| w.chars().next());
-    let mut out = String::new();
-    if let Some(first) = words.next() {
-        out.extend(first.to_uppercase());
-    }
-    if let Some(last) = words.next_back() {
-        out.extend(last.to_uppercase());
-    }
+    let out = switchboard_browser::text::initials(name);
     if out.is_empty() {
-        out.push('?');
+        "?".to_string()
+    } else {
+        out
     }
-    out
 }
 
 /// A basic e-mail check for the pre-chat form: one `@`, something before

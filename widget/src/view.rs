@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlButtonElement, HtmlInputElement, HtmlTextAreaElement};
 
 use crate::config::{text_on, theme_color};
-use crate::dom::{attr, child, css_var, document, hide, text};
+use crate::dom::{child, css_var, document, set_attr, set_hidden, set_text};
 use crate::i18n::{fill, Locale, Strings};
 use crate::render::{reason_text, reconcile, refusal_text, Row};
 use crate::session::{Fatal, Session, Status, UploadState, ACCEPT};
@@ -73,7 +73,7 @@ fn cast<T: JsCast>(e: Element) -> Option<T> {
 /// A `<label for=…>` and its field.
 fn field(parent: &Element, tag: &str, id: &str) -> Option<(Element, Element)> {
     let label = child(parent, "label", "sb-label")?;
-    attr(&label, "for", id);
+    set_attr(&label, "for", id);
     let input = child(parent, tag, "sb-field")?;
     input.set_id(id);
     Some((label, input))
@@ -92,73 +92,73 @@ impl View {
         let title = child(&heading, "h1", "sb-title")?;
         let tagline = child(&heading, "p", "sb-tagline")?;
         let close = child(&header, "button", "sb-close")?;
-        attr(&close, "type", "button");
+        set_attr(&close, "type", "button");
         close.set_text_content(Some("\u{00d7}"));
 
         let status = child(&root, "div", "sb-status")?;
         status.set_id("sb-status");
-        attr(&status, "role", "status");
+        set_attr(&status, "role", "status");
 
         let scroller = child(&root, "div", "sb-body")?;
         let older = child(&scroller, "button", "sb-older")?;
-        attr(&older, "type", "button");
+        set_attr(&older, "type", "button");
         let empty = child(&scroller, "p", "sb-empty")?;
         let list = child(&scroller, "div", "sb-messages")?;
         list.set_id("sb-messages");
-        attr(&list, "role", "log");
-        attr(&list, "aria-live", "polite");
+        set_attr(&list, "role", "log");
+        set_attr(&list, "aria-live", "polite");
         let queue = child(&scroller, "p", "sb-queue")?;
         queue.set_id("sb-queue");
-        attr(&queue, "aria-live", "polite");
+        set_attr(&queue, "aria-live", "polite");
         let typing = child(&scroller, "p", "sb-typing")?;
         typing.set_id("sb-typing");
-        attr(&typing, "aria-live", "polite");
+        set_attr(&typing, "aria-live", "polite");
 
         let prechat = child(&root, "form", "sb-prechat")?;
         prechat.set_id("sb-prechat");
-        attr(&prechat, "novalidate", "");
+        set_attr(&prechat, "novalidate", "");
         let prechat_intro = child(&prechat, "p", "sb-prechat-intro")?;
         let (name_label, name) = field(&prechat, "input", "sb-prechat-name")?;
-        attr(&name, "autocomplete", "name");
+        set_attr(&name, "autocomplete", "name");
         let (email_label, email) = field(&prechat, "input", "sb-prechat-email")?;
-        attr(&email, "type", "email");
-        attr(&email, "autocomplete", "email");
-        attr(&email, "required", "");
+        set_attr(&email, "type", "email");
+        set_attr(&email, "autocomplete", "email");
+        set_attr(&email, "required", "");
         let prechat_error = child(&prechat, "p", "sb-error")?;
-        attr(&prechat_error, "role", "alert");
+        set_attr(&prechat_error, "role", "alert");
         let prechat_submit = child(&prechat, "button", "sb-primary")?;
-        attr(&prechat_submit, "type", "submit");
+        set_attr(&prechat_submit, "type", "submit");
 
         let composer = child(&root, "form", "sb-composer")?;
         let (input_label, input) = field(&composer, "textarea", "sb-input")?;
         input_label.set_class_name("sb-sr-only");
-        attr(&input, "rows", "1");
+        set_attr(&input, "rows", "1");
         let attach = child(&composer, "button", "sb-attach")?;
         attach.set_id("sb-attach");
-        attr(&attach, "type", "button");
+        set_attr(&attach, "type", "button");
         icon(&attach, CLIP);
         let send = child(&composer, "button", "sb-send")?;
         send.set_id("sb-send");
-        attr(&send, "type", "submit");
+        set_attr(&send, "type", "submit");
         icon(&send, PLANE);
         // Out of sight and out of the tab order: the button stands for it.
         let file = child(&composer, "input", "sb-sr-only")?;
         file.set_id("sb-file");
-        attr(&file, "type", "file");
-        attr(&file, "multiple", "");
-        attr(&file, "accept", ACCEPT);
-        attr(&file, "tabindex", "-1");
-        attr(&file, "aria-hidden", "true");
+        set_attr(&file, "type", "file");
+        set_attr(&file, "multiple", "");
+        set_attr(&file, "accept", ACCEPT);
+        set_attr(&file, "tabindex", "-1");
+        set_attr(&file, "aria-hidden", "true");
         let limit = child(&composer, "p", "sb-limit")?;
-        attr(&limit, "role", "alert");
+        set_attr(&limit, "role", "alert");
         let upload = child(&composer, "div", "sb-upload")?;
         upload.set_id("sb-upload");
-        attr(&upload, "role", "status");
+        set_attr(&upload, "role", "status");
         let upload_text = child(&upload, "span", "sb-upload-text")?;
         let upload_retry = child(&upload, "button", "sb-retry")?;
-        attr(&upload_retry, "type", "button");
+        set_attr(&upload_retry, "type", "button");
         let upload_cancel = child(&upload, "button", "sb-link")?;
-        attr(&upload_cancel, "type", "button");
+        set_attr(&upload_cancel, "type", "button");
 
         Some(View {
             root,
@@ -258,12 +258,12 @@ impl View {
             .and_then(|i| i.welcome_title.as_deref())
             .filter(|x| !x.trim().is_empty())
             .unwrap_or(t.title);
-        text(&self.title, title);
+        set_text(&self.title, title);
         let tagline = inbox
             .and_then(|i| i.welcome_tagline.as_deref())
             .unwrap_or("");
-        text(&self.tagline, tagline);
-        hide(&self.tagline, tagline.is_empty());
+        set_text(&self.tagline, tagline);
+        set_hidden(&self.tagline, tagline.is_empty());
         let color = theme_color(inbox.and_then(|i| i.widget_color.as_deref()));
         if color != self.color {
             css_var(&self.root, "--sb-color", &color);
@@ -280,13 +280,13 @@ impl View {
             Status::Online => (t.online, "sb-status sb-online"),
             Status::Away => (t.away, "sb-status sb-away"),
         };
-        text(&self.status, line);
-        attr(&self.status, "class", kind);
-        hide(&self.status, line.is_empty());
+        set_text(&self.status, line);
+        set_attr(&self.status, "class", kind);
+        set_hidden(&self.status, line.is_empty());
 
         let chat = &s.chat;
-        hide(&self.older, !chat.has_more);
-        text(
+        set_hidden(&self.older, !chat.has_more);
+        set_text(
             &self.older,
             if s.older_loading {
                 t.loading
@@ -305,8 +305,8 @@ impl View {
         } else {
             t.empty
         };
-        text(&self.empty, empty);
-        hide(&self.empty, !chat.items.is_empty() || s.fatal.is_some());
+        set_text(&self.empty, empty);
+        set_hidden(&self.empty, !chat.items.is_empty() || s.fatal.is_some());
 
         let before = self.distance_to_end();
         let team = inbox.map_or(t.title, |i| i.name.as_str());
@@ -320,25 +320,25 @@ impl View {
         );
 
         match chat.queue_position() {
-            Some(n) => text(&self.queue, &fill(t.queue, &n.to_string())),
-            None => text(&self.queue, ""),
+            Some(n) => set_text(&self.queue, &fill(t.queue, &n.to_string())),
+            None => set_text(&self.queue, ""),
         }
-        hide(&self.queue, chat.queue_position().is_none());
+        set_hidden(&self.queue, chat.queue_position().is_none());
         let typing = chat.typing.as_ref().map(|(name, _)| fill(t.typing, name));
-        text(&self.typing, typing.as_deref().unwrap_or(""));
-        hide(&self.typing, typing.is_none());
+        set_text(&self.typing, typing.as_deref().unwrap_or(""));
+        set_hidden(&self.typing, typing.is_none());
 
         let prechat = s.prechat_due();
-        hide(&self.prechat, !prechat);
-        hide(&self.composer, prechat);
+        set_hidden(&self.prechat, !prechat);
+        set_hidden(&self.composer, prechat);
         let intro = inbox
             .and_then(|i| i.pre_chat_message.as_deref())
             .filter(|m| !m.trim().is_empty())
             .unwrap_or(t.prechat_intro);
-        text(&self.prechat_intro, intro);
+        set_text(&self.prechat_intro, intro);
         let error = s.prechat_error.as_ref().map(|r| reason_text(r, t));
-        text(&self.prechat_error, error.as_deref().unwrap_or(""));
-        hide(&self.prechat_error, error.is_none());
+        set_text(&self.prechat_error, error.as_deref().unwrap_or(""));
+        set_hidden(&self.prechat_error, error.is_none());
         self.prechat_submit.set_disabled(s.prechat_busy);
 
         self.composer_state(s, t);
@@ -364,8 +364,8 @@ impl View {
             .set_disabled(fatal || !crate::text::sendable(&value));
         let over = crate::text::over_limit(&value);
         let notice = over.map(|n| fill(t.too_long, &n.to_string()));
-        text(&self.limit, notice.as_deref().unwrap_or(""));
-        hide(&self.limit, notice.is_none());
+        set_text(&self.limit, notice.as_deref().unwrap_or(""));
+        set_hidden(&self.limit, notice.is_none());
 
         self.attach.set_disabled(!s.can_attach());
         let (line, kind) = match (&s.upload, &s.attach_notice) {
@@ -378,30 +378,30 @@ impl View {
             (None, Some(r)) => (Some(refusal_text(r, t)), "sb-upload sb-refused"),
             (None, None) => (None, "sb-upload"),
         };
-        text(&self.upload_text, line.as_deref().unwrap_or(""));
-        attr(&self.upload, "class", kind);
-        hide(&self.upload, line.is_none());
+        set_text(&self.upload_text, line.as_deref().unwrap_or(""));
+        set_attr(&self.upload, "class", kind);
+        set_hidden(&self.upload, line.is_none());
         let failed = kind.ends_with("sb-failed");
-        hide(&self.upload_retry, !failed);
-        hide(&self.upload_cancel, !failed);
+        set_hidden(&self.upload_retry, !failed);
+        set_hidden(&self.upload_cancel, !failed);
     }
 
     /// Fixed labels, in the current language.
     fn labels(&self, t: &Strings) {
-        attr(&self.close, "aria-label", t.close);
-        attr(&self.close, "title", t.close);
-        attr(&self.list, "aria-label", t.messages);
-        text(&self.name_label, t.prechat_name);
-        text(&self.email_label, t.prechat_email);
-        text(&self.prechat_submit, t.prechat_submit);
-        text(&self.input_label, t.input_label);
-        attr(&self.input, "placeholder", t.placeholder);
-        attr(&self.send, "aria-label", t.send);
-        attr(&self.send, "title", t.send);
-        attr(&self.attach, "aria-label", t.attach);
-        attr(&self.attach, "title", t.attach);
-        text(&self.upload_retry, t.retry);
-        text(&self.upload_cancel, t.cancel);
+        set_attr(&self.close, "aria-label", t.close);
+        set_attr(&self.close, "title", t.close);
+        set_attr(&self.list, "aria-label", t.messages);
+        set_text(&self.name_label, t.prechat_name);
+        set_text(&self.email_label, t.prechat_email);
+        set_text(&self.prechat_submit, t.prechat_submit);
+        set_text(&self.input_label, t.input_label);
+        set_attr(&self.input, "placeholder", t.placeholder);
+        set_attr(&self.send, "aria-label", t.send);
+        set_attr(&self.send, "title", t.send);
+        set_attr(&self.attach, "aria-label", t.attach);
+        set_attr(&self.attach, "title", t.attach);
+        set_text(&self.upload_retry, t.retry);
+        set_text(&self.upload_cancel, t.cancel);
     }
 
     /// Grows the text box with its content up to [`INPUT_MAX_PX`], then
@@ -432,10 +432,10 @@ fn icon(button: &Element, d: &str) {
     ) else {
         return;
     };
-    attr(&svg, "viewBox", "0 0 24 24");
-    attr(&svg, "aria-hidden", "true");
-    attr(&svg, "focusable", "false");
-    attr(&path, "d", d);
+    set_attr(&svg, "viewBox", "0 0 24 24");
+    set_attr(&svg, "aria-hidden", "true");
+    set_attr(&svg, "focusable", "false");
+    set_attr(&path, "d", d);
     let _ = svg.append_child(&path);
     let _ = button.append_child(&svg);
 }

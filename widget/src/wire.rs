@@ -5,7 +5,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, KeyboardEvent};
 
 use crate::app::{on_host_message, on_image_error, on_key, with_app, with_view};
-use crate::dom::{self, listen, listen_capture, now};
+use crate::dom::{self, listen, listen_capture, now_ms};
 
 /// Whether to start loading older messages: near the top of the list.
 const NEAR_TOP_PX: i32 = 48;
@@ -45,7 +45,7 @@ pub fn wire() {
                     a.view.scroll_to_bottom();
                 }
                 let has_text = !a.view.input.value().trim().is_empty();
-                a.session.input(has_text, now());
+                a.session.input(has_text, now_ms());
             })
         });
         listen(&v.list, "click", |e: Event| {

@@ -10,7 +10,7 @@ use web_sys::Element;
 use super::inbox::notice;
 use super::parts::{copy_field, copy_labels, input, mark_invalid, secret};
 use super::section::Section;
-use crate::channels::{self, Credentials, Whatsapp, API_FIELDS, CREDENTIAL_FIELDS};
+use crate::admin::channels::{self, Credentials, Whatsapp, API_FIELDS, CREDENTIAL_FIELDS};
 use crate::dom::{self, field, h, H};
 use crate::i18n::{Lang, T};
 use crate::state::Data;

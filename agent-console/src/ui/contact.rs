@@ -6,7 +6,7 @@
 //!
 //! Each part redraws on its own: a live change of the contact redraws the
 //! details and the CRM block, never the form being typed in (the form's
-//! untouched fields follow such a change, see `contact_edit.rs`).
+//! untouched fields follow such a change, see `contact/edit.rs`).
 
 use serde_json::Value;
 use switchboard_protocol::chat::Contact;
@@ -14,10 +14,10 @@ use web_sys::Element;
 
 use super::parts::{input, mark_invalid};
 use super::section::Section;
-use crate::contact_form::{ContactEdit, ContactForm, CONTACT_FIELDS};
-use crate::crm::{self, Anchor};
+use crate::contact::crm::{self, Anchor};
+use crate::contact::form::{ContactEdit, ContactForm, CONTACT_FIELDS};
 use crate::dom::{self, field, h, H};
-use crate::format;
+use crate::i18n::format;
 use crate::i18n::{Lang, T};
 use crate::state::Data;
 

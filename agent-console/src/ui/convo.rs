@@ -20,7 +20,7 @@ use super::section::Section;
 use super::sidebar::Side;
 use super::template::TemplateView;
 use crate::dom::{self, h, H};
-use crate::format;
+use crate::i18n::format;
 use crate::i18n::T;
 use crate::route::Route;
 use crate::state::{Data, Dirty};
@@ -277,7 +277,7 @@ impl Open {
         dom::set_text(&self.contact, &format::contact_name(&c.meta.sender, d.lang));
         let inbox = d.inbox(c.inbox_id).map(|i| i.name.as_str()).unwrap_or("");
         dom::set_text(&self.inbox, inbox);
-        let label = crate::store::Status::parse(&c.status)
+        let label = crate::conversation::store::Status::parse(&c.status)
             .map(|s| t(s.label()))
             .unwrap_or(&c.status);
         dom::set_text(&self.status, label);

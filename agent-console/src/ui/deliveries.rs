@@ -5,7 +5,7 @@
 use web_sys::Element;
 
 use super::section::Section;
-use crate::deliveries::LogKey;
+use crate::admin::deliveries::LogKey;
 use crate::dom::{self, h, H};
 use crate::i18n::{Lang, T};
 use crate::state::Data;

@@ -13,7 +13,7 @@ use super::channel::ChannelBlock;
 use super::deliveries::{self, DeliveryList};
 use super::inbox_settings::InboxSettingsBlock;
 use super::section::Section;
-use crate::deliveries::LogKey;
+use crate::admin::deliveries::LogKey;
 use crate::dom::{self, field, h, option, H};
 use crate::forms::AssignmentForm;
 use crate::i18n::{Lang, T};

@@ -10,9 +10,9 @@ use super::channel::actions;
 use super::inbox::{check, notice};
 use super::parts::{copy_field, copy_labels, input, mark_invalid};
 use super::section::Section;
+use crate::admin::inbox_form::{self, InboxForm, INBOX_SETTINGS_FIELDS};
 use crate::dom::{self, field, h, option, H};
 use crate::i18n::{Lang, T};
-use crate::inbox_form::{self, InboxForm, INBOX_SETTINGS_FIELDS};
 use crate::state::Data;
 
 pub struct InboxSettingsBlock {

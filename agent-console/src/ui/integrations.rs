@@ -8,9 +8,9 @@ use web_sys::Element;
 
 use super::inbox::{check, notice};
 use super::section::Section;
+use crate::admin::integrations::{self, AgendorForm, Hook, TEMPLATE_VARIABLES};
 use crate::dom::{self, field, h, H};
 use crate::i18n::{Lang, T};
-use crate::integrations::{self, AgendorForm, Hook, TEMPLATE_VARIABLES};
 use crate::route::Route;
 use crate::state::Data;
 

@@ -9,12 +9,12 @@ use std::collections::HashMap;
 use switchboard_protocol::chat::Conversation;
 use web_sys::Element;
 
+use crate::conversation::store::{Status, Tab};
 use crate::dom::{self, h, option};
-use crate::format;
+use crate::i18n::format;
 use crate::i18n::T;
 use crate::route::Route;
 use crate::state::{Data, Dirty};
-use crate::store::{Status, Tab};
 
 struct Row {
     el: Element,

@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use switchboard_protocol::chat::Message;
 use web_sys::Element;
 
+use crate::conversation::thread::Pending;
 use crate::dom::{self, h};
-use crate::format;
+use crate::i18n::format;
 use crate::i18n::{Lang, T};
 use crate::state::Data;
-use crate::thread::Pending;
 
 /// Within this many pixels of the bottom counts as "at the bottom".
 const STICKY_PX: i32 = 80;
@@ -246,7 +246,10 @@ fn attachment(file: &serde_json::Value) -> Option<Element> {
             .attr("preload", "none")
             .el(),
         _ => link
-            .text(&format!("{name} · {}", crate::upload::size(size)))
+            .text(&format!(
+                "{name} · {}",
+                crate::conversation::upload::size(size)
+            ))
             .el(),
     })
 }

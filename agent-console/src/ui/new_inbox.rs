@@ -7,7 +7,7 @@ use switchboard_protocol::api::ChannelType;
 use web_sys::Element;
 
 use super::parts::{input, mark_invalid, secret};
-use crate::channels::{self, CHANNELS, NEW_INBOX_FIELDS};
+use crate::admin::channels::{self, CHANNELS, NEW_INBOX_FIELDS};
 use crate::dom::{self, field, h, H};
 use crate::i18n::{Lang, T};
 use crate::state::Data;

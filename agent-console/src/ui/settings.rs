@@ -12,7 +12,7 @@ use super::integrations::IntegrationsPage;
 use super::new_inbox::NewInboxForm;
 use super::section::Section;
 use super::webhooks::WebhooksPage;
-use crate::channels;
+use crate::admin::channels;
 use crate::dom::{self, field, h, option, H};
 use crate::i18n::T;
 use crate::route::Route;

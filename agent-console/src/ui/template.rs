@@ -12,11 +12,11 @@ use switchboard_protocol::api::Inbox;
 use switchboard_protocol::chat::Conversation;
 use web_sys::Element;
 
+use crate::conversation::templates::{self, Template, Unsupported};
 use crate::dom::{self, h, H};
-use crate::format;
+use crate::i18n::format;
 use crate::i18n::{Lang, T};
 use crate::state::Data;
-use crate::templates::{self, Template, Unsupported};
 
 /// The approved templates of a conversation's inbox.
 pub fn offered(d: &Data, c: &Conversation) -> Vec<Template> {

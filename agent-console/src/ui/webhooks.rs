@@ -12,12 +12,12 @@ use super::deliveries::{self, DeliveryList};
 use super::inbox::{check, notice};
 use super::parts::{copy_field, copy_labels, input, mark_invalid};
 use super::section::Section;
-use crate::deliveries::LogKey;
+use crate::admin::deliveries::LogKey;
+use crate::admin::webhooks::{Webhook, WebhookForm, EVENTS, WEBHOOK_FIELDS};
 use crate::dom::{self, field, h, option, H};
 use crate::i18n::{Lang, T};
 use crate::route::Route;
 use crate::state::Data;
-use crate::webhooks::{Webhook, WebhookForm, EVENTS, WEBHOOK_FIELDS};
 
 pub struct WebhooksPage {
     list: Section,

@@ -1,31 +1,42 @@
 //! Signing in and out, the socket's life, and loading the lists over
 //! REST: the initial load and every reload a `resync` (or a reconnect
 //! that could not resume) asks for.
+//!
+//! Beside it: the link's rules (`link.rs`: auth, resuming, backoff), the
+//! frames decoded (`events.rs`) and their effect on what is shown
+//! (`live.rs`).
+
+pub mod events;
+pub mod link;
+mod live;
 
 use serde_json::json;
+use switchboard_browser::socket::{same_host_url, Socket, SocketEvent};
 use switchboard_protocol::api::Profile;
 use switchboard_protocol::realtime::AgentFrame;
 
 use crate::alert;
 use crate::app::{dispatch, spawn, App, SESSION_KEY};
+use crate::conversation::store::{Status, Store};
 use crate::dom;
-use crate::events::{decode, encode, Event, Incoming};
 use crate::forms::Failure;
 use crate::http::Method;
 use crate::i18n::T;
-use crate::link::{AfterClose, Resume};
 use crate::msg::{Envelope, Msg, Net, Res};
 use crate::route::Route;
-use crate::socket::{SockEvent, Socket};
+use crate::session::events::{decode, encode, Event, Incoming};
+use crate::session::link::{AfterClose, Resume};
 use crate::state::{Data, Dirty, Session};
-use crate::store::{Status, Store};
 
 /// Conversations per page of `GET .../conversations`.
 pub const LIST_PAGE: usize = 25;
 /// Pages fetched in one go; beyond, "Load more" fetches the next batch.
 const PAGES_PER_LOAD: usize = 20;
 
-fn report(generation: u32, event: SockEvent) {
+/// Where the console's socket goes, on the host that served the page.
+const SOCKET_PATH: &str = "/ws/agent";
+
+fn report(generation: u32, event: SocketEvent) {
     dispatch(Msg::Sock(generation, event));
 }
 
@@ -36,9 +47,9 @@ impl App {
     }
 
     /// One sentence for a failure, in the agent's language (see
-    /// [`crate::errors`]).
+    /// [`crate::i18n::errors`]).
     pub fn failure_text(&self, f: &Failure) -> String {
-        crate::errors::describe(f, self.data.lang)
+        crate::i18n::errors::describe(f, self.data.lang)
     }
 
     pub fn signed_in(&mut self, result: Res<Envelope<Profile>>) {
@@ -161,30 +172,31 @@ impl App {
         self.generation = self.generation.wrapping_add(1);
         self.data.live = false;
         self.dirty.topbar = true;
-        self.socket = Socket::open(self.generation, report);
+        self.socket =
+            same_host_url(SOCKET_PATH).and_then(|url| Socket::open(&url, self.generation, report));
         if self.socket.is_none() {
             self.closed(1006);
         }
     }
 
-    pub fn sock(&mut self, generation: u32, event: SockEvent) {
+    pub fn sock(&mut self, generation: u32, event: SocketEvent) {
         if generation != self.generation {
             return;
         }
         self.last_rx = dom::now_ms();
         match event {
-            SockEvent::Open => {
+            SocketEvent::Open => {
                 if let Some(s) = &self.data.session {
                     let auth = self.link.auth(&s.token, s.account_id);
                     self.send(&auth);
                 }
             }
-            SockEvent::Text(text) => {
+            SocketEvent::Text(text) => {
                 if let Ok(incoming) = decode(&text) {
                     self.incoming(incoming);
                 }
             }
-            SockEvent::Closed(code) => {
+            SocketEvent::Closed(code) => {
                 self.socket = None;
                 self.closed(code);
             }

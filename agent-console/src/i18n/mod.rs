@@ -3,10 +3,16 @@
 //! da conversa, Seu nome completo), so what an agent reads in a tutorial is
 //! what they find on screen.
 //!
-//! Strings live in [`crate::i18n_text`] as one `(English, Portuguese)` pair
+//! Strings live in `text.rs` as one `(English, Portuguese)` pair
 //! per key: a missing translation is a compile error, not a blank label.
+//! The server's error codes in these words are in [`errors`]; times,
+//! dates and names as shown in [`format`].
 
-pub use crate::i18n_text::T;
+pub mod errors;
+pub mod format;
+mod text;
+
+pub use text::T;
 
 /// The console's languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

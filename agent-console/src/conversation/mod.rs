@@ -2,17 +2,29 @@
 //! actions (assign, take, resolve, reopen, snooze). Actions only ask the
 //! server; what changed comes back as events, which every console applies
 //! alike, so two consoles side by side always agree.
+//!
+//! Beside it, pure and tested: the conversations and their lists
+//! (`store.rs`), each one's messages (`thread.rs`), typing (`typing.rs`),
+//! attached files (`upload.rs`) and WhatsApp templates (`templates.rs`,
+//! whose form's browser side is `template_reply.rs`).
+
+pub mod store;
+mod template_reply;
+pub mod templates;
+pub mod thread;
+pub mod typing;
+pub mod upload;
 
 use serde_json::json;
 use switchboard_protocol::chat::{Conversation, Message};
 use switchboard_protocol::realtime::AgentFrame;
 
 use crate::app::App;
+use crate::conversation::upload::Refusal;
 use crate::dom;
 use crate::http::Method;
 use crate::i18n::T;
 use crate::msg::{Msg, Net, Res};
-use crate::upload::Refusal;
 use wasm_bindgen::JsCast;
 
 impl App {
@@ -200,7 +212,9 @@ impl App {
                 self.data.threads.entry(id).merge(m);
                 self.dirty.list = true;
             }
-            Err(f) if crate::templates::window_refusal(&f) => self.window_closed(id, echo),
+            Err(f) if crate::conversation::templates::window_refusal(&f) => {
+                self.window_closed(id, echo)
+            }
             Err(f) => {
                 self.data.threads.entry(id).set_failed(echo, true);
                 self.fail(&f);
@@ -263,7 +277,7 @@ impl App {
         }
         let described: Vec<(String, f64)> = files.iter().map(|f| (f.name(), f.size())).collect();
         let lang = self.data.lang;
-        if let Err(refusal) = crate::upload::check(&described) {
+        if let Err(refusal) = crate::conversation::upload::check(&described) {
             let text = match refusal {
                 Refusal::TooMany => lang.t(T::TooManyFiles).to_string(),
                 Refusal::TooLarge(name) => format!("{} {name}", lang.t(T::FileTooLarge)),
@@ -296,7 +310,7 @@ impl App {
         let names: Vec<String> = described.into_iter().map(|(n, _)| n).collect();
         self.data.threads.entry(id).add_pending(
             echo.clone(),
-            crate::upload::pending_text(&text, &names),
+            crate::conversation::upload::pending_text(&text, &names),
             private,
         );
         self.uploads.insert(echo.clone(), form.clone());

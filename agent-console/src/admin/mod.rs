@@ -1,11 +1,27 @@
 //! Settings (inboxes, collaborators, conversation assignment, agents) and
 //! the agent's own profile. Settings are for administrators; the server
 //! refuses agents anyway, and the console does not show them the screens.
+//!
+//! The folder holds the settings screens' logic, each feature's browser
+//! side (`*_admin.rs`, `agendor.rs`) beside its pure, tested part: inboxes
+//! (`inbox_form.rs`) and their channels (`channels.rs`), webhooks
+//! (`webhooks.rs`) and delivery logs (`deliveries.rs`), the Agendor
+//! integration (`integrations.rs`).
+
+mod agendor;
+mod channel_admin;
+pub mod channels;
+pub mod deliveries;
+mod inbox_admin;
+pub mod inbox_form;
+pub mod integrations;
+mod webhook_admin;
+pub mod webhooks;
 
 use serde_json::json;
 
+use crate::admin::deliveries::LogKey;
 use crate::app::App;
-use crate::deliveries::LogKey;
 use crate::dom;
 use crate::forms::{self, AssignmentForm, Invalid};
 use crate::http::Method;

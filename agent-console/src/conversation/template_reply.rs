@@ -8,10 +8,10 @@ use serde_json::json;
 use switchboard_protocol::api::Inbox;
 
 use crate::app::App;
+use crate::conversation::templates;
 use crate::dom;
 use crate::http::Method;
 use crate::msg::{Action, Msg, Net, Res};
-use crate::templates;
 use crate::ui::offered_templates;
 
 impl App {

@@ -7,8 +7,11 @@
 use serde_json::{json, Value};
 use switchboard_protocol::api::Payload;
 
+use crate::admin::deliveries::{self, Delivery, LogKey, AFTER_EVENT_MS};
+use crate::admin::webhooks::{
+    self, WebhookForm, WebhookList, WebhookSaved, EVENTS, WEBHOOK_FIELDS,
+};
 use crate::app::App;
-use crate::deliveries::{self, Delivery, LogKey, AFTER_EVENT_MS};
 use crate::dom;
 use crate::forms;
 use crate::http::Method;
@@ -16,7 +19,6 @@ use crate::i18n::T;
 use crate::msg::{Action, Msg, Net, Res};
 use crate::route::Route;
 use crate::state::Notice;
-use crate::webhooks::{self, WebhookForm, WebhookList, WebhookSaved, EVENTS, WEBHOOK_FIELDS};
 
 /// How long a first click on a webhook's Delete waits for the second.
 const CONFIRM_MS: f64 = 4_000.0;

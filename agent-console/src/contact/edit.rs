@@ -2,12 +2,12 @@
 //! Edit, Cancel, Save (`PATCH .../contacts/{id}` with what changed), the
 //! answer, and the open form following live changes of the contact. Every
 //! agent may edit any contact. What is sent, and how the server's refusals
-//! read, is in `contact_form.rs`.
+//! read, is in `form.rs`.
 
 use switchboard_protocol::chat::Contact;
 
 use crate::app::App;
-use crate::contact_form::{self, ContactEdit, ContactForm, CONTACT_FIELDS};
+use crate::contact::form::{self, ContactEdit, ContactForm, CONTACT_FIELDS};
 use crate::dom;
 use crate::http::Method;
 use crate::msg::{Action, Msg, Net, One, Res};
@@ -95,7 +95,7 @@ impl App {
                 }
             }
             Err(f) => {
-                let (field, text) = match contact_form::refusal(&f, sent, self.data.lang) {
+                let (field, text) = match form::refusal(&f, sent, self.data.lang) {
                     Some(said) => said,
                     None => (None, self.failure_text(&f)),
                 };

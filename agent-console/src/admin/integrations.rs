@@ -10,8 +10,8 @@
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Map, Value};
 
-use crate::format;
 use crate::forms::Invalid;
+use crate::i18n::format;
 use crate::i18n::{Lang, T};
 
 /// The integration this screen sets up.
@@ -203,7 +203,7 @@ impl AgendorForm {
         }
         let base_url = match self.base_url.trim() {
             "" => DEFAULT_BASE_URL,
-            url if crate::crm::web_url(Some(url)).is_some() => url,
+            url if crate::contact::crm::web_url(Some(url)).is_some() => url,
             _ => return Err(Invalid("base_url")),
         };
         let or = |text: &str, default: &str| match text.trim() {

@@ -10,9 +10,9 @@
 
 use serde::Deserialize;
 
-use crate::format;
+use crate::admin::webhooks;
+use crate::i18n::format;
 use crate::i18n::{Lang, T};
-use crate::webhooks;
 
 /// Calls per log: the most recent ones.
 pub const LIMIT: u32 = 10;

@@ -1,18 +1,18 @@
 //! The Agendor CRM integration, browser side: Settings → Integrations
 //! (load the apps, save or disconnect the hook) and the contact panel's
 //! Retry. What the requests carry is built in `integrations.rs`; what the
-//! CRM block shows, in `crm.rs`.
+//! CRM block shows, in `contact/crm.rs`.
 
 use serde_json::json;
 use switchboard_protocol::api::Payload;
 use switchboard_protocol::chat::Contact;
 
+use crate::admin::integrations::{self, AgendorForm, Hook, IntegrationApp};
 use crate::app::App;
 use crate::dom;
 use crate::forms::Invalid;
 use crate::http::Method;
 use crate::i18n::T;
-use crate::integrations::{self, AgendorForm, Hook, IntegrationApp};
 use crate::msg::{Msg, Net, One, Res};
 use crate::state::Notice;
 

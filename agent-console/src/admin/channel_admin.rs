@@ -6,10 +6,10 @@
 use serde_json::json;
 use switchboard_protocol::api::{ChannelType, Inbox};
 
-use crate::app::App;
-use crate::channels::{
+use crate::admin::channels::{
     self, Credentials, NewInbox, API_FIELDS, CREDENTIAL_FIELDS, NEW_INBOX_FIELDS,
 };
+use crate::app::App;
 use crate::dom;
 use crate::forms::{self, Failure, Field};
 use crate::http::Method;

@@ -7,12 +7,12 @@
 use serde_json::Value;
 use switchboard_protocol::api::Inbox;
 
+use crate::admin::inbox_form::{self, InboxForm, INBOX_SETTINGS_FIELDS};
 use crate::app::App;
 use crate::dom;
 use crate::forms;
 use crate::http::Method;
 use crate::i18n::T;
-use crate::inbox_form::{self, InboxForm, INBOX_SETTINGS_FIELDS};
 use crate::msg::{Action, Msg, Net, Res};
 use crate::route::Route;
 use crate::state::Notice;

@@ -5,12 +5,12 @@
 
 use crate::alert;
 use crate::app::{dispatch, App};
+use crate::conversation::store::Applied;
 use crate::dom;
-use crate::events::Event;
 use crate::i18n::T;
 use crate::msg::Msg;
 use crate::route::Route;
-use crate::store::Applied;
+use crate::session::events::Event;
 
 /// Ping when nothing arrived for this long; reconnect after `DEAD_MS`
 /// (the server pings every 20 s, but browsers do not show those).
@@ -130,10 +130,10 @@ impl App {
         {
             Some(text) => format!(
                 "{}: {}",
-                crate::format::contact_name(&c.meta.sender, lang),
+                crate::i18n::format::contact_name(&c.meta.sender, lang),
                 text
             ),
-            None => crate::format::contact_name(&c.meta.sender, lang),
+            None => crate::i18n::format::contact_name(&c.meta.sender, lang),
         };
         alert::notify(
             lang.t(T::AssignedToYou),

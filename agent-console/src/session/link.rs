@@ -2,10 +2,18 @@
 //! first, which cursor to resume from, when to reload over REST, which
 //! events are repeats, and how long to wait before reconnecting.
 
+use switchboard_browser::backoff::Backoff;
 use switchboard_protocol::realtime::{close, AgentFrame};
 
-/// Longest wait between reconnection attempts.
-pub const MAX_DELAY_MS: u32 = 30_000;
+/// The console's reconnect schedule: 0.5 s, then 2 s, 4 s... up to 30 s,
+/// each spread a quarter either way so that the consoles of a restarted
+/// server do not all come back in the same instant.
+pub const BACKOFF: Backoff = Backoff {
+    first_ms: 500,
+    second_ms: 2_000,
+    max_ms: 30_000,
+    jitter: (0.75, 1.25),
+};
 
 /// What to do once the socket closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,14 +100,9 @@ impl Link {
         if code == close::UNAUTHORIZED || code == close::REVOKED {
             return AfterClose::SignOut;
         }
-        let base = match self.failures {
-            0 => 500,
-            n => 1000u32.saturating_mul(1 << n.min(5)),
-        }
-        .min(MAX_DELAY_MS);
+        let delay = BACKOFF.delay_ms(self.failures, jitter);
         self.failures = self.failures.saturating_add(1);
-        let factor = 0.75 + jitter.clamp(0.0, 1.0) * 0.5;
-        AfterClose::Retry((f64::from(base) * factor) as u32)
+        AfterClose::Retry(delay)
     }
 
     /// Signing out: the next session starts from nothing.
@@ -147,7 +150,7 @@ mod tests {
         let delays: Vec<AfterClose> = (0..8).map(|_| l.closed(1006, 0.5)).collect();
         assert_eq!(delays[0], AfterClose::Retry(500));
         assert_eq!(delays[1], AfterClose::Retry(2000));
-        assert_eq!(delays[7], AfterClose::Retry(MAX_DELAY_MS));
+        assert_eq!(delays[7], AfterClose::Retry(BACKOFF.max_ms));
         assert_eq!(l.closed(1006, 0.0), AfterClose::Retry(22_500));
         l.welcome(None, true);
         assert_eq!(l.closed(4008, 0.5), AfterClose::Retry(500));

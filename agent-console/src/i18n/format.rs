@@ -65,21 +65,9 @@ pub fn contact_name(c: &switchboard_protocol::chat::Contact, lang: crate::i18n::
     }
 }
 
-/// Initials for an avatar: first letters of the first and last words.
-pub fn initials(name: &str) -> String {
-    let words: Vec<&str> = name.split_whitespace().collect();
-    let first = words.first().and_then(|w| w.chars().next());
-    let last = if words.len() > 1 {
-        words.last().and_then(|w| w.chars().next())
-    } else {
-        None
-    };
-    first
-        .into_iter()
-        .chain(last)
-        .flat_map(char::to_uppercase)
-        .collect()
-}
+/// Initials for an avatar: first letters of the first and last words
+/// (empty for a blank name), as the widget shows them.
+pub use switchboard_browser::text::initials;
 
 #[cfg(test)]
 mod tests {
@@ -115,12 +103,5 @@ mod tests {
         assert_eq!(stamp(Lang::PtBr, t, t + 86_400, 0), "01/05 12:34");
         assert_eq!(civil(0), (1970, 1, 1));
         assert_eq!(civil(20_513), (2026, 3, 1));
-    }
-
-    #[test]
-    fn initials_of_names() {
-        assert_eq!(initials("joana silva souza"), "JS");
-        assert_eq!(initials("Bruno"), "B");
-        assert_eq!(initials("  "), "");
     }
 }

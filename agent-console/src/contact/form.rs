@@ -193,5 +193,5 @@ pub fn refusal(f: &Failure, sent: &[&str], lang: Lang) -> Option<(Option<&'stati
 }
 
 #[cfg(test)]
-#[path = "contact_form_tests.rs"]
+#[path = "form_tests.rs"]
 mod tests;

@@ -142,7 +142,7 @@ fn contact_updates_reach_every_conversation_of_the_contact() {
 
 #[test]
 fn a_crm_retry_answer_turns_the_block_to_pending() {
-    use crate::crm;
+    use crate::contact::crm;
     use crate::i18n::Lang;
     use switchboard_protocol::chat::CrmStatus;
     let mut s = Store::new(ME);
