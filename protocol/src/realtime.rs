@@ -153,31 +153,128 @@ pub struct ServerFrame {
     pub data: Value,
 }
 
-/// Event names.
-pub mod event {
-    pub const WELCOME: &str = "welcome";
-    pub const ERROR: &str = "error";
-    pub const ACK: &str = "ack";
-    pub const PONG: &str = "pong";
+/// Every event a server frame can name: the protocol's one vocabulary,
+/// which the server writes and the console and widget read (match on it and
+/// the compiler lists what a client does not handle yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServerEvent {
+    Welcome,
+    Error,
+    Ack,
+    Pong,
     /// The cursor asked for is older than what the server keeps: reload over
     /// REST, then continue from this frame's cursor.
-    pub const RESYNC: &str = "resync";
-    pub const CONVERSATION_CREATED: &str = "conversation.created";
-    pub const CONVERSATION_UPDATED: &str = "conversation.updated";
-    pub const CONVERSATION_STATUS_CHANGED: &str = "conversation.status_changed";
-    pub const ASSIGNEE_CHANGED: &str = "assignee.changed";
-    pub const CONVERSATION_READ: &str = "conversation.read";
-    pub const TYPING_ON: &str = "conversation.typing_on";
-    pub const TYPING_OFF: &str = "conversation.typing_off";
-    pub const MESSAGE_CREATED: &str = "message.created";
-    pub const MESSAGE_UPDATED: &str = "message.updated";
-    pub const PRESENCE_UPDATE: &str = "presence.update";
-    pub const QUEUE_POSITION: &str = "queue.position";
-    pub const CONTACT_UPDATED: &str = "contact.updated";
+    Resync,
+    ConversationCreated,
+    ConversationUpdated,
+    ConversationStatusChanged,
+    /// A conversation was removed (its contact or inbox was deleted).
+    ConversationDeleted,
+    AssigneeChanged,
+    ConversationRead,
+    TypingOn,
+    TypingOff,
+    MessageCreated,
+    MessageUpdated,
+    PresenceUpdate,
+    QueuePosition,
+    ContactUpdated,
     /// Visitors: the answer to `history`.
-    pub const HISTORY: &str = "history";
-    /// Visitors: the answer to `set_user` and `set_custom_attributes`.
-    pub const IDENTITY: &str = "identity";
+    History,
+    /// Visitors: the answer to `set_user` and `set_custom_attributes`, and
+    /// their token once their first write made them a contact.
+    Identity,
+}
+
+impl ServerEvent {
+    /// Every event, for parsing and for tests.
+    pub const ALL: [ServerEvent; 20] = [
+        ServerEvent::Welcome,
+        ServerEvent::Error,
+        ServerEvent::Ack,
+        ServerEvent::Pong,
+        ServerEvent::Resync,
+        ServerEvent::ConversationCreated,
+        ServerEvent::ConversationUpdated,
+        ServerEvent::ConversationStatusChanged,
+        ServerEvent::ConversationDeleted,
+        ServerEvent::AssigneeChanged,
+        ServerEvent::ConversationRead,
+        ServerEvent::TypingOn,
+        ServerEvent::TypingOff,
+        ServerEvent::MessageCreated,
+        ServerEvent::MessageUpdated,
+        ServerEvent::PresenceUpdate,
+        ServerEvent::QueuePosition,
+        ServerEvent::ContactUpdated,
+        ServerEvent::History,
+        ServerEvent::Identity,
+    ];
+
+    /// The name on the wire (`"message.created"`), as docs/PROTOCOL.md lists.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ServerEvent::Welcome => "welcome",
+            ServerEvent::Error => "error",
+            ServerEvent::Ack => "ack",
+            ServerEvent::Pong => "pong",
+            ServerEvent::Resync => "resync",
+            ServerEvent::ConversationCreated => "conversation.created",
+            ServerEvent::ConversationUpdated => "conversation.updated",
+            ServerEvent::ConversationStatusChanged => "conversation.status_changed",
+            ServerEvent::ConversationDeleted => "conversation.deleted",
+            ServerEvent::AssigneeChanged => "assignee.changed",
+            ServerEvent::ConversationRead => "conversation.read",
+            ServerEvent::TypingOn => "conversation.typing_on",
+            ServerEvent::TypingOff => "conversation.typing_off",
+            ServerEvent::MessageCreated => "message.created",
+            ServerEvent::MessageUpdated => "message.updated",
+            ServerEvent::PresenceUpdate => "presence.update",
+            ServerEvent::QueuePosition => "queue.position",
+            ServerEvent::ContactUpdated => "contact.updated",
+            ServerEvent::History => "history",
+            ServerEvent::Identity => "identity",
+        }
+    }
+
+    /// The event of a wire name; `None` for a name this version does not
+    /// know (a newer server's), which clients ignore.
+    pub fn parse(name: &str) -> Option<ServerEvent> {
+        ServerEvent::ALL.into_iter().find(|e| e.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for ServerEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Event names as strings, for code that compares raw frames (the load
+/// tool); each is its [`ServerEvent`]'s name.
+pub mod event {
+    use super::ServerEvent as E;
+
+    pub const WELCOME: &str = E::Welcome.as_str();
+    pub const ERROR: &str = E::Error.as_str();
+    pub const ACK: &str = E::Ack.as_str();
+    pub const PONG: &str = E::Pong.as_str();
+    pub const RESYNC: &str = E::Resync.as_str();
+    pub const CONVERSATION_CREATED: &str = E::ConversationCreated.as_str();
+    pub const CONVERSATION_UPDATED: &str = E::ConversationUpdated.as_str();
+    pub const CONVERSATION_STATUS_CHANGED: &str = E::ConversationStatusChanged.as_str();
+    pub const CONVERSATION_DELETED: &str = E::ConversationDeleted.as_str();
+    pub const ASSIGNEE_CHANGED: &str = E::AssigneeChanged.as_str();
+    pub const CONVERSATION_READ: &str = E::ConversationRead.as_str();
+    pub const TYPING_ON: &str = E::TypingOn.as_str();
+    pub const TYPING_OFF: &str = E::TypingOff.as_str();
+    pub const MESSAGE_CREATED: &str = E::MessageCreated.as_str();
+    pub const MESSAGE_UPDATED: &str = E::MessageUpdated.as_str();
+    pub const PRESENCE_UPDATE: &str = E::PresenceUpdate.as_str();
+    pub const QUEUE_POSITION: &str = E::QueuePosition.as_str();
+    pub const CONTACT_UPDATED: &str = E::ContactUpdated.as_str();
+    pub const HISTORY: &str = E::History.as_str();
+    pub const IDENTITY: &str = E::Identity.as_str();
 }
 
 /// `error` data. `error` is a stable code; `message` is for people.
@@ -357,6 +454,45 @@ pub struct VisitorPresence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_event_has_one_name_that_parses_back() {
+        let mut names = std::collections::HashSet::new();
+        for e in ServerEvent::ALL {
+            assert!(names.insert(e.as_str()), "{e} named twice");
+            assert_eq!(ServerEvent::parse(e.as_str()), Some(e));
+        }
+        assert_eq!(
+            ServerEvent::parse("conversation.deleted"),
+            Some(ServerEvent::ConversationDeleted)
+        );
+        assert_eq!(ServerEvent::parse("conversation.archived"), None);
+        // A new variant fails to compile here until it is added to `ALL`.
+        for e in ServerEvent::ALL {
+            match e {
+                ServerEvent::Welcome
+                | ServerEvent::Error
+                | ServerEvent::Ack
+                | ServerEvent::Pong
+                | ServerEvent::Resync
+                | ServerEvent::ConversationCreated
+                | ServerEvent::ConversationUpdated
+                | ServerEvent::ConversationStatusChanged
+                | ServerEvent::ConversationDeleted
+                | ServerEvent::AssigneeChanged
+                | ServerEvent::ConversationRead
+                | ServerEvent::TypingOn
+                | ServerEvent::TypingOff
+                | ServerEvent::MessageCreated
+                | ServerEvent::MessageUpdated
+                | ServerEvent::PresenceUpdate
+                | ServerEvent::QueuePosition
+                | ServerEvent::ContactUpdated
+                | ServerEvent::History
+                | ServerEvent::Identity => {}
+            }
+        }
+    }
 
     #[test]
     fn client_frames_are_tagged_by_type() {

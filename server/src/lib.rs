@@ -106,7 +106,7 @@ pub async fn launch(
     )?;
     let state = http::AppState {
         store,
-        hub: hub.clone(),
+        shards: hub::router::Shards::local(hub.clone()),
         realtime,
         tokens: Default::default(),
         shutdown: cancel.clone(),

@@ -6,7 +6,7 @@ use serde_json::Value;
 use switchboard_protocol::api::Availability;
 use switchboard_protocol::chat::{Contact, Conversation, Message};
 use switchboard_protocol::realtime::{
-    event, AgentFrame, AgentPresence, AgentWelcome, ErrorData, Read, ServerFrame, Typing,
+    AgentFrame, AgentPresence, AgentWelcome, ErrorData, Read, ServerEvent, ServerFrame, Typing,
 };
 
 /// Which kind of change a conversation event reports.
@@ -72,27 +72,34 @@ pub fn decode(text: &str) -> Result<Incoming, String> {
     let conversation = |kind| -> Result<Event, String> {
         Ok(Event::Conversation(kind, Box::new(data(name, d.clone())?)))
     };
-    let event = match name {
-        event::WELCOME => Event::Welcome(data(name, d)?),
-        event::RESYNC => Event::Resync,
-        event::ERROR => Event::Error(data(name, d)?),
-        event::PONG => Event::Pong,
-        event::CONVERSATION_CREATED => conversation(ChangeKind::Created)?,
-        event::ASSIGNEE_CHANGED => conversation(ChangeKind::Assignee)?,
-        event::CONVERSATION_STATUS_CHANGED => conversation(ChangeKind::Status)?,
-        event::CONVERSATION_UPDATED => conversation(ChangeKind::Updated)?,
-        "conversation.deleted" => {
+    let event = match ServerEvent::parse(name) {
+        Some(ServerEvent::Welcome) => Event::Welcome(data(name, d)?),
+        Some(ServerEvent::Resync) => Event::Resync,
+        Some(ServerEvent::Error) => Event::Error(data(name, d)?),
+        Some(ServerEvent::Pong) => Event::Pong,
+        Some(ServerEvent::ConversationCreated) => conversation(ChangeKind::Created)?,
+        Some(ServerEvent::AssigneeChanged) => conversation(ChangeKind::Assignee)?,
+        Some(ServerEvent::ConversationStatusChanged) => conversation(ChangeKind::Status)?,
+        Some(ServerEvent::ConversationUpdated) => conversation(ChangeKind::Updated)?,
+        Some(ServerEvent::ConversationDeleted) => {
             let id = d.get("id").and_then(Value::as_i64);
             Event::ConversationDeleted(id.ok_or("conversation.deleted without an id")?)
         }
-        event::MESSAGE_CREATED => Event::MessageCreated(Box::new(data(name, d)?)),
-        event::MESSAGE_UPDATED => Event::MessageUpdated(Box::new(data(name, d)?)),
-        event::CONTACT_UPDATED => Event::ContactUpdated(Box::new(data(name, d)?)),
-        event::TYPING_ON => Event::Typing(true, data(name, d)?),
-        event::TYPING_OFF => Event::Typing(false, data(name, d)?),
-        event::CONVERSATION_READ => Event::Read(data(name, d)?),
-        event::PRESENCE_UPDATE => Event::Presence(data(name, d)?),
-        other => Event::Other(other.to_string()),
+        Some(ServerEvent::MessageCreated) => Event::MessageCreated(Box::new(data(name, d)?)),
+        Some(ServerEvent::MessageUpdated) => Event::MessageUpdated(Box::new(data(name, d)?)),
+        Some(ServerEvent::ContactUpdated) => Event::ContactUpdated(Box::new(data(name, d)?)),
+        Some(ServerEvent::TypingOn) => Event::Typing(true, data(name, d)?),
+        Some(ServerEvent::TypingOff) => Event::Typing(false, data(name, d)?),
+        Some(ServerEvent::ConversationRead) => Event::Read(data(name, d)?),
+        Some(ServerEvent::PresenceUpdate) => Event::Presence(data(name, d)?),
+        // Visitors' events (and a newer server's) mean nothing here.
+        Some(
+            ServerEvent::Ack
+            | ServerEvent::QueuePosition
+            | ServerEvent::History
+            | ServerEvent::Identity,
+        )
+        | None => Event::Other(name.to_string()),
     };
     Ok(Incoming {
         cursor: frame.cursor,

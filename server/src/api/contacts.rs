@@ -111,7 +111,7 @@ pub async fn create(
         .store
         .create_contact(member.account_id(), &fields)
         .await?;
-    state.hub.contact_saved(None, &created).await?;
+    state.shards.contact_saved(None, &created).await?;
     let contact_inbox = match &inbox {
         Some(inbox) => Some(
             state
@@ -167,7 +167,7 @@ pub async fn update(
         .update_contact(member.account_id(), id, &fields)
         .await
         .map_err(|e| not_found_as(e, "Contact"))?;
-    state.hub.contact_saved(Some(&current), &updated).await?;
+    state.shards.contact_saved(Some(&current), &updated).await?;
     Ok(Json(payload(contact(&updated))))
 }
 
@@ -179,7 +179,7 @@ pub async fn delete(
 ) -> ApiResult<Json<Value>> {
     contact_of(&state, &member, id).await?;
     let account_id = member.account_id();
-    let removed = state.hub.delete_contact(account_id, id).await?;
+    let removed = state.shards.delete_contact(account_id, id).await?;
     crate::files::forget_conversations(&state.store, &state.files, account_id, &removed).await;
     Ok(Json(json!({})))
 }
@@ -191,7 +191,10 @@ pub async fn conversations(
     ApiPath((_, id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Json<Value>> {
     contact_of(&state, &member, id).await?;
-    let list = state.hub.contact_conversations(member.account_id(), id);
+    let list = state
+        .shards
+        .contact_conversations(member.account_id(), id)
+        .await?;
     let names = state.names_for(member.account_id(), &list).await?;
     Ok(Json(payload(names.conversations(&list))))
 }

@@ -13,8 +13,9 @@ use crate::http::auth::Member;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::{hub_not_found_as, AppState};
+use crate::hub::router::ConversationEdit;
 use crate::hub::shard::{AssigneeType, Counts, ListFilter, LiveConversation};
-use crate::hub::{HubError, NewConversation, NewMessage};
+use crate::hub::{NewConversation, NewMessage};
 use crate::input::present;
 use crate::store::{now, Conversation, ConversationStatus, Sender};
 use crate::views;
@@ -60,10 +61,15 @@ fn counts(c: Counts) -> ConversationCounts {
 }
 
 /// The account's conversation `id` from the hub, or 404.
-pub(super) fn live(state: &AppState, account_id: i64, id: i64) -> ApiResult<LiveConversation> {
+pub(super) async fn live(
+    state: &AppState,
+    account_id: i64,
+    id: i64,
+) -> ApiResult<LiveConversation> {
     state
-        .hub
+        .shards
         .get(account_id, id)
+        .await
         .map_err(|e| hub_not_found_as(e, "Conversation"))
 }
 
@@ -73,7 +79,7 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let filter = filter(&query, member.user.id)?;
-    let (tab_counts, page) = state.hub.list(member.account_id(), &filter);
+    let (tab_counts, page) = state.shards.list(member.account_id(), filter).await?;
     let names = state.names_for(member.account_id(), &page).await?;
     Ok(Json(json!({"data": {
         "meta": counts(tab_counts),
@@ -88,7 +94,7 @@ pub async fn meta(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let filter = filter(&query, member.user.id)?;
-    let (tab_counts, _) = state.hub.list(member.account_id(), &filter);
+    let (tab_counts, _) = state.shards.list(member.account_id(), filter).await?;
     Ok(Json(json!({"meta": counts(tab_counts)})))
 }
 
@@ -97,7 +103,7 @@ pub async fn show(
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Json<Value>> {
-    let live = live(&state, member.account_id(), id)?;
+    let live = live(&state, member.account_id(), id).await?;
     let names = state
         .names_for(member.account_id(), std::slice::from_ref(&live))
         .await?;
@@ -155,23 +161,13 @@ fn assignment_line(actor: &Member, assignee: Option<&crate::store::Agent>) -> St
     }
 }
 
-/// The activity line for a status change made by `actor`.
-fn status_line(status: ConversationStatus, by: &str) -> String {
-    match status {
-        ConversationStatus::Resolved => format!("Conversation was marked resolved by {by}"),
-        ConversationStatus::Open => format!("Conversation was reopened by {by}"),
-        ConversationStatus::Pending => format!("Conversation was marked as pending by {by}"),
-        ConversationStatus::Snoozed => format!("Conversation was snoozed by {by}"),
-    }
-}
-
 pub async fn create(
     State(state): State<AppState>,
     member: Member,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> ApiResult<Json<Value>> {
     let account_id = member.account_id();
-    let directory = state.hub.directory(account_id).await?;
+    let directory = state.shards.directory(account_id).await?;
     let inbox = directory
         .inboxes
         .get(&body.inbox_id)
@@ -256,7 +252,7 @@ pub async fn create(
         )));
     }
     let (live, _) = state
-        .hub
+        .shards
         .create_conversation(NewConversation {
             account_id,
             inbox_id: inbox.id,
@@ -305,23 +301,14 @@ async fn change_status(
     body: &StatusBody,
 ) -> ApiResult<Conversation> {
     check_status(body)?;
-    let by = member.user.available_name().to_string();
+    let change = ConversationEdit::Status {
+        status: body.status,
+        snoozed_until: body.snoozed_until,
+        by: member.user.available_name().to_string(),
+    };
     let (conversation, _) = state
-        .hub
-        .change(member.account_id(), id, Some(member.user.id), |c| {
-            let next = body.status.unwrap_or(match c.status {
-                ConversationStatus::Open => ConversationStatus::Resolved,
-                _ => ConversationStatus::Open,
-            });
-            let changed = next != c.status || c.snoozed_until != body.snoozed_until;
-            c.status = next;
-            c.snoozed_until = body.snoozed_until;
-            Ok(if changed {
-                vec![NewMessage::activity(status_line(next, &by))]
-            } else {
-                Vec::new()
-            })
-        })
+        .shards
+        .change(member.account_id(), id, Some(member.user.id), change)
         .await
         .map_err(|e| hub_not_found_as(e, "Conversation"))?;
     Ok(conversation)
@@ -357,26 +344,19 @@ async fn assign(
     assignee_id: Option<i64>,
 ) -> ApiResult<Option<crate::store::Agent>> {
     let account_id = member.account_id();
-    let inbox_id = live(state, account_id, id)?.conversation.inbox_id;
+    let inbox_id = live(state, account_id, id).await?.conversation.inbox_id;
     let assignee = match assignee_id {
         Some(agent) => Some(collaborator(state, account_id, inbox_id, agent).await?),
         None => None,
     };
-    let line = assignment_line(member, assignee.as_ref());
+    let change = ConversationEdit::Assign {
+        inbox_id,
+        assignee_id,
+        line: assignment_line(member, assignee.as_ref()),
+    };
     state
-        .hub
-        .change(account_id, id, Some(member.user.id), |c| {
-            if c.inbox_id != inbox_id {
-                return Err(HubError::NotFound);
-            }
-            let changed = c.assignee_id != assignee_id;
-            c.assignee_id = assignee_id;
-            Ok(if changed {
-                vec![NewMessage::activity(line)]
-            } else {
-                Vec::new()
-            })
-        })
+        .shards
+        .change(account_id, id, Some(member.user.id), change)
         .await
         .map_err(|e| hub_not_found_as(e, "Conversation"))?;
     Ok(assignee)
@@ -411,7 +391,7 @@ pub async fn update(
     ApiPath((_, id)): ApiPath<(i64, i64)>,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> ApiResult<Json<Value>> {
-    live(&state, member.account_id(), id)?;
+    live(&state, member.account_id(), id).await?;
     let status = StatusBody {
         status: body.status,
         snoozed_until: body.snoozed_until,

@@ -25,7 +25,7 @@ pub async fn list(
         .await
         .map_err(|e| not_found_as(e, "Inbox"))?;
     // Their load and presence, from the hub: what an assignee picker shows.
-    let loads = state.hub.loads(member.account_id(), inbox_id).await?;
+    let loads = state.shards.loads(member.account_id(), inbox_id).await?;
     let payload = agents
         .iter()
         .map(|a| {

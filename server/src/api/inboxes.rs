@@ -465,7 +465,7 @@ pub async fn delete(
         .await
         .map_err(|e| not_found_as(e, "Inbox"))?;
     let account_id = member.account_id();
-    let removed = state.hub.delete_inbox(account_id, inbox_id).await?;
+    let removed = state.shards.delete_inbox(account_id, inbox_id).await?;
     crate::files::forget_conversations(&state.store, &state.files, account_id, &removed).await;
     tracing::info!(account_id = member.account_id(), inbox_id, "inbox deleted");
     state.settings_changed(member.account_id()).await?;

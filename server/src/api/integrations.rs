@@ -134,13 +134,13 @@ pub async fn sync_contact(
 ) -> ApiResult<Json<Value>> {
     let account_id = member.account_id();
     // Read under the contact's lock: a sync may be saving its link now.
-    let _serial = state.hub.crm_locks().lock(contact_id).await;
+    let _serial = state.shards.locks().crm.lock(contact_id).await;
     let found = state
         .store
         .get_contact(account_id, contact_id)
         .await
         .map_err(|e| not_found_as(e, "Contact"))?;
-    let directory = state.hub.directory(account_id).await?;
+    let directory = state.shards.directory(account_id).await?;
     let Some((hook, _)) = &directory.crm else {
         return Err(ApiError::invalid(
             "contact",
@@ -149,8 +149,9 @@ pub async fn sync_contact(
     };
     // The note links the contact's latest conversation, if any.
     let latest = state
-        .hub
+        .shards
         .contact_conversations(account_id, contact_id)
+        .await?
         .into_iter()
         .max_by_key(|l| l.conversation.id)
         .map(|l| l.conversation);
@@ -160,9 +161,10 @@ pub async fn sync_contact(
         .unwrap_or_else(|| crate::crm::sync::new_link(&hook.app_id, None));
     link.status = switchboard_protocol::chat::CrmStatus::Pending;
     link.error = None;
-    let saved = crate::crm::sync::save_link(&state.hub, &state.store, &found, &link).await?;
+    let saved = crate::crm::sync::save_link(&state.store, &found, &link).await?;
+    state.shards.contact_saved(Some(&found), &saved).await?;
     state
-        .hub
+        .shards
         .queue_crm_sync(
             account_id,
             contact_id,
@@ -202,7 +204,7 @@ async fn check_inboxes(
     account_id: i64,
     settings: &AgendorSettings,
 ) -> ApiResult<()> {
-    let directory = state.hub.directory(account_id).await?;
+    let directory = state.shards.directory(account_id).await?;
     match settings
         .inbox_ids
         .iter()

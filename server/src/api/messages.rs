@@ -12,6 +12,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::message_input::{MessageInput, PostedType};
 use crate::http::{hub_not_found_as, not_found_as, AppState};
+use crate::hub::router::MessageEdit;
 use crate::hub::NewMessage;
 use crate::store::{MessageType, Sender};
 use crate::views;
@@ -20,8 +21,6 @@ use switchboard_protocol::api::ChannelType;
 
 /// Messages per page, as Chatwoot.
 const PAGE_SIZE: i64 = 20;
-/// What a deleted message shows instead of its content.
-const DELETED: &str = "This message was deleted";
 
 #[derive(Debug, Deserialize)]
 pub struct HistoryQuery {
@@ -36,7 +35,7 @@ pub async fn list(
     ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> ApiResult<Json<Value>> {
     let account_id = member.account_id();
-    let live = super::conversations::live(&state, account_id, id)?;
+    let live = super::conversations::live(&state, account_id, id).await?;
     let c = &live.conversation;
     let messages = state
         .store
@@ -69,7 +68,7 @@ pub async fn create(
         file.check("attachments[]")?;
     }
     let account_id = member.account_id();
-    let live = super::conversations::live(&state, account_id, id)?;
+    let live = super::conversations::live(&state, account_id, id).await?;
     let c = &live.conversation;
     let template = match body.template_params {
         Some(t) => Some(t.checked()?),
@@ -101,7 +100,7 @@ pub async fn create(
         ));
     }
     let inbox_type = state
-        .hub
+        .shards
         .directory(account_id)
         .await?
         .inboxes
@@ -161,7 +160,7 @@ pub async fn create(
     }
     let attributes = Value::Object(attributes);
     let posted = state
-        .hub
+        .shards
         .post_message(
             account_id,
             id,
@@ -210,7 +209,7 @@ pub async fn delete(
     ApiPath((_, id, message_id)): ApiPath<(i64, i64, i64)>,
 ) -> ApiResult<Json<Value>> {
     let account_id = member.account_id();
-    let live = super::conversations::live(&state, account_id, id)?;
+    let live = super::conversations::live(&state, account_id, id).await?;
     let message = state
         .store
         .get_message(id, message_id)
@@ -222,19 +221,9 @@ pub async fn delete(
             "activity messages cannot be deleted",
         ));
     }
-    let mut files = Vec::new();
-    let message = state
-        .hub
-        .edit_message(account_id, id, message_id, |m| {
-            if m.deleted {
-                return false;
-            }
-            files = crate::files::keys_of(&m.content_attributes);
-            m.content = Some(DELETED.to_string());
-            m.content_attributes = json!({"deleted": true});
-            m.deleted = true;
-            true
-        })
+    let (message, files) = state
+        .shards
+        .edit_message(account_id, id, message_id, MessageEdit::Delete)
         .await
         .map_err(|e| hub_not_found_as(e, "Message"))?;
     crate::files::forget(&state.store, &state.files, account_id, &files).await;

@@ -15,8 +15,9 @@ use serde_json::{json, Value};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::{hub_not_found_as, AppState};
+use crate::hub::router::{ConversationEdit, MessageEdit};
 use crate::hub::shard::LiveConversation;
-use crate::hub::{NewConversation, NewMessage};
+use crate::hub::NewConversation;
 use crate::input::ContactFieldsBody;
 use crate::secrets::random_token;
 use crate::store::{
@@ -122,10 +123,11 @@ fn theirs(v: &Visitor, c: &crate::store::Conversation) -> bool {
 }
 
 /// The visitor's own conversation `id`, or 404.
-fn own(state: &AppState, v: &Visitor, id: i64) -> ApiResult<LiveConversation> {
+async fn own(state: &AppState, v: &Visitor, id: i64) -> ApiResult<LiveConversation> {
     let live = state
-        .hub
+        .shards
         .get(v.inbox.account_id, id)
+        .await
         .map_err(|e| hub_not_found_as(e, "Conversation"))?;
     if !theirs(v, &live.conversation) {
         return Err(ApiError::not_found("Conversation"));
@@ -168,7 +170,7 @@ pub async fn create_contact(
         .store
         .create_visitor(inbox.account_id, inbox.id, &new, &source_id, false)
         .await?;
-    state.hub.contact_saved(None, &contact).await?;
+    state.shards.contact_saved(None, &contact).await?;
     Ok(Json(public_contact(&contact, &source_id)))
 }
 
@@ -191,7 +193,10 @@ pub async fn update_contact(
         .store
         .update_contact(v.inbox.account_id, v.contact.id, &fields(&body, current)?)
         .await?;
-    state.hub.contact_saved(Some(&v.contact), &updated).await?;
+    state
+        .shards
+        .contact_saved(Some(&v.contact), &updated)
+        .await?;
     Ok(Json(public_contact(&updated, &v.link.source_id)))
 }
 
@@ -202,8 +207,9 @@ pub async fn list_conversations(
     let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
     let mut list = Vec::new();
     for live in state
-        .hub
+        .shards
         .contact_conversations(v.inbox.account_id, v.contact.id)
+        .await?
     {
         if theirs(&v, &live.conversation) {
             list.push(public_conversation(&state, &v, &live).await?);
@@ -218,7 +224,7 @@ pub async fn create_conversation(
 ) -> ApiResult<Json<Value>> {
     let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
     let (live, _) = state
-        .hub
+        .shards
         .create_conversation(NewConversation {
             account_id: v.inbox.account_id,
             inbox_id: v.inbox.id,
@@ -238,7 +244,7 @@ pub async fn show_conversation(
     ApiPath((inbox_identifier, contact_identifier, id)): ApiPath<(String, String, i64)>,
 ) -> ApiResult<Json<Value>> {
     let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
-    let live = own(&state, &v, id)?;
+    let live = own(&state, &v, id).await?;
     Ok(Json(public_conversation(&state, &v, &live).await?))
 }
 
@@ -248,20 +254,18 @@ pub async fn toggle_status(
     ApiPath((inbox_identifier, contact_identifier, id)): ApiPath<(String, String, i64)>,
 ) -> ApiResult<Json<Value>> {
     let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
-    own(&state, &v, id)?;
+    own(&state, &v, id).await?;
     let line = format!("Conversation was resolved by {}", v.contact.shown_name());
     state
-        .hub
-        .change(v.inbox.account_id, id, None, |c| {
-            if c.status == ConversationStatus::Resolved {
-                return Ok(Vec::new());
-            }
-            c.status = ConversationStatus::Resolved;
-            c.snoozed_until = None;
-            Ok(vec![NewMessage::activity(line)])
-        })
+        .shards
+        .change(
+            v.inbox.account_id,
+            id,
+            None,
+            ConversationEdit::ResolveByContact { line },
+        )
         .await?;
-    let live = own(&state, &v, id)?;
+    let live = own(&state, &v, id).await?;
     Ok(Json(public_conversation(&state, &v, &live).await?))
 }
 
@@ -276,7 +280,7 @@ pub async fn list_messages(
     ApiQuery(query): ApiQuery<Before>,
 ) -> ApiResult<Json<Value>> {
     let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
-    own(&state, &v, id)?;
+    own(&state, &v, id).await?;
     let messages = state
         .store
         .list_messages(id, query.before, 20, true)
@@ -300,13 +304,13 @@ pub async fn create_message(
     ApiJson(body): ApiJson<PublicMessageBody>,
 ) -> ApiResult<Json<Value>> {
     let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
-    own(&state, &v, id)?;
+    own(&state, &v, id).await?;
     let mut message = crate::input::outgoing(body.content.unwrap_or_default())?;
     message.message_type = MessageType::Incoming;
     message.sender = Some(Sender::Contact(v.contact.id));
     message.echo_id = crate::input::echo_id(body.echo_id)?;
     let stored = state
-        .hub
+        .shards
         .post_message(v.inbox.account_id, id, message)
         .await
         .map_err(|e| hub_not_found_as(e, "Conversation"))?;
@@ -331,7 +335,7 @@ pub async fn update_message(
     ApiJson(body): ApiJson<SubmittedBody>,
 ) -> ApiResult<Json<Value>> {
     let v = visitor(&state, &inbox_identifier, &contact_identifier).await?;
-    own(&state, &v, id)?;
+    own(&state, &v, id).await?;
     let message = state
         .store
         .get_message(id, message_id)
@@ -346,21 +350,12 @@ pub async fn update_message(
             "are too large (16 KiB at most)",
         ));
     }
-    let stored = state
-        .hub
-        .edit_message(v.inbox.account_id, id, message_id, |m| {
-            if m.deleted {
-                return false;
-            }
-            let mut attributes = m
-                .content_attributes
-                .as_object()
-                .cloned()
-                .unwrap_or_default();
-            attributes.insert("submitted_values".to_string(), body.submitted_values);
-            m.content_attributes = Value::Object(attributes);
-            true
-        })
+    let submitted = MessageEdit::Submit {
+        values: body.submitted_values,
+    };
+    let (stored, _) = state
+        .shards
+        .edit_message(v.inbox.account_id, id, message_id, submitted)
         .await?;
     let names = state.names(v.inbox.account_id, &[v.contact.id]).await?;
     Ok(Json(public_message(&names, &stored)))

@@ -55,7 +55,7 @@ impl WebhookBody {
 pub async fn list(State(state): State<AppState>, member: Member) -> ApiResult<Json<Value>> {
     member.require_admin()?;
     let hooks = state.store.list_webhooks(member.account_id()).await?;
-    let directory = state.hub.directory(member.account_id()).await?;
+    let directory = state.shards.directory(member.account_id()).await?;
     let hooks: Vec<Value> = hooks.iter().map(|w| view(w, &directory)).collect();
     Ok(Json(json!({ "payload": { "webhooks": hooks } })))
 }
@@ -202,7 +202,7 @@ async fn fields(
 /// After a create or update: the hub learns the webhook, the caller sees it.
 async fn saved(state: &AppState, account_id: i64, hook: &Webhook) -> ApiResult<Json<Value>> {
     state.settings_changed(account_id).await?;
-    let directory = state.hub.directory(account_id).await?;
+    let directory = state.shards.directory(account_id).await?;
     Ok(Json(
         json!({ "payload": { "webhook": view(hook, &directory) } }),
     ))
@@ -349,7 +349,7 @@ pub async fn retry_delivery(
         .retry_delivery(member.account_id(), id, crate::store::now_ms())
         .await
         .map_err(|e| not_found_as(e, "Delivery"))?;
-    state.hub.outbox_wake().notify_one();
+    state.shards.wake_outbox();
     Ok(Json(delivery_view(&d)))
 }
 

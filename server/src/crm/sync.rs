@@ -40,20 +40,29 @@ pub fn delivery(
     )
 }
 
-/// Saves a contact's CRM link (stamped now) and tells consoles and
-/// webhooks; `before` is the contact as it was. Callers hold the contact's
-/// CRM lock.
+/// Saves a contact's CRM link (stamped now); the caller then tells the hub
+/// (`contact_saved`, so consoles and webhooks hear of it) with `before`, the
+/// contact as it was. Callers hold the contact's CRM lock.
 pub async fn save_link(
-    hub: &Hub,
     store: &Arc<dyn Store>,
     before: &Contact,
     link: &CrmLink,
 ) -> crate::hub::HubResult<Contact> {
     let mut link = link.clone();
     link.updated_at = now();
-    let saved = store
+    Ok(store
         .set_contact_crm(before.account_id, before.id, Some(&link))
-        .await?;
+        .await?)
+}
+
+/// [`save_link`], then the hub tells whoever follows the contact.
+async fn save_link_and_tell(
+    hub: &Hub,
+    store: &Arc<dyn Store>,
+    before: &Contact,
+    link: &CrmLink,
+) -> crate::hub::HubResult<Contact> {
+    let saved = save_link(store, before, link).await?;
     hub.contact_saved(Some(before), &saved).await?;
     Ok(saved)
 }
@@ -237,7 +246,7 @@ impl<'a, 'b> Saver<'a, 'b> {
 
     /// Stores the link and tells consoles and webhooks.
     async fn save(&mut self, link: &CrmLink) {
-        match save_link(self.cx.hub, self.cx.store, &self.announced, link).await {
+        match save_link_and_tell(self.cx.hub, self.cx.store, &self.announced, link).await {
             Ok(saved) => {
                 self.announced = saved.clone();
                 self.stored = saved;
@@ -305,7 +314,7 @@ async fn ended(
     }
     link.status = CrmStatus::Failed;
     link.error = Some(why.to_string());
-    if let Err(e) = save_link(hub, store, &contact, &link).await {
+    if let Err(e) = save_link_and_tell(hub, store, &contact, &link).await {
         tracing::warn!(error = %e, "crm: cannot save the contact's CRM link");
     }
 }

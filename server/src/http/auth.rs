@@ -109,7 +109,7 @@ impl Member {
     pub async fn of(state: &AppState, user: User, account_id: i64) -> ApiResult<Member> {
         // An account the hub has not loaded yet is checked in the store
         // first, so probing ids cannot make the hub load empty accounts.
-        if !state.hub.has_account(account_id) {
+        if !state.shards.is_loaded(account_id).await? {
             state
                 .store
                 .membership(account_id, user.id)
@@ -118,7 +118,7 @@ impl Member {
         }
         // Then the hub's directory of the account's agents: no read per
         // request, reloaded whenever an agent is added, changed or removed.
-        let directory = state.hub.directory(account_id).await?;
+        let directory = state.shards.directory(account_id).await?;
         let agent = directory
             .agents
             .get(&user.id)

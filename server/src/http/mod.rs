@@ -23,7 +23,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::normalize_path::NormalizePath;
 use tower_http::trace::TraceLayer;
 
-use crate::hub::{Hub, HubError};
+use crate::hub::router::Shards;
+use crate::hub::HubError;
 use crate::store::{Store, StoreError};
 use error::ApiError;
 
@@ -39,8 +40,9 @@ pub struct AppState {
     /// How the server is reached and its limits, as started.
     pub config: Arc<crate::Settings>,
     pub store: Arc<dyn Store>,
-    /// Live conversations; every conversation change goes through it.
-    pub hub: Arc<Hub>,
+    /// The door into the accounts' shards (live conversations; every
+    /// change goes through it): see [`crate::hub::router`].
+    pub shards: Shards,
     /// Each account's channel of events, which sockets subscribe to.
     pub realtime: Arc<crate::realtime::Realtime>,
     /// Users by token hash, so requests authenticate from memory.
@@ -71,7 +73,7 @@ impl AppState {
     /// go stale.
     pub async fn settings_changed(&self, account_id: i64) -> Result<(), HubError> {
         self.tokens.clear();
-        self.hub.reload_roster(account_id).await
+        self.shards.reload_roster(account_id).await
     }
 }
 
@@ -111,7 +113,7 @@ impl AppState {
         let contacts = self.store.contacts_by_ids(account_id, &ids).await?;
         Ok(crate::views::chat::Names {
             contacts: contacts.into_iter().map(|c| (c.id, c)).collect(),
-            directory: self.hub.directory(account_id).await?,
+            directory: self.shards.directory(account_id).await?,
         })
     }
 
@@ -232,13 +234,13 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
 async fn metrics(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> impl axum::response::IntoResponse {
-    let (queued, capacity) = state.hub.writer_depth();
+    let (queued, capacity) = state.shards.writer_depth();
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.hub.metrics().render(queued, capacity),
+        state.shards.metrics().render(queued, capacity),
     )
 }
 

@@ -21,6 +21,7 @@ mod outbound;
 mod presence;
 mod rebuild;
 mod roster;
+pub mod router;
 pub mod routing;
 pub mod shard;
 pub mod writer;

@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use switchboard_protocol::realtime::{event, AgentFrame, AgentWelcome, Typing};
+use switchboard_protocol::realtime::{AgentFrame, AgentWelcome, ServerEvent, Typing};
 use tokio::sync::mpsc;
 
 use super::channel::AgentSession;
@@ -90,7 +90,7 @@ async fn still_signed_in(
 ) -> bool {
     let holder = state.store.user_by_token(token_hash).await.ok().flatten();
     let member = state
-        .hub
+        .shards
         .directory(account_id)
         .await
         .is_ok_and(|d| d.agents.contains_key(&user_id));
@@ -154,16 +154,23 @@ async fn run(
             .await;
     }
     tracing::debug!(account_id, user_id, "agent connected");
-    if let Err(err) = state.hub.agent_presence(account_id, user_id, 1).await {
+    if let Err(err) = state.shards.agent_presence(account_id, user_id, 1).await {
         tracing::warn!(%err, "presence not recorded");
     }
+    let presence = match state.shards.presence(account_id).await {
+        Ok((users, _)) => users,
+        Err(err) => {
+            tracing::warn!(%err, "presence not read");
+            Default::default()
+        }
+    };
     let welcome = |resumed| AgentWelcome {
         account_id,
         user_id,
         resumed,
-        presence: state.hub.presence(account_id).0,
+        presence: presence.clone(),
     };
-    let _open = crate::metrics::Connected::new(state.hub.metrics(), crate::metrics::Kind::Agent);
+    let _open = crate::metrics::Connected::new(state.shards.metrics(), crate::metrics::Kind::Agent);
     let ok = conn.greet(start, welcome).await;
     if ok {
         let mut handler = AgentHandler {
@@ -175,7 +182,7 @@ async fn run(
         conn.run(rx, state.shutdown.clone(), &mut handler).await;
     }
     channel.unsubscribe(Audience::Agents, id);
-    if let Err(err) = state.hub.agent_presence(account_id, user_id, -1).await {
+    if let Err(err) = state.shards.agent_presence(account_id, user_id, -1).await {
         tracing::warn!(%err, "presence not recorded");
     }
     tracing::debug!(account_id, user_id, "agent disconnected");
@@ -195,22 +202,23 @@ impl Handler for AgentHandler {
         match frame_in {
             AgentFrame::Auth { .. } => Err(ApiError::bad_request("already authenticated")),
             AgentFrame::Ping {} => {
-                conn.send(frame(event::PONG, None, &serde_json::json!({})))
+                conn.send(frame(ServerEvent::Pong, None, &serde_json::json!({})))
                     .await;
                 Ok(())
             }
             AgentFrame::TypingOn {
                 conversation_id,
                 private,
-            } => self.typing(conversation_id, private, true),
+            } => self.typing(conversation_id, private, true).await,
             AgentFrame::TypingOff {
                 conversation_id,
                 private,
-            } => self.typing(conversation_id, private, false),
+            } => self.typing(conversation_id, private, false).await,
             AgentFrame::Read { conversation_id } => self
                 .state
-                .hub
+                .shards
                 .read(self.account_id, conversation_id, self.user_id)
+                .await
                 .map_err(not_found),
             AgentFrame::Availability { availability } => self.set_availability(availability).await,
         }
@@ -222,7 +230,7 @@ fn not_found(err: HubError) -> ApiError {
 }
 
 impl AgentHandler {
-    fn typing(&self, conversation_id: i64, private: bool, on: bool) -> Result<(), ApiError> {
+    async fn typing(&self, conversation_id: i64, private: bool, on: bool) -> Result<(), ApiError> {
         let data = Typing {
             conversation_id,
             sender_type: "user".to_string(),
@@ -231,8 +239,9 @@ impl AgentHandler {
             is_private: private,
         };
         self.state
-            .hub
+            .shards
             .typing(self.account_id, data, on)
+            .await
             .map_err(not_found)
     }
 

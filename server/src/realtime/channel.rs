@@ -182,7 +182,7 @@ impl Channel {
         inner.buffer.clear();
         inner.buffered_bytes = 0;
         let frame: Frame = Arc::new(crate::views::frames::frame(
-            switchboard_protocol::realtime::event::RESYNC,
+            switchboard_protocol::realtime::ServerEvent::Resync,
             Some(inner.cursor),
             &serde_json::json!({}),
         ));

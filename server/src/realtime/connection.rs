@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use futures_util::SinkExt;
-use switchboard_protocol::realtime::{close, event, ErrorData};
+use switchboard_protocol::realtime::{close, ErrorData, ServerEvent};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -179,7 +179,7 @@ impl Conn {
             message: message.into(),
             errors: Vec::new(),
         };
-        self.send(frame(event::ERROR, None, &data)).await
+        self.send(frame(ServerEvent::Error, None, &data)).await
     }
 
     /// An API error as an `error` frame, with its field errors.
@@ -189,7 +189,7 @@ impl Conn {
             message: err.describe(),
             errors: err.field_errors().to_vec(),
         };
-        self.send(frame(event::ERROR, None, &data)).await
+        self.send(frame(ServerEvent::Error, None, &data)).await
     }
 
     /// Counts a refused frame; past [`STRIKES`] the socket is closed (1008).
@@ -263,12 +263,12 @@ impl Conn {
     ) -> bool {
         match start {
             Start::Fresh { cursor } => {
-                self.send(frame(event::WELCOME, Some(cursor), &welcome(false)))
+                self.send(frame(ServerEvent::Welcome, Some(cursor), &welcome(false)))
                     .await
             }
             Start::Resumed { cursor, missed } => {
                 let mut ok = self
-                    .send(frame(event::WELCOME, Some(cursor), &welcome(true)))
+                    .send(frame(ServerEvent::Welcome, Some(cursor), &welcome(true)))
                     .await;
                 for f in missed {
                     ok = ok && self.send(Utf8Bytes::clone(&f)).await;
@@ -276,10 +276,14 @@ impl Conn {
                 ok
             }
             Start::Resync { cursor } => {
-                self.send(frame(event::WELCOME, Some(cursor), &welcome(false)))
+                self.send(frame(ServerEvent::Welcome, Some(cursor), &welcome(false)))
                     .await
                     && self
-                        .send(frame(event::RESYNC, Some(cursor), &serde_json::json!({})))
+                        .send(frame(
+                            ServerEvent::Resync,
+                            Some(cursor),
+                            &serde_json::json!({}),
+                        ))
                         .await
             }
         }

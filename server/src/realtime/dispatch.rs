@@ -7,7 +7,7 @@ use std::sync::{Arc, Weak};
 
 use axum::extract::ws::Utf8Bytes;
 use serde_json::json;
-use switchboard_protocol::realtime::{event, AgentPresence, QueuePosition, VisitorPresence};
+use switchboard_protocol::realtime::{AgentPresence, QueuePosition, ServerEvent, VisitorPresence};
 use tokio::sync::mpsc;
 
 use super::{Audience, Channel};
@@ -143,7 +143,7 @@ impl Dispatcher {
             FeedItem::Presence { users, inboxes } => {
                 let cursor = Some(self.channel.cursor());
                 let agent_frame = frame(
-                    event::PRESENCE_UPDATE,
+                    ServerEvent::PresenceUpdate,
                     cursor,
                     &AgentPresence {
                         account_id: self.channel.account_id,
@@ -153,7 +153,7 @@ impl Dispatcher {
                 self.channel
                     .set_presence(users, inboxes, agent_frame, |online| {
                         frame(
-                            event::PRESENCE_UPDATE,
+                            ServerEvent::PresenceUpdate,
                             cursor,
                             &VisitorPresence {
                                 agents_online: online,
@@ -167,9 +167,9 @@ impl Dispatcher {
                 data,
             } => {
                 let name = if on {
-                    event::TYPING_ON
+                    ServerEvent::TypingOn
                 } else {
-                    event::TYPING_OFF
+                    ServerEvent::TypingOff
                 };
                 let bytes = frame(name, Some(self.channel.cursor()), &data);
                 let mut frames = vec![(Audience::Agents, bytes.clone())];
@@ -183,7 +183,11 @@ impl Dispatcher {
                 self.channel.signal(frames);
             }
             FeedItem::Read { conversation, data } => {
-                let bytes = frame(event::CONVERSATION_READ, Some(self.channel.cursor()), &data);
+                let bytes = frame(
+                    ServerEvent::ConversationRead,
+                    Some(self.channel.cursor()),
+                    &data,
+                );
                 let mut frames = vec![(Audience::Agents, bytes.clone())];
                 if let Some(link) = conversation.contact_inbox_id {
                     frames.push((Audience::Visitor(link), bytes));
@@ -199,7 +203,7 @@ impl Dispatcher {
                 Some(contact) => {
                     let cursor = self.channel.cursor() + 1;
                     let bytes = frame(
-                        event::CONTACT_UPDATED,
+                        ServerEvent::ContactUpdated,
                         Some(cursor),
                         &chat::contact(&contact),
                     );
@@ -245,7 +249,7 @@ impl Dispatcher {
     /// visitor, its visitor frame.
     fn publish(
         &self,
-        name: &str,
+        name: ServerEvent,
         agents: &impl serde::Serialize,
         visitor: Option<(i64, Utf8Bytes)>,
     ) {
@@ -264,15 +268,18 @@ impl Dispatcher {
                 let data = json!({ "id": before.id });
                 let visitor = before.contact_inbox_id.map(|link| {
                     let cursor = self.channel.cursor() + 1;
-                    (link, frame("conversation.deleted", Some(cursor), &data))
+                    (
+                        link,
+                        frame(ServerEvent::ConversationDeleted, Some(cursor), &data),
+                    )
                 });
-                self.publish("conversation.deleted", &data, visitor);
+                self.publish(ServerEvent::ConversationDeleted, &data, visitor);
             }
             return;
         };
         let c = &after.conversation;
         let rendered = self.names.conversation(after);
-        let visitor = |name: &str| {
+        let visitor = |name: ServerEvent| {
             c.contact_inbox_id.map(|link| {
                 let cursor = self.channel.cursor() + 1;
                 let data = visitor_conversation(&directory, c, None);
@@ -281,17 +288,17 @@ impl Dispatcher {
         };
         let Some(before) = &change.before else {
             self.publish(
-                event::CONVERSATION_CREATED,
+                ServerEvent::ConversationCreated,
                 &rendered,
-                visitor(event::CONVERSATION_CREATED),
+                visitor(ServerEvent::ConversationCreated),
             );
             // Assigned as it was opened: consoles hear of it as of any
             // assignment.
             if c.assignee_id.is_some() {
                 self.publish(
-                    event::ASSIGNEE_CHANGED,
+                    ServerEvent::AssigneeChanged,
                     &rendered,
-                    visitor(event::ASSIGNEE_CHANGED),
+                    visitor(ServerEvent::AssigneeChanged),
                 );
             }
             return;
@@ -300,24 +307,24 @@ impl Dispatcher {
         if before.status != c.status {
             any = true;
             self.publish(
-                event::CONVERSATION_STATUS_CHANGED,
+                ServerEvent::ConversationStatusChanged,
                 &rendered,
-                visitor(event::CONVERSATION_STATUS_CHANGED),
+                visitor(ServerEvent::ConversationStatusChanged),
             );
         }
         if before.assignee_id != c.assignee_id {
             any = true;
             self.publish(
-                event::ASSIGNEE_CHANGED,
+                ServerEvent::AssigneeChanged,
                 &rendered,
-                visitor(event::ASSIGNEE_CHANGED),
+                visitor(ServerEvent::AssigneeChanged),
             );
         }
         if !any && before.snoozed_until != c.snoozed_until {
             self.publish(
-                event::CONVERSATION_UPDATED,
+                ServerEvent::ConversationUpdated,
                 &rendered,
-                visitor(event::CONVERSATION_UPDATED),
+                visitor(ServerEvent::ConversationUpdated),
             );
         }
     }
@@ -326,9 +333,9 @@ impl Dispatcher {
         let m = &posted.message;
         let rendered = self.names.message(m, posted.inbox_id);
         let name = if posted.edited {
-            event::MESSAGE_UPDATED
+            ServerEvent::MessageUpdated
         } else {
-            event::MESSAGE_CREATED
+            ServerEvent::MessageCreated
         };
         // Visitors never see private notes, nor the activity lines meant
         // for the team.
@@ -380,7 +387,7 @@ impl Dispatcher {
                     };
                     frames.push((
                         Audience::Visitor(link),
-                        frame(event::QUEUE_POSITION, Some(cursor), &data),
+                        frame(ServerEvent::QueuePosition, Some(cursor), &data),
                     ));
                 }
             }
@@ -392,7 +399,7 @@ impl Dispatcher {
                 };
                 frames.push((
                     Audience::Visitor(link),
-                    frame(event::QUEUE_POSITION, Some(cursor), &data),
+                    frame(ServerEvent::QueuePosition, Some(cursor), &data),
                 ));
             }
             *sent = now;

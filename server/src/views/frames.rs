@@ -2,7 +2,7 @@
 
 use axum::extract::ws::Utf8Bytes;
 use serde::Serialize;
-use switchboard_protocol::realtime::{PublicAgent, VisitorConversation};
+use switchboard_protocol::realtime::{PublicAgent, ServerEvent, VisitorConversation};
 
 use crate::hub::routing::Directory;
 use crate::store::Conversation;
@@ -16,15 +16,15 @@ struct Out<'a, T> {
 }
 
 /// One server frame as text.
-pub fn frame<T: Serialize>(event: &str, cursor: Option<u64>, data: &T) -> Utf8Bytes {
+pub fn frame<T: Serialize>(event: ServerEvent, cursor: Option<u64>, data: &T) -> Utf8Bytes {
     let text = serde_json::to_string(&Out {
-        event,
+        event: event.as_str(),
         cursor,
         data,
     })
     .unwrap_or_else(|err| {
         // Our own types always serialize; if one ever does not, say so.
-        tracing::error!(%err, event, "an event could not be serialized");
+        tracing::error!(%err, %event, "an event could not be serialized");
         format!(r#"{{"event":"{event}","data":null}}"#)
     });
     Utf8Bytes::from(text)

@@ -17,6 +17,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::ApiPath;
 use crate::http::AppState;
 use crate::hub::edits::Report;
+use crate::hub::router::MessageEdit;
 use crate::hub::{NewConversation, NewMessage};
 use crate::store::{
     ContactFields, ConversationStatus, Inbox, MessageType, Sender, StoreError, WhatsappConfig,
@@ -177,8 +178,9 @@ async fn receive(
     // One customer's messages are taken one at a time: two arriving at once
     // would otherwise both create the contact, or both open a conversation.
     let _customer = state
-        .hub
-        .customer_locks()
+        .shards
+        .locks()
+        .customers
         .lock(("whatsapp", inbox.id, m.from.as_str()))
         .await;
     if state
@@ -203,7 +205,7 @@ async fn receive(
                 .store
                 .create_visitor(account_id, inbox.id, &fields, &m.from, false)
                 .await?;
-            state.hub.contact_saved(None, &contact).await?;
+            state.shards.contact_saved(None, &contact).await?;
             link
         }
     };
@@ -219,8 +221,9 @@ async fn receive(
         sent_at: m.sent_at,
     };
     let current = state
-        .hub
+        .shards
         .contact_conversations(account_id, link.contact_id)
+        .await?
         .into_iter()
         .filter(|l| {
             l.conversation.inbox_id == inbox.id
@@ -230,13 +233,13 @@ async fn receive(
     match current {
         Some(live) => {
             state
-                .hub
+                .shards
                 .post_message(account_id, live.conversation.id, message)
                 .await?;
         }
         None => {
             state
-                .hub
+                .shards
                 .create_conversation(NewConversation {
                     account_id,
                     inbox_id: inbox.id,
@@ -263,7 +266,7 @@ async fn status(state: &AppState, inbox: &Inbox, report: StatusReport) -> ApiRes
         status: report.status,
         error: report.error,
     };
-    let early = state.hub.early_reports();
+    let early = state.shards.locks().early_reports;
     early.park(account_id, &report.id, update.clone());
     let Some(message) = state
         .store
@@ -275,10 +278,13 @@ async fn status(state: &AppState, inbox: &Inbox, report: StatusReport) -> ApiRes
     };
     let update = early.take(account_id, &report.id).unwrap_or(update);
     state
-        .hub
-        .edit_message(account_id, message.conversation_id, message.id, |m| {
-            update.apply(m)
-        })
+        .shards
+        .edit_message(
+            account_id,
+            message.conversation_id,
+            message.id,
+            MessageEdit::Report(update),
+        )
         .await?;
     Ok(())
 }

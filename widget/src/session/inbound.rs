@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use switchboard_protocol::chat::Message;
 use switchboard_protocol::realtime::{
-    event, AckData, ErrorData, History, Identity, QueuePosition, ServerFrame, Typing,
+    AckData, ErrorData, History, Identity, QueuePosition, ServerEvent, ServerFrame, Typing,
     VisitorConversation, VisitorPresence, VisitorWelcome,
 };
 
@@ -35,7 +35,8 @@ impl Session {
             cursor,
             data,
         } = frame;
-        if name == event::WELCOME {
+        let event = ServerEvent::parse(&name);
+        if event == Some(ServerEvent::Welcome) {
             if let Some(w) = parse::<VisitorWelcome>(data) {
                 self.welcome(w, cursor);
             }
@@ -47,72 +48,72 @@ impl Session {
         if let Some(c) = cursor {
             self.cursor = Some(self.cursor.map_or(c, |old| old.max(c)));
         }
-        match name.as_str() {
-            event::ERROR => {
+        match event {
+            Some(ServerEvent::Error) => {
                 if let Some(e) = parse::<ErrorData>(data) {
                     self.error(e);
                 }
             }
-            event::ACK => {
+            Some(ServerEvent::Ack) => {
                 if let Some(a) = parse::<AckData>(data) {
                     self.ack(a);
                 }
             }
-            event::PONG => {
+            Some(ServerEvent::Pong) => {
                 self.answered(|r| *r == Request::Ping);
             }
-            event::RESYNC => {
+            Some(ServerEvent::Resync) => {
                 if let Some(c) = cursor {
                     self.cursor = Some(c);
                 }
                 self.request_history(None);
             }
-            event::HISTORY => {
+            Some(ServerEvent::History) => {
                 if let Some(page) = parse::<History>(data) {
                     self.history(page);
                 }
             }
-            event::IDENTITY => {
+            Some(ServerEvent::Identity) => {
                 if let Some(identity) = parse::<Identity>(data) {
                     self.identity_changed(identity);
                 }
             }
-            event::MESSAGE_CREATED | event::MESSAGE_UPDATED => {
+            Some(ServerEvent::MessageCreated) | Some(ServerEvent::MessageUpdated) => {
                 if let Some(m) = parse::<Message>(data) {
                     self.message(m);
                 }
             }
-            event::CONVERSATION_CREATED
-            | event::CONVERSATION_UPDATED
-            | event::CONVERSATION_STATUS_CHANGED
-            | event::ASSIGNEE_CHANGED => {
+            Some(ServerEvent::ConversationCreated)
+            | Some(ServerEvent::ConversationUpdated)
+            | Some(ServerEvent::ConversationStatusChanged)
+            | Some(ServerEvent::AssigneeChanged) => {
                 if let Some(c) = parse::<VisitorConversation>(data) {
                     let shown = self.chat.current;
                     self.chat.upsert_conversation(c);
                     self.shown_changed(shown);
                 }
             }
-            "conversation.deleted" => {
+            Some(ServerEvent::ConversationDeleted) => {
                 if let Some(d) = parse::<Deleted>(data) {
                     let shown = self.chat.current;
                     self.chat.remove_conversation(d.id);
                     self.shown_changed(shown);
                 }
             }
-            event::QUEUE_POSITION => {
+            Some(ServerEvent::QueuePosition) => {
                 if let Some(q) = parse::<QueuePosition>(data) {
                     self.chat.set_queue_position(q.conversation_id, q.position);
                 }
             }
-            event::TYPING_ON | event::TYPING_OFF => {
+            Some(ServerEvent::TypingOn) | Some(ServerEvent::TypingOff) => {
                 if let Some(t) = parse::<Typing>(data) {
                     if t.sender_type == "user" && !t.is_private {
-                        let on = name == event::TYPING_ON;
+                        let on = event == Some(ServerEvent::TypingOn);
                         self.chat.set_typing(t.conversation_id, t.name, on, now);
                     }
                 }
             }
-            event::PRESENCE_UPDATE => {
+            Some(ServerEvent::PresenceUpdate) => {
                 if let Some(p) = parse::<VisitorPresence>(data) {
                     self.agents_online = p.agents_online;
                 }

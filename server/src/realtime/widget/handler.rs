@@ -3,7 +3,7 @@
 //! identity.
 
 use serde_json::json;
-use switchboard_protocol::realtime::{event, AckData, Typing, VisitorFrame};
+use switchboard_protocol::realtime::{AckData, ServerEvent, Typing, VisitorFrame};
 
 use super::{history, identity, links};
 use crate::http::error::ApiError;
@@ -49,7 +49,7 @@ impl Handler for VisitorHandler {
                 return Err(ApiError::bad_request("already authenticated"))
             }
             VisitorFrame::Ping {} => {
-                conn.send(frame(event::PONG, None, &json!({}))).await;
+                conn.send(frame(ServerEvent::Pong, None, &json!({}))).await;
                 return Ok(());
             }
             VisitorFrame::StartConversation { content, echo_id } => {
@@ -61,7 +61,7 @@ impl Handler for VisitorHandler {
                 echo_id,
             } => self.message(conversation_id, content, echo_id).await?,
             VisitorFrame::Subscribe { conversation_id } => {
-                self.own(conversation_id)?;
+                self.own(conversation_id).await?;
                 AckData {
                     conversation_id,
                     message_id: None,
@@ -69,18 +69,18 @@ impl Handler for VisitorHandler {
                 }
             }
             VisitorFrame::TypingOn { conversation_id } => {
-                return self.typing(conversation_id, true)
+                return self.typing(conversation_id, true).await;
             }
             VisitorFrame::TypingOff { conversation_id } => {
-                return self.typing(conversation_id, false)
+                return self.typing(conversation_id, false).await;
             }
             VisitorFrame::History {
                 conversation_id,
                 before,
             } => {
-                self.own(conversation_id)?;
+                self.own(conversation_id).await?;
                 let page = history::page(self, conversation_id, before).await?;
-                conn.send(frame(event::HISTORY, None, &page)).await;
+                conn.send(frame(ServerEvent::History, None, &page)).await;
                 return Ok(());
             }
             VisitorFrame::SetUser {
@@ -99,7 +99,8 @@ impl Handler for VisitorHandler {
                     phone_number,
                 };
                 let identity = identity::set_user(self, who).await?;
-                conn.send(frame(event::IDENTITY, None, &identity)).await;
+                conn.send(frame(ServerEvent::Identity, None, &identity))
+                    .await;
                 return Ok(());
             }
             VisitorFrame::Triggered { event_info } => {
@@ -107,11 +108,12 @@ impl Handler for VisitorHandler {
             }
             VisitorFrame::SetCustomAttributes { custom_attributes } => {
                 let identity = identity::set_custom_attributes(self, custom_attributes).await?;
-                conn.send(frame(event::IDENTITY, None, &identity)).await;
+                conn.send(frame(ServerEvent::Identity, None, &identity))
+                    .await;
                 return Ok(());
             }
         };
-        conn.send(frame(event::ACK, None, &ack)).await;
+        conn.send(frame(ServerEvent::Ack, None, &ack)).await;
         Ok(())
     }
 }
@@ -138,22 +140,25 @@ impl VisitorHandler {
             None => links::become_contact(self, ContactFields::default(), false).await?,
         };
         let told = links::identity_of(&known, &contact, false);
-        conn.send(frame(event::IDENTITY, None, &told)).await;
+        conn.send(frame(ServerEvent::Identity, None, &told)).await;
         Ok(known)
     }
 
     /// The visitor, when the conversation is theirs; anything else is
     /// refused as not found.
-    fn own(&self, conversation_id: i64) -> Result<&Known, ApiError> {
-        self.visitor
-            .as_ref()
-            .filter(|known| {
-                self.state
-                    .hub
-                    .contact_inbox_of(self.account_id(), conversation_id)
-                    .is_ok_and(|link| link == Some(known.link_id))
-            })
-            .ok_or_else(|| ApiError::not_found("Conversation"))
+    async fn own(&self, conversation_id: i64) -> Result<&Known, ApiError> {
+        let refused = || ApiError::not_found("Conversation");
+        let known = self.visitor.as_ref().ok_or_else(refused)?;
+        let link = self
+            .state
+            .shards
+            .contact_inbox_of(self.account_id(), conversation_id)
+            .await;
+        if link.is_ok_and(|link| link == Some(known.link_id)) {
+            Ok(known)
+        } else {
+            Err(refused())
+        }
     }
 
     fn incoming(
@@ -187,7 +192,7 @@ impl VisitorHandler {
             .transpose()?;
         let (live, messages) = self
             .state
-            .hub
+            .shards
             .create_conversation(NewConversation {
                 account_id: self.account_id(),
                 inbox_id: self.inbox_id,
@@ -215,11 +220,11 @@ impl VisitorHandler {
         content: String,
         echo_id: Option<String>,
     ) -> Result<AckData, ApiError> {
-        let contact_id = self.own(conversation_id)?.contact_id;
+        let contact_id = self.own(conversation_id).await?.contact_id;
         let message = self.incoming(contact_id, content, echo_id)?;
         let stored = self
             .state
-            .hub
+            .shards
             .post_message(self.account_id(), conversation_id, message)
             .await
             .map_err(|e| crate::http::hub_not_found_as(e, "Conversation"))?;
@@ -256,8 +261,9 @@ impl VisitorHandler {
             .await?;
         let current = self
             .state
-            .hub
+            .shards
             .contact_conversations(self.account_id, known.contact_id)
+            .await?
             .into_iter()
             .filter(|l| {
                 l.conversation.inbox_id == self.inbox_id
@@ -271,12 +277,12 @@ impl VisitorHandler {
             conversation: current,
             event_info,
         };
-        self.state.hub.widget_triggered(&contact, visit).await?;
+        self.state.shards.widget_triggered(&contact, visit).await?;
         Ok(())
     }
 
-    fn typing(&self, conversation_id: i64, on: bool) -> Result<(), ApiError> {
-        let contact_id = self.own(conversation_id)?.contact_id;
+    async fn typing(&self, conversation_id: i64, on: bool) -> Result<(), ApiError> {
+        let contact_id = self.own(conversation_id).await?.contact_id;
         let data = Typing {
             conversation_id,
             sender_type: "contact".to_string(),
@@ -285,8 +291,9 @@ impl VisitorHandler {
             is_private: false,
         };
         self.state
-            .hub
+            .shards
             .typing(self.account_id(), data, on)
+            .await
             .map_err(|e| crate::http::hub_not_found_as(e, "Conversation"))
     }
 }

@@ -76,9 +76,9 @@ async fn new_contact(
         .store
         .create_visitor(h.account_id, h.inbox_id, &fields, &token, verified)
         .await?;
-    h.state.hub.contact_saved(None, &contact).await?;
+    h.state.shards.contact_saved(None, &contact).await?;
     if verified {
-        h.state.hub.link_verified(h.account_id, link.id);
+        h.state.shards.link_verified(h.account_id, link.id).await?;
     }
     Ok((contact, link))
 }
@@ -153,7 +153,7 @@ async fn rotate(h: &mut VisitorHandler, k: &Known) -> Result<Known, ApiError> {
     };
     let token = random_token(super::VISITOR_TOKEN_LEN);
     let link = h.state.store.rekey_link(&link, &token, true).await?;
-    h.state.hub.link_verified(h.account_id, link.id);
+    h.state.shards.link_verified(h.account_id, link.id).await?;
     h.state
         .realtime
         .channel(h.account_id)
@@ -195,7 +195,7 @@ pub(super) async fn switch_to(
                 .store
                 .create_contact_inbox(other.id, h.inbox_id, &token, true)
                 .await?;
-            h.state.hub.link_verified(h.account_id, link.id);
+            h.state.shards.link_verified(h.account_id, link.id).await?;
             link
         }
     };
@@ -219,7 +219,7 @@ pub(super) async fn take_identifier(
         .store
         .update_contact(h.account_id, claimant.id, &fields)
         .await?;
-    h.state.hub.contact_saved(Some(claimant), &saved).await?;
+    h.state.shards.contact_saved(Some(claimant), &saved).await?;
     Ok(())
 }
 
@@ -237,6 +237,6 @@ pub(super) async fn save(
         .store
         .update_contact(h.account_id, c.id, &fields)
         .await?;
-    h.state.hub.contact_saved(Some(c), &saved).await?;
+    h.state.shards.contact_saved(Some(c), &saved).await?;
     Ok(saved)
 }

@@ -187,7 +187,8 @@ async fn run(state: AppState, socket: WebSocket, origin: Option<String>) {
             return conn.refuse(err.code(), err.describe()).await;
         }
     };
-    let _open = crate::metrics::Connected::new(state.hub.metrics(), crate::metrics::Kind::Visitor);
+    let _open =
+        crate::metrics::Connected::new(state.shards.metrics(), crate::metrics::Kind::Visitor);
     let ok = conn.greet(start, welcome).await;
     let mut handler = VisitorHandler {
         state: state.clone(),
@@ -215,11 +216,12 @@ async fn welcome(
     v: &Visitor,
 ) -> Result<impl Fn(bool) -> VisitorWelcome, ApiError> {
     let account_id = v.inbox.account_id;
-    let directory = state.hub.directory(account_id).await?;
+    let directory = state.shards.directory(account_id).await?;
     let conversations: Vec<_> = match &v.known {
         Some((contact, link)) => state
-            .hub
+            .shards
             .contact_conversations(account_id, contact.id)
+            .await?
             .into_iter()
             .filter(|l| l.conversation.contact_inbox_id == Some(link.id))
             .map(|l| visitor_conversation(&directory, &l.conversation, l.queue_position))
@@ -227,8 +229,9 @@ async fn welcome(
         None => Vec::new(),
     };
     let agents_online = state
-        .hub
+        .shards
         .presence(account_id)
+        .await?
         .1
         .get(&v.inbox.id)
         .copied()

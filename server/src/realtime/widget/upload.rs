@@ -72,8 +72,9 @@ impl FromRequestParts<AppState> for Uploader {
         };
         if let Some(id) = query.conversation_id {
             let theirs = state
-                .hub
+                .shards
                 .contact_inbox_of(visitor.inbox.account_id, id)
+                .await
                 .is_ok_and(|found| found == Some(link.id));
             if !theirs {
                 return Err(ApiError::not_found("Conversation"));
@@ -117,7 +118,7 @@ pub async fn upload(
         Some(id) => id,
         None => {
             let created = state
-                .hub
+                .shards
                 .create_conversation(NewConversation {
                     account_id,
                     inbox_id: inbox.id,
@@ -149,7 +150,7 @@ pub async fn upload(
     .await?;
     let keys = crate::files::keys_of(&json!({ "attachments": &stored }));
     let posted = state
-        .hub
+        .shards
         .post_message(
             account_id,
             conversation_id,
