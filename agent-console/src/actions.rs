@@ -18,7 +18,7 @@ use crate::route::Route;
 /// Remembered so the notification prompt is shown once, ever.
 const ASKED_KEY: &str = "switchboard.console.notifications-asked";
 
-pub fn install(window: &Window) {
+pub(crate) fn install(window: &Window) {
     let Some(doc) = window.document() else { return };
     dom::listen(&doc, "click", on_click);
     dom::listen(&doc, "change", on_change);

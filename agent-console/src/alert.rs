@@ -40,7 +40,7 @@ fn toast_el() -> Option<Element> {
 
 /// Shows `text` (a server's message, as it sent it) for a few seconds.
 /// The toast floats over the page, so nothing under it moves.
-pub fn toast(text: &str) {
+pub(crate) fn toast(text: &str) {
     let Some(e) = toast_el() else { return };
     dom::set_text(&e, text);
     dom::set_hidden(&e, false);
@@ -55,7 +55,7 @@ pub fn toast(text: &str) {
     });
 }
 
-pub fn dismiss_toast() {
+pub(crate) fn dismiss_toast() {
     if let Some(e) = dom::by_id("toast") {
         dom::set_hidden(&e, true);
     }
@@ -63,7 +63,7 @@ pub fn dismiss_toast() {
 
 /// On a user gesture: create (or wake) the audio context; with `ask`
 /// (the first gesture ever), ask for permission to show notifications.
-pub fn unlock(ask: bool) {
+pub(crate) fn unlock(ask: bool) {
     AUDIO.with(|a| {
         if let Ok(mut slot) = a.try_borrow_mut() {
             if slot.is_none() {
@@ -81,7 +81,7 @@ pub fn unlock(ask: bool) {
 
 /// Whether the page's global object has `name`. Calling an API the
 /// browser lacks would throw through the wasm and stop the console.
-pub fn has_global(name: &str) -> bool {
+pub(crate) fn has_global(name: &str) -> bool {
     js_sys::Reflect::has(&js_sys::global(), &name.into()).unwrap_or(false)
 }
 
@@ -91,7 +91,7 @@ fn permission() -> Option<NotificationPermission> {
 }
 
 /// A short two-tone beep (nothing before the first gesture).
-pub fn beep() {
+pub(crate) fn beep() {
     AUDIO.with(|a| {
         let Ok(slot) = a.try_borrow() else { return };
         let Some(ctx) = slot.as_ref() else { return };
@@ -116,7 +116,7 @@ pub fn beep() {
 }
 
 /// A desktop notification; clicking it focuses the console and runs `open`.
-pub fn notify(title: &str, body: &str, tag: &str, open: impl FnOnce() + 'static) {
+pub(crate) fn notify(title: &str, body: &str, tag: &str, open: impl FnOnce() + 'static) {
     if permission() != Some(NotificationPermission::Granted) {
         return;
     }

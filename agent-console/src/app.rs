@@ -26,11 +26,11 @@ use crate::state::{Data, Dirty};
 use crate::ui::Ui;
 
 /// Where the session survives reloads.
-pub const SESSION_KEY: &str = "switchboard.console.session";
+pub(crate) const SESSION_KEY: &str = "switchboard.console.session";
 /// The language picked in the profile.
-pub const LANG_KEY: &str = "switchboard.console.lang";
+pub(crate) const LANG_KEY: &str = "switchboard.console.lang";
 
-pub struct App {
+pub(crate) struct App {
     pub data: Data,
     pub ui: Ui,
     pub dirty: Dirty,
@@ -74,7 +74,7 @@ thread_local! {
 
 /// Hands a message to the app. Safe to call from anywhere, including
 /// from inside a batch (it then runs in the same batch, after the others).
-pub fn dispatch(msg: Msg) {
+pub(crate) fn dispatch(msg: Msg) {
     QUEUE.with(|q| {
         if let Ok(mut q) = q.try_borrow_mut() {
             q.push_back(msg);
@@ -111,7 +111,7 @@ fn with_app(f: impl FnOnce(&mut App)) {
 }
 
 /// Starts the console on the page's `#app` element.
-pub fn boot() {
+pub(crate) fn boot() {
     let Some(window) = dom::window() else { return };
     let Some(root) = dom::by_id("app") else {
         return;
@@ -190,7 +190,7 @@ fn parse_session(text: &str) -> Option<(String, i64)> {
 
 /// Sends a request; its answer comes back as the message `wrap` makes.
 /// A 401 on a request made with a token means the session is over.
-pub fn spawn<T: DeserializeOwned + 'static>(
+pub(crate) fn spawn<T: DeserializeOwned + 'static>(
     method: Method,
     path: String,
     token: Option<String>,
@@ -201,7 +201,7 @@ pub fn spawn<T: DeserializeOwned + 'static>(
 }
 
 /// [`spawn`] with any body (a form with files).
-pub fn spawn_body<T: DeserializeOwned + 'static>(
+pub(crate) fn spawn_body<T: DeserializeOwned + 'static>(
     method: Method,
     path: String,
     token: Option<String>,
@@ -222,7 +222,7 @@ pub fn spawn_body<T: DeserializeOwned + 'static>(
 impl App {
     /// A request with the session's token, to an account path
     /// (`/conversations/...`) or an absolute one (`/api/v1/profile`).
-    pub fn api<T: DeserializeOwned + 'static>(
+    pub(crate) fn api<T: DeserializeOwned + 'static>(
         &self,
         method: Method,
         path: &str,
@@ -239,7 +239,7 @@ impl App {
     }
 
     /// [`App::api`] with a form (files) as the body.
-    pub fn api_form<T: DeserializeOwned + 'static>(
+    pub(crate) fn api_form<T: DeserializeOwned + 'static>(
         &self,
         path: &str,
         form: web_sys::FormData,
@@ -278,7 +278,7 @@ impl App {
     }
 
     /// Moves to `route`; `push` adds a history entry (not for back/forward).
-    pub fn navigate(&mut self, route: Route, push: bool) {
+    pub(crate) fn navigate(&mut self, route: Route, push: bool) {
         let route = self.allowed(route);
         if route == self.data.route {
             return;
@@ -326,7 +326,7 @@ impl App {
     }
 
     /// Loads what a screen needs when it is entered.
-    pub fn entered(&mut self, route: Route) {
+    pub(crate) fn entered(&mut self, route: Route) {
         if self.data.session.is_none() {
             return;
         }
@@ -349,7 +349,7 @@ impl App {
         }
     }
 
-    pub fn replace_url(&self) {
+    pub(crate) fn replace_url(&self) {
         if let Some(w) = dom::window() {
             let current = w.location().pathname().unwrap_or_default();
             let path = self.data.route.path();

@@ -14,7 +14,7 @@ use crate::forms::Failure;
 const TOKEN_HEADER: &str = "api_access_token";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     Get,
     Post,
     Patch,
@@ -33,14 +33,14 @@ impl Method {
 }
 
 /// What a request carries.
-pub enum Body {
+pub(crate) enum Body {
     Json(Value),
     /// `multipart/form-data` (files): the browser writes the boundary.
     Form(web_sys::FormData),
 }
 
 /// Sends one request and decodes a 2xx answer as `T`.
-pub async fn request<T: DeserializeOwned>(
+pub(crate) async fn request<T: DeserializeOwned>(
     method: Method,
     path: String,
     token: Option<String>,

@@ -15,22 +15,22 @@ use crate::conversation::store::{Status, Tab};
 use crate::forms::Failure;
 use crate::route::Route;
 
-pub type Res<T> = Result<T, Failure>;
+pub(crate) type Res<T> = Result<T, Failure>;
 
 /// `{"data": ...}`, the sign-in answer's envelope (devise_token_auth's).
 #[derive(Debug, serde::Deserialize)]
-pub struct Envelope<T> {
+pub(crate) struct Envelope<T> {
     pub data: T,
 }
 
 /// `{"payload": ...}` around one object (the CRM sync's answer).
 #[derive(Debug, serde::Deserialize)]
-pub struct One<T> {
+pub(crate) struct One<T> {
     pub payload: T,
 }
 
 #[derive(Debug)]
-pub enum Msg {
+pub(crate) enum Msg {
     /// Go to a route (pushes a history entry).
     Navigate(Route),
     /// The browser's back or forward buttons.
@@ -47,7 +47,7 @@ pub enum Msg {
 
 /// What the agent did.
 #[derive(Debug)]
-pub enum Action {
+pub(crate) enum Action {
     Login,
     Logout,
     Availability(String),
@@ -119,7 +119,7 @@ pub enum Action {
 
 /// Which part of an inbox's channel block a save came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChannelChange {
+pub(crate) enum ChannelChange {
     Whatsapp,
     Disconnect,
     ApiWebhook,
@@ -129,7 +129,7 @@ pub enum ChannelChange {
 /// and briefly, in the dispatch queue only.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
-pub enum Net {
+pub(crate) enum Net {
     /// A request made with this token was refused: the session is over.
     Unauthorized(String),
     SignedIn(Res<Envelope<Profile>>),

@@ -18,19 +18,19 @@ use crate::route::Route;
 
 /// The signed-in agent.
 #[derive(Debug, Clone)]
-pub struct Session {
+pub(crate) struct Session {
     pub token: String,
     pub account_id: i64,
     pub profile: Profile,
 }
 
 impl Session {
-    pub fn me(&self) -> i64 {
+    pub(crate) fn me(&self) -> i64 {
         self.profile.id
     }
 
     /// Administrator of the account in use (settings are theirs).
-    pub fn admin(&self) -> bool {
+    pub(crate) fn admin(&self) -> bool {
         self.profile
             .accounts
             .iter()
@@ -43,20 +43,20 @@ impl Session {
 
 /// A message shown next to a form after saving.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
+pub(crate) struct Notice {
     pub text: String,
     pub error: bool,
 }
 
 impl Notice {
-    pub fn ok(text: &str) -> Option<Notice> {
+    pub(crate) fn ok(text: &str) -> Option<Notice> {
         Some(Notice {
             text: text.into(),
             error: false,
         })
     }
 
-    pub fn error(text: &str) -> Option<Notice> {
+    pub(crate) fn error(text: &str) -> Option<Notice> {
         Some(Notice {
             text: text.into(),
             error: true,
@@ -66,7 +66,7 @@ impl Notice {
 
 /// The settings and profile screens' own state.
 #[derive(Debug, Default)]
-pub struct Forms {
+pub(crate) struct Forms {
     /// The inbox open in settings, as last loaded or saved.
     pub inbox: Option<Inbox>,
     /// Bumped whenever `inbox` is (re)loaded: the form is redrawn from it.
@@ -117,7 +117,7 @@ pub struct Forms {
 /// by itself while WhatsApp's 24-hour window is closed (`can_reply`
 /// false), and inside the window when the agent opens it.
 #[derive(Debug, Default)]
-pub struct TemplateForm {
+pub(crate) struct TemplateForm {
     /// Opened with "Template" in this conversation (inside the window).
     pub open_for: Option<i64>,
     /// The template picked (`templates::Template::key`).
@@ -137,7 +137,7 @@ pub struct TemplateForm {
 
 impl TemplateForm {
     /// Back to the list, nothing typed (another conversation, a send).
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.open_for = None;
         self.picked = None;
         self.values.clear();
@@ -148,7 +148,7 @@ impl TemplateForm {
 
 /// The state of an inbox's Settings block and of Delete inbox.
 #[derive(Debug, Default)]
-pub struct InboxSettingsForm {
+pub(crate) struct InboxSettingsForm {
     /// Bumped when the block is to be drawn again from the inbox (loaded,
     /// saved); other saves of the page leave what is typed here alone.
     pub version: u32,
@@ -166,7 +166,7 @@ pub struct InboxSettingsForm {
 /// The state of the new inbox form, the channel blocks of an inbox's
 /// settings, the webhooks screen and the delivery logs.
 #[derive(Debug, Default)]
-pub struct ChannelForms {
+pub(crate) struct ChannelForms {
     /// The channel picked in the new inbox form (`None`: Website).
     pub new_channel: Option<ChannelType>,
     /// Why the new inbox was not created, and the field at fault (DOM id).
@@ -208,7 +208,7 @@ pub struct ChannelForms {
 }
 
 #[derive(Debug)]
-pub struct Data {
+pub(crate) struct Data {
     pub lang: Lang,
     pub route: Route,
     pub session: Option<Session>,
@@ -235,7 +235,7 @@ pub struct Data {
 }
 
 impl Data {
-    pub fn new(lang: Lang, route: Route) -> Data {
+    pub(crate) fn new(lang: Lang, route: Route) -> Data {
         Data {
             lang,
             route,
@@ -256,34 +256,34 @@ impl Data {
         }
     }
 
-    pub fn me(&self) -> i64 {
+    pub(crate) fn me(&self) -> i64 {
         self.session.as_ref().map(Session::me).unwrap_or_default()
     }
 
-    pub fn admin(&self) -> bool {
+    pub(crate) fn admin(&self) -> bool {
         self.session.as_ref().is_some_and(Session::admin)
     }
 
     /// The open conversation, if the route names one.
-    pub fn open_id(&self) -> Option<i64> {
+    pub(crate) fn open_id(&self) -> Option<i64> {
         match self.route {
             Route::Conversations(id) => id,
             _ => None,
         }
     }
 
-    pub fn inbox(&self, id: i64) -> Option<&Inbox> {
+    pub(crate) fn inbox(&self, id: i64) -> Option<&Inbox> {
         self.inboxes.iter().find(|i| i.id == id)
     }
 
-    pub fn agent(&self, id: i64) -> Option<&Agent> {
+    pub(crate) fn agent(&self, id: i64) -> Option<&Agent> {
         self.agents.iter().find(|a| a.id == id)
     }
 }
 
 /// Parts of the page to redraw after a batch of messages.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Dirty {
+pub(crate) struct Dirty {
     /// Rebuild the whole screen (route area, language or session changed).
     pub screen: bool,
     pub topbar: bool,
@@ -300,7 +300,7 @@ pub struct Dirty {
 }
 
 impl Dirty {
-    pub fn all() -> Dirty {
+    pub(crate) fn all() -> Dirty {
         Dirty {
             screen: true,
             topbar: true,

@@ -2,7 +2,7 @@
 
 use switchboard_protocol::chat::{Conversation, Message};
 
-pub fn agent_json(id: i64, name: &str) -> String {
+pub(crate) fn agent_json(id: i64, name: &str) -> String {
     format!(
         r#"{{"id":{id},"account_id":1,"availability_status":"available","auto_offline":true,
         "confirmed":true,"email":"a{id}@x.test","available_name":"{name}","name":"{name}",
@@ -10,7 +10,7 @@ pub fn agent_json(id: i64, name: &str) -> String {
     )
 }
 
-pub fn contact_json(id: i64, name: &str) -> String {
+pub(crate) fn contact_json(id: i64, name: &str) -> String {
     format!(
         r#"{{"id":{id},"name":"{name}","email":null,"phone_number":null,"identifier":null,
         "thumbnail":"","custom_attributes":{{}},"additional_attributes":{{}},
@@ -19,7 +19,7 @@ pub fn contact_json(id: i64, name: &str) -> String {
 }
 
 /// `message_type`: 0 incoming, 1 outgoing, 2 activity.
-pub fn message_json(id: i64, conversation: i64, kind: i64, private: bool) -> String {
+pub(crate) fn message_json(id: i64, conversation: i64, kind: i64, private: bool) -> String {
     let sender = match kind {
         0 => {
             r#""sender_type":"Contact","sender_id":17,"sender":{"id":17,"name":"Joana","available_name":"Joana","avatar_url":"","thumbnail":"","type":"contact"}"#
@@ -36,7 +36,12 @@ pub fn message_json(id: i64, conversation: i64, kind: i64, private: bool) -> Str
     )
 }
 
-pub fn conversation_json(id: i64, assignee: Option<i64>, status: &str, activity: i64) -> String {
+pub(crate) fn conversation_json(
+    id: i64,
+    assignee: Option<i64>,
+    status: &str,
+    activity: i64,
+) -> String {
     let (assignee_id, assignee_obj) = match assignee {
         Some(a) => (a.to_string(), agent_json(a, &format!("Agent {a}"))),
         None => ("null".into(), "null".into()),
@@ -53,17 +58,22 @@ pub fn conversation_json(id: i64, assignee: Option<i64>, status: &str, activity:
     )
 }
 
-pub fn conversation(id: i64, assignee: Option<i64>, status: &str, activity: i64) -> Conversation {
+pub(crate) fn conversation(
+    id: i64,
+    assignee: Option<i64>,
+    status: &str,
+    activity: i64,
+) -> Conversation {
     serde_json::from_str(&conversation_json(id, assignee, status, activity)).expect("fixture")
 }
 
-pub fn message(id: i64, conversation: i64, kind: i64, private: bool) -> Message {
+pub(crate) fn message(id: i64, conversation: i64, kind: i64, private: bool) -> Message {
     serde_json::from_str(&message_json(id, conversation, kind, private)).expect("fixture")
 }
 
 /// An inbox as `GET .../inboxes/{id}` shows it to administrators: the
 /// fields every inbox has, then `channel`'s own (which may override them).
-pub fn inbox(channel: serde_json::Value) -> switchboard_protocol::api::Inbox {
+pub(crate) fn inbox(channel: serde_json::Value) -> switchboard_protocol::api::Inbox {
     let mut fields = serde_json::json!({
         "id": 3, "account_id": 1, "name": "Inbox", "channel_id": 3,
         "channel_type": "Channel::WebWidget", "avatar_url": "",

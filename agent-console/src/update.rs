@@ -16,7 +16,7 @@ use crate::msg::{Action, Msg, Net};
 use crate::state::Dirty;
 
 impl App {
-    pub fn act(&mut self, action: Action) {
+    pub(crate) fn act(&mut self, action: Action) {
         match action {
             Action::Login => self.login(),
             Action::Logout => self.sign_out(true),
@@ -133,7 +133,7 @@ impl App {
         );
     }
 
-    pub fn net(&mut self, net: Net) {
+    pub(crate) fn net(&mut self, net: Net) {
         match net {
             Net::Unauthorized(token) => {
                 let current = self.data.session.as_ref().map(|s| s.token.as_str());

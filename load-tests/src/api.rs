@@ -27,7 +27,7 @@ const ATTEMPTS_ON_503: u32 = 5;
 
 /// A REST client for one account.
 #[derive(Clone)]
-pub struct Api {
+pub(crate) struct Api {
     http: reqwest::Client,
     base: Arc<str>,
     pub account_id: i64,
@@ -36,20 +36,20 @@ pub struct Api {
 
 /// An agent this run created, signed in.
 #[derive(Debug, Clone)]
-pub struct AgentUser {
+pub(crate) struct AgentUser {
     pub id: i64,
     pub token: String,
 }
 
 /// A website inbox this run created.
 #[derive(Debug, Clone)]
-pub struct WebInbox {
+pub(crate) struct WebInbox {
     pub website_token: String,
 }
 
 /// How an HTTP call failed.
 #[derive(Debug)]
-pub enum CallError {
+pub(crate) enum CallError {
     /// The server answered with this status.
     Status(u16, String),
     /// No answer (connection refused, reset, timed out).
@@ -58,7 +58,7 @@ pub enum CallError {
 
 impl CallError {
     /// A short name for error tables: `http_503`, `transport`.
-    pub fn kind(&self) -> String {
+    pub(crate) fn kind(&self) -> String {
         match self {
             CallError::Status(status, _) => format!("http_{status}"),
             CallError::Transport(_) => "transport".to_string(),
@@ -78,7 +78,7 @@ impl std::fmt::Display for CallError {
 impl std::error::Error for CallError {}
 
 impl Api {
-    pub fn new(common: &Common) -> anyhow::Result<Api> {
+    pub(crate) fn new(common: &Common) -> anyhow::Result<Api> {
         let token = common
             .token
             .clone()
@@ -137,7 +137,7 @@ impl Api {
     }
 
     /// Checks the server answers and the token is an administrator's of the account.
-    pub async fn check(&self) -> anyhow::Result<()> {
+    pub(crate) async fn check(&self) -> anyhow::Result<()> {
         let url = format!("{}/healthz", self.base);
         let _: Value = self
             .call(reqwest::Method::GET, url, None, None)
@@ -161,7 +161,11 @@ impl Api {
     }
 
     /// Creates `count` agents named after the run and signs each in.
-    pub async fn create_agents(&self, run: &str, count: usize) -> anyhow::Result<Vec<AgentUser>> {
+    pub(crate) async fn create_agents(
+        &self,
+        run: &str,
+        count: usize,
+    ) -> anyhow::Result<Vec<AgentUser>> {
         stream::iter(0..count)
             .map(|i| self.create_agent(run, i))
             .buffered(SETUP_CONCURRENCY)
@@ -208,7 +212,11 @@ impl Api {
 
     /// Creates a website inbox with automatic assignment and practically no
     /// cap, and makes `members` its collaborators.
-    pub async fn create_inbox(&self, name: &str, members: &[i64]) -> anyhow::Result<WebInbox> {
+    pub(crate) async fn create_inbox(
+        &self,
+        name: &str,
+        members: &[i64],
+    ) -> anyhow::Result<WebInbox> {
         let body = json!({
             "name": name,
             "channel": {"type": "web_widget", "website_url": "https://load.switchboard.test"},
@@ -245,7 +253,7 @@ impl Api {
     /// An agent posts a public reply; retried with the same `echo_id` while
     /// the server answers `503`. Returns the message id and the number of
     /// retries.
-    pub async fn post_message(
+    pub(crate) async fn post_message(
         &self,
         token: &str,
         conversation_id: i64,
@@ -271,7 +279,10 @@ impl Api {
     }
 
     /// The ids of every message of a conversation, read page by page.
-    pub async fn message_ids(&self, conversation_id: i64) -> Result<HashSet<i64>, CallError> {
+    pub(crate) async fn message_ids(
+        &self,
+        conversation_id: i64,
+    ) -> Result<HashSet<i64>, CallError> {
         let mut ids = HashSet::new();
         let mut before: Option<i64> = None;
         loop {
@@ -292,7 +303,10 @@ impl Api {
     }
 
     /// A conversation as the REST API shows it now.
-    pub async fn conversation(&self, conversation_id: i64) -> Result<Conversation, CallError> {
+    pub(crate) async fn conversation(
+        &self,
+        conversation_id: i64,
+    ) -> Result<Conversation, CallError> {
         self.call(
             reqwest::Method::GET,
             self.account_path(&format!("/conversations/{conversation_id}")),
@@ -305,7 +319,7 @@ impl Api {
 
 /// A name no earlier run used: seconds since the epoch, the process id and
 /// a counter (tests run several scenarios in one process), in base 36.
-pub fn run_id() -> String {
+pub(crate) fn run_id() -> String {
     static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -335,7 +349,7 @@ fn base36(mut n: u64) -> String {
 }
 
 /// Fails unless `rate` messages a second fits the server's per-connection limit.
-pub fn check_rate(rate: f64) -> anyhow::Result<()> {
+pub(crate) fn check_rate(rate: f64) -> anyhow::Result<()> {
     if !(rate > 0.0 && rate.is_finite()) {
         bail!("--rate must be above 0");
     }

@@ -29,7 +29,7 @@ impl Slot {
     }
 }
 
-pub struct Ledger {
+pub(crate) struct Ledger {
     lanes: Vec<Box<[Slot]>>,
     /// Sockets that should see each message.
     receivers: u32,
@@ -59,7 +59,7 @@ pub struct Audit {
 impl Ledger {
     /// `lanes` senders of at most `per_lane` messages each, every message
     /// due at `receivers` sockets.
-    pub fn new(lanes: usize, per_lane: usize, receivers: u32) -> Ledger {
+    pub(crate) fn new(lanes: usize, per_lane: usize, receivers: u32) -> Ledger {
         Ledger {
             lanes: (0..lanes)
                 .map(|_| (0..per_lane).map(|_| Slot::new()).collect())
@@ -69,7 +69,7 @@ impl Ledger {
     }
 
     /// Messages a lane may send.
-    pub fn capacity(&self) -> usize {
+    pub(crate) fn capacity(&self) -> usize {
         self.lanes.first().map_or(0, |l| l.len())
     }
 
@@ -77,20 +77,20 @@ impl Ledger {
         self.lanes.get(lane)?.get(seq)
     }
 
-    pub fn sent(&self, lane: usize, seq: usize) {
+    pub(crate) fn sent(&self, lane: usize, seq: usize) {
         if let Some(s) = self.slot(lane, seq) {
             s.sent.store(true, Ordering::Relaxed);
         }
     }
 
     /// Records the server's acknowledgement; `false` if it was already acknowledged.
-    pub fn acked(&self, lane: usize, seq: usize, id: i64) -> bool {
+    pub(crate) fn acked(&self, lane: usize, seq: usize, id: i64) -> bool {
         self.slot(lane, seq)
             .is_some_and(|s| s.id.swap(id, Ordering::Relaxed) == 0)
     }
 
     /// Records a delivery; `false` for a message the ledger does not know.
-    pub fn seen(&self, lane: usize, seq: usize) -> bool {
+    pub(crate) fn seen(&self, lane: usize, seq: usize) -> bool {
         match self.slot(lane, seq) {
             Some(s) => {
                 s.seen.fetch_add(1, Ordering::Relaxed);
@@ -102,7 +102,7 @@ impl Ledger {
 
     /// Messages still on their way: sent and not acknowledged, or
     /// acknowledged and not yet seen by every receiver.
-    pub fn in_flight(&self) -> u64 {
+    pub(crate) fn in_flight(&self) -> u64 {
         let mut n = 0;
         for lane in &self.lanes {
             for s in lane.iter() {
@@ -121,7 +121,10 @@ impl Ledger {
     /// Checks every message; `in_database(lane)` gives the ids the database
     /// holds for the lane's conversation (`None`: it could not be read, so
     /// that check is skipped).
-    pub fn audit<'a>(&self, in_database: impl Fn(usize) -> Option<&'a HashSet<i64>>) -> Audit {
+    pub(crate) fn audit<'a>(
+        &self,
+        in_database: impl Fn(usize) -> Option<&'a HashSet<i64>>,
+    ) -> Audit {
         let mut audit = Audit::default();
         for (lane, slots) in self.lanes.iter().enumerate() {
             let stored = in_database(lane);

@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 /// How long opening a connection (TCP, upgrade, `auth`, `welcome`) may take.
-pub const OPEN_WITHIN: Duration = Duration::from_secs(15);
+pub(crate) const OPEN_WITHIN: Duration = Duration::from_secs(15);
 /// Connections per source address before another is used: the kernel's
 /// ephemeral range (32768-60999) gives about 28,000 per address and
 /// destination; leave some room.
@@ -26,7 +26,7 @@ const PER_SOURCE: usize = 25_000;
 
 /// How a connection attempt failed, for the error table.
 #[derive(Debug)]
-pub struct OpenError {
+pub(crate) struct OpenError {
     pub kind: &'static str,
     pub detail: String,
 }
@@ -58,7 +58,7 @@ fn io_error(stage: &'static str, e: &std::io::Error) -> OpenError {
 }
 
 /// Opens WebSockets to one server, spreading them over source addresses.
-pub struct Dialer {
+pub(crate) struct Dialer {
     server: SocketAddr,
     ws_base: String,
     sources: Vec<IpAddr>,
@@ -97,7 +97,7 @@ fn ephemeral_ports() -> (u16, u16) {
 impl Dialer {
     /// `connections`: how many the scenario will hold at once, to choose
     /// how many source addresses to use when `source_addresses` is not given.
-    pub async fn new(
+    pub(crate) async fn new(
         url: &str,
         source_addresses: Option<u8>,
         connections: usize,
@@ -179,13 +179,13 @@ impl Dialer {
         ))
     }
 
-    pub fn sources(&self) -> &[IpAddr] {
+    pub(crate) fn sources(&self) -> &[IpAddr] {
         &self.sources
     }
 
     /// Opens a WebSocket to `path`. `heavy`: a connection that receives a
     /// lot (an agent console) gets a larger read buffer.
-    pub async fn open(&self, path: &str, heavy: bool) -> Result<Ws, OpenError> {
+    pub(crate) async fn open(&self, path: &str, heavy: bool) -> Result<Ws, OpenError> {
         // A source port whose connection to the server is still remembered
         // (TIME_WAIT) refuses the connect with EADDRNOTAVAIL: try another.
         let mut attempt = 0;
@@ -220,7 +220,10 @@ impl Dialer {
     }
 
     /// A visitor of the inbox with this website token, new (no visitor token).
-    pub async fn visitor(&self, website_token: &str) -> Result<(Ws, VisitorWelcome), OpenError> {
+    pub(crate) async fn visitor(
+        &self,
+        website_token: &str,
+    ) -> Result<(Ws, VisitorWelcome), OpenError> {
         let auth = VisitorFrame::Auth {
             website_token: website_token.to_string(),
             visitor_token: None,
@@ -230,7 +233,7 @@ impl Dialer {
     }
 
     /// An agent console signed in with `token`.
-    pub async fn agent(
+    pub(crate) async fn agent(
         &self,
         token: &str,
         account_id: i64,
@@ -272,7 +275,7 @@ impl Dialer {
 
 /// What ended a connection's reading.
 #[derive(Debug)]
-pub enum Ended {
+pub(crate) enum Ended {
     /// A close frame, with its code if any.
     Closed(Option<u16>),
     /// The stream ended or failed without a close frame.
@@ -290,13 +293,13 @@ impl std::fmt::Display for Ended {
 }
 
 /// One open WebSocket.
-pub struct Ws {
+pub(crate) struct Ws {
     stream: WebSocketStream<TcpStream>,
 }
 
 impl Ws {
     /// Sends one JSON frame.
-    pub async fn send(&mut self, frame: &impl Serialize) -> Result<(), String> {
+    pub(crate) async fn send(&mut self, frame: &impl Serialize) -> Result<(), String> {
         let text = serde_json::to_string(frame).map_err(|e| e.to_string())?;
         self.stream
             .send(Message::text(text))
@@ -305,7 +308,7 @@ impl Ws {
     }
 
     /// Sends one text frame as it is.
-    pub async fn send_text(&mut self, text: String) -> Result<(), String> {
+    pub(crate) async fn send_text(&mut self, text: String) -> Result<(), String> {
         self.stream
             .send(Message::text(text))
             .await
@@ -314,26 +317,28 @@ impl Ws {
 
     /// Queues a text frame without writing it out yet (see [`Ws::flush`]):
     /// answering a burst of frames with one write.
-    pub async fn feed_text(&mut self, text: String) -> Result<(), String> {
+    pub(crate) async fn feed_text(&mut self, text: String) -> Result<(), String> {
         self.stream
             .feed(Message::text(text))
             .await
             .map_err(|e| e.to_string())
     }
 
-    pub async fn flush(&mut self) -> Result<(), String> {
+    pub(crate) async fn flush(&mut self) -> Result<(), String> {
         self.stream.flush().await.map_err(|e| e.to_string())
     }
 
     /// The next text frame if it can be had without waiting.
-    pub fn ready_text(
+    pub(crate) fn ready_text(
         &mut self,
     ) -> Option<Result<tokio_tungstenite::tungstenite::Utf8Bytes, Ended>> {
         futures_util::FutureExt::now_or_never(self.next_text())
     }
 
     /// The next text frame. Pings are answered by tungstenite as it reads.
-    pub async fn next_text(&mut self) -> Result<tokio_tungstenite::tungstenite::Utf8Bytes, Ended> {
+    pub(crate) async fn next_text(
+        &mut self,
+    ) -> Result<tokio_tungstenite::tungstenite::Utf8Bytes, Ended> {
         loop {
             match self.stream.next().await {
                 Some(Ok(Message::Text(text))) => return Ok(text),
@@ -355,7 +360,7 @@ impl Ws {
     /// Makes a new visitor a contact (an empty `set_custom_attributes`,
     /// answered by `identity`) and returns the contact's id: a new visitor
     /// is no contact until they first write.
-    pub async fn become_contact(&mut self) -> Result<i64, OpenError> {
+    pub(crate) async fn become_contact(&mut self) -> Result<i64, OpenError> {
         let frame = VisitorFrame::SetCustomAttributes {
             custom_attributes: serde_json::Map::new(),
         };
@@ -407,7 +412,7 @@ impl Ws {
     }
 
     /// Closes politely: a close frame, then waiting briefly for the server's.
-    pub async fn close(mut self) {
+    pub(crate) async fn close(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(3), async {
             if self.stream.close(None).await.is_ok() {
                 while let Some(Ok(_)) = self.stream.next().await {}
@@ -422,7 +427,7 @@ impl Ws {
 /// generator shares the machine with the server, so frames are not parsed
 /// into full [`ServerFrame`] values: serde skips every other field.
 #[derive(Debug, Deserialize)]
-pub struct Peek<'a> {
+pub(crate) struct Peek<'a> {
     #[serde(borrow)]
     pub event: Cow<'a, str>,
     #[serde(default)]
@@ -433,7 +438,7 @@ pub struct Peek<'a> {
 /// id in `message.*` and the conversation's in `conversation.*` and
 /// `assignee.changed`.
 #[derive(Debug, Default, Deserialize)]
-pub struct PeekData<'a> {
+pub(crate) struct PeekData<'a> {
     pub id: Option<i64>,
     pub conversation_id: Option<i64>,
     pub contact_id: Option<i64>,
@@ -454,7 +459,7 @@ pub struct PeekData<'a> {
 }
 
 impl<'a> Peek<'a> {
-    pub fn parse(text: &'a str) -> Result<Peek<'a>, String> {
+    pub(crate) fn parse(text: &'a str) -> Result<Peek<'a>, String> {
         serde_json::from_str(text).map_err(|e| format!("unreadable frame: {e}"))
     }
 }
@@ -463,7 +468,7 @@ impl<'a> Peek<'a> {
 /// it knows which run, sender and sequence number it is and when it was
 /// meant to be sent: `lt <run> <kind> <lane> <seq> <micros>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stamp {
+pub(crate) struct Stamp {
     /// `v` a visitor wrote it, `a` an agent.
     pub kind: char,
     pub lane: usize,
@@ -472,7 +477,7 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    pub fn content(&self, run: &str) -> String {
+    pub(crate) fn content(&self, run: &str) -> String {
         format!(
             "lt {run} {} {} {} {}",
             self.kind, self.lane, self.seq, self.at_us
@@ -480,7 +485,7 @@ impl Stamp {
     }
 
     /// The stamp in `content`, if it is one of this run's.
-    pub fn parse(content: &str, run: &str) -> Option<Stamp> {
+    pub(crate) fn parse(content: &str, run: &str) -> Option<Stamp> {
         let mut parts = content.split(' ');
         if parts.next()? != "lt" || parts.next()? != run {
             return None;

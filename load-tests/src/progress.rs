@@ -7,13 +7,13 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// A spinner whose message a task refreshes four times a second.
-pub struct Progress {
+pub(crate) struct Progress {
     bar: ProgressBar,
     ticker: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Progress {
-    pub fn new(enabled: bool) -> Progress {
+    pub(crate) fn new(enabled: bool) -> Progress {
         let target = if enabled {
             ProgressDrawTarget::stderr()
         } else {
@@ -37,7 +37,7 @@ impl Progress {
 
     /// Shows `phase` until the next call; `line` is called every 250 ms for
     /// the rest of the line.
-    pub fn phase(&self, phase: &'static str, line: impl Fn() -> String + Send + 'static) {
+    pub(crate) fn phase(&self, phase: &'static str, line: impl Fn() -> String + Send + 'static) {
         self.stop_ticker();
         let bar = self.bar.clone();
         bar.set_message(format!("{phase}: {}", line()));
@@ -53,7 +53,7 @@ impl Progress {
     }
 
     /// Runs `f` (which writes to stderr) with the line hidden meanwhile.
-    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+    pub(crate) fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
         self.bar.suspend(f)
     }
 }

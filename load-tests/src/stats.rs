@@ -27,27 +27,27 @@ fn histogram() -> Histogram<u64> {
 /// generator puts into a message is on this clock, so sender and receiver
 /// (both in this process) compare like with like.
 #[derive(Debug, Clone, Copy)]
-pub struct Clock {
+pub(crate) struct Clock {
     epoch: Instant,
 }
 
 impl Clock {
-    pub fn new() -> Clock {
+    pub(crate) fn new() -> Clock {
         Clock {
             epoch: Instant::now(),
         }
     }
 
-    pub fn now_us(&self) -> u64 {
+    pub(crate) fn now_us(&self) -> u64 {
         self.at_us(Instant::now())
     }
 
-    pub fn at_us(&self, at: Instant) -> u64 {
+    pub(crate) fn at_us(&self, at: Instant) -> u64 {
         u64::try_from(at.saturating_duration_since(self.epoch).as_micros()).unwrap_or(u64::MAX)
     }
 
     /// Microseconds from `then_us` to now (0 if `then_us` is in the future).
-    pub fn since_us(&self, then_us: u64) -> u64 {
+    pub(crate) fn since_us(&self, then_us: u64) -> u64 {
         self.now_us().saturating_sub(then_us)
     }
 }
@@ -60,20 +60,20 @@ impl Default for Clock {
 
 /// A latency distribution shared by many tasks: the whole run, and the
 /// current interval (for soak reports).
-pub struct Latency {
+pub(crate) struct Latency {
     total: Mutex<Histogram<u64>>,
     interval: Mutex<Histogram<u64>>,
 }
 
 impl Latency {
-    pub fn new() -> Arc<Latency> {
+    pub(crate) fn new() -> Arc<Latency> {
         Arc::new(Latency {
             total: Mutex::new(histogram()),
             interval: Mutex::new(histogram()),
         })
     }
 
-    pub fn record(&self, micros: u64) {
+    pub(crate) fn record(&self, micros: u64) {
         let micros = micros.clamp(1, MAX_MICROS);
         lock(&self.total).saturating_record(micros);
         lock(&self.interval).saturating_record(micros);
@@ -85,12 +85,12 @@ impl Latency {
         let _ = lock(&self.interval).add(local);
     }
 
-    pub fn summary(&self) -> Summary {
+    pub(crate) fn summary(&self) -> Summary {
         Summary::of(&lock(&self.total))
     }
 
     /// The interval's distribution so far; starts a new interval.
-    pub fn take_interval(&self) -> Summary {
+    pub(crate) fn take_interval(&self) -> Summary {
         let mut interval = lock(&self.interval);
         let summary = Summary::of(&interval);
         interval.reset();
@@ -99,7 +99,7 @@ impl Latency {
 
     /// A recorder for one task, which merges its samples now and then
     /// instead of taking the lock for each.
-    pub fn local(self: &Arc<Latency>) -> LocalLatency {
+    pub(crate) fn local(self: &Arc<Latency>) -> LocalLatency {
         LocalLatency {
             shared: self.clone(),
             local: histogram(),
@@ -110,21 +110,21 @@ impl Latency {
 
 /// A task's own latency samples; merged into the shared [`Latency`] every
 /// few thousand samples, every quarter second, and when dropped.
-pub struct LocalLatency {
+pub(crate) struct LocalLatency {
     shared: Arc<Latency>,
     local: Histogram<u64>,
     flushed: Instant,
 }
 
 impl LocalLatency {
-    pub fn record(&mut self, micros: u64) {
+    pub(crate) fn record(&mut self, micros: u64) {
         self.local.saturating_record(micros.clamp(1, MAX_MICROS));
         if self.local.len() >= FLUSH_AFTER || self.flushed.elapsed() >= FLUSH_EVERY {
             self.flush();
         }
     }
 
-    pub fn flush(&mut self) {
+    pub(crate) fn flush(&mut self) {
         if !self.local.is_empty() {
             self.shared.merge(&self.local);
             self.local.reset();
@@ -168,13 +168,13 @@ impl Summary {
 }
 
 /// `x` with three decimals.
-pub fn round3(x: f64) -> f64 {
+pub(crate) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
 /// Errors by kind, each with the first example seen.
 #[derive(Default)]
-pub struct Errors {
+pub(crate) struct Errors {
     kinds: Mutex<BTreeMap<String, (u64, String)>>,
 }
 
@@ -186,11 +186,11 @@ pub struct ErrorKind {
 }
 
 impl Errors {
-    pub fn new() -> Arc<Errors> {
+    pub(crate) fn new() -> Arc<Errors> {
         Arc::new(Errors::default())
     }
 
-    pub fn add(&self, kind: impl Into<String>, example: impl std::fmt::Display) {
+    pub(crate) fn add(&self, kind: impl Into<String>, example: impl std::fmt::Display) {
         let mut kinds = lock(&self.kinds);
         let entry = kinds
             .entry(kind.into())
@@ -198,11 +198,11 @@ impl Errors {
         entry.0 += 1;
     }
 
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         lock(&self.kinds).values().map(|(n, _)| n).sum()
     }
 
-    pub fn snapshot(&self) -> BTreeMap<String, ErrorKind> {
+    pub(crate) fn snapshot(&self) -> BTreeMap<String, ErrorKind> {
         lock(&self.kinds)
             .iter()
             .map(|(k, (count, example))| {
@@ -220,7 +220,7 @@ impl Errors {
 
 /// CPU time (user + system) a process has used, in seconds. Assumes the
 /// kernel's usual 100 ticks a second.
-pub fn cpu_seconds(pid: u32) -> Option<f64> {
+pub(crate) fn cpu_seconds(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name, which is in parentheses and may hold spaces.
     let rest = &stat[stat.rfind(')')? + 1..];
@@ -233,7 +233,7 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
 
 /// CPU use of the server and of this process over a window, in percent of
 /// one core (the machine's cores are shared by both).
-pub struct CpuWindow {
+pub(crate) struct CpuWindow {
     server_pid: Option<u32>,
     server: Option<f64>,
     own: Option<f64>,
@@ -241,7 +241,7 @@ pub struct CpuWindow {
 }
 
 impl CpuWindow {
-    pub fn start(server_pid: Option<u32>) -> CpuWindow {
+    pub(crate) fn start(server_pid: Option<u32>) -> CpuWindow {
         CpuWindow {
             server_pid,
             server: server_pid.and_then(cpu_seconds),
@@ -251,7 +251,7 @@ impl CpuWindow {
     }
 
     /// (server %, load generator %) since `start`.
-    pub fn finish(&self) -> (Option<f64>, Option<f64>) {
+    pub(crate) fn finish(&self) -> (Option<f64>, Option<f64>) {
         let secs = self.at.elapsed().as_secs_f64().max(1e-9);
         let pct =
             |before: Option<f64>, now: Option<f64>| Some(round3((now? - before?) / secs * 100.0));
@@ -263,7 +263,7 @@ impl CpuWindow {
 }
 
 /// Resident memory of a process (VmRSS in /proc/PID/status), in bytes.
-pub fn rss_bytes(pid: u32) -> Option<u64> {
+pub(crate) fn rss_bytes(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kb: u64 = line

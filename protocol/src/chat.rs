@@ -6,6 +6,44 @@ use serde_json::Value;
 use crate::api::Agent;
 
 /// Who wrote a message, as shown next to it.
+/// Where a conversation stands (`open`, `pending`, `resolved`,
+/// `snoozed`): one vocabulary for the server, the console and the widget.
+/// Only open conversations count against an agent's maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    Open,
+    Pending,
+    Resolved,
+    Snoozed,
+}
+
+impl ConversationStatus {
+    /// Every status, in the order lists offer them.
+    pub const ALL: [ConversationStatus; 4] = [
+        ConversationStatus::Open,
+        ConversationStatus::Pending,
+        ConversationStatus::Snoozed,
+        ConversationStatus::Resolved,
+    ];
+
+    /// The name on the wire and in the database.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConversationStatus::Open => "open",
+            ConversationStatus::Pending => "pending",
+            ConversationStatus::Resolved => "resolved",
+            ConversationStatus::Snoozed => "snoozed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ConversationStatus> {
+        ConversationStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessageSender {
     pub id: i64,
@@ -134,8 +172,7 @@ pub struct Conversation {
     pub account_id: i64,
     pub inbox_id: i64,
     pub contact_id: i64,
-    /// `open`, `pending`, `resolved` or `snoozed`.
-    pub status: String,
+    pub status: ConversationStatus,
     pub assignee_id: Option<i64>,
     pub snoozed_until: Option<i64>,
     pub created_at: i64,

@@ -402,7 +402,7 @@ pub struct PublicAgent {
 pub struct VisitorConversation {
     pub id: i64,
     pub inbox_id: i64,
-    pub status: String,
+    pub status: crate::chat::ConversationStatus,
     pub assignee: Option<PublicAgent>,
     /// 1-based place in the queue while waiting unassigned.
     pub queue_position: Option<usize>,
@@ -467,7 +467,8 @@ mod tests {
             Some(ServerEvent::ConversationDeleted)
         );
         assert_eq!(ServerEvent::parse("conversation.archived"), None);
-        // A new variant fails to compile here until it is added to `ALL`.
+        // A new variant fails to compile here: the reminder to add it to
+        // `ALL` too (a variant missing there would never parse).
         for e in ServerEvent::ALL {
             match e {
                 ServerEvent::Welcome

@@ -79,7 +79,18 @@ async fn setup(
         )
         .await
         .expect("contact");
-    let (hub, writer) = Hub::start(store.clone()).await.expect("hub");
+    // With the realtime layer subscribed, as in a server: each commit goes
+    // through its account's dispatcher (which renders nothing while nobody
+    // is connected).
+    let metrics = std::sync::Arc::new(switchboard_server::metrics::Metrics::default());
+    let realtime = switchboard_server::realtime::Realtime::new(
+        store.clone(),
+        metrics.clone(),
+        switchboard_server::realtime::ReplayLimits::default(),
+    );
+    let (hub, writer) = Hub::start_with(store.clone(), metrics, std::sync::Arc::new(realtime))
+        .await
+        .expect("hub");
     let mut conversations = Vec::with_capacity(CONVERSATIONS);
     for _ in 0..CONVERSATIONS {
         let (live, _) = hub

@@ -35,9 +35,9 @@ use crate::http::AppState;
 use crate::store::{NewAttachment, StoreError};
 
 /// Largest file accepted.
-pub const MAX_FILE_BYTES: usize = 25 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: usize = 25 * 1024 * 1024;
 /// Most files on one message.
-pub const MAX_FILES: usize = 10;
+pub(crate) const MAX_FILES: usize = 10;
 
 /// Where attachment bytes are kept.
 #[async_trait]
@@ -50,12 +50,12 @@ pub trait FileStore: Send + Sync {
 
 /// Files in a local folder.
 #[derive(Debug, Clone)]
-pub struct LocalFiles {
+pub(crate) struct LocalFiles {
     root: PathBuf,
 }
 
 impl LocalFiles {
-    pub fn new(root: impl Into<PathBuf>) -> LocalFiles {
+    pub(crate) fn new(root: impl Into<PathBuf>) -> LocalFiles {
         LocalFiles { root: root.into() }
     }
 
@@ -100,7 +100,7 @@ impl FileStore for LocalFiles {
 }
 
 /// Chatwoot's `file_type` of an allowed MIME type; `None`: refused.
-pub fn allowed(content_type: &str) -> Option<&'static str> {
+pub(crate) fn allowed(content_type: &str) -> Option<&'static str> {
     let base = content_type
         .split(';')
         .next()
@@ -128,7 +128,7 @@ pub fn allowed(content_type: &str) -> Option<&'static str> {
 
 /// A file name safe to show and to put in a header: no path, no control
 /// characters, at most 200 characters.
-pub fn clean_name(raw: &str) -> String {
+pub(crate) fn clean_name(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let name: String = last
         .chars()
@@ -174,7 +174,7 @@ impl Upload {
 
 /// Stores checked uploads and returns their descriptions, which the message
 /// keeps in `content_attributes.attachments` (and its JSON as `attachments`).
-pub async fn store(
+pub(crate) async fn store(
     store: &dyn crate::store::Store,
     files: &dyn FileStore,
     public_url: &str,
@@ -188,7 +188,7 @@ pub async fn store(
 
 /// A file whose bytes are stored but not yet recorded.
 #[derive(Debug)]
-pub struct Kept {
+pub(crate) struct Kept {
     key: String,
     name: String,
     content_type: String,
@@ -199,7 +199,7 @@ pub struct Kept {
 /// Checks and stores the bytes of uploads (nothing else): a caller can then
 /// create what the files belong to, and [`record`] them. If one fails,
 /// those already stored are removed.
-pub async fn put(files: &dyn FileStore, uploads: Vec<Upload>) -> ApiResult<Vec<Kept>> {
+pub(crate) async fn put(files: &dyn FileStore, uploads: Vec<Upload>) -> ApiResult<Vec<Kept>> {
     for upload in &uploads {
         upload.check("attachments[]")?;
     }
@@ -228,7 +228,7 @@ pub async fn put(files: &dyn FileStore, uploads: Vec<Upload>) -> ApiResult<Vec<K
 }
 
 /// Removes stored bytes that will not be recorded after all.
-pub async fn discard(files: &dyn FileStore, kept: Vec<Kept>) {
+pub(crate) async fn discard(files: &dyn FileStore, kept: Vec<Kept>) {
     remove(files, &kept).await
 }
 
@@ -242,7 +242,7 @@ async fn remove(files: &dyn FileStore, kept: &[Kept]) {
 
 /// Records stored files as a conversation's and describes them; if that
 /// fails, their bytes are removed.
-pub async fn record(
+pub(crate) async fn record(
     store: &dyn crate::store::Store,
     files: &dyn FileStore,
     public_url: &str,
@@ -293,7 +293,7 @@ pub async fn record(
 /// The file keys of a message's attachments: the segment before the name
 /// in their `data_url`s (`{public_url}/files/{key}/{name}`; the name is
 /// percent-encoded, so it has no `/`).
-pub fn keys_of(content_attributes: &Value) -> Vec<String> {
+pub(crate) fn keys_of(content_attributes: &Value) -> Vec<String> {
     content_attributes["attachments"]
         .as_array()
         .into_iter()
@@ -308,7 +308,7 @@ pub fn keys_of(content_attributes: &Value) -> Vec<String> {
 /// first (the links stop working at once), then their bytes. Failures are
 /// logged, not returned: the deletion they follow has happened, and a file
 /// left behind is unreachable without its record.
-pub async fn forget(
+pub(crate) async fn forget(
     store: &std::sync::Arc<dyn crate::store::Store>,
     files: &std::sync::Arc<dyn FileStore>,
     account_id: i64,
@@ -330,7 +330,7 @@ pub async fn forget(
 
 /// Forgets the files of deleted conversations. Like [`forget`], failures
 /// are logged: the deletion has happened, and its answer says so.
-pub async fn forget_conversations(
+pub(crate) async fn forget_conversations(
     store: &std::sync::Arc<dyn crate::store::Store>,
     files: &std::sync::Arc<dyn FileStore>,
     account_id: i64,
@@ -356,12 +356,12 @@ fn encode_path(name: &str) -> String {
 }
 
 /// `GET /files/{key}/{name}`: an attachment's bytes (see [`serve`]).
-pub fn routes() -> axum::Router<AppState> {
+pub(crate) fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/files/{key}/{name}", axum::routing::get(serve))
 }
 
 /// `GET /files/{key}/{name}`: the file, for whoever holds its URL.
-pub async fn serve(
+pub(crate) async fn serve(
     State(state): State<AppState>,
     ApiPath((key, _name)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {

@@ -6,21 +6,21 @@
 pub mod api;
 pub mod assign;
 pub mod cli;
-pub mod crm;
+pub(crate) mod crm;
 pub mod demo;
 pub mod edge;
-pub mod files;
-pub mod http;
+pub(crate) mod files;
+pub(crate) mod http;
 pub mod hub;
-pub mod input;
+pub(crate) mod input;
 pub mod logging;
 pub mod metrics;
 pub mod outbox;
 pub mod realtime;
 pub mod secrets;
 pub mod store;
-pub mod views;
-pub mod web;
+pub(crate) mod views;
+pub(crate) mod web;
 pub mod whatsapp;
 
 use std::future::Future;
@@ -96,6 +96,11 @@ pub async fn launch(
     let mut settings = settings;
     settings.public_url = settings.public_url.trim_end_matches('/').into();
     settings.ws_outbound_queue = settings.ws_outbound_queue.max(1);
+    // Everything that can fail to start is built before the outbox worker.
+    let outbound = outbox::send::client(
+        settings.outbox.allow_private,
+        std::time::Duration::from_secs(15),
+    )?;
     let outbox = outbox::spawn(
         hub.clone(),
         store.clone(),
@@ -112,10 +117,7 @@ pub async fn launch(
         shutdown: cancel.clone(),
         connections: connections.clone(),
         files,
-        outbound: outbox::send::client(
-            settings.outbox.allow_private,
-            std::time::Duration::from_secs(15),
-        )?,
+        outbound,
         template_syncs: Default::default(),
         sign_ins: Arc::new(api::throttle::SignInThrottle::new(settings.sign_in)),
         config: Arc::new(settings),

@@ -17,7 +17,7 @@ use crate::i18n::Locale;
 use crate::session::{Effect, HostOut, Picked, Session, UploadRequest};
 use crate::view::View;
 
-pub struct App {
+pub(crate) struct App {
     pub(crate) session: Session,
     pub(crate) view: View,
     socket: Option<Socket>,
@@ -50,7 +50,7 @@ thread_local! {
 
 /// Runs `f` on the app without redrawing: for what only concerns the
 /// view's scroll position.
-pub fn with_view(f: impl FnOnce(&mut App)) {
+pub(crate) fn with_view(f: impl FnOnce(&mut App)) {
     APP.with(|cell| {
         if let Ok(mut slot) = cell.try_borrow_mut() {
             if let Some(app) = slot.as_mut() {
@@ -63,7 +63,7 @@ pub fn with_view(f: impl FnOnce(&mut App)) {
 /// Runs `f` on the app, then carries out the effects and redraws. An event
 /// that arrives while the app is busy (it cannot, as no handler dispatches
 /// events synchronously, but a borrow must never panic) is dropped.
-pub fn with_app(f: impl FnOnce(&mut App)) {
+pub(crate) fn with_app(f: impl FnOnce(&mut App)) {
     APP.with(|cell| {
         let Ok(mut slot) = cell.try_borrow_mut() else {
             return;
@@ -76,7 +76,7 @@ pub fn with_app(f: impl FnOnce(&mut App)) {
 }
 
 /// Starts the widget in this frame.
-pub fn boot() {
+pub(crate) fn boot() {
     let Some(window) = dom::window() else { return };
     let location = window.location();
     let config = Config::from_query(&location.search().unwrap_or_default());

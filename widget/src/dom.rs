@@ -8,10 +8,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, EventTarget};
 
-pub use switchboard_browser::dom::*;
+pub(crate) use switchboard_browser::dom::*;
 
 /// A new element with a class (empty: none).
-pub fn el(tag: &str, class: &str) -> Option<Element> {
+pub(crate) fn el(tag: &str, class: &str) -> Option<Element> {
     let e = document()?.create_element(tag).ok()?;
     if !class.is_empty() {
         e.set_class_name(class);
@@ -20,7 +20,7 @@ pub fn el(tag: &str, class: &str) -> Option<Element> {
 }
 
 /// `el` appended to `parent`.
-pub fn child(parent: &Element, tag: &str, class: &str) -> Option<Element> {
+pub(crate) fn child(parent: &Element, tag: &str, class: &str) -> Option<Element> {
     let e = el(tag, class)?;
     parent.append_child(&e).ok()?;
     Some(e)
@@ -28,7 +28,7 @@ pub fn child(parent: &Element, tag: &str, class: &str) -> Option<Element> {
 
 /// Sets a CSS custom property through the CSSOM (allowed by the frame's
 /// `style-src 'self'`, unlike a `style` attribute).
-pub fn css_var(e: &Element, name: &str, value: &str) {
+pub(crate) fn css_var(e: &Element, name: &str, value: &str) {
     if let Some(h) = html(e) {
         let _ = h.style().set_property(name, value);
     }
@@ -36,7 +36,7 @@ pub fn css_var(e: &Element, name: &str, value: &str) {
 
 /// Like [`listen`], in the capture phase (for events that do not bubble,
 /// such as an image's `error`).
-pub fn listen_capture(target: &EventTarget, kind: &str, f: impl FnMut(Event) + 'static) {
+pub(crate) fn listen_capture(target: &EventTarget, kind: &str, f: impl FnMut(Event) + 'static) {
     let closure = Closure::<dyn FnMut(Event)>::new(f);
     if target
         .add_event_listener_with_callback_and_bool(kind, closure.as_ref().unchecked_ref(), true)
@@ -49,13 +49,13 @@ pub fn listen_capture(target: &EventTarget, kind: &str, f: impl FnMut(Event) + '
 /// The visitor token, in `localStorage` when the browser lets us (it may
 /// not: blocked third-party storage throws), and always in memory.
 #[derive(Debug)]
-pub struct TokenStore {
+pub(crate) struct TokenStore {
     key: String,
     memory: Option<String>,
 }
 
 impl TokenStore {
-    pub fn new(key: String) -> TokenStore {
+    pub(crate) fn new(key: String) -> TokenStore {
         let memory = stored(&key);
         TokenStore {
             key,
@@ -63,11 +63,11 @@ impl TokenStore {
         }
     }
 
-    pub fn get(&self) -> Option<String> {
+    pub(crate) fn get(&self) -> Option<String> {
         self.memory.clone()
     }
 
-    pub fn set(&mut self, token: Option<String>) {
+    pub(crate) fn set(&mut self, token: Option<String>) {
         store(&self.key, token.as_deref());
         self.memory = token;
     }

@@ -12,7 +12,7 @@ use web_sys::{MessageEvent, Window};
 
 /// What the host page asks of the frame.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Command {
+pub(crate) enum Command {
     Open,
     Close,
     /// A `set_user` or `set_custom_attributes` frame to send.
@@ -46,7 +46,7 @@ fn text(v: Option<&Value>) -> Option<String> {
 }
 
 /// Reads a loader message (as JSON); `None` for anything else.
-pub fn parse_command(json: &str) -> Option<Command> {
+pub(crate) fn parse_command(json: &str) -> Option<Command> {
     let m: Incoming = serde_json::from_str(json).ok()?;
     if m.source != "switchboard" {
         return None;
@@ -78,7 +78,7 @@ pub fn parse_command(json: &str) -> Option<Command> {
 }
 
 /// Frame → loader messages, as JSON.
-pub fn outgoing(kind: &str, fields: Value) -> String {
+pub(crate) fn outgoing(kind: &str, fields: Value) -> String {
     let mut m = match fields {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -89,7 +89,7 @@ pub fn outgoing(kind: &str, fields: Value) -> String {
 }
 
 /// The parent window and its origin, when the frame is embedded.
-pub struct Host {
+pub(crate) struct Host {
     parent: Window,
     origin: String,
 }
@@ -104,7 +104,7 @@ impl std::fmt::Debug for Host {
 
 impl Host {
     /// `None` when the frame is the top window or has no valid origin.
-    pub fn new(window: &Window, origin: Option<String>) -> Option<Host> {
+    pub(crate) fn new(window: &Window, origin: Option<String>) -> Option<Host> {
         let parent = window.parent().ok().flatten()?;
         let embedded = !js_sys::Object::is(&parent, window);
         embedded.then_some(Host {
@@ -114,14 +114,14 @@ impl Host {
     }
 
     /// Posts a message made by [`outgoing`].
-    pub fn post(&self, json: &str) {
+    pub(crate) fn post(&self, json: &str) {
         if let Ok(value) = js_sys::JSON::parse(json) {
             let _ = self.parent.post_message(&value, &self.origin);
         }
     }
 
     /// The command in `event`, if it comes from our parent at its origin.
-    pub fn accept(&self, event: &MessageEvent) -> Option<Command> {
+    pub(crate) fn accept(&self, event: &MessageEvent) -> Option<Command> {
         let from_parent = event
             .source()
             .is_some_and(|s| js_sys::Object::is(&s, &self.parent));
@@ -134,7 +134,7 @@ impl Host {
 }
 
 /// Whether the frame is embedded at all (for the open/closed start).
-pub fn embedded(window: &Window) -> bool {
+pub(crate) fn embedded(window: &Window) -> bool {
     window
         .parent()
         .ok()

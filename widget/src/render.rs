@@ -14,14 +14,14 @@ use crate::text::{human_size, initials, linkify, safe_url, Segment};
 
 /// A drawn item and what it was drawn from.
 #[derive(Debug)]
-pub struct Row {
+pub(crate) struct Row {
     el: Element,
     item: Item,
     locale: Locale,
 }
 
 /// A refusal in the visitor's language.
-pub fn reason_text(r: &Reason, t: &Strings) -> String {
+pub(crate) fn reason_text(r: &Reason, t: &Strings) -> String {
     match r {
         Reason::RateLimited => t.rate_limited.to_string(),
         Reason::NotFound => t.not_found.to_string(),
@@ -37,7 +37,7 @@ pub fn reason_text(r: &Reason, t: &Strings) -> String {
 }
 
 /// Why picked files were not sent, in the visitor's language.
-pub fn refusal_text(r: &Refusal, t: &Strings) -> String {
+pub(crate) fn refusal_text(r: &Refusal, t: &Strings) -> String {
     match r {
         Refusal::TooMany(n) => fill(t.too_many_files, &n.to_string()),
         Refusal::TooLarge(name) => fill(t.file_too_large, name),
@@ -50,7 +50,7 @@ pub fn refusal_text(r: &Refusal, t: &Strings) -> String {
 
 /// Brings `list` in line with `items`. Returns whether items went in
 /// above the ones already shown (an older page), for the scroll position.
-pub fn reconcile(
+pub(crate) fn reconcile(
     list: &Element,
     rows: &mut HashMap<u32, Row>,
     items: &[Item],
@@ -224,7 +224,7 @@ fn file(parent: &Element, a: &Attachment, t: &Strings, origin: &str) -> Option<(
 
 /// "nota.pdf · 12 KB": a download link when the URL is usable, else the
 /// name alone; `size` already written out.
-pub fn file_link(name: &str, url: Option<&str>, size: Option<&str>) -> Option<Element> {
+pub(crate) fn file_link(name: &str, url: Option<&str>, size: Option<&str>) -> Option<Element> {
     let node = match url {
         Some(url) => {
             let a = el("a", "sb-file")?;

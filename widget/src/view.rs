@@ -22,7 +22,7 @@ const INPUT_MAX_PX: i32 = 140;
 const NEAR_BOTTOM_PX: i32 = 80;
 
 #[derive(Debug)]
-pub struct View {
+pub(crate) struct View {
     root: Element,
     title: Element,
     tagline: Element,
@@ -81,7 +81,7 @@ fn field(parent: &Element, tag: &str, id: &str) -> Option<(Element, Element)> {
 
 impl View {
     /// Builds the window inside `#app` (replacing the boot placeholder).
-    pub fn build(origin: String) -> Option<View> {
+    pub(crate) fn build(origin: String) -> Option<View> {
         let doc = document()?;
         let root = doc.get_element_by_id("app")?;
         root.set_text_content(None);
@@ -199,12 +199,12 @@ impl View {
         })
     }
 
-    pub fn close_button(&self) -> &Element {
+    pub(crate) fn close_button(&self) -> &Element {
         &self.close
     }
 
     /// Puts the focus where the visitor will type.
-    pub fn focus(&self) {
+    pub(crate) fn focus(&self) {
         let _ = if self.prechat.has_attribute("hidden") {
             self.input.focus()
         } else {
@@ -219,11 +219,11 @@ impl View {
     }
 
     /// Whether the list is scrolled (nearly) to its end.
-    pub fn at_bottom(&self) -> bool {
+    pub(crate) fn at_bottom(&self) -> bool {
         self.distance_to_end() < NEAR_BOTTOM_PX
     }
 
-    pub fn scroll_to_bottom(&mut self) {
+    pub(crate) fn scroll_to_bottom(&mut self) {
         self.scroller.set_scroll_top(self.scroller.scroll_height());
         self.stick = true;
     }
@@ -231,7 +231,7 @@ impl View {
     /// The list scrolled. Only the visitor scrolling up lets go of the end;
     /// reaching it again holds on. (A picture growing the list fires no
     /// scroll, and ours down to the end may arrive after it grew.)
-    pub fn scrolled(&mut self) {
+    pub(crate) fn scrolled(&mut self) {
         let top = self.scroller.scroll_top();
         if top < self.last_top || self.at_bottom() {
             self.stick = self.at_bottom();
@@ -241,14 +241,14 @@ impl View {
 
     /// A picture or player got its size: the list stays at its end if it
     /// was there.
-    pub fn media_loaded(&mut self) {
+    pub(crate) fn media_loaded(&mut self) {
         if self.stick {
             self.scroll_to_bottom();
         }
     }
 
     /// Brings the whole window in line with the session.
-    pub fn render(&mut self, s: &Session, locale: Locale) {
+    pub(crate) fn render(&mut self, s: &Session, locale: Locale) {
         let t = locale.strings();
         self.labels(t);
         let inbox = s.inbox.as_ref();
@@ -356,7 +356,7 @@ impl View {
     }
 
     /// The text box, send button and length notice.
-    pub fn composer_state(&self, s: &Session, t: &Strings) {
+    pub(crate) fn composer_state(&self, s: &Session, t: &Strings) {
         let value = self.input.value();
         let fatal = s.fatal.is_some();
         self.input.set_disabled(fatal);
@@ -406,7 +406,7 @@ impl View {
 
     /// Grows the text box with its content up to [`INPUT_MAX_PX`], then
     /// lets it scroll.
-    pub fn fit_input(&self) {
+    pub(crate) fn fit_input(&self) {
         let style = self.input.style();
         let _ = style.set_property("height", "auto");
         // `scrollHeight` leaves out the 1px borders of the border box.

@@ -10,7 +10,7 @@ use crate::dom::{self, listen, listen_capture, now_ms};
 /// Whether to start loading older messages: near the top of the list.
 const NEAR_TOP_PX: i32 = 48;
 
-pub fn wire() {
+pub(crate) fn wire() {
     let Some(window) = dom::window() else { return };
     listen(&window, "message", on_host_message);
     listen(&window, "online", |_| {

@@ -20,7 +20,7 @@ use crate::state::Notice;
 const CONFIRM_MS: f64 = 4_000.0;
 
 impl App {
-    pub fn load_integrations(&mut self) {
+    pub(crate) fn load_integrations(&mut self) {
         self.data.forms.agendor_notice = None;
         self.data.forms.agendor_invalid = None;
         self.data.forms.confirm_disconnect = false;
@@ -29,7 +29,7 @@ impl App {
         });
     }
 
-    pub fn integrations_loaded(&mut self, r: Res<Payload<IntegrationApp>>) {
+    pub(crate) fn integrations_loaded(&mut self, r: Res<Payload<IntegrationApp>>) {
         match r {
             Ok(apps) => {
                 self.data.forms.integrations = Some(apps.payload);
@@ -48,7 +48,7 @@ impl App {
         integrations::agendor_hook(apps).map(|h| h.id)
     }
 
-    pub fn save_agendor(&mut self) {
+    pub(crate) fn save_agendor(&mut self) {
         if self.data.forms.agendor_busy {
             return;
         }
@@ -107,7 +107,7 @@ impl App {
         }
     }
 
-    pub fn hook_saved(&mut self, r: Res<Hook>) {
+    pub(crate) fn hook_saved(&mut self, r: Res<Hook>) {
         self.data.forms.agendor_busy = false;
         match r {
             Ok(hook) => {
@@ -127,7 +127,7 @@ impl App {
     }
 
     /// Two clicks, like removing an agent: disconnecting forgets the token.
-    pub fn disconnect_agendor(&mut self) {
+    pub(crate) fn disconnect_agendor(&mut self) {
         let Some(id) = self.agendor_hook_id() else {
             return;
         };
@@ -147,7 +147,7 @@ impl App {
         );
     }
 
-    pub fn hook_removed(&mut self, r: Res<serde_json::Value>) {
+    pub(crate) fn hook_removed(&mut self, r: Res<serde_json::Value>) {
         self.data.forms.agendor_busy = false;
         match r {
             Ok(_) => {
@@ -166,7 +166,7 @@ impl App {
 
     /// The contact panel's Retry: the server queues a new sync and answers
     /// with the contact, now `pending`.
-    pub fn crm_retry(&mut self, contact: i64) {
+    pub(crate) fn crm_retry(&mut self, contact: i64) {
         if !self.data.forms.crm_retrying.insert(contact) {
             return;
         }
@@ -179,7 +179,7 @@ impl App {
         self.dirty.conversation = true;
     }
 
-    pub fn crm_synced(&mut self, contact: i64, r: Res<One<Contact>>) {
+    pub(crate) fn crm_synced(&mut self, contact: i64, r: Res<One<Contact>>) {
         self.data.forms.crm_retrying.remove(&contact);
         match r {
             Ok(One { payload }) => {

@@ -24,7 +24,7 @@ const CONFIRM_MS: f64 = 4_000.0;
 const COPIED_MS: f64 = 2_000.0;
 
 impl App {
-    pub fn act_channels(&mut self, action: Action) {
+    pub(crate) fn act_channels(&mut self, action: Action) {
         match action {
             Action::CreateInbox => self.create_inbox(),
             Action::InboxChannel(value) => {
@@ -42,7 +42,7 @@ impl App {
         self.dirty.settings = true;
     }
 
-    pub fn net_channels(&mut self, net: Net) {
+    pub(crate) fn net_channels(&mut self, net: Net) {
         match net {
             Net::InboxCreated(r) => self.inbox_created(r),
             Net::ChannelSaved(change, r) => self.channel_saved(change, r),
@@ -114,7 +114,7 @@ impl App {
     }
 
     /// The open inbox, as last loaded or saved.
-    pub fn open_inbox(&self) -> Option<&Inbox> {
+    pub(crate) fn open_inbox(&self) -> Option<&Inbox> {
         let id = self.open_inbox_id()?;
         self.data.forms.inbox.as_ref().filter(|i| i.id == id)
     }

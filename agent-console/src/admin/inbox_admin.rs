@@ -21,7 +21,7 @@ use crate::state::Notice;
 const CONFIRM_MS: f64 = 4_000.0;
 
 impl App {
-    pub fn act_inbox(&mut self, action: Action) {
+    pub(crate) fn act_inbox(&mut self, action: Action) {
         match action {
             Action::SaveInboxSettings => self.save_inbox_settings(),
             Action::DeleteInbox => self.delete_inbox(),
@@ -30,7 +30,7 @@ impl App {
         self.dirty.settings = true;
     }
 
-    pub fn net_inbox(&mut self, net: Net) {
+    pub(crate) fn net_inbox(&mut self, net: Net) {
         match net {
             Net::InboxSettingsSaved(r) => self.inbox_settings_saved(r),
             Net::InboxDeleted(id, r) => self.inbox_deleted(id, r),
@@ -40,7 +40,7 @@ impl App {
     }
 
     /// The Settings block is drawn again from the open inbox as it is now.
-    pub fn redraw_inbox_settings(&mut self) {
+    pub(crate) fn redraw_inbox_settings(&mut self) {
         let s = &mut self.data.forms.inbox_settings;
         s.drawn = self.data.forms.inbox.as_ref().map(InboxForm::of);
         s.version += 1;

@@ -34,7 +34,7 @@ use crate::state::Notice;
 const CONFIRM_MS: f64 = 4_000.0;
 
 impl App {
-    pub fn open_inbox_settings(&mut self, id: i64) {
+    pub(crate) fn open_inbox_settings(&mut self, id: i64) {
         self.data.forms.inbox = self.data.inbox(id).cloned();
         self.data.forms.assignment_notice = None;
         self.data.forms.snippet_notice = None;
@@ -55,14 +55,14 @@ impl App {
         self.load_log(LogKey::Inbox(id));
     }
 
-    pub fn open_inbox_id(&self) -> Option<i64> {
+    pub(crate) fn open_inbox_id(&self) -> Option<i64> {
         match self.data.route {
             Route::SettingsInbox(id) => Some(id),
             _ => None,
         }
     }
 
-    pub fn act_admin(&mut self, action: Action) {
+    pub(crate) fn act_admin(&mut self, action: Action) {
         let inbox = self.open_inbox_id();
         match action {
             Action::AddCollaborator => {
@@ -197,7 +197,7 @@ impl App {
         self.dirty.settings = true;
     }
 
-    pub fn net_admin(&mut self, net: Net) {
+    pub(crate) fn net_admin(&mut self, net: Net) {
         let lang = self.data.lang;
         match net {
             Net::Inbox(r) => match r {

@@ -24,7 +24,7 @@ use crate::state::Notice;
 const CONFIRM_MS: f64 = 4_000.0;
 
 impl App {
-    pub fn act_webhooks(&mut self, action: Action) {
+    pub(crate) fn act_webhooks(&mut self, action: Action) {
         let c = &mut self.data.forms.channels;
         match action {
             Action::RefreshDeliveries => self.refresh_logs(),
@@ -47,7 +47,7 @@ impl App {
         }
     }
 
-    pub fn net_webhooks(&mut self, net: Net) {
+    pub(crate) fn net_webhooks(&mut self, net: Net) {
         match net {
             Net::Deliveries(key, r) => self.log_loaded(key, r),
             Net::DeliveryRetried(key, id, r) => self.delivery_retried(key, id, r),
@@ -58,7 +58,7 @@ impl App {
         }
     }
 
-    pub fn load_webhooks(&mut self) {
+    pub(crate) fn load_webhooks(&mut self) {
         let c = &mut self.data.forms.channels;
         c.editing = None;
         c.webhook_form_version += 1;
@@ -201,7 +201,7 @@ impl App {
     }
 
     /// Fetches a log's newest calls, unless a fetch is on its way.
-    pub fn load_log(&mut self, key: LogKey) {
+    pub(crate) fn load_log(&mut self, key: LogKey) {
         let log = self.data.forms.channels.logs.entry(key).or_default();
         if log.in_flight {
             return;
@@ -261,7 +261,7 @@ impl App {
 
     /// A live event may have caused calls (they are planned in the same
     /// commit): the shown logs are fetched again shortly.
-    pub fn logs_soon(&mut self) {
+    pub(crate) fn logs_soon(&mut self) {
         let c = &self.data.forms.channels;
         if c.logs_due.is_none() && !self.shown_logs().is_empty() {
             let due = deliveries::due_after_event(dom::now_ms(), c.logs_refreshed_at);
@@ -271,7 +271,7 @@ impl App {
 
     /// Every second: logs due after an event, logs with pending calls,
     /// and Copy buttons whose "Copied" is over.
-    pub fn logs_tick(&mut self, now: f64) {
+    pub(crate) fn logs_tick(&mut self, now: f64) {
         let c = &mut self.data.forms.channels;
         if c.copied.as_ref().is_some_and(|(_, until)| now > *until) {
             c.copied = None;

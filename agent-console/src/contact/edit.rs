@@ -28,7 +28,7 @@ fn read_form() -> Option<ContactForm> {
 }
 
 impl App {
-    pub fn act_contact(&mut self, action: Action) {
+    pub(crate) fn act_contact(&mut self, action: Action) {
         match action {
             Action::EditContact(id) => {
                 let shown = self
@@ -83,7 +83,7 @@ impl App {
         );
     }
 
-    pub fn contact_saved(&mut self, id: i64, sent: &[&str], r: Res<One<Contact>>) {
+    pub(crate) fn contact_saved(&mut self, id: i64, sent: &[&str], r: Res<One<Contact>>) {
         self.dirty.conversation = true;
         match r {
             Ok(One { payload }) => {
@@ -113,7 +113,7 @@ impl App {
 
     /// The contact changed elsewhere: an open form takes the new values in
     /// the fields the agent has not touched, and keeps what is typed.
-    pub fn contact_followed(&mut self, contact: &Contact) {
+    pub(crate) fn contact_followed(&mut self, contact: &Contact) {
         let Some(edit) = self
             .data
             .forms

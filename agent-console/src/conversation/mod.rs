@@ -30,7 +30,7 @@ use wasm_bindgen::JsCast;
 impl App {
     /// Makes sure the conversation, its messages and its inbox's
     /// collaborators are here (each fetched at most once per opening).
-    pub fn open_conversation(&mut self, id: i64) {
+    pub(crate) fn open_conversation(&mut self, id: i64) {
         self.api(
             Method::Get,
             &format!("/conversations/{id}"),
@@ -59,7 +59,7 @@ impl App {
         self.dirty.thread = true;
     }
 
-    pub fn load_members(&self, inbox: i64) {
+    pub(crate) fn load_members(&self, inbox: i64) {
         self.api(
             Method::Get,
             &format!("/inbox_members/{inbox}"),
@@ -68,7 +68,7 @@ impl App {
         );
     }
 
-    pub fn conversation_loaded(&mut self, id: i64, result: Res<Conversation>) {
+    pub(crate) fn conversation_loaded(&mut self, id: i64, result: Res<Conversation>) {
         match result {
             Ok(c) => {
                 let inbox = c.inbox_id;
@@ -88,7 +88,7 @@ impl App {
         self.dirty.list = true;
     }
 
-    pub fn messages_loaded(
+    pub(crate) fn messages_loaded(
         &mut self,
         id: i64,
         older: bool,
@@ -110,7 +110,7 @@ impl App {
         }
     }
 
-    pub fn load_older(&mut self) {
+    pub(crate) fn load_older(&mut self) {
         let Some(id) = self.data.open_id() else {
             return;
         };
@@ -137,7 +137,7 @@ impl App {
         self.dirty.thread = true;
     }
 
-    pub fn reply_input(&mut self) {
+    pub(crate) fn reply_input(&mut self) {
         let Some(id) = self.data.open_id() else {
             return;
         };
@@ -151,7 +151,7 @@ impl App {
         }
     }
 
-    pub fn reply_send(&mut self) {
+    pub(crate) fn reply_send(&mut self) {
         let Some(id) = self.data.open_id() else {
             return;
         };
@@ -188,7 +188,7 @@ impl App {
     }
 
     /// `POST .../messages` with this body; the answer is matched by `echo`.
-    pub fn post_json(&self, id: i64, echo: String, body: serde_json::Value) {
+    pub(crate) fn post_json(&self, id: i64, echo: String, body: serde_json::Value) {
         self.api(
             Method::Post,
             &format!("/conversations/{id}/messages"),
@@ -203,7 +203,7 @@ impl App {
         );
     }
 
-    pub fn sent(&mut self, id: i64, echo: &str, result: Res<Message>) {
+    pub(crate) fn sent(&mut self, id: i64, echo: &str, result: Res<Message>) {
         match result {
             Ok(m) => {
                 self.uploads.remove(echo);
@@ -243,7 +243,7 @@ impl App {
 
     /// Sends a failed message again, with the same echo id: if the first
     /// try did arrive, the server answers with it and adds nothing.
-    pub fn retry(&mut self, echo: &str) {
+    pub(crate) fn retry(&mut self, echo: &str) {
         let Some(id) = self.data.open_id() else {
             return;
         };
@@ -260,7 +260,7 @@ impl App {
 
     /// Files chosen in the reply box go out at once, with the text typed
     /// so far, after the same checks the server makes.
-    pub fn attach(&mut self) {
+    pub(crate) fn attach(&mut self) {
         let Some(id) = self.data.open_id() else {
             return;
         };
@@ -333,7 +333,7 @@ impl App {
     }
 
     /// Assigns the open conversation (`None`: unassigns).
-    pub fn assign(&mut self, assignee: Option<i64>) {
+    pub(crate) fn assign(&mut self, assignee: Option<i64>) {
         let Some(id) = self.data.open_id() else {
             return;
         };
@@ -348,7 +348,7 @@ impl App {
         );
     }
 
-    pub fn set_status(&mut self, status: &str) {
+    pub(crate) fn set_status(&mut self, status: &str) {
         let Some(id) = self.data.open_id() else {
             return;
         };
@@ -363,7 +363,7 @@ impl App {
     /// After drawing: tell the server the agent has seen the open
     /// conversation up to its newest message (once per new message, and
     /// only while the page is visible).
-    pub fn after_render(&mut self) {
+    pub(crate) fn after_render(&mut self) {
         let Some(id) = self.data.open_id() else {
             return;
         };

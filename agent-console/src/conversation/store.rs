@@ -12,37 +12,17 @@ use switchboard_protocol::chat::{Contact, Conversation, Message};
 
 use crate::i18n::T;
 
-/// A conversation status, as the filter offers them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Status {
-    Open,
-    Pending,
-    Snoozed,
-    Resolved,
+/// A conversation status: the protocol's own (its `ALL` is the order the
+/// filter offers them).
+pub use switchboard_protocol::chat::ConversationStatus as Status;
+
+/// A status's words in the console's language.
+pub trait StatusLabel {
+    fn label(self) -> T;
 }
 
-impl Status {
-    pub const ALL: [Status; 4] = [
-        Status::Open,
-        Status::Pending,
-        Status::Snoozed,
-        Status::Resolved,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Open => "open",
-            Status::Pending => "pending",
-            Status::Snoozed => "snoozed",
-            Status::Resolved => "resolved",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
-    pub fn label(self) -> T {
+impl StatusLabel for Status {
+    fn label(self) -> T {
         match self {
             Status::Open => T::Open,
             Status::Pending => T::Pending,
@@ -339,7 +319,7 @@ impl Store {
     }
 
     fn matches(c: &Conversation, status: Status, inbox: Option<i64>) -> bool {
-        c.status == status.as_str() && inbox.is_none_or(|i| i == c.inbox_id)
+        c.status == status && inbox.is_none_or(|i| i == c.inbox_id)
     }
 
     /// The list under `f`, newest activity first (ties: newest id first).
@@ -382,7 +362,7 @@ impl Store {
     /// Since when the contact has waited, for conversations still to answer.
     pub fn waiting_since(&self, id: i64) -> Option<i64> {
         let c = self.conversations.get(&id)?;
-        if c.status != "open" && c.status != "pending" {
+        if !matches!(c.status, Status::Open | Status::Pending) {
             return None;
         }
         self.waiting.get(&id).copied()

@@ -15,7 +15,7 @@ use crate::msg::{Action, Msg, Net, Res};
 use crate::ui::offered_templates;
 
 impl App {
-    pub fn act_template(&mut self, action: Action) {
+    pub(crate) fn act_template(&mut self, action: Action) {
         let Some(id) = self.data.open_id() else {
             return;
         };
@@ -70,7 +70,7 @@ impl App {
         );
     }
 
-    pub fn templates_synced(&mut self, inbox: i64, result: Res<Inbox>) {
+    pub(crate) fn templates_synced(&mut self, inbox: i64, result: Res<Inbox>) {
         self.data.forms.template.syncing.remove(&inbox);
         match result {
             Ok(synced) => {

@@ -19,7 +19,7 @@ const DEAD_MS: f64 = 70_000.0;
 use switchboard_protocol::realtime::AgentFrame;
 
 impl App {
-    pub fn apply(&mut self, event: Event) {
+    pub(crate) fn apply(&mut self, event: Event) {
         if matches!(
             event,
             Event::Conversation(..)
@@ -39,7 +39,11 @@ impl App {
                 self.members_due_for(c.inbox_id);
                 let was_mine = self.data.store.get(id).map(|x| x.assignee_id == Some(me));
                 let now_mine = c.assignee_id == Some(me);
-                let waiting = c.status == "open" || c.status == "pending";
+                let waiting = matches!(
+                    c.status,
+                    crate::conversation::store::Status::Open
+                        | crate::conversation::store::Status::Pending
+                );
                 self.data.missing.remove(&id);
                 if self.data.store.upsert(*c) == Applied::Unchanged {
                     return;
@@ -145,7 +149,7 @@ impl App {
 
     /// The top bar follows our availability as presence reports it (it
     /// may be changed from another tab).
-    pub fn own_presence(&mut self) {
+    pub(crate) fn own_presence(&mut self) {
         let me = self.data.me();
         if let Some(p) = self.data.presence.get(&me) {
             let availability = match p.as_str() {
@@ -171,7 +175,7 @@ impl App {
         }
     }
 
-    pub fn tick(&mut self) {
+    pub(crate) fn tick(&mut self) {
         if let Some(inbox) = self.members_due.take() {
             self.load_members(inbox);
         }

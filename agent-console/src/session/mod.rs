@@ -42,17 +42,17 @@ fn report(generation: u32, event: SocketEvent) {
 
 impl App {
     /// Shows a failed request's reason in the toast.
-    pub fn fail(&self, f: &Failure) {
+    pub(crate) fn fail(&self, f: &Failure) {
         alert::toast(&self.failure_text(f));
     }
 
     /// One sentence for a failure, in the agent's language (see
     /// [`crate::i18n::errors`]).
-    pub fn failure_text(&self, f: &Failure) -> String {
+    pub(crate) fn failure_text(&self, f: &Failure) -> String {
         crate::i18n::errors::describe(f, self.data.lang)
     }
 
-    pub fn signed_in(&mut self, result: Res<Envelope<Profile>>) {
+    pub(crate) fn signed_in(&mut self, result: Res<Envelope<Profile>>) {
         self.data.forms.login_busy = false;
         self.dirty.settings = true;
         match result {
@@ -65,7 +65,7 @@ impl App {
     }
 
     /// `GET /api/v1/profile`: at start-up it checks a stored token.
-    pub fn profile_loaded(&mut self, result: Res<Profile>) {
+    pub(crate) fn profile_loaded(&mut self, result: Res<Profile>) {
         match (result, self.checking_token.take()) {
             (Ok(profile), Some((token, _))) => self.begin(profile, token),
             (Ok(profile), None) => {
@@ -94,7 +94,7 @@ impl App {
     }
 
     /// A session starts: remember it, connect, load what every screen needs.
-    pub fn begin(&mut self, profile: Profile, token: String) {
+    pub(crate) fn begin(&mut self, profile: Profile, token: String) {
         let account_id = profile
             .account_id
             .or_else(|| profile.accounts.first().map(|a| a.id));
@@ -131,7 +131,7 @@ impl App {
     }
 
     /// Ends the session (`tell_server`: revoke the token too).
-    pub fn sign_out(&mut self, tell_server: bool) {
+    pub(crate) fn sign_out(&mut self, tell_server: bool) {
         if let (true, Some(s)) = (tell_server, &self.data.session) {
             // Sent with the token but without the 401 rule of `spawn`:
             // whatever the answer, this console is signing out.
@@ -165,7 +165,7 @@ impl App {
     }
 
     /// (Re)opens the socket; the `auth` frame goes when it opens.
-    pub fn connect(&mut self) {
+    pub(crate) fn connect(&mut self) {
         if let Some(socket) = self.socket.take() {
             socket.close();
         }
@@ -179,7 +179,7 @@ impl App {
         }
     }
 
-    pub fn sock(&mut self, generation: u32, event: SocketEvent) {
+    pub(crate) fn sock(&mut self, generation: u32, event: SocketEvent) {
         if generation != self.generation {
             return;
         }
@@ -246,13 +246,13 @@ impl App {
     }
 
     /// Sends a frame if the socket is open.
-    pub fn send(&self, frame: &AgentFrame) -> bool {
+    pub(crate) fn send(&self, frame: &AgentFrame) -> bool {
         self.socket.as_ref().is_some_and(|s| s.send(&encode(frame)))
     }
 
     /// Starts over from REST: the lists of the current status, the open
     /// conversation and its messages.
-    pub fn reload(&mut self) {
+    pub(crate) fn reload(&mut self) {
         self.data.store.clear();
         self.data.threads.invalidate();
         self.data.typing.clear();
@@ -269,7 +269,7 @@ impl App {
         self.dirty.thread = true;
     }
 
-    pub fn load_status(&mut self, status: Status, page: usize) {
+    pub(crate) fn load_status(&mut self, status: Status, page: usize) {
         self.data.pages_in_flight += 1;
         let generation = self.list_generation;
         let path = format!(
@@ -286,7 +286,7 @@ impl App {
         });
     }
 
-    pub fn page(
+    pub(crate) fn page(
         &mut self,
         generation: u32,
         status: Status,
@@ -322,7 +322,7 @@ impl App {
     }
 
     /// Inboxes and agents: names in the lists, filters, settings.
-    pub fn load_directory(&mut self) {
+    pub(crate) fn load_directory(&mut self) {
         self.api(Method::Get, "/inboxes", None, |r| {
             Msg::Net(Box::new(Net::Inboxes(r)))
         });

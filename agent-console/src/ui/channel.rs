@@ -16,7 +16,7 @@ use crate::i18n::{Lang, T};
 use crate::state::Data;
 
 /// The block of one channel; built when the inbox's channel is known.
-pub struct ChannelBlock {
+pub(super) struct ChannelBlock {
     host: Element,
     parts: Option<Parts>,
 }
@@ -37,11 +37,11 @@ const COPY_IDS: [&str; 4] = [
 ];
 
 impl ChannelBlock {
-    pub fn new(host: Element) -> ChannelBlock {
+    pub(super) fn new(host: Element) -> ChannelBlock {
         ChannelBlock { host, parts: None }
     }
 
-    pub fn update(&mut self, inbox: Option<&Inbox>, d: &Data) {
+    pub(super) fn update(&mut self, inbox: Option<&Inbox>, d: &Data) {
         let Some(inbox) = inbox else { return };
         let channel = inbox.channel_type;
         if channel == ChannelType::WebWidget {
@@ -257,7 +257,7 @@ impl Parts {
 }
 
 /// A form's Save button and its notice.
-pub fn actions(button: &str, label: &str, notice: &str) -> Option<H> {
+pub(super) fn actions(button: &str, label: &str, notice: &str) -> Option<H> {
     Some(
         h("div")?
             .class("form-actions")

@@ -21,7 +21,7 @@ use crate::i18n::format;
 use crate::i18n::{Lang, T};
 use crate::state::Data;
 
-pub struct ContactPanel {
+pub(super) struct ContactPanel {
     edit: Element,
     details: Section,
     form: Section,
@@ -30,7 +30,7 @@ pub struct ContactPanel {
 
 impl ContactPanel {
     /// Fills `#contact-panel`.
-    pub fn build(panel: &Element, lang: Lang) -> Option<ContactPanel> {
+    pub(super) fn build(panel: &Element, lang: Lang) -> Option<ContactPanel> {
         let t = |k| lang.t(k);
         let edit = h("button")?
             .id("contact-edit")
@@ -59,7 +59,7 @@ impl ContactPanel {
         })
     }
 
-    pub fn update(&mut self, c: &Contact, d: &Data) {
+    pub(super) fn update(&mut self, c: &Contact, d: &Data) {
         let lang = d.lang;
         let editing = d.forms.contact.as_ref().filter(|e| e.contact == c.id);
         dom::set_attr(&self.edit, "data-contact-id", &c.id.to_string());

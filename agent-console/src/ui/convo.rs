@@ -19,6 +19,7 @@ use super::messages::ThreadView;
 use super::section::Section;
 use super::sidebar::Side;
 use super::template::TemplateView;
+use crate::conversation::store::{Status, StatusLabel};
 use crate::dom::{self, h, H};
 use crate::i18n::format;
 use crate::i18n::T;
@@ -45,7 +46,7 @@ struct Open {
     side: Side,
 }
 
-pub struct Convo {
+pub(super) struct Convo {
     center: Element,
     side: Element,
     open: Option<Open>,
@@ -56,7 +57,7 @@ pub struct Convo {
 }
 
 impl Convo {
-    pub fn build(content: &Element, _d: &Data) -> Option<Convo> {
+    pub(super) fn build(content: &Element, _d: &Data) -> Option<Convo> {
         let center = h("section")?.class("center").el();
         let side = h("aside")?.class("sidebar").el();
         let _ = content.append_child(&center);
@@ -70,7 +71,7 @@ impl Convo {
         })
     }
 
-    pub fn update(&mut self, d: &Data, mut dirty: Dirty) {
+    pub(super) fn update(&mut self, d: &Data, mut dirty: Dirty) {
         let want = d.open_id().filter(|id| !d.missing.contains(id));
         if self.open.as_ref().map(|o| o.id) != want {
             if let Some(old) = self.open.take() {
@@ -277,17 +278,15 @@ impl Open {
         dom::set_text(&self.contact, &format::contact_name(&c.meta.sender, d.lang));
         let inbox = d.inbox(c.inbox_id).map(|i| i.name.as_str()).unwrap_or("");
         dom::set_text(&self.inbox, inbox);
-        let label = crate::conversation::store::Status::parse(&c.status)
-            .map(|s| t(s.label()))
-            .unwrap_or(&c.status);
-        dom::set_text(&self.status, label);
-        dom::set_attr(&self.status, "data-status", &c.status);
-        for s in ["open", "pending", "snoozed", "resolved"] {
-            dom::toggle_class(&self.status, &format!("status-{s}"), c.status == s);
+        dom::set_text(&self.status, t(c.status.label()));
+        dom::set_attr(&self.status, "data-status", c.status.as_str());
+        for s in Status::ALL {
+            let class = format!("status-{}", s.as_str());
+            dom::toggle_class(&self.status, &class, c.status == s);
         }
         let unassigned = c.assignee_id.is_none();
-        let status = c.status.clone();
-        let sig = format!("{unassigned}|{status}|{}", d.lang.code());
+        let status = c.status;
+        let sig = format!("{unassigned}|{}|{}", status.as_str(), d.lang.code());
         self.buttons.refresh(sig, |el| {
             let button = |id: &str, label: T, class: &str| -> Option<H> {
                 Some(
@@ -303,13 +302,13 @@ impl Open {
             if unassigned {
                 dom::append(el, button("take", T::Take, "primary"));
             }
-            if status == "open" || status == "pending" {
+            if matches!(status, Status::Open | Status::Pending) {
                 dom::append(el, button("snooze", T::Snooze, "ghost"));
             }
-            if status != "open" {
+            if status != Status::Open {
                 dom::append(el, button("reopen", T::Reopen, "ghost"));
             }
-            if status != "resolved" {
+            if status != Status::Resolved {
                 dom::append(el, button("resolve", T::Resolve, "success"));
             }
         });

@@ -10,18 +10,18 @@ use crate::dom::{self, h, H};
 use crate::i18n::{Lang, T};
 use crate::state::Data;
 
-pub struct DeliveryList {
+pub(super) struct DeliveryList {
     key: LogKey,
     list: Section,
 }
 
 /// The list's element id: `deliveries-inbox-3`, `deliveries-webhook-2`.
-pub fn list_id(key: LogKey) -> String {
+pub(super) fn list_id(key: LogKey) -> String {
     format!("deliveries-{}", key.tag().replace(':', "-"))
 }
 
 /// The Refresh button of a screen's logs.
-pub fn refresh_button(lang: Lang) -> Option<H> {
+pub(super) fn refresh_button(lang: Lang) -> Option<H> {
     Some(
         h("button")?
             .id("deliveries-refresh")
@@ -34,7 +34,7 @@ pub fn refresh_button(lang: Lang) -> Option<H> {
 
 impl DeliveryList {
     /// An empty list to put in the page; `update` fills it.
-    pub fn new(key: LogKey) -> Option<(DeliveryList, Element)> {
+    pub(super) fn new(key: LogKey) -> Option<(DeliveryList, Element)> {
         let el = h("ul")?
             .id(&list_id(key))
             .class("delivery-list")
@@ -47,7 +47,7 @@ impl DeliveryList {
         Some((list, el))
     }
 
-    pub fn update(&mut self, d: &Data) {
+    pub(super) fn update(&mut self, d: &Data) {
         let lang = d.lang;
         let c = &d.forms.channels;
         let log = c.logs.get(&self.key);

@@ -20,7 +20,7 @@ use crate::i18n::{Lang, T};
 use crate::route::Route;
 use crate::state::{Data, Notice};
 
-pub struct InboxPage {
+pub(super) struct InboxPage {
     id: i64,
     title: Element,
     members: Section,
@@ -39,7 +39,7 @@ pub struct InboxPage {
 }
 
 impl InboxPage {
-    pub fn build(main: &Element, id: i64, d: &Data) -> Option<InboxPage> {
+    pub(super) fn build(main: &Element, id: i64, d: &Data) -> Option<InboxPage> {
         let t = |k| d.lang.t(k);
         dom::append(
             main,
@@ -107,7 +107,7 @@ impl InboxPage {
         })
     }
 
-    pub fn update(&mut self, d: &Data) {
+    pub(super) fn update(&mut self, d: &Data) {
         let lang = d.lang;
         let inbox = d.forms.inbox.as_ref().filter(|i| i.id == self.id);
         dom::set_text(

@@ -15,20 +15,20 @@ use crate::dom::{self, field, h, option, H};
 use crate::i18n::{Lang, T};
 use crate::state::Data;
 
-pub struct InboxSettingsBlock {
+pub(super) struct InboxSettingsBlock {
     form: Section,
     danger: Section,
 }
 
 impl InboxSettingsBlock {
-    pub fn new(form: Element, danger: Element) -> InboxSettingsBlock {
+    pub(super) fn new(form: Element, danger: Element) -> InboxSettingsBlock {
         InboxSettingsBlock {
             form: Section::new(form),
             danger: Section::new(danger),
         }
     }
 
-    pub fn update(&mut self, inbox: Option<&Inbox>, d: &Data) {
+    pub(super) fn update(&mut self, inbox: Option<&Inbox>, d: &Data) {
         let lang = d.lang;
         let s = &d.forms.inbox_settings;
         let (Some(inbox), Some(drawn)) = (inbox, s.drawn.as_ref()) else {

@@ -14,7 +14,7 @@ use crate::i18n::{Lang, T};
 use crate::route::Route;
 use crate::state::Data;
 
-pub struct IntegrationsPage {
+pub(super) struct IntegrationsPage {
     webhooks: Element,
     status: Element,
     description: Element,
@@ -24,7 +24,7 @@ pub struct IntegrationsPage {
 }
 
 impl IntegrationsPage {
-    pub fn build(main: &Element, d: &Data) -> Option<IntegrationsPage> {
+    pub(super) fn build(main: &Element, d: &Data) -> Option<IntegrationsPage> {
         let t = |k| d.lang.t(k);
         let status = h("span")?.id("agendor-status").class("badge").el();
         let description = h("p")?.class("help").el();
@@ -79,7 +79,7 @@ impl IntegrationsPage {
         })
     }
 
-    pub fn update(&mut self, d: &Data) {
+    pub(super) fn update(&mut self, d: &Data) {
         let lang = d.lang;
         let f = &d.forms;
         let count = match f.channels.webhooks.as_deref() {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use switchboard_protocol::chat::Conversation;
 use web_sys::Element;
 
-use crate::conversation::store::{Status, Tab};
+use crate::conversation::store::{Status, StatusLabel, Tab};
 use crate::dom::{self, h, option};
 use crate::i18n::format;
 use crate::i18n::T;
@@ -27,7 +27,7 @@ struct Row {
     sig: String,
 }
 
-pub struct Lists {
+pub(super) struct Lists {
     content: Element,
     tabs: Vec<(Tab, Element, Element)>,
     status: Element,
@@ -41,7 +41,7 @@ pub struct Lists {
 }
 
 impl Lists {
-    pub fn build(content: &Element, d: &Data) -> Option<Lists> {
+    pub(super) fn build(content: &Element, d: &Data) -> Option<Lists> {
         let t = |k| d.lang.t(k);
         let tabs_bar = h("div")?.class("tabs").attr("role", "tablist").el();
         let mut tabs = Vec::new();
@@ -116,7 +116,7 @@ impl Lists {
         })
     }
 
-    pub fn update(&mut self, d: &Data, dirty: Dirty) {
+    pub(super) fn update(&mut self, d: &Data, dirty: Dirty) {
         dom::toggle_class(&self.content, "has-open", d.open_id().is_some());
         if dirty.list {
             self.filters(d);

@@ -6,7 +6,7 @@ use crate::dom::{self, field, h};
 use crate::i18n::T;
 use crate::state::Data;
 
-pub fn build(root: &Element, d: &Data) {
+pub(super) fn build(root: &Element, d: &Data) {
     let t = |k| d.lang.t(k);
     let form = h("form").map(|f| {
         f.class("login-card")
@@ -50,7 +50,7 @@ pub fn build(root: &Element, d: &Data) {
 }
 
 /// The error line and the button's state.
-pub fn update(d: &Data) {
+pub(super) fn update(d: &Data) {
     if let Some(e) = dom::by_id("login-error") {
         dom::set_text(&e, d.forms.login_error.as_deref().unwrap_or(""));
     }

@@ -16,7 +16,7 @@ use crate::state::Data;
 /// Within this many pixels of the bottom counts as "at the bottom".
 const STICKY_PX: i32 = 80;
 
-pub struct ThreadView {
+pub(super) struct ThreadView {
     el: Element,
     older: Element,
     loading: Element,
@@ -26,7 +26,7 @@ pub struct ThreadView {
 }
 
 impl ThreadView {
-    pub fn build(d: &Data) -> Option<ThreadView> {
+    pub(super) fn build(d: &Data) -> Option<ThreadView> {
         let older = h("button")?
             .class("load-older ghost")
             .attr("type", "button")
@@ -51,11 +51,11 @@ impl ThreadView {
         })
     }
 
-    pub fn element(&self) -> &Element {
+    pub(super) fn element(&self) -> &Element {
         &self.el
     }
 
-    pub fn update(&mut self, id: i64, d: &Data) {
+    pub(super) fn update(&mut self, id: i64, d: &Data) {
         let Some(thread) = d.threads.get(id) else {
             return;
         };

@@ -23,7 +23,7 @@ mod sidebar;
 mod template;
 mod webhooks;
 
-pub use template::offered as offered_templates;
+pub(crate) use template::offered as offered_templates;
 
 use web_sys::Element;
 
@@ -52,7 +52,7 @@ fn screen_of(d: &Data) -> Screen {
     }
 }
 
-pub struct Ui {
+pub(crate) struct Ui {
     root: Element,
     screen: Option<Screen>,
     shell: Option<shell::Shell>,
@@ -63,7 +63,7 @@ pub struct Ui {
 }
 
 impl Ui {
-    pub fn new(root: Element) -> Ui {
+    pub(crate) fn new(root: Element) -> Ui {
         Ui {
             root,
             screen: None,
@@ -75,7 +75,7 @@ impl Ui {
         }
     }
 
-    pub fn render(&mut self, d: &Data, mut dirty: Dirty) {
+    pub(crate) fn render(&mut self, d: &Data, mut dirty: Dirty) {
         let screen = screen_of(d);
         if dirty.screen || self.screen != Some(screen) {
             self.build(screen, d);

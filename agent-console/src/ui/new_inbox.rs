@@ -12,13 +12,13 @@ use crate::dom::{self, field, h, H};
 use crate::i18n::{Lang, T};
 use crate::state::Data;
 
-pub struct NewInboxForm {
+pub(super) struct NewInboxForm {
     groups: Vec<(ChannelType, Element)>,
     error: Element,
 }
 
 impl NewInboxForm {
-    pub fn build(main: &Element, d: &Data) -> Option<NewInboxForm> {
+    pub(super) fn build(main: &Element, d: &Data) -> Option<NewInboxForm> {
         let lang = d.lang;
         let t = |k| lang.t(k);
         let chosen = d
@@ -76,7 +76,7 @@ impl NewInboxForm {
         Some(page)
     }
 
-    pub fn update(&self, d: &Data) {
+    pub(super) fn update(&self, d: &Data) {
         let c = &d.forms.channels;
         let chosen = c.new_channel.unwrap_or(ChannelType::WebWidget);
         for (channel, group) in &self.groups {

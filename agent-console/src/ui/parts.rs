@@ -9,7 +9,7 @@ use crate::state::Data;
 
 /// A caption, the value in a read-only input `#id`, a Copy button
 /// `#id-copy`, and an optional help line.
-pub fn copy_field(
+pub(super) fn copy_field(
     id: &str,
     caption: &str,
     value: &str,
@@ -48,7 +48,7 @@ pub fn copy_field(
 }
 
 /// The Copy buttons of these fields: "Copied" on the one just used.
-pub fn copy_labels<'a>(ids: impl IntoIterator<Item = &'a str>, d: &Data) {
+pub(super) fn copy_labels<'a>(ids: impl IntoIterator<Item = &'a str>, d: &Data) {
     let copied = d.forms.channels.copied.as_ref().map(|(id, _)| id.as_str());
     for id in ids {
         if let Some(button) = dom::by_id(&format!("{id}-copy")) {
@@ -64,7 +64,7 @@ pub fn copy_labels<'a>(ids: impl IntoIterator<Item = &'a str>, d: &Data) {
 
 /// Marks the field a refusal points at (`invalid`, a DOM id) and clears
 /// the others of the form.
-pub fn mark_invalid(table: &[Field], invalid: Option<&str>) {
+pub(super) fn mark_invalid(table: &[Field], invalid: Option<&str>) {
     for (_, id, _) in table {
         if let Some(e) = dom::by_id(id) {
             let on = invalid == Some(*id);
@@ -75,7 +75,7 @@ pub fn mark_invalid(table: &[Field], invalid: Option<&str>) {
 }
 
 /// A text input with a name, for the settings forms.
-pub fn input(id: &str, kind: &str, value: &str) -> Option<H> {
+pub(super) fn input(id: &str, kind: &str, value: &str) -> Option<H> {
     Some(
         h("input")?
             .id(id)
@@ -87,7 +87,7 @@ pub fn input(id: &str, kind: &str, value: &str) -> Option<H> {
 
 /// A write-only input (tokens, secrets): never filled in, never saved by
 /// the browser.
-pub fn secret(id: &str, placeholder: &str) -> Option<H> {
+pub(super) fn secret(id: &str, placeholder: &str) -> Option<H> {
     Some(
         input(id, "password", "")?
             .attr("autocomplete", "new-password")

@@ -7,13 +7,13 @@ use crate::dom::{self, field, h, option};
 use crate::i18n::{Lang, T};
 use crate::state::{Data, Notice};
 
-pub struct ProfileView {
+pub(super) struct ProfileView {
     profile_notice: Element,
     password_notice: Element,
 }
 
 impl ProfileView {
-    pub fn build(content: &Element, d: &Data) -> Option<ProfileView> {
+    pub(super) fn build(content: &Element, d: &Data) -> Option<ProfileView> {
         let t = |k| d.lang.t(k);
         let profile = &d.session.as_ref()?.profile;
         let profile_notice = h("span")?
@@ -125,7 +125,7 @@ impl ProfileView {
         })
     }
 
-    pub fn update(&self, d: &Data) {
+    pub(super) fn update(&self, d: &Data) {
         show(&self.profile_notice, d.forms.profile_notice.as_ref());
         show(&self.password_notice, d.forms.password_notice.as_ref());
     }

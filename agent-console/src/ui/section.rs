@@ -5,19 +5,19 @@
 
 use web_sys::Element;
 
-pub struct Section {
+pub(super) struct Section {
     pub el: Element,
     sig: Option<String>,
 }
 
 impl Section {
-    pub fn new(el: Element) -> Section {
+    pub(super) fn new(el: Element) -> Section {
         Section { el, sig: None }
     }
 
     /// Empties the section and runs `draw` when `sig` changed; says
     /// whether it did.
-    pub fn refresh(&mut self, sig: String, draw: impl FnOnce(&Element)) -> bool {
+    pub(super) fn refresh(&mut self, sig: String, draw: impl FnOnce(&Element)) -> bool {
         if self.sig.as_deref() == Some(sig.as_str()) {
             return false;
         }

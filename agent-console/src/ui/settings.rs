@@ -30,7 +30,7 @@ enum Page {
     },
 }
 
-pub struct Settings {
+pub(super) struct Settings {
     main: Element,
     links: Vec<(Route, Element)>,
     route: Option<Route>,
@@ -38,7 +38,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn build(content: &Element, d: &Data) -> Option<Settings> {
+    pub(super) fn build(content: &Element, d: &Data) -> Option<Settings> {
         let t = |k| d.lang.t(k);
         let nav = h("nav")?.class("subnav").el();
         let mut links = Vec::new();
@@ -69,7 +69,7 @@ impl Settings {
         })
     }
 
-    pub fn update(&mut self, d: &Data) {
+    pub(super) fn update(&mut self, d: &Data) {
         if self.route != Some(d.route) {
             self.main.set_text_content(None);
             // A new page starts at its top, not where the last one was.

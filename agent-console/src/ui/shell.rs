@@ -9,7 +9,7 @@ use crate::i18n::T;
 use crate::route::{Area, Route};
 use crate::state::Data;
 
-pub struct Shell {
+pub(super) struct Shell {
     /// Where the screen's own content goes.
     pub content: Element,
     availability: Element,
@@ -31,7 +31,7 @@ fn link(id: &str, route: Route, label: &str) -> Option<crate::dom::H> {
 }
 
 impl Shell {
-    pub fn build(root: &Element, d: &Data) -> Option<Shell> {
+    pub(super) fn build(root: &Element, d: &Data) -> Option<Shell> {
         let t = |k| d.lang.t(k);
         let mut nav_items = vec![(
             Area::Conversations,
@@ -112,7 +112,7 @@ impl Shell {
         })
     }
 
-    pub fn update(&self, d: &Data) {
+    pub(super) fn update(&self, d: &Data) {
         let area = d.route.area();
         for (a, e) in &self.nav {
             dom::toggle_class(e, "active", *a == area);

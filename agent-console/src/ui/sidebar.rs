@@ -11,7 +11,7 @@ use crate::dom::{self, h, option};
 use crate::i18n::{Lang, T};
 use crate::state::Data;
 
-pub struct Side {
+pub(super) struct Side {
     assignee: Element,
     assignee_sig: String,
     assign_me: Element,
@@ -19,7 +19,7 @@ pub struct Side {
 }
 
 impl Side {
-    pub fn build(parent: &Element, d: &Data) -> Option<Side> {
+    pub(super) fn build(parent: &Element, d: &Data) -> Option<Side> {
         let t = |k| d.lang.t(k);
         let assignee = h("select")?.id("assignee-select").act("assignee").el();
         let assign_me = h("button")?
@@ -51,7 +51,7 @@ impl Side {
         })
     }
 
-    pub fn update(&mut self, c: &Conversation, d: &Data) {
+    pub(super) fn update(&mut self, c: &Conversation, d: &Data) {
         let lang = d.lang;
         let members = d.members.get(&c.inbox_id).map(Vec::as_slice).unwrap_or(&[]);
         let max = d

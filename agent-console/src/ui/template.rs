@@ -19,14 +19,14 @@ use crate::i18n::{Lang, T};
 use crate::state::Data;
 
 /// The approved templates of a conversation's inbox.
-pub fn offered(d: &Data, c: &Conversation) -> Vec<Template> {
+pub(crate) fn offered(d: &Data, c: &Conversation) -> Vec<Template> {
     d.inbox(c.inbox_id)
         .and_then(|i| i.message_templates.as_deref())
         .map(templates::approved)
         .unwrap_or_default()
 }
 
-pub struct TemplateView {
+pub(super) struct TemplateView {
     pub el: Element,
     synced: Element,
     sync: Element,
@@ -45,7 +45,7 @@ pub struct TemplateView {
 }
 
 impl TemplateView {
-    pub fn build(lang: Lang) -> Option<TemplateView> {
+    pub(super) fn build(lang: Lang) -> Option<TemplateView> {
         let t = |k| lang.t(k);
         let synced = h("span")?.id("template-synced").class("muted").el();
         let sync = h("button")?
@@ -108,7 +108,7 @@ impl TemplateView {
         })
     }
 
-    pub fn update(&mut self, c: &Conversation, d: &Data) {
+    pub(super) fn update(&mut self, c: &Conversation, d: &Data) {
         let lang = d.lang;
         let form = &d.forms.template;
         let inbox = d.inbox(c.inbox_id);

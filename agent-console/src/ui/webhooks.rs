@@ -19,14 +19,14 @@ use crate::i18n::{Lang, T};
 use crate::route::Route;
 use crate::state::Data;
 
-pub struct WebhooksPage {
+pub(super) struct WebhooksPage {
     list: Section,
     logs: HashMap<i64, DeliveryList>,
     form: Section,
 }
 
 impl WebhooksPage {
-    pub fn build(main: &Element, d: &Data) -> Option<WebhooksPage> {
+    pub(super) fn build(main: &Element, d: &Data) -> Option<WebhooksPage> {
         let t = |k| d.lang.t(k);
         dom::append(
             main,
@@ -68,7 +68,7 @@ impl WebhooksPage {
         })
     }
 
-    pub fn update(&mut self, d: &Data) {
+    pub(super) fn update(&mut self, d: &Data) {
         let lang = d.lang;
         let c = &d.forms.channels;
         let hooks = c.webhooks.as_deref();

@@ -60,7 +60,7 @@ impl Shared {
     }
 }
 
-pub async fn run(common: &Common, args: &AssignArgs) -> anyhow::Result<Report> {
+pub(crate) async fn run(common: &Common, args: &AssignArgs) -> anyhow::Result<Report> {
     anyhow::ensure!(args.conversations > 0, "--conversations must be at least 1");
     anyhow::ensure!(args.agents > 0, "--agents must be at least 1");
     anyhow::ensure!(args.inboxes > 0, "--inboxes must be at least 1");

@@ -105,11 +105,15 @@ struct Interval {
     server_rss: Option<u64>,
 }
 
-pub async fn run(common: &Common, args: &ChatArgs) -> anyhow::Result<Report> {
+pub(crate) async fn run(common: &Common, args: &ChatArgs) -> anyhow::Result<Report> {
     run_with(common, args, None).await
 }
 
-pub async fn soak(common: &Common, args: &ChatArgs, interval: Duration) -> anyhow::Result<Report> {
+pub(crate) async fn soak(
+    common: &Common,
+    args: &ChatArgs,
+    interval: Duration,
+) -> anyhow::Result<Report> {
     anyhow::ensure!(!interval.is_zero(), "--interval must be above 0");
     run_with(common, args, Some(interval)).await
 }
@@ -740,7 +744,7 @@ async fn visitor_task(
 }
 
 /// Sends `start_conversation` and waits for its `ack`; the conversation id.
-pub async fn start_conversation(ws: &mut Ws, lane: usize) -> Result<i64, String> {
+pub(crate) async fn start_conversation(ws: &mut Ws, lane: usize) -> Result<i64, String> {
     let echo = format!("s{lane}");
     ws.send(&VisitorFrame::StartConversation {
         content: None,
@@ -774,7 +778,7 @@ pub async fn start_conversation(ws: &mut Ws, lane: usize) -> Result<i64, String>
 }
 
 /// The sequence number in an echo id `<kind><lane>-<seq>` of this lane.
-pub fn echo_seq(echo: &str, kind: char, lane: usize) -> Option<usize> {
+pub(crate) fn echo_seq(echo: &str, kind: char, lane: usize) -> Option<usize> {
     let rest = echo.strip_prefix(kind)?;
     let (l, s) = rest.split_once('-')?;
     (l.parse::<usize>().ok()? == lane).then_some(())?;

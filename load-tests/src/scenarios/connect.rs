@@ -28,7 +28,7 @@ struct Tally {
     last_done_us: std::sync::atomic::AtomicU64,
 }
 
-pub async fn run(common: &Common, args: &ConnectArgs) -> anyhow::Result<Report> {
+pub(crate) async fn run(common: &Common, args: &ConnectArgs) -> anyhow::Result<Report> {
     anyhow::ensure!(args.connections > 0, "--connections must be at least 1");
     let ctx = Ctx::new(common, args.connections).await?;
     let inbox = ctx

@@ -51,7 +51,7 @@ struct Shared {
     agent_frames: Counter,
 }
 
-pub async fn run(common: &Common, args: &FanoutArgs) -> anyhow::Result<Report> {
+pub(crate) async fn run(common: &Common, args: &FanoutArgs) -> anyhow::Result<Report> {
     check_rate(args.rate)?;
     anyhow::ensure!(args.agents > 0, "--agents must be at least 1");
     anyhow::ensure!(args.visitors > 0, "--visitors must be at least 1");

@@ -1,11 +1,11 @@
 //! What every scenario shares: the run's context, the phases its tasks
 //! follow, and helpers to wait, drain and check the database.
 
-pub mod assign;
-pub mod chat;
-pub mod compare;
-pub mod connect;
-pub mod fanout;
+pub(crate) mod assign;
+pub(crate) mod chat;
+pub(crate) mod compare;
+pub(crate) mod connect;
+pub(crate) mod fanout;
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -26,7 +26,7 @@ use crate::stats::{rss_bytes, Clock, Errors};
 
 /// Where a run is; every connection task watches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
+pub(crate) enum Phase {
     /// Connecting and preparing; nothing is measured yet.
     Setup,
     /// Measuring: senders start at `at` (plus their own offset).
@@ -43,7 +43,7 @@ const VERIFY_CONCURRENCY: usize = 8;
 const CLOSE_WITHIN: Duration = Duration::from_secs(15);
 
 /// What a scenario works with.
-pub struct Ctx {
+pub(crate) struct Ctx {
     pub common: Common,
     pub api: Api,
     pub dialer: Arc<Dialer>,
@@ -60,7 +60,7 @@ pub struct Ctx {
 impl Ctx {
     /// Checks the server and the token; `connections`: how many sockets the
     /// scenario will hold, to choose source addresses.
-    pub async fn new(common: &Common, connections: usize) -> anyhow::Result<Ctx> {
+    pub(crate) async fn new(common: &Common, connections: usize) -> anyhow::Result<Ctx> {
         let api = Api::new(common)?;
         api.check().await?;
         Ctx::with_sockets_to(common, api, &common.url, connections).await
@@ -68,7 +68,7 @@ impl Ctx {
 
     /// A context whose WebSockets go to `ws_url` (`compare`'s bare relay)
     /// while `api` stays the server's.
-    pub async fn with_sockets_to(
+    pub(crate) async fn with_sockets_to(
         common: &Common,
         api: Api,
         ws_url: &str,
@@ -96,35 +96,35 @@ impl Ctx {
         })
     }
 
-    pub fn phase(&self) -> watch::Receiver<Phase> {
+    pub(crate) fn phase(&self) -> watch::Receiver<Phase> {
         self.phase.subscribe()
     }
 
-    pub fn set_phase(&self, phase: Phase) {
+    pub(crate) fn set_phase(&self, phase: Phase) {
         self.phase.send_replace(phase);
     }
 
     /// Tells tasks to start measuring a moment from now; returns when.
-    pub fn go(&self) -> Instant {
+    pub(crate) fn go(&self) -> Instant {
         let at = Instant::now() + Duration::from_millis(100);
         self.set_phase(Phase::Run { at });
         at
     }
 
     /// The server's resident memory, when `--server-pid` was given.
-    pub fn server_rss(&self) -> Option<u64> {
+    pub(crate) fn server_rss(&self) -> Option<u64> {
         self.common.server_pid.and_then(rss_bytes)
     }
 
     /// Copies the error tally into the report.
-    pub fn finish(&self, report: &mut Report) {
+    pub(crate) fn finish(&self, report: &mut Report) {
         report.error_kinds = self.errors.snapshot();
         report.errors = self.errors.total();
     }
 
     /// Tells every task to close and waits for them (a while; the rest are
     /// aborted when `tasks` is dropped).
-    pub async fn close(&self, tasks: &mut JoinSet<()>) {
+    pub(crate) async fn close(&self, tasks: &mut JoinSet<()>) {
         self.set_phase(Phase::Close);
         let _ = tokio::time::timeout(CLOSE_WITHIN, async {
             while tasks.join_next().await.is_some() {}
@@ -138,7 +138,7 @@ impl Ctx {
 
     /// Reads every message id of each conversation (`None` where the
     /// conversation is unknown or could not be read, which is an error).
-    pub async fn stored_messages(
+    pub(crate) async fn stored_messages(
         &self,
         conversations: &[Option<i64>],
     ) -> Vec<Option<HashSet<i64>>> {
@@ -174,7 +174,7 @@ impl Ctx {
 }
 
 /// Waits until `done()` or `within` has passed; `false` on timeout.
-pub async fn wait_until(within: Duration, done: impl Fn() -> bool) -> bool {
+pub(crate) async fn wait_until(within: Duration, done: impl Fn() -> bool) -> bool {
     let deadline = Instant::now() + within;
     loop {
         if done() {
@@ -188,7 +188,7 @@ pub async fn wait_until(within: Duration, done: impl Fn() -> bool) -> bool {
 }
 
 /// Waits for the next phase change; `Close` if the run is over.
-pub async fn next_phase(rx: &mut watch::Receiver<Phase>) -> Phase {
+pub(crate) async fn next_phase(rx: &mut watch::Receiver<Phase>) -> Phase {
     match rx.changed().await {
         Ok(()) => *rx.borrow_and_update(),
         Err(_) => Phase::Close,
@@ -197,7 +197,7 @@ pub async fn next_phase(rx: &mut watch::Receiver<Phase>) -> Phase {
 
 /// Why an agent console stopped listening.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// The run reached [`Phase::Close`].
     Close,
     /// The socket ended first (recorded as `agent_disconnected`).
@@ -206,7 +206,7 @@ pub enum Stop {
 
 /// The next text frame of an agent console that listens until the run
 /// closes; phase changes before that are skipped.
-pub async fn listen(
+pub(crate) async fn listen(
     ws: &mut crate::net::Ws,
     phase: &mut watch::Receiver<Phase>,
     errors: &Errors,
@@ -231,8 +231,12 @@ pub async fn listen(
 
 /// Spawns `count` tasks made by `task(i)`, paced at `per_second` (0: no
 /// pacing), onto `tasks`.
-pub async fn spawn_paced<F, Fut>(tasks: &mut JoinSet<()>, count: usize, per_second: f64, task: F)
-where
+pub(crate) async fn spawn_paced<F, Fut>(
+    tasks: &mut JoinSet<()>,
+    count: usize,
+    per_second: f64,
+    task: F,
+) where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
@@ -247,7 +251,7 @@ where
 }
 
 /// Per-second rate of `n` over `d`.
-pub fn per_second(n: u64, d: Duration) -> f64 {
+pub(crate) fn per_second(n: u64, d: Duration) -> f64 {
     if d.is_zero() {
         0.0
     } else {
@@ -257,19 +261,19 @@ pub fn per_second(n: u64, d: Duration) -> f64 {
 
 /// A counter shared by tasks.
 #[derive(Default)]
-pub struct Counter(AtomicU64);
+pub(crate) struct Counter(AtomicU64);
 
 impl Counter {
-    pub fn add(&self, n: u64) {
+    pub(crate) fn add(&self, n: u64) {
         self.0.fetch_add(n, Ordering::Relaxed);
     }
-    pub fn inc(&self) {
+    pub(crate) fn inc(&self) {
         self.add(1);
     }
-    pub fn dec(&self) {
+    pub(crate) fn dec(&self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
-    pub fn get(&self) -> u64 {
+    pub(crate) fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
 }

@@ -16,7 +16,6 @@ use crate::views::chat::{contact, payload};
 
 /// Contacts per page, as Chatwoot.
 const PAGE_SIZE: i64 = 15;
-/// Largest `custom_attributes` object, serialized.
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {

@@ -161,7 +161,7 @@ pub async fn sync_contact(
         .unwrap_or_else(|| crate::crm::sync::new_link(&hook.app_id, None));
     link.status = switchboard_protocol::chat::CrmStatus::Pending;
     link.error = None;
-    let saved = crate::crm::sync::save_link(&state.store, &found, &link).await?;
+    let saved = crate::crm::sync::store_link(&state.store, &found, &link).await?;
     state.shards.contact_saved(Some(&found), &saved).await?;
     state
         .shards

@@ -119,7 +119,7 @@ pub async fn create(
         }
         (None, Some(ChannelType::Whatsapp)) if outgoing && !body.private => {
             let last = state.store.last_incoming_at(id).await?;
-            crate::whatsapp::window::check(last, false)?;
+            crate::whatsapp::window::check(last)?;
         }
         (None, _) => {}
     }

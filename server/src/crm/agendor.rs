@@ -41,7 +41,7 @@ const ORGANIZATION_PAGES: usize = 10;
 const ORGANIZATIONS_PAGE: usize = 100;
 
 /// An account's connection to Agendor.
-pub struct Agendor {
+pub(crate) struct Agendor {
     client: reqwest::Client,
     base: Url,
     token: String,
@@ -54,7 +54,7 @@ pub struct Agendor {
 impl Agendor {
     /// Fails when the base URL is not allowed (a private address without
     /// `--outbound-allow-private`).
-    pub fn new(
+    pub(crate) fn new(
         client: reqwest::Client,
         settings: &super::AgendorSettings,
         allow_private: bool,
@@ -291,7 +291,7 @@ fn digits(phone: &str) -> String {
 /// Whether two phones are the same number in different formats: the last
 /// 11 digits (area code and number, Brazil's longest) or, when one is
 /// shorter, the last 10, must agree.
-pub fn same_phone(a: &str, b: &str) -> bool {
+pub(crate) fn same_phone(a: &str, b: &str) -> bool {
     let (a, b) = (digits(a), digits(b));
     let n = a.len().min(b.len()).min(11);
     n >= 8 && a[a.len() - n..] == b[b.len() - n..]

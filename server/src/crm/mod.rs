@@ -1,7 +1,7 @@
 //! CRM integrations: contacts who arrive through the chosen inboxes are
 //! registered in the account's CRM (Agendor), optionally with a deal, and a
 //! note linking back to the conversation; the CRM record's link is kept on
-//! the contact ([`CrmLink`]) for the console and for webhooks.
+//! the contact ([`switchboard_protocol::chat::CrmLink`]) for the console and for webhooks.
 //!
 //! **Off the chat path.** A new conversation in an inbox the integration
 //! applies to queues a `crm_sync` call in the outbox, in the same commit
@@ -20,22 +20,22 @@
 //!
 //! **A new CRM** implements [`Connector`]; nothing in the hub changes.
 
-pub mod agendor;
-pub mod settings;
-pub mod sync;
+pub(crate) mod agendor;
+pub(crate) mod settings;
+pub(crate) mod sync;
 
 use async_trait::async_trait;
 use std::time::Duration;
 
 use crate::store::Contact;
-pub use settings::{AgendorSettings, RecordType};
+pub(crate) use settings::{AgendorSettings, RecordType};
 
 /// The app id of Agendor's integration hook.
-pub const AGENDOR: &str = "agendor";
+pub(crate) const AGENDOR: &str = "agendor";
 
 /// Who and what a sync is about.
 #[derive(Debug, Clone)]
-pub struct Subject {
+pub(crate) struct Subject {
     pub contact: Contact,
     pub inbox_name: String,
     /// WhatsApp contacts' phones are also their WhatsApp numbers.
@@ -47,7 +47,7 @@ pub struct Subject {
 
 impl Subject {
     /// Fills a template's `{{...}}` variables; unknown ones stay as written.
-    pub fn render(&self, template: &str) -> String {
+    pub(crate) fn render(&self, template: &str) -> String {
         let c = &self.contact;
         let id = self.conversation_id.map(|i| i.to_string());
         let name = c.shown_name();
@@ -70,7 +70,7 @@ impl Subject {
 
 /// A record in the CRM (a person or an organization) or a deal.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Found {
+pub(crate) struct Found {
     pub id: i64,
     /// Its page in the CRM's web app.
     pub url: String,
@@ -78,7 +78,7 @@ pub struct Found {
 
 /// Why a CRM call failed, which decides what happens next.
 #[derive(Debug, Clone, PartialEq)]
-pub enum CrmError {
+pub(crate) enum CrmError {
     /// The CRM refused the credentials: nothing will work until an
     /// administrator fixes them, so it is not retried.
     Unauthorized(String),
@@ -94,7 +94,7 @@ pub enum CrmError {
 }
 
 impl CrmError {
-    pub fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         match self {
             CrmError::Unauthorized(why) | CrmError::Refused(why) => why,
             CrmError::Unavailable { why, .. } => why,
@@ -105,7 +105,7 @@ impl CrmError {
 /// One CRM's calls. Every method is safe to repeat: it looks before it
 /// creates.
 #[async_trait]
-pub trait Connector: Send + Sync {
+pub(crate) trait Connector: Send + Sync {
     /// The contact's record: `known` (checked to still exist), else one
     /// found by e-mail or phone, else a new one.
     async fn record(

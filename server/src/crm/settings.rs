@@ -7,9 +7,9 @@ use serde_json::{json, Map, Value};
 use crate::input::{Checked, Invalid};
 
 /// Agendor's public API.
-pub const DEFAULT_BASE_URL: &str = "https://api.agendor.com.br/v3";
-pub const DEFAULT_DEAL_TITLE: &str = "{{contact.name}} – {{inbox.name}}";
-pub const DEFAULT_NOTE_TEXT: &str = "Conversa no switchboard: {{conversation.url}}";
+pub(crate) const DEFAULT_BASE_URL: &str = "https://api.agendor.com.br/v3";
+pub(crate) const DEFAULT_DEAL_TITLE: &str = "{{contact.name}} – {{inbox.name}}";
+pub(crate) const DEFAULT_NOTE_TEXT: &str = "Conversa no switchboard: {{conversation.url}}";
 /// Longest template or token accepted.
 const MAX_TEXT: usize = 2000;
 
@@ -108,7 +108,10 @@ impl AgendorSettings {
 
 /// Settings from a create request (`previous` absent) or an update (fields
 /// left out keep their value; a blank token keeps the stored one).
-pub fn from_request(body: &Value, previous: Option<&AgendorSettings>) -> Checked<AgendorSettings> {
+pub(crate) fn from_request(
+    body: &Value,
+    previous: Option<&AgendorSettings>,
+) -> Checked<AgendorSettings> {
     let empty = Map::new();
     let given = match body {
         Value::Object(o) => o,

@@ -15,11 +15,11 @@ use crate::store::{
 };
 
 /// The event name of CRM deliveries.
-pub const EVENT: &str = "crm_sync";
+pub(crate) const EVENT: &str = "crm_sync";
 
 /// A contact's sync, to queue (one lane per account: the CRM's rate limit
 /// is the account's token's). The conversation is the one the note links.
-pub fn delivery(
+pub(crate) fn delivery(
     account_id: i64,
     contact_id: i64,
     conversation_id: Option<i64>,
@@ -40,10 +40,10 @@ pub fn delivery(
     )
 }
 
-/// Saves a contact's CRM link (stamped now); the caller then tells the hub
+/// Stores a contact's CRM link (stamped now); the caller then tells the hub
 /// (`contact_saved`, so consoles and webhooks hear of it) with `before`, the
 /// contact as it was. Callers hold the contact's CRM lock.
-pub async fn save_link(
+pub(crate) async fn store_link(
     store: &Arc<dyn Store>,
     before: &Contact,
     link: &CrmLink,
@@ -55,20 +55,20 @@ pub async fn save_link(
         .await?)
 }
 
-/// [`save_link`], then the hub tells whoever follows the contact.
-async fn save_link_and_tell(
+/// [`store_link`], then the hub tells whoever follows the contact.
+async fn save_link(
     hub: &Hub,
     store: &Arc<dyn Store>,
     before: &Contact,
     link: &CrmLink,
 ) -> crate::hub::HubResult<Contact> {
-    let saved = save_link(store, before, link).await?;
+    let saved = store_link(store, before, link).await?;
     hub.contact_saved(Some(before), &saved).await?;
     Ok(saved)
 }
 
 /// What a sync needs besides the delivery.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub hub: &'a Arc<Hub>,
     pub store: &'a Arc<dyn Store>,
     pub hook: &'a IntegrationHook,
@@ -79,7 +79,7 @@ pub struct Context<'a> {
 
 /// Runs the sync of the delivery's contact; answers as an outbound call
 /// would, so the outbox retries or gives up as for any other call.
-pub async fn run(cx: &Context<'_>, delivery: &Delivery) -> Answer {
+pub(crate) async fn run(cx: &Context<'_>, delivery: &Delivery) -> Answer {
     let facts = &delivery.payload["crm"];
     let Some(contact_id) = facts["contact_id"].as_i64() else {
         return refused(422, "stored facts unreadable".into());
@@ -246,7 +246,7 @@ impl<'a, 'b> Saver<'a, 'b> {
 
     /// Stores the link and tells consoles and webhooks.
     async fn save(&mut self, link: &CrmLink) {
-        match save_link_and_tell(self.cx.hub, self.cx.store, &self.announced, link).await {
+        match save_link(self.cx.hub, self.cx.store, &self.announced, link).await {
             Ok(saved) => {
                 self.announced = saved.clone();
                 self.stored = saved;
@@ -275,14 +275,24 @@ impl<'a, 'b> Saver<'a, 'b> {
 
 /// The outbox gave up on a sync (a day of failures, or a refusal): the
 /// contact shows it failed, with the reason.
-pub async fn gave_up(hub: &Arc<Hub>, store: &Arc<dyn Store>, delivery: &Delivery, why: &str) {
+pub(crate) async fn gave_up(
+    hub: &Arc<Hub>,
+    store: &Arc<dyn Store>,
+    delivery: &Delivery,
+    why: &str,
+) {
     ended(hub, store, delivery, why, true).await
 }
 
 /// The sync was cancelled (the integration removed or disabled, the
 /// contact anonymous): a contact already showing "syncing" says why; one
 /// never sent stays without a link.
-pub async fn cancelled(hub: &Arc<Hub>, store: &Arc<dyn Store>, delivery: &Delivery, why: &str) {
+pub(crate) async fn cancelled(
+    hub: &Arc<Hub>,
+    store: &Arc<dyn Store>,
+    delivery: &Delivery,
+    why: &str,
+) {
     ended(hub, store, delivery, why, false).await
 }
 
@@ -314,19 +324,19 @@ async fn ended(
     }
     link.status = CrmStatus::Failed;
     link.error = Some(why.to_string());
-    if let Err(e) = save_link_and_tell(hub, store, &contact, &link).await {
+    if let Err(e) = save_link(hub, store, &contact, &link).await {
         tracing::warn!(error = %e, "crm: cannot save the contact's CRM link");
     }
 }
 
 /// Whether a contact has something a CRM can find them by again.
-pub fn reachable(c: &Contact) -> bool {
+pub(crate) fn reachable(c: &Contact) -> bool {
     let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
     given(&c.email) || given(&c.phone_number)
 }
 
 /// A pending link with nothing in the CRM yet.
-pub fn new_link(app_id: &str, record_type: Option<&str>) -> CrmLink {
+pub(crate) fn new_link(app_id: &str, record_type: Option<&str>) -> CrmLink {
     CrmLink {
         app_id: app_id.to_string(),
         status: CrmStatus::Pending,

@@ -11,7 +11,7 @@ use crate::secrets::token_sha256;
 use crate::store::User;
 
 /// Header carrying the token, as in Chatwoot. Never logged.
-pub const TOKEN_HEADER: &str = "api_access_token";
+pub(crate) const TOKEN_HEADER: &str = "api_access_token";
 
 /// A caller who presented a valid access token. No `Debug`: it holds the
 /// token.
@@ -40,7 +40,7 @@ impl FromRequestParts<AppState> for Authed {
 }
 
 /// The user an access token belongs to, from memory when it was seen before.
-pub async fn user_by_token(state: &AppState, token: &str) -> ApiResult<User> {
+pub(crate) async fn user_by_token(state: &AppState, token: &str) -> ApiResult<User> {
     let token = token.trim();
     if token.is_empty() || token.len() > 128 {
         return Err(ApiError::unauthorized());

@@ -67,7 +67,7 @@ where
 
 /// Middleware: an error response without a JSON body (axum's own 405, a body
 /// over the size limit, ...) gets one, so clients can always parse errors.
-pub async fn json_errors(req: Request, next: Next) -> Response {
+pub(crate) async fn json_errors(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {

@@ -6,11 +6,11 @@
 //! `realtime`, `whatsapp`, `files`, `web`) and they know `http`'s types;
 //! below them, `hub`, `store`, `outbox`, `crm` know nothing of HTTP.
 
-pub mod auth;
-pub mod error;
-pub mod extract;
-pub mod message_input;
-pub mod tokens;
+pub(crate) mod auth;
+pub(crate) mod error;
+pub(crate) mod extract;
+pub(crate) mod message_input;
+pub(crate) mod tokens;
 
 use std::sync::Arc;
 
@@ -29,9 +29,9 @@ use crate::store::{Store, StoreError};
 use error::ApiError;
 
 /// Largest request body the API reads.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Largest body of a message with attachments (multipart).
-pub const MAX_UPLOAD_BYTES: usize = crate::files::MAX_FILE_BYTES * 2 + MAX_BODY_BYTES;
+pub(crate) const MAX_UPLOAD_BYTES: usize = crate::files::MAX_FILE_BYTES * 2 + MAX_BODY_BYTES;
 
 /// What every handler can reach: the services, and the one
 /// [`crate::Settings`] the server was started with.
@@ -148,7 +148,7 @@ pub(crate) fn hub_not_found_as(err: HubError, what: &str) -> ApiError {
 /// Chatwoot's own OpenAPI file names some paths with one
 /// (`.../inboxes/{id}/`) and Rails answers both forms, so generated clients
 /// send either.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let routes = routes(state);
     Router::new().fallback_service(NormalizePath::trim_trailing_slash(routes))
 }
@@ -215,7 +215,7 @@ async fn declared_length(
 /// sent nor its query string: paths carry bearer credentials (a Public API
 /// contact identifier, a file's key) and queries too (Meta's
 /// `hub.verify_token`).
-pub fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+pub(crate) fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
     let route = request
         .extensions()
         .get::<axum::extract::MatchedPath>()

@@ -13,7 +13,7 @@ use super::{Hub, HubError, HubResult, NewConversation, NewMessage};
 /// How long a start may be retried with its echo id and answered with the
 /// conversation it opened: a client retrying after a lost answer does so
 /// within seconds; later, the same echo id is a new start.
-pub const START_RETRIED_WITHIN: i64 = 10 * 60;
+pub(super) const START_RETRIED_WITHIN: i64 = 10 * 60;
 
 /// What a start found under the shard's lock.
 enum Started {
@@ -32,6 +32,11 @@ impl Hub {
     /// A start whose `echo_id` opened the contact link's newest conversation
     /// within [`START_RETRIED_WITHIN`] (a retry after a lost answer) answers
     /// with that conversation and its first message, and adds nothing.
+    ///
+    /// # Cancel safety
+    /// As [`Hub::change`]: dropped after its slot is held, the conversation
+    /// is still opened and committed; a retry with the same `echo_id` gets
+    /// it back.
     pub async fn create_conversation(
         &self,
         new: NewConversation,
@@ -174,6 +179,23 @@ impl Hub {
     /// conversation reopened for an absent assignee is assigned again, unless
     /// the assignee is the `actor` reopening it; with queue pull on, slots it
     /// frees go to waiting conversations at once.
+    ///
+    /// # Errors
+    /// [`HubError::NotFound`] for a conversation the account does not
+    /// have; whatever `change` refuses with; [`HubError::Busy`] when the
+    /// writer's queue stayed full (nothing changed); [`HubError::Write`]
+    /// when the database refused the commit (nothing was acknowledged, and
+    /// the shard is read again before its next write).
+    ///
+    /// # Cancel safety
+    /// Not atomic with respect to cancellation. Dropped while waiting for
+    /// the roster or a queue slot, nothing has changed. Once the slot is
+    /// held, the change is applied and queued in one step under the shard's
+    /// lock (no await in between), so a future dropped after that point
+    /// still commits and is published: only the answer is lost. A client
+    /// that retries after a lost answer sees the state as changed (status
+    /// and assignee changes are idempotent; new messages and conversations
+    /// carry echo ids for that reason).
     pub async fn change<F>(
         &self,
         account_id: i64,

@@ -21,6 +21,15 @@ impl Hub {
     /// Adds a message. A retry with an echo id already seen answers with the
     /// first message (once it is committed) and adds nothing. A contact
     /// writing into a resolved or snoozed conversation reopens it.
+    ///
+    /// # Errors
+    /// [`HubError::NotFound`] for a conversation the account does not have,
+    /// [`HubError::Busy`] when the writer's queue stayed full (nothing
+    /// added), [`HubError::Write`] when the database refused the commit.
+    ///
+    /// # Cancel safety
+    /// As [`Hub::change`]: dropped after its slot is held, the message is
+    /// still added and committed; a retry with the same echo id gets it back.
     pub async fn post_message(
         &self,
         account_id: i64,

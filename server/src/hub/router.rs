@@ -388,7 +388,37 @@ fn edit_message(m: &mut Message, edit: MessageEdit, files: &mut Vec<String>) -> 
 /// Turns an answer of the wrong kind into an error: a router bug, never
 /// the caller's.
 fn unexpected(answer: Answer) -> HubError {
-    HubError::Write(format!("the shard router answered {answer:?} to another command").into())
+    // The kind only: answers carry secrets (a directory's credentials)
+    // and content, which never reach a log.
+    HubError::Write(
+        format!(
+            "the shard router answered {} to another command",
+            answer.kind()
+        )
+        .into(),
+    )
+}
+
+impl Answer {
+    /// The variant's name, for errors.
+    fn kind(&self) -> &'static str {
+        match self {
+            Answer::Done => "Done",
+            Answer::Directory(_) => "Directory",
+            Answer::Loaded(_) => "Loaded",
+            Answer::List(..) => "List",
+            Answer::Conversation(_) => "Conversation",
+            Answer::ContactInbox(_) => "ContactInbox",
+            Answer::Conversations(_) => "Conversations",
+            Answer::Loads(_) => "Loads",
+            Answer::Presence(..) => "Presence",
+            Answer::Created(..) => "Created",
+            Answer::Posted(_) => "Posted",
+            Answer::Changed(..) => "Changed",
+            Answer::Edited(..) => "Edited",
+            Answer::Removed(_) => "Removed",
+        }
+    }
 }
 
 /// Node-local coordination the edge shares with the workers below it.
@@ -608,5 +638,134 @@ impl Shards {
             crm: self.local.crm_locks(),
             early_reports: self.local.early_reports(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{MessageStatus, MessageType, Sender};
+
+    fn conversation(status: ConversationStatus, assignee_id: Option<i64>) -> Conversation {
+        Conversation {
+            id: 1,
+            account_id: 1,
+            inbox_id: 7,
+            contact_id: 3,
+            contact_inbox_id: None,
+            status,
+            assignee_id,
+            snoozed_until: None,
+            created_at: 1,
+            last_activity_at: 1,
+            auto_assigned_at: None,
+        }
+    }
+
+    fn message() -> Message {
+        Message {
+            id: 5,
+            account_id: 1,
+            conversation_id: 1,
+            message_type: MessageType::Outgoing,
+            content: Some("hi".into()),
+            private: false,
+            sender: Some(Sender::User(2)),
+            echo_id: None,
+            content_attributes: json!({"attachments": [{"data_url": "http://x/files/k1/a.png"}]}),
+            deleted: false,
+            created_at: 1,
+            updated_at: 1,
+            source_id: None,
+            status: MessageStatus::Sent,
+        }
+    }
+
+    #[test]
+    fn a_status_edit_toggles_and_says_who_once() {
+        let mut c = conversation(ConversationStatus::Open, None);
+        let by = || "Ana".to_string();
+        let toggle = || ConversationEdit::Status {
+            status: None,
+            snoozed_until: None,
+            by: by(),
+        };
+        let lines = edit(&mut c, toggle()).unwrap();
+        assert_eq!(c.status, ConversationStatus::Resolved);
+        assert_eq!(
+            lines[0].content.as_deref(),
+            Some("Conversation was marked resolved by Ana")
+        );
+        edit(&mut c, toggle()).unwrap();
+        assert_eq!(c.status, ConversationStatus::Open);
+        // Setting the status it already has adds no line.
+        let same = ConversationEdit::Status {
+            status: Some(ConversationStatus::Open),
+            snoozed_until: None,
+            by: by(),
+        };
+        assert!(edit(&mut c, same).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_assignment_holds_to_its_inbox() {
+        let mut c = conversation(ConversationStatus::Open, None);
+        let elsewhere = ConversationEdit::Assign {
+            inbox_id: 8,
+            assignee_id: Some(2),
+            line: "x".into(),
+        };
+        assert!(matches!(edit(&mut c, elsewhere), Err(HubError::NotFound)));
+        assert_eq!(c.assignee_id, None);
+        let here = ConversationEdit::Assign {
+            inbox_id: 7,
+            assignee_id: Some(2),
+            line: "Assigned to Bia by Ana".into(),
+        };
+        assert_eq!(edit(&mut c, here.clone()).unwrap().len(), 1);
+        assert_eq!(c.assignee_id, Some(2));
+        assert!(edit(&mut c, here).unwrap().is_empty(), "no change, no line");
+    }
+
+    #[test]
+    fn a_contact_resolves_once() {
+        let mut c = conversation(ConversationStatus::Snoozed, Some(2));
+        c.snoozed_until = Some(99);
+        let resolve = || ConversationEdit::ResolveByContact {
+            line: "by Rui".into(),
+        };
+        assert_eq!(edit(&mut c, resolve()).unwrap().len(), 1);
+        assert_eq!(
+            (c.status, c.snoozed_until),
+            (ConversationStatus::Resolved, None)
+        );
+        assert!(edit(&mut c, resolve()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_deletion_lets_go_of_files_once() {
+        let mut m = message();
+        let mut files = Vec::new();
+        assert!(edit_message(&mut m, MessageEdit::Delete, &mut files));
+        assert_eq!(files, vec!["k1".to_string()]);
+        assert_eq!(m.content.as_deref(), Some(DELETED));
+        assert!(m.deleted);
+        let mut again = Vec::new();
+        assert!(!edit_message(&mut m, MessageEdit::Delete, &mut again));
+        assert!(again.is_empty());
+        // A deleted message takes no answers either.
+        let submit = MessageEdit::Submit { values: json!([1]) };
+        assert!(!edit_message(&mut m, submit, &mut again));
+    }
+
+    #[test]
+    fn submitted_values_keep_the_other_attributes() {
+        let mut m = message();
+        let submit = MessageEdit::Submit {
+            values: json!([{"value": "yes"}]),
+        };
+        assert!(edit_message(&mut m, submit, &mut Vec::new()));
+        assert_eq!(m.content_attributes["submitted_values"][0]["value"], "yes");
+        assert!(m.content_attributes["attachments"].is_array());
     }
 }

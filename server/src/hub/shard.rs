@@ -92,7 +92,7 @@ pub(super) struct Echoes {
 
 impl Echoes {
     /// For a conversation this process creates: nothing older to load.
-    pub fn warm() -> Echoes {
+    pub(super) fn warm() -> Echoes {
         Echoes {
             warm: true,
             ..Echoes::default()
@@ -100,11 +100,11 @@ impl Echoes {
     }
 
     /// The id of the message sent with this echo id, and its commit.
-    pub fn get(&self, echo_id: &str) -> Option<&(i64, Durable)> {
+    pub(super) fn get(&self, echo_id: &str) -> Option<&(i64, Durable)> {
         self.by_echo.get(echo_id)
     }
 
-    pub fn remember(&mut self, message: &Message, durable: Durable) {
+    pub(super) fn remember(&mut self, message: &Message, durable: Durable) {
         let Some(echo_id) = message.echo_id.clone() else {
             return;
         };

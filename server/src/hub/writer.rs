@@ -35,7 +35,15 @@ impl Durable {
         Durable(rx)
     }
 
-    /// Waits for the commit. An error names why the database refused the write.
+    /// Waits for the commit.
+    ///
+    /// # Errors
+    /// Why the database refused the write (the whole commit it was in), or
+    /// that the writer stopped before committing it.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: dropping the future only stops waiting; the write stays
+    /// queued and commits (or is refused) all the same.
     pub async fn wait(mut self) -> Result<(), Arc<str>> {
         match self.0.wait_for(Option::is_some).await {
             Ok(outcome) => outcome.clone().unwrap_or(Ok(())),
@@ -114,6 +122,15 @@ impl Writer {
     }
 
     /// Reserves a queue slot, waiting up to `wait` for one to free.
+    ///
+    /// # Errors
+    /// [`QueueFull`] when no slot freed within `wait` (or the writer has
+    /// stopped): the caller answers "busy" having changed nothing.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: a future dropped before it completes holds no slot
+    /// (it only loses its place among the waiters, as tokio's
+    /// `mpsc::Sender::reserve`); a [`Slot`] dropped unused frees its place.
     pub async fn reserve(&self, wait: Duration) -> Result<Slot<'_>, QueueFull> {
         match tokio::time::timeout(wait, self.tx.reserve()).await {
             Ok(Ok(permit)) => Ok(Slot(permit)),

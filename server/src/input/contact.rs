@@ -8,7 +8,7 @@ use super::{Checked, Invalid, MAX_NAME};
 use crate::store::ContactFields;
 
 /// Largest `custom_attributes` of a contact, as JSON.
-pub const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
 
 /// A contact's editable fields, as both the account API and the public
 /// client API take them.
@@ -24,7 +24,7 @@ pub struct ContactFieldsBody {
 }
 
 /// Applies the given fields onto `fields`, validating each.
-pub fn apply(body: &ContactFieldsBody, fields: &mut ContactFields) -> Checked<()> {
+pub(crate) fn apply(body: &ContactFieldsBody, fields: &mut ContactFields) -> Checked<()> {
     if let Some(name) = &body.name {
         fields.name = super::optional_text("name", Some(name), MAX_NAME)?.unwrap_or_default();
     }

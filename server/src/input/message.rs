@@ -7,14 +7,14 @@ use crate::hub::NewMessage;
 use crate::store::MessageType;
 
 /// Longest message, in characters (Chatwoot's limit).
-pub const MAX_CONTENT_CHARS: usize = 150_000;
+pub(crate) const MAX_CONTENT_CHARS: usize = 150_000;
 /// Longest client echo id.
 const MAX_ECHO_ID: usize = 128;
 
 /// Validates message text: not blank, not over the limit.
-pub fn content(text: String) -> Checked<String> {
+pub(crate) fn content(text: String) -> Checked<String> {
     if text.trim().is_empty() {
-        return Err(Invalid::new("content", "blank", "can't be blank"));
+        return Err(Invalid::of("content", "can't be blank"));
     }
     if text.chars().count() > MAX_CONTENT_CHARS {
         return Err(Invalid::of(
@@ -26,7 +26,7 @@ pub fn content(text: String) -> Checked<String> {
 }
 
 /// An outgoing public message with this text (sender to be filled in).
-pub fn outgoing(text: String) -> Checked<NewMessage> {
+pub(crate) fn outgoing(text: String) -> Checked<NewMessage> {
     Ok(NewMessage {
         message_type: MessageType::Outgoing,
         content: Some(content(text)?),
@@ -40,7 +40,7 @@ pub fn outgoing(text: String) -> Checked<NewMessage> {
 }
 
 /// Validates a client's echo id: 1 to 128 characters once trimmed.
-pub fn echo_id(raw: Option<String>) -> Checked<Option<String>> {
+pub(crate) fn echo_id(raw: Option<String>) -> Checked<Option<String>> {
     match raw.map(|e| e.trim().to_string()) {
         Some(e) if e.is_empty() || e.len() > MAX_ECHO_ID => {
             Err(Invalid::of("echo_id", "must be 1 to 128 characters"))

@@ -10,8 +10,8 @@ use serde::{Deserialize, Deserializer};
 mod contact;
 mod message;
 
-pub use contact::{apply as apply_contact, ContactFieldsBody, MAX_ATTRIBUTES_BYTES};
-pub use message::{content, echo_id, outgoing, MAX_CONTENT_CHARS};
+pub(crate) use contact::{apply as apply_contact, ContactFieldsBody};
+pub(crate) use message::{content, echo_id, outgoing};
 
 /// A field that is not acceptable: which, why (a stable code clients
 /// translate: `blank`, `too_long`, `invalid_email`, ...) and a sentence for
@@ -48,15 +48,15 @@ impl std::fmt::Display for Invalid {
 impl std::error::Error for Invalid {}
 
 /// A checked value, or the field at fault.
-pub type Checked<T> = Result<T, Invalid>;
+pub(crate) type Checked<T> = Result<T, Invalid>;
 
 /// Longest name, title or short text field, in characters.
-pub const MAX_NAME: usize = 255;
+pub(crate) const MAX_NAME: usize = 255;
 /// Longest free text field (greeting, out-of-office message), in characters.
-pub const MAX_TEXT: usize = 10_000;
+pub(crate) const MAX_TEXT: usize = 10_000;
 
 /// A required human name: trimmed, 1..=255 characters, no control characters.
-pub fn name(field: &str, value: &str) -> Checked<String> {
+pub(crate) fn name(field: &str, value: &str) -> Checked<String> {
     let value = value.trim();
     if value.is_empty() {
         return Err(Invalid::new(field, "blank", "can't be blank"));
@@ -66,7 +66,7 @@ pub fn name(field: &str, value: &str) -> Checked<String> {
 
 /// Free text up to `max` characters; line breaks allowed, other control
 /// characters not.
-pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
+pub(crate) fn text(field: &str, value: &str, max: usize) -> Checked<String> {
     if value.chars().count() > max {
         return Err(Invalid::new(
             field,
@@ -88,7 +88,11 @@ pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
 }
 
 /// Optional free text: empty or blank becomes `None`.
-pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Checked<Option<String>> {
+pub(crate) fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Checked<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => text(field, v, max).map(Some),
@@ -97,7 +101,7 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Checked<Op
 
 /// An e-mail address, lower-cased. Deliberately loose (one `@`, a dot in the
 /// domain, no spaces): the only real check is that mail arrives.
-pub fn email(value: &str) -> Checked<String> {
+pub(crate) fn email(value: &str) -> Checked<String> {
     let value = value.trim().to_lowercase();
     let valid = value.len() <= 254
         && !value.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -123,7 +127,7 @@ pub fn email(value: &str) -> Checked<String> {
 }
 
 /// A phone number in E.164 form: `+` and 2 to 15 digits, the first not 0.
-pub fn phone(value: &str) -> Checked<String> {
+pub(crate) fn phone(value: &str) -> Checked<String> {
     let digits = value.strip_prefix('+').unwrap_or("");
     if (2..=15).contains(&digits.len())
         && digits.chars().all(|c| c.is_ascii_digit())
@@ -140,7 +144,7 @@ pub fn phone(value: &str) -> Checked<String> {
 }
 
 /// Length only (8..=128 characters): long passphrases beat composition rules.
-pub fn password(value: &str) -> Checked<String> {
+pub(crate) fn password(value: &str) -> Checked<String> {
     let len = value.chars().count();
     if len < 8 {
         return Err(Invalid::new(
@@ -160,7 +164,7 @@ pub fn password(value: &str) -> Checked<String> {
 }
 
 /// An absolute http(s) URL.
-pub fn url(field: &str, value: Option<&str>) -> Checked<Option<String>> {
+pub(crate) fn url(field: &str, value: Option<&str>) -> Checked<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) if v.len() > 2048 => Err(Invalid::new(field, "too_long", "is too long")),
@@ -180,7 +184,7 @@ pub fn url(field: &str, value: Option<&str>) -> Checked<Option<String>> {
 }
 
 /// A CSS hex colour: `#rgb` or `#rrggbb`.
-pub fn color(value: Option<&str>) -> Checked<Option<String>> {
+pub(crate) fn color(value: Option<&str>) -> Checked<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v)
@@ -201,7 +205,7 @@ pub fn color(value: Option<&str>) -> Checked<Option<String>> {
 /// For fields where `null` means "clear" and absence means "leave alone":
 /// use with `#[serde(default, deserialize_with = "present")]` on an
 /// `Option<Option<T>>`.
-pub fn present<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn present<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
@@ -211,7 +215,7 @@ where
 
 /// An id sent as a number or as a numeric string (Chatwoot's clients do both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FlexId(pub i64);
+pub(crate) struct FlexId(pub i64);
 
 impl<'de> Deserialize<'de> for FlexId {
     fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {

@@ -26,8 +26,8 @@
 //! attempt ends, and otherwise when the next retry is due.
 
 pub mod guard;
+mod payload;
 pub mod plan;
-mod render;
 pub mod send;
 pub mod sign;
 mod targets;

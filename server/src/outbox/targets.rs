@@ -3,7 +3,7 @@
 //! send or download (or a failed reply) on its message.
 
 use super::send::{Answer, Call};
-use super::{guard, render, sign, Target, Worker};
+use super::{guard, payload, sign, Target, Worker};
 use crate::hub::edits::Report;
 use crate::store::{Attempt, Delivery, DeliveryKind, DeliveryStatus, MessageStatus, MessageType};
 
@@ -27,7 +27,7 @@ impl Worker {
                 else {
                     return Target::Cancelled("the webhook was deleted".into());
                 };
-                let body = match render::body(&self.store, &directory, delivery).await {
+                let body = match payload::body(&self.store, &directory, delivery).await {
                     Ok(body) => body,
                     Err(fault) => return fault.into(),
                 };
@@ -42,7 +42,7 @@ impl Worker {
                     return Target::Cancelled("the inbox has no webhook_url".into());
                 };
                 let secret = inbox.settings.secret.clone().unwrap_or_default();
-                let body = match render::body(&self.store, &directory, delivery).await {
+                let body = match payload::body(&self.store, &directory, delivery).await {
                     Ok(body) => body,
                     Err(fault) => return fault.into(),
                 };
@@ -56,7 +56,7 @@ impl Worker {
                 let Some(config) = &inbox.settings.provider_config else {
                     return Target::Cancelled("the WhatsApp number is disconnected".into());
                 };
-                let Some((conversation, Some(message))) = render::facts(&delivery.payload) else {
+                let Some((conversation, Some(message))) = payload::facts(&delivery.payload) else {
                     return Target::Broken("stored message unreadable".into());
                 };
                 if delivery.event == "download_media" {
@@ -238,7 +238,7 @@ impl Worker {
     /// `message.updated`). A file of a refused type is a final refusal; the
     /// store or hub being unavailable is retried.
     pub(super) async fn attach(&self, delivery: &Delivery, upload: crate::files::Upload) -> Answer {
-        let Some((conversation, Some(facts))) = render::facts(&delivery.payload) else {
+        let Some((conversation, Some(facts))) = payload::facts(&delivery.payload) else {
             return refused(422, "stored message unreadable".into());
         };
         if let Err(e) = upload.check("media") {
@@ -320,7 +320,7 @@ impl Worker {
         if !reply_to_customer {
             return;
         }
-        let Some((conversation, Some(facts))) = render::facts(&delivery.payload) else {
+        let Some((conversation, Some(facts))) = payload::facts(&delivery.payload) else {
             return;
         };
         if !matches!(

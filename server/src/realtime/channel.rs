@@ -107,10 +107,6 @@ impl std::fmt::Debug for Channel {
 }
 
 impl Channel {
-    pub fn metrics(&self) -> &Metrics {
-        &self.metrics
-    }
-
     pub fn new(account_id: i64, metrics: Arc<Metrics>, replay: ReplayLimits) -> Channel {
         let start = u64::try_from(
             std::time::SystemTime::now()

@@ -195,9 +195,11 @@ impl Dispatcher {
                 self.channel.signal(frames);
             }
             FeedItem::Resync => {
-                // Positions are sent again to whoever is still waiting.
-                self.positions.clear();
                 self.channel.resync_all();
+                // The store may have put the queues elsewhere: each inbox's
+                // positions are compared again this round, so visitors hear
+                // their new place, or that they left the line.
+                queues_moved.extend(self.positions.keys().copied());
             }
             FeedItem::Contact { id, contact } => match contact {
                 Some(contact) => {

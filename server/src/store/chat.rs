@@ -101,10 +101,8 @@ macro_rules! string_enum {
 }
 pub(super) use string_enum;
 
-string_enum! {
-    /// Where a conversation stands. Only `Open` ones count against an agent's maximum.
-    ConversationStatus { Open = "open", Pending = "pending", Resolved = "resolved", Snoozed = "snoozed" }
-}
+/// Where a conversation stands: the protocol's own vocabulary.
+pub use switchboard_protocol::chat::ConversationStatus;
 
 string_enum! {
     /// Who a message comes from: the contact (incoming), the team (outgoing),

@@ -104,7 +104,7 @@ impl Names {
             account_id: c.account_id,
             inbox_id: c.inbox_id,
             contact_id: c.contact_id,
-            status: c.status.as_str().to_string(),
+            status: c.status,
             assignee_id: c.assignee_id,
             snoozed_until: c.snoozed_until,
             created_at: c.created_at,
@@ -143,7 +143,7 @@ impl Names {
 }
 
 /// The message's files, from its `content_attributes`, with its ids.
-pub fn attachments(m: &Message) -> Vec<Value> {
+pub(crate) fn attachments(m: &Message) -> Vec<Value> {
     m.content_attributes["attachments"]
         .as_array()
         .into_iter()
@@ -158,7 +158,7 @@ pub fn attachments(m: &Message) -> Vec<Value> {
         .collect()
 }
 
-pub fn contact(c: &Contact) -> wire::Contact {
+pub(crate) fn contact(c: &Contact) -> wire::Contact {
     wire::Contact {
         id: c.id,
         name: c.name.clone(),
@@ -196,6 +196,6 @@ fn unknown_contact(id: i64) -> wire::Contact {
 }
 
 /// The `{"payload": ...}` envelope as a JSON value.
-pub fn payload(value: impl serde::Serialize) -> Value {
+pub(crate) fn payload(value: impl serde::Serialize) -> Value {
     json!({ "payload": value })
 }

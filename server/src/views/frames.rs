@@ -16,7 +16,7 @@ struct Out<'a, T> {
 }
 
 /// One server frame as text.
-pub fn frame<T: Serialize>(event: ServerEvent, cursor: Option<u64>, data: &T) -> Utf8Bytes {
+pub(crate) fn frame<T: Serialize>(event: ServerEvent, cursor: Option<u64>, data: &T) -> Utf8Bytes {
     let text = serde_json::to_string(&Out {
         event: event.as_str(),
         cursor,
@@ -31,7 +31,7 @@ pub fn frame<T: Serialize>(event: ServerEvent, cursor: Option<u64>, data: &T) ->
 }
 
 /// An agent as visitors see them.
-pub fn public_agent(directory: &Directory, agent_id: i64) -> Option<PublicAgent> {
+pub(crate) fn public_agent(directory: &Directory, agent_id: i64) -> Option<PublicAgent> {
     directory.agents.get(&agent_id).map(|a| PublicAgent {
         id: agent_id,
         available_name: a.user.available_name().to_string(),
@@ -40,7 +40,7 @@ pub fn public_agent(directory: &Directory, agent_id: i64) -> Option<PublicAgent>
 }
 
 /// A conversation as its visitor sees it.
-pub fn visitor_conversation(
+pub(crate) fn visitor_conversation(
     directory: &Directory,
     c: &Conversation,
     queue_position: Option<usize>,
@@ -48,7 +48,7 @@ pub fn visitor_conversation(
     VisitorConversation {
         id: c.id,
         inbox_id: c.inbox_id,
-        status: c.status.as_str().to_string(),
+        status: c.status,
         assignee: c.assignee_id.and_then(|a| public_agent(directory, a)),
         queue_position,
         created_at: c.created_at,

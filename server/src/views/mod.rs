@@ -4,19 +4,21 @@
 //!
 //! - this file: account settings (agents, inboxes, the profile);
 //! - [`chat`]: conversations, messages and contacts, with [`chat::Names`];
-//! - [`frames`]: socket frames, serialized once for every subscriber.
+//! - [`frames`]: socket frames, serialized once for every subscriber;
+//! - [`webhook`]: webhooks' and API inbox callbacks' bodies.
 //!
 //! Loading what a view names is the caller's (see
 //! `crate::http::AppState::names`): nothing here reads the store.
 
-pub mod chat;
-pub mod frames;
+pub(crate) mod chat;
+pub(crate) mod frames;
+pub(crate) mod webhook;
 
 use switchboard_protocol::api as wire;
 
 use crate::store::{Agent, Inbox, Membership, User};
 
-pub fn agent(a: &Agent) -> wire::Agent {
+pub(crate) fn agent(a: &Agent) -> wire::Agent {
     wire::Agent {
         id: a.user.id,
         account_id: a.account_id,
@@ -36,11 +38,15 @@ pub fn agent(a: &Agent) -> wire::Agent {
     }
 }
 
-pub fn agents(list: &[Agent]) -> Vec<wire::Agent> {
+pub(crate) fn agents(list: &[Agent]) -> Vec<wire::Agent> {
     list.iter().map(agent).collect()
 }
 
-pub fn profile(user: &User, memberships: &[Membership], access_token: String) -> wire::Profile {
+pub(crate) fn profile(
+    user: &User,
+    memberships: &[Membership],
+    access_token: String,
+) -> wire::Profile {
     wire::Profile {
         id: user.id,
         access_token,
@@ -69,7 +75,7 @@ pub fn profile(user: &User, memberships: &[Membership], access_token: String) ->
 
 /// `public_url` is where this server is reached from browsers, for the
 /// widget snippet.
-pub fn inbox(i: &Inbox, public_url: &str) -> wire::Inbox {
+pub(crate) fn inbox(i: &Inbox, public_url: &str) -> wire::Inbox {
     let s = &i.settings;
     let widget = i.channel_type == switchboard_protocol::api::ChannelType::WebWidget;
     let whatsapp = i.channel_type == switchboard_protocol::api::ChannelType::Whatsapp;

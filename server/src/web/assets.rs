@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 
 /// One embedded file.
 #[derive(Debug)]
-pub struct Asset {
+pub(crate) struct Asset {
     pub route: &'static str,
     pub content_type: &'static str,
     /// Named by content hash: never changes.
@@ -28,10 +28,10 @@ pub struct Asset {
 }
 
 /// Every embedded file, in the order the build script wrote them.
-pub static ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+pub(crate) static ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 
 /// The embedded file served at `route`.
-pub fn find(route: &str) -> Option<&'static Asset> {
+pub(crate) fn find(route: &str) -> Option<&'static Asset> {
     ASSETS.iter().find(|a| a.route == route)
 }
 
@@ -51,7 +51,7 @@ impl Asset {
 
     /// The response for a request with these headers: `304` when the
     /// client's copy is current, else the body in the best encoding it takes.
-    pub fn respond(&self, request: &HeaderMap) -> Response {
+    pub(crate) fn respond(&self, request: &HeaderMap) -> Response {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type));
         headers.insert(ETAG, HeaderValue::from_static(self.etag));
@@ -127,7 +127,7 @@ fn accepted(request: &HeaderMap) -> Encoding {
 }
 
 /// Logs what the widget weighs, once at start-up.
-pub fn log_sizes() {
+pub(crate) fn log_sizes() {
     for a in ASSETS {
         tracing::debug!(
             route = a.route,

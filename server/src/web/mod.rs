@@ -2,7 +2,7 @@
 //! chat window's page and their assets), the agent console at `/app`, and,
 //! with `--demo`, an example host page that embeds the widget.
 
-pub mod assets;
+pub(crate) mod assets;
 
 use axum::extract::{Query, State};
 use axum::http::header::CONTENT_SECURITY_POLICY;
@@ -20,7 +20,7 @@ use crate::http::AppState;
 const DEMO_PAGE: &str = include_str!("../../../examples/demo.html");
 const DEMO_PAGE_PT_BR: &str = include_str!("../../../examples/demo.pt-BR.html");
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/widget/sdk.js", get(loader))
         .route("/widget/frame", get(frame))
@@ -75,7 +75,7 @@ async fn console(headers: HeaderMap) -> Response {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct FrameQuery {
+pub(crate) struct FrameQuery {
     #[serde(default)]
     website_token: Option<String>,
 }

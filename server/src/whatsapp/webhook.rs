@@ -25,7 +25,7 @@ use crate::store::{
 
 /// Meta's verification query: `hub.mode`, `hub.verify_token`, `hub.challenge`.
 #[derive(Debug, Deserialize)]
-pub struct Verification {
+pub(super) struct Verification {
     #[serde(rename = "hub.mode")]
     mode: Option<String>,
     #[serde(rename = "hub.verify_token")]
@@ -59,7 +59,7 @@ pub fn routes() -> axum::Router<AppState> {
     )
 }
 
-pub async fn verify(
+pub(super) async fn verify(
     State(state): State<AppState>,
     ApiPath(phone_number): ApiPath<String>,
     Query(query): Query<Verification>,
@@ -95,7 +95,7 @@ pub async fn verify(
 /// messages.
 pub const MAX_NOTIFICATION_BYTES: usize = 3 * 1024 * 1024;
 
-pub async fn notify(
+pub(super) async fn notify(
     State(state): State<AppState>,
     ApiPath(phone_number): ApiPath<String>,
     headers: HeaderMap,

@@ -94,9 +94,9 @@ pub fn is_open(last: Option<i64>) -> bool {
 }
 
 /// Refuses free text to a contact who last wrote at `last` when that is
-/// outside the window; templates may always go.
-pub fn check(last: Option<i64>, has_template: bool) -> Checked<()> {
-    if has_template || is_open(last) {
+/// outside the window (templates may always go: callers check them apart).
+pub fn check(last: Option<i64>) -> Checked<()> {
+    if is_open(last) {
         Ok(())
     } else {
         Err(Invalid::new(

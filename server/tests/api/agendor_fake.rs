@@ -14,11 +14,9 @@ use tokio::net::TcpListener;
 
 /// One request as the fake saw it.
 #[derive(Debug, Clone)]
-pub struct Seen {
+pub(crate) struct Seen {
     pub method: String,
     pub path: String,
-    pub query: String,
-    pub body: Value,
 }
 
 /// A failure to inject into the next matching calls.
@@ -46,14 +44,14 @@ struct State {
 }
 
 #[derive(Clone)]
-pub struct FakeAgendor {
+pub(crate) struct FakeAgendor {
     /// The API's base URL, as the integration's `base_url`.
     pub base_url: String,
     state: Arc<Mutex<State>>,
 }
 
 impl FakeAgendor {
-    pub async fn start(token: &str) -> FakeAgendor {
+    pub(crate) async fn start(token: &str) -> FakeAgendor {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base_url = format!("http://{}/v3", listener.local_addr().expect("addr"));
         let state = Arc::new(Mutex::new(State {
@@ -79,7 +77,7 @@ impl FakeAgendor {
     }
 
     /// A person already in the CRM (made by a salesperson).
-    pub fn add_person(&self, name: &str, mobile: &str) -> i64 {
+    pub(crate) fn add_person(&self, name: &str, mobile: &str) -> i64 {
         let mut s = self.lock();
         s.next_id += 1;
         let id = s.next_id;
@@ -90,7 +88,7 @@ impl FakeAgendor {
     }
 
     /// An organization already in the CRM, with its e-mail.
-    pub fn add_organization(&self, name: &str, email: &str) -> i64 {
+    pub(crate) fn add_organization(&self, name: &str, email: &str) -> i64 {
         let mut s = self.lock();
         s.next_id += 1;
         let id = s.next_id;
@@ -101,7 +99,7 @@ impl FakeAgendor {
     }
 
     /// A lead origin ("origem") of the account.
-    pub fn add_origin(&self, name: &str) -> i64 {
+    pub(crate) fn add_origin(&self, name: &str) -> i64 {
         let mut s = self.lock();
         s.next_id += 1;
         let id = s.next_id;
@@ -112,7 +110,14 @@ impl FakeAgendor {
     /// The next `times` calls of `method` on paths starting with `prefix`
     /// (after `/v3`) are answered with `status`; with `after`, the call is
     /// carried out first.
-    pub fn fail(&self, method: Method, prefix: &str, status: u16, times: usize, after: bool) {
+    pub(crate) fn fail(
+        &self,
+        method: Method,
+        prefix: &str,
+        status: u16,
+        times: usize,
+        after: bool,
+    ) {
         self.lock().failures.push(Failure {
             method,
             path_prefix: prefix.to_string(),
@@ -123,27 +128,27 @@ impl FakeAgendor {
     }
 
     /// Every call of `method` on paths starting with `prefix` fails.
-    pub fn down(&self, method: Method, prefix: &str, status: u16) {
+    pub(crate) fn down(&self, method: Method, prefix: &str, status: u16) {
         self.fail(method, prefix, status, usize::MAX, false);
     }
 
-    pub fn recover(&self) {
+    pub(crate) fn recover(&self) {
         self.lock().failures.clear();
     }
 
-    pub fn people(&self) -> Vec<Value> {
+    pub(crate) fn people(&self) -> Vec<Value> {
         self.lock().people.clone()
     }
-    pub fn organizations(&self) -> Vec<Value> {
+    pub(crate) fn organizations(&self) -> Vec<Value> {
         self.lock().organizations.clone()
     }
-    pub fn deals(&self) -> Vec<Value> {
+    pub(crate) fn deals(&self) -> Vec<Value> {
         self.lock().deals.clone()
     }
-    pub fn tasks(&self) -> Vec<Value> {
+    pub(crate) fn tasks(&self) -> Vec<Value> {
         self.lock().tasks.clone()
     }
-    pub fn seen(&self) -> Vec<Seen> {
+    pub(crate) fn seen(&self) -> Vec<Seen> {
         self.lock().seen.clone()
     }
 }
@@ -178,8 +183,6 @@ fn handle(
     s.seen.push(Seen {
         method: method.to_string(),
         path: path.clone(),
-        query: uri.query().unwrap_or("").to_string(),
-        body: body.clone(),
     });
     let expected = format!("Token {}", s.token);
     if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {

@@ -18,13 +18,13 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub const POSTGRES_ENV: &str = "SWITCHBOARD_TEST_POSTGRES_URL";
+pub(crate) const POSTGRES_ENV: &str = "SWITCHBOARD_TEST_POSTGRES_URL";
 /// A `Settings::public_url` that [`TestApp::spawn_with`] replaces with the
 /// server's own address once it is bound (browsers follow the links).
-pub const OWN_URL: &str = "own";
+pub(crate) const OWN_URL: &str = "own";
 /// When set, each test that really ran on Postgres appends a line to this
 /// file: CI counts them to prove the Postgres half ran.
-pub const POSTGRES_LOG_ENV: &str = "SWITCHBOARD_TEST_POSTGRES_LOG";
+pub(crate) const POSTGRES_LOG_ENV: &str = "SWITCHBOARD_TEST_POSTGRES_LOG";
 
 /// Runs each named `async fn name(db: Db)` once per database, as the tests
 /// `name::sqlite` and `name::postgres`.
@@ -47,13 +47,13 @@ macro_rules! both_databases {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Db {
+pub(crate) enum Db {
     Sqlite,
     Postgres,
 }
 
 /// Whether the Postgres half runs; prints the skip notice once otherwise.
-pub fn postgres_configured() -> bool {
+pub(crate) fn postgres_configured() -> bool {
     static NOTICE: Once = Once::new();
     let set = std::env::var(POSTGRES_ENV).is_ok_and(|v| !v.is_empty());
     if !set {
@@ -70,14 +70,14 @@ pub fn postgres_configured() -> bool {
 
 /// A database of its own: a SQLite file in a temporary folder, or a fresh
 /// Postgres schema (dropped when this value is).
-pub struct TestDb {
+pub(crate) struct TestDb {
     pub url: String,
     _dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
 }
 
 impl TestDb {
-    pub async fn new(db: Db) -> TestDb {
+    pub(crate) async fn new(db: Db) -> TestDb {
         match db {
             Db::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
@@ -121,7 +121,7 @@ impl TestDb {
         }
     }
 
-    pub async fn store(&self) -> Arc<dyn Store> {
+    pub(crate) async fn store(&self) -> Arc<dyn Store> {
         store::connect(&self.url).await.expect("open store")
     }
 }
@@ -151,7 +151,7 @@ impl Drop for TestDb {
 }
 
 /// A running server.
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub base: String,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
@@ -159,12 +159,12 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub async fn spawn(db: &TestDb) -> TestApp {
+    pub(crate) async fn spawn(db: &TestDb) -> TestApp {
         // Fixed, so what the API shows stays the same across restarts.
         Self::spawn_with(db, Settings::new("https://switchboard.test")).await
     }
 
-    pub async fn spawn_with(db: &TestDb, mut settings: Settings) -> TestApp {
+    pub(crate) async fn spawn_with(db: &TestDb, mut settings: Settings) -> TestApp {
         if settings.files_dir == std::path::Path::new("data/files") {
             // Each server its own folder, outside the source tree.
             settings.files_dir = tempfile::tempdir().expect("tempdir").keep();
@@ -188,7 +188,7 @@ impl TestApp {
     }
 
     /// Stops the server gracefully and waits until it has.
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -199,7 +199,7 @@ impl TestApp {
 
     /// Sends a request and returns the status and the JSON body. Panics if the
     /// body is not JSON: every response of the API must be.
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -220,7 +220,7 @@ impl TestApp {
     }
 
     /// Sends raw bytes with the given content type.
-    pub async fn raw(
+    pub(crate) async fn raw(
         &self,
         method: Method,
         path: &str,
@@ -244,7 +244,7 @@ impl TestApp {
 
     /// Writes `request` as is on a new connection and reads the answer: for
     /// requests an HTTP client would refuse to send.
-    pub async fn raw_http(&self, request: &str) -> (u16, Value) {
+    pub(crate) async fn raw_http(&self, request: &str) -> (u16, Value) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
         let addr = self.base.trim_start_matches("http://");
@@ -290,20 +290,25 @@ impl TestApp {
         (status, value)
     }
 
-    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+    pub(crate) async fn get(&self, path: &str, token: &str) -> (u16, Value) {
         self.call(Method::GET, path, Some(token), None).await
     }
 
-    pub async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+    pub(crate) async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
 
-    pub async fn patch(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+    pub(crate) async fn patch(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
         self.call(Method::PATCH, path, Some(token), Some(body))
             .await
     }
 
-    pub async fn delete(&self, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn delete(
+        &self,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         self.call(Method::DELETE, path, Some(token), body).await
     }
 }
@@ -323,7 +328,7 @@ async fn read(res: reqwest::Response, method: &Method, path: &str) -> (u16, Valu
 }
 
 /// A server with one account created the way an operator does it.
-pub struct Env {
+pub(crate) struct Env {
     pub app: TestApp,
     pub db: TestDb,
     pub account_id: i64,
@@ -332,11 +337,11 @@ pub struct Env {
 }
 
 impl Env {
-    pub async fn start(db: Db) -> Env {
+    pub(crate) async fn start(db: Db) -> Env {
         Self::start_with(db, Settings::new("https://switchboard.test")).await
     }
 
-    pub async fn start_with(db: Db, settings: Settings) -> Env {
+    pub(crate) async fn start_with(db: Db, settings: Settings) -> Env {
         let db = TestDb::new(db).await;
         let created = new_account(&db, "Acme", "ana@acme.test").await;
         let app = TestApp::spawn_with(&db, settings).await;
@@ -350,13 +355,13 @@ impl Env {
     }
 
     /// Stops the server gracefully and starts a new one on the same database.
-    pub async fn restart(self) -> Env {
+    pub(crate) async fn restart(self) -> Env {
         self.restart_with(Settings::new("https://switchboard.test"))
             .await
     }
 
     /// [`Env::restart`] with these settings.
-    pub async fn restart_with(self, settings: Settings) -> Env {
+    pub(crate) async fn restart_with(self, settings: Settings) -> Env {
         let Env {
             app,
             db,
@@ -376,12 +381,12 @@ impl Env {
     }
 
     /// `/api/v1/accounts/{account_id}` + `rest`.
-    pub fn path(&self, rest: &str) -> String {
+    pub(crate) fn path(&self, rest: &str) -> String {
         format!("/api/v1/accounts/{}{rest}", self.account_id)
     }
 
     /// Adds an agent with a password and returns (agent id, its session token).
-    pub async fn agent(&self, name: &str, email: &str, role: &str) -> (i64, String) {
+    pub(crate) async fn agent(&self, name: &str, email: &str, role: &str) -> (i64, String) {
         let (status, agent) = self
             .app
             .post(
@@ -396,7 +401,7 @@ impl Env {
     }
 
     /// Creates a website inbox and returns its id.
-    pub async fn web_inbox(&self, name: &str) -> i64 {
+    pub(crate) async fn web_inbox(&self, name: &str) -> i64 {
         let (status, inbox) = self
             .app
             .post(
@@ -410,14 +415,14 @@ impl Env {
     }
 }
 
-pub async fn new_account(db: &TestDb, name: &str, email: &str) -> CreatedAccountOutput {
+pub(crate) async fn new_account(db: &TestDb, name: &str, email: &str) -> CreatedAccountOutput {
     create_account(&db.url, name, "Ana Admin", email, "password123".to_string())
         .await
         .expect("create account")
 }
 
 /// Signs in and returns the session token.
-pub async fn sign_in(app: &TestApp, email: &str, password: &str) -> String {
+pub(crate) async fn sign_in(app: &TestApp, email: &str, password: &str) -> String {
     let (status, body) = app
         .call(
             Method::POST,
@@ -434,7 +439,7 @@ pub async fn sign_in(app: &TestApp, email: &str, password: &str) -> String {
 }
 
 /// The ids in a JSON array of objects, or of `{"payload": [...]}`.
-pub fn ids(value: &Value) -> Vec<i64> {
+pub(crate) fn ids(value: &Value) -> Vec<i64> {
     let list = value.get("payload").unwrap_or(value);
     list.as_array()
         .expect("array")
@@ -445,7 +450,7 @@ pub fn ids(value: &Value) -> Vec<i64> {
 
 /// Settings whose outbox may call loopback (the tests' stand-ins) and
 /// retries within milliseconds.
-pub fn quick_outbox(public_url: &str) -> Settings {
+pub(crate) fn quick_outbox(public_url: &str) -> Settings {
     let mut settings = Settings::new(public_url);
     settings.outbox = switchboard_server::outbox::OutboxConfig {
         allow_private: true,
@@ -461,7 +466,7 @@ pub fn quick_outbox(public_url: &str) -> Settings {
 /// The delivery log at `log_path` once nothing in it is pending any more:
 /// a receiver can record a call before the outbox has written down its
 /// answer, so tests read the log only after it has settled.
-pub async fn settled_log(env: &Env, log_path: &str) -> Vec<Value> {
+pub(crate) async fn settled_log(env: &Env, log_path: &str) -> Vec<Value> {
     for _ in 0..500 {
         let (_, log) = env.app.get(log_path, &env.admin_token).await;
         let items = log["payload"].as_array().cloned().unwrap_or_default();
@@ -474,7 +479,7 @@ pub async fn settled_log(env: &Env, log_path: &str) -> Vec<Value> {
     panic!("deliveries at {log_path} stayed pending: {log}");
 }
 
-pub async fn wait_for_delivery(env: &Env, log_path: &str, status: &str) -> Value {
+pub(crate) async fn wait_for_delivery(env: &Env, log_path: &str, status: &str) -> Value {
     for _ in 0..500 {
         let (_, log) = env.app.get(log_path, &env.admin_token).await;
         if log["payload"][0]["status"] == status {

@@ -13,7 +13,7 @@ both_databases!(
 );
 
 /// Creates a contact and returns its id.
-pub async fn contact(env: &Env, name: &str) -> i64 {
+pub(crate) async fn contact(env: &Env, name: &str) -> i64 {
     let (status, body) = env
         .app
         .post(
@@ -29,7 +29,7 @@ pub async fn contact(env: &Env, name: &str) -> i64 {
 }
 
 /// Opens a conversation and returns its JSON.
-pub async fn open(env: &Env, inbox: i64, contact: i64, extra: Value) -> Value {
+pub(crate) async fn open(env: &Env, inbox: i64, contact: i64, extra: Value) -> Value {
     let mut body = json!({"inbox_id": inbox, "contact_id": contact});
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         b.extend(e.clone());

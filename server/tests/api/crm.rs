@@ -26,15 +26,15 @@ both_databases!(
     a_sync_tells_webhooks_when_its_state_changes,
 );
 
-pub const TOKEN: &str = "agendor-token-1234";
+pub(crate) const TOKEN: &str = "agendor-token-1234";
 
 /// Outbound calls to loopback allowed (the stand-in), and quick retries.
-pub fn settings() -> Settings {
+pub(crate) fn settings() -> Settings {
     crate::common::quick_outbox("https://switchboard.test")
 }
 
 /// An API inbox; returns its id and its public API base path.
-pub async fn api_inbox(env: &Env) -> (i64, String) {
+pub(crate) async fn api_inbox(env: &Env) -> (i64, String) {
     let (status, inbox) = env
         .app
         .post(
@@ -52,7 +52,7 @@ pub async fn api_inbox(env: &Env) -> (i64, String) {
 }
 
 /// Connects Agendor; returns the hook.
-pub async fn connect(env: &Env, fake: &FakeAgendor, token: &str, extra: Value) -> Value {
+pub(crate) async fn connect(env: &Env, fake: &FakeAgendor, token: &str, extra: Value) -> Value {
     let mut settings = json!({"api_token": token, "base_url": fake.base_url,
         "create_deal": true, "funnel_id": 7, "deal_stage": 2});
     if let (Value::Object(s), Value::Object(e)) = (&mut settings, extra) {
@@ -71,7 +71,7 @@ pub async fn connect(env: &Env, fake: &FakeAgendor, token: &str, extra: Value) -
 }
 
 /// A customer arrives through the public API: a contact and a conversation.
-pub async fn customer(env: &Env, base: &str, contact: Value) -> (i64, i64, String) {
+pub(crate) async fn customer(env: &Env, base: &str, contact: Value) -> (i64, i64, String) {
     let (status, me) = env
         .app
         .call(
@@ -136,7 +136,7 @@ async fn open_conversation(env: &Env, base: &str, source: &str) -> i64 {
 }
 
 /// Waits until the contact's CRM link has `status`; returns the contact.
-pub async fn wait_crm(env: &Env, contact: i64, status: &str) -> Value {
+pub(crate) async fn wait_crm(env: &Env, contact: i64, status: &str) -> Value {
     let path = env.path(&format!("/contacts/{contact}"));
     for _ in 0..500 {
         let (_, shown) = env.app.get(&path, &env.admin_token).await;

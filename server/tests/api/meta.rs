@@ -12,17 +12,17 @@ use switchboard_server::Settings;
 use crate::common::Env;
 use crate::standin::{Recorded, StandIn};
 
-pub const NUMBER: &str = "+5511999990000";
-pub const APP_SECRET: &str = "meta-app-secret";
-pub const CUSTOMER: &str = "5511988887777";
+pub(crate) const NUMBER: &str = "+5511999990000";
+pub(crate) const APP_SECRET: &str = "meta-app-secret";
+pub(crate) const CUSTOMER: &str = "5511988887777";
 
 /// Quick retries, loopback allowed, and the Graph API at `graph`.
-pub fn settings(graph: &StandIn) -> Settings {
+pub(crate) fn settings(graph: &StandIn) -> Settings {
     settings_at(graph, "https://switchboard.test")
 }
 
 /// [`settings`] for a server whose public URL is `public_url`.
-pub fn settings_at(graph: &StandIn, public_url: &str) -> Settings {
+pub(crate) fn settings_at(graph: &StandIn, public_url: &str) -> Settings {
     let mut settings = crate::common::quick_outbox(public_url);
     settings.outbox.graph = Graph {
         url: graph.url.clone(),
@@ -43,7 +43,7 @@ fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={hex}")
 }
 
-pub fn notification(messages: Value, statuses: Value) -> Vec<u8> {
+pub(crate) fn notification(messages: Value, statuses: Value) -> Vec<u8> {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "102", "changes": [{
     "field": "messages",
     "value": {
@@ -59,7 +59,7 @@ pub fn notification(messages: Value, statuses: Value) -> Vec<u8> {
 
 /// POSTs a notification to the number's webhook, signed with `secret`
 /// (`None`: unsigned).
-pub async fn deliver(env: &Env, body: Vec<u8>, secret: Option<&str>) -> u16 {
+pub(crate) async fn deliver(env: &Env, body: Vec<u8>, secret: Option<&str>) -> u16 {
     let mut req = reqwest::Client::new()
         .post(format!("{}/webhooks/whatsapp/{NUMBER}", env.app.base))
         .header("content-type", "application/json")
@@ -71,19 +71,19 @@ pub async fn deliver(env: &Env, body: Vec<u8>, secret: Option<&str>) -> u16 {
 }
 
 /// A text the customer wrote just now, as a notification's `messages` entry.
-pub fn text(id: &str, body: &str) -> Value {
+pub(crate) fn text(id: &str, body: &str) -> Value {
     text_at(id, body, switchboard_server::store::now())
 }
 
 /// A text the customer wrote at `at` (Unix seconds).
-pub fn text_at(id: &str, body: &str, at: i64) -> Value {
+pub(crate) fn text_at(id: &str, body: &str, at: i64) -> Value {
     json!({"from": CUSTOMER, "id": id, "timestamp": at.to_string(), "type": "text",
            "text": {"body": body}})
 }
 
 /// Connects [`NUMBER`] as a WhatsApp inbox named `name`, with the Graph
 /// stand-in's ids; returns the inbox as the API answers it.
-pub async fn connect_number(env: &Env, name: &str) -> Value {
+pub(crate) async fn connect_number(env: &Env, name: &str) -> Value {
     let config = json!({"api_key": "EAAG-test", "phone_number_id": "106",
         "business_account_id": "102", "app_secret": APP_SECRET});
     let (status, inbox) = env
@@ -101,7 +101,7 @@ pub async fn connect_number(env: &Env, name: &str) -> Value {
 
 /// The messages sent to WhatsApp among the stand-in's requests (not media
 /// uploads or template listings).
-pub fn sends(seen: &[Recorded]) -> Vec<Recorded> {
+pub(crate) fn sends(seen: &[Recorded]) -> Vec<Recorded> {
     seen.iter()
         .filter(|r| r.method == "POST" && r.path == "/v22.0/106/messages")
         .cloned()

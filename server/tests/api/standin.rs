@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 
 /// One request as the stand-in saw it.
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub method: String,
     pub path: String,
     pub query: String,
@@ -25,11 +25,11 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("the request body is JSON")
     }
 
-    pub fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(&name.to_ascii_lowercase())
             .map(String::as_str)
@@ -39,14 +39,14 @@ impl Recorded {
 
 /// An answer: status, extra headers, body.
 #[derive(Debug, Clone)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
 impl Reply {
-    pub fn status(status: u16) -> Reply {
+    pub(crate) fn status(status: u16) -> Reply {
         Reply {
             status,
             headers: Vec::new(),
@@ -54,7 +54,7 @@ impl Reply {
         }
     }
 
-    pub fn json(status: u16, body: Value) -> Reply {
+    pub(crate) fn json(status: u16, body: Value) -> Reply {
         Reply {
             status,
             headers: Vec::new(),
@@ -62,7 +62,7 @@ impl Reply {
         }
     }
 
-    pub fn header(mut self, name: &str, value: &str) -> Reply {
+    pub(crate) fn header(mut self, name: &str, value: &str) -> Reply {
         self.headers.push((name.into(), value.into()));
         self
     }
@@ -81,14 +81,14 @@ struct Inner {
 }
 
 #[derive(Clone)]
-pub struct StandIn {
+pub(crate) struct StandIn {
     pub url: String,
     inner: Arc<Mutex<Inner>>,
 }
 
 impl StandIn {
     /// Listens on a loopback port; answers 200 `{}` unless told otherwise.
-    pub async fn start() -> StandIn {
+    pub(crate) async fn start() -> StandIn {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let inner: Arc<Mutex<Inner>> = Arc::default();
@@ -117,36 +117,36 @@ impl StandIn {
     }
 
     /// Answers the next request with `reply` (queued after earlier ones).
-    pub fn then(&self, reply: Reply) -> &Self {
+    pub(crate) fn then(&self, reply: Reply) -> &Self {
         self.lock().script.push_back(reply);
         self
     }
 
     /// Answers every unscripted request with `reply`.
-    pub fn always(&self, reply: Reply) {
+    pub(crate) fn always(&self, reply: Reply) {
         self.lock().default = Some(reply);
     }
 
     /// Holds every answer until [`StandIn::release`].
-    pub fn hold(&self) {
+    pub(crate) fn hold(&self) {
         self.lock().held = true;
     }
 
-    pub fn release(&self) {
+    pub(crate) fn release(&self) {
         self.lock().held = false;
     }
 
     /// The most requests it was answering at once.
-    pub fn max_in_flight(&self) -> usize {
+    pub(crate) fn max_in_flight(&self) -> usize {
         self.lock().max_in_flight
     }
 
-    pub fn requests(&self) -> Vec<Recorded> {
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.lock().requests.clone()
     }
 
     /// Waits until `pred` holds for the recorded requests (at most 20 s).
-    pub async fn wait_until(
+    pub(crate) async fn wait_until(
         &self,
         what: &str,
         pred: impl Fn(&[Recorded]) -> bool,

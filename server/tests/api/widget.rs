@@ -18,7 +18,7 @@ both_databases!(
 );
 
 /// A website inbox on https://acme.test; returns (id, website_token, hmac_token).
-pub async fn website(env: &Env) -> (i64, String, String) {
+pub(crate) async fn website(env: &Env) -> (i64, String, String) {
     let body = json!({"name": "Website", "channel": {"type": "web_widget", "website_url": "https://acme.test"}});
     let (status, inbox) = env
         .app

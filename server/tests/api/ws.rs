@@ -15,7 +15,7 @@ use crate::common::TestApp;
 /// How long a test waits for a frame it expects.
 const WAIT: Duration = Duration::from_secs(15);
 
-pub struct Ws {
+pub(crate) struct Ws {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// The cursor of the newest event received.
     pub cursor: Option<u64>,
@@ -23,7 +23,7 @@ pub struct Ws {
 
 /// What ended a connection.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Closed {
+pub(crate) enum Closed {
     Code(u16),
     NoCode,
 }
@@ -33,7 +33,7 @@ fn ws_url(app: &TestApp, path: &str) -> String {
 }
 
 impl Ws {
-    pub async fn connect(app: &TestApp, path: &str) -> Ws {
+    pub(crate) async fn connect(app: &TestApp, path: &str) -> Ws {
         let (stream, _) = tokio_tungstenite::connect_async(ws_url(app, path))
             .await
             .expect("websocket connects");
@@ -44,7 +44,7 @@ impl Ws {
     }
 
     /// Connects with extra request headers; `Err(status)` if the upgrade is refused.
-    pub async fn connect_with(
+    pub(crate) async fn connect_with(
         app: &TestApp,
         path: &str,
         headers: &[(&'static str, &str)],
@@ -69,7 +69,7 @@ impl Ws {
 
     /// Connects a socket whose kernel receive buffer is tiny, so a client
     /// that stops reading pushes back on the server at once.
-    pub async fn connect_small(app: &TestApp, path: &str) -> Ws {
+    pub(crate) async fn connect_small(app: &TestApp, path: &str) -> Ws {
         let addr = app.base.trim_start_matches("http://").to_string();
         let socket = tokio::net::TcpSocket::new_v4().expect("socket");
         socket.set_recv_buffer_size(4096).expect("rcvbuf");
@@ -88,7 +88,7 @@ impl Ws {
     }
 
     /// Signs an agent in over a first `auth` frame; returns the welcome.
-    pub async fn agent(
+    pub(crate) async fn agent(
         app: &TestApp,
         token: &str,
         account_id: i64,
@@ -102,7 +102,7 @@ impl Ws {
     }
 
     /// A website visitor; `visitor_token` None creates a new one.
-    pub async fn visitor(
+    pub(crate) async fn visitor(
         app: &TestApp,
         website_token: &str,
         visitor_token: Option<&str>,
@@ -118,7 +118,7 @@ impl Ws {
 
     /// A new visitor who has become a contact (as a first write does);
     /// returns the `identity` data: `visitor_token`, `contact`.
-    pub async fn contact(app: &TestApp, website_token: &str) -> (Ws, Value) {
+    pub(crate) async fn contact(app: &TestApp, website_token: &str) -> (Ws, Value) {
         let (mut ws, _) = Ws::visitor(app, website_token, None).await;
         ws.send(json!({"type": "set_custom_attributes", "custom_attributes": {}}))
             .await;
@@ -126,24 +126,24 @@ impl Ws {
         (ws, identity)
     }
 
-    pub async fn send(&mut self, frame: Value) {
+    pub(crate) async fn send(&mut self, frame: Value) {
         self.stream
             .send(Message::text(frame.to_string()))
             .await
             .expect("send");
     }
 
-    pub async fn send_text(&mut self, text: &str) {
+    pub(crate) async fn send_text(&mut self, text: &str) {
         self.stream.send(Message::text(text)).await.expect("send");
     }
 
     /// Sends unless the server has already closed; whether it went out.
-    pub async fn try_send_text(&mut self, text: &str) -> bool {
+    pub(crate) async fn try_send_text(&mut self, text: &str) -> bool {
         self.stream.send(Message::text(text)).await.is_ok()
     }
 
     /// The next JSON frame, or how the connection closed.
-    pub async fn next(&mut self) -> Result<Value, Closed> {
+    pub(crate) async fn next(&mut self) -> Result<Value, Closed> {
         loop {
             let msg = tokio::time::timeout(WAIT, self.stream.next())
                 .await
@@ -168,12 +168,12 @@ impl Ws {
     }
 
     /// The next frame, which must be a frame (not a close).
-    pub async fn frame(&mut self) -> Value {
+    pub(crate) async fn frame(&mut self) -> Value {
         self.next().await.expect("a frame, not a close")
     }
 
     /// Skips frames until the event `name`; returns it.
-    pub async fn event(&mut self, name: &str) -> Value {
+    pub(crate) async fn event(&mut self, name: &str) -> Value {
         loop {
             let frame = self.frame().await;
             if frame["event"] == name {
@@ -186,7 +186,7 @@ impl Ws {
     }
 
     /// Every frame up to and including the first that `done` accepts.
-    pub async fn until(&mut self, done: impl Fn(&Value) -> bool) -> Vec<Value> {
+    pub(crate) async fn until(&mut self, done: impl Fn(&Value) -> bool) -> Vec<Value> {
         let mut seen = Vec::new();
         loop {
             let frame = self.frame().await;
@@ -199,7 +199,7 @@ impl Ws {
     }
 
     /// Reads until the connection closes; returns its close code.
-    pub async fn closed(&mut self) -> Closed {
+    pub(crate) async fn closed(&mut self) -> Closed {
         loop {
             if let Err(closed) = self.next().await {
                 return closed;
@@ -207,7 +207,7 @@ impl Ws {
         }
     }
 
-    pub async fn close(mut self) {
+    pub(crate) async fn close(mut self) {
         let _ = self
             .stream
             .close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame {

@@ -9,10 +9,10 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 /// How long a test waits for the page to reach a state it expects.
-pub const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
 /// The W3C key for Enter, for [`Browser::type_into`].
-pub const ENTER: &str = "\u{E007}";
+pub(crate) const ENTER: &str = "\u{E007}";
 
 /// A chromedriver process and one headless Chromium session in it.
 pub struct Browser {

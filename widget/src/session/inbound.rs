@@ -118,7 +118,12 @@ impl Session {
                     self.agents_online = p.agents_online;
                 }
             }
-            _ => {}
+            // `welcome` was handled above; the rest is for agents (and a
+            // newer server's events mean nothing here).
+            Some(
+                ServerEvent::Welcome | ServerEvent::ConversationRead | ServerEvent::ContactUpdated,
+            )
+            | None => {}
         }
     }
 

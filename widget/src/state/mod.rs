@@ -8,6 +8,7 @@
 //! id yet, in the order they were written. A message reaches us up to three
 //! times (history page, live event, `ack`); each merges into one item.
 
+use switchboard_protocol::chat::ConversationStatus;
 use switchboard_protocol::realtime::VisitorConversation;
 
 pub use files::{Attachment, FileKind};
@@ -174,8 +175,10 @@ impl Chat {
         let newer = self.current.is_none_or(|cur| c.id > cur);
         let before = self.conversations.iter().position(|x| x.id == c.id);
         let was = before.and_then(|i| self.conversations[i].assignee.as_ref().map(|a| a.id));
-        let was_resolved = before.is_some_and(|i| self.conversations[i].status == "resolved");
-        let resolved = c.status == "resolved" && before.is_some() && !was_resolved;
+        let was_resolved =
+            before.is_some_and(|i| self.conversations[i].status == ConversationStatus::Resolved);
+        let resolved =
+            c.status == ConversationStatus::Resolved && before.is_some() && !was_resolved;
         let now = c.assignee.clone();
         let id = c.id;
         match before {

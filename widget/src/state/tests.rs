@@ -2,7 +2,7 @@
 
 use super::*;
 use serde_json::json;
-use switchboard_protocol::chat::Message;
+use switchboard_protocol::chat::{ConversationStatus, Message};
 use switchboard_protocol::realtime::{History, PublicAgent};
 
 pub(crate) fn msg(id: i64, conversation_id: i64, message_type: i64, content: &str) -> Message {
@@ -34,7 +34,7 @@ pub(crate) fn conv(id: i64, assignee: Option<&str>, queue: Option<usize>) -> Vis
     VisitorConversation {
         id,
         inbox_id: 3,
-        status: "open".into(),
+        status: ConversationStatus::Open,
         assignee: assignee.map(|name| PublicAgent {
             id: 2,
             available_name: name.into(),
@@ -404,7 +404,7 @@ fn an_uploaded_message_adopts_the_conversation_and_is_added_once() {
 fn the_visitor_is_told_when_the_team_resolves_the_conversation() {
     let mut chat = shown(vec![conv(42, None, None)]);
     let mut resolved = conv(42, None, None);
-    resolved.status = "resolved".into();
+    resolved.status = ConversationStatus::Resolved;
     chat.upsert_conversation(resolved.clone());
     let last = chat.items.last().map(|i| i.kind.clone());
     assert_eq!(last, Some(Kind::Resolved));

@@ -18,7 +18,7 @@ use crate::stats::{Clock, CpuWindow, Errors, Latency};
 
 /// What one half counts. A message is delivered when it reaches the other
 /// side: a visitor's at the agent, an answer at the visitor.
-pub struct Tally {
+pub(super) struct Tally {
     pub run: Arc<str>,
     pub clock: Clock,
     pub errors: Arc<Errors>,
@@ -36,7 +36,7 @@ pub struct Tally {
     pub c: Counts,
 }
 
-pub struct Ledgers {
+pub(super) struct Ledgers {
     /// Visitor messages, due at the conversation's agent.
     pub visitors: Ledger,
     /// Answers, due at the visitor.
@@ -44,7 +44,7 @@ pub struct Ledgers {
 }
 
 #[derive(Default)]
-pub struct Counts {
+pub(super) struct Counts {
     /// Visitors connected (and, on switchboard, with a conversation).
     pub ready: Counter,
     pub failed: Counter,
@@ -64,7 +64,13 @@ pub struct Counts {
 }
 
 impl Tally {
-    pub fn new(ctx: &Ctx, mode: Mode, lanes: usize, capacity: usize, ledgers: bool) -> Tally {
+    pub(super) fn new(
+        ctx: &Ctx,
+        mode: Mode,
+        lanes: usize,
+        capacity: usize,
+        ledgers: bool,
+    ) -> Tally {
         Tally {
             run: ctx.run.clone(),
             clock: ctx.clock,
@@ -100,7 +106,7 @@ impl Tally {
 
 /// The two targets' frames.
 #[derive(Debug, Clone, Copy)]
-pub enum Wire {
+pub(super) enum Wire {
     /// `"<room> <stamp>"` both ways.
     Relay,
     /// `message` frames with an `echo_id` out; `ack` and `message.created` in.
@@ -108,7 +114,7 @@ pub enum Wire {
 }
 
 /// What a frame a visitor received means.
-pub enum Heard {
+pub(super) enum Heard {
     /// The agent's answer.
     Answer(Stamp),
     /// Switchboard made message `seq` durable as `id`.
@@ -172,7 +178,7 @@ impl Wire {
 
 /// One visitor, from the start of the run until told to close: sends as
 /// its [`Pacer`] says and matches answers to its messages.
-pub async fn visitor(
+pub(super) async fn visitor(
     mut ws: Ws,
     wire: Wire,
     lane: usize,
@@ -252,7 +258,7 @@ pub async fn visitor(
 }
 
 /// What the measured phase gave.
-pub struct Measured {
+pub(super) struct Measured {
     delivered: u64,
     run_time: Duration,
     cpu: (Option<f64>, Option<f64>),
@@ -261,7 +267,7 @@ pub struct Measured {
 
 /// Runs the measured phase for `--duration`, then waits (up to `--drain`)
 /// for every message to be answered. `target` names the half in progress.
-pub async fn measure(ctx: &Ctx, t: &Arc<Tally>, target: &'static str) -> Measured {
+pub(super) async fn measure(ctx: &Ctx, t: &Arc<Tally>, target: &'static str) -> Measured {
     let s = t.clone();
     ctx.progress.phase(target, move || {
         format!(
@@ -294,7 +300,7 @@ pub async fn measure(ctx: &Ctx, t: &Arc<Tally>, target: &'static str) -> Measure
 }
 
 /// The half's figures (the switchboard half adds its own).
-pub fn report(name: &str, setup: String, t: &Tally, m: &Measured) -> Report {
+pub(super) fn report(name: &str, setup: String, t: &Tally, m: &Measured) -> Report {
     let mut report = Report::new(name, setup);
     report.rate(
         "delivered_per_second",

@@ -28,9 +28,9 @@ use pace::Mode;
 
 /// What the issue asks of switchboard: at least this share of the bare
 /// relay's delivered messages per second, with persistence on.
-pub const TARGET_RATIO: f64 = 0.6;
+pub(crate) const TARGET_RATIO: f64 = 0.6;
 
-pub async fn run(common: &Common, args: &CompareArgs) -> anyhow::Result<Report> {
+pub(crate) async fn run(common: &Common, args: &CompareArgs) -> anyhow::Result<Report> {
     anyhow::ensure!(args.conversations > 0, "--conversations must be at least 1");
     anyhow::ensure!(args.agents > 0, "--agents must be at least 1 (they answer)");
     let mode = match args.rate {

@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Mode {
+pub(super) enum Mode {
     Closed { window: usize, gap: Duration },
     Open { period: Duration },
 }
@@ -32,7 +32,7 @@ impl Mode {
 
 /// One visitor's schedule.
 #[derive(Debug)]
-pub struct Pacer {
+pub(super) struct Pacer {
     mode: Mode,
     /// This visitor's first send, relative to the start: visitors start
     /// spread out rather than all in the same instant.
@@ -48,7 +48,7 @@ pub struct Pacer {
 
 impl Pacer {
     /// Visitor `lane` of `lanes`.
-    pub fn new(mode: Mode, lane: usize, lanes: usize) -> Pacer {
+    pub(super) fn new(mode: Mode, lane: usize, lanes: usize) -> Pacer {
         Pacer {
             mode,
             offset: mode.spread().mul_f64(lane as f64 / lanes.max(1) as f64),
@@ -61,24 +61,24 @@ impl Pacer {
         }
     }
 
-    pub fn start(&mut self, at: Instant) {
+    pub(super) fn start(&mut self, at: Instant) {
         self.start = Some(at);
         self.room_since = Some(at + self.offset);
         self.sending = true;
     }
 
-    pub fn stop(&mut self) {
+    pub(super) fn stop(&mut self) {
         self.sending = false;
     }
 
     /// The sequence number of the next message.
-    pub fn seq(&self) -> usize {
+    pub(super) fn seq(&self) -> usize {
         self.seq
     }
 
     /// When the next message is due; `None` while stopped or while the
     /// window is full.
-    pub fn next(&self) -> Option<Instant> {
+    pub(super) fn next(&self) -> Option<Instant> {
         let first = self.start? + self.offset;
         if !self.sending {
             return None;
@@ -95,7 +95,7 @@ impl Pacer {
     /// falling behind shows as latency; closed loop: `now`, there is no
     /// schedule) and how long `--max-rate` held it back after the window
     /// had room for it.
-    pub fn sent(&mut self, due: Instant, now: Instant) -> (Instant, Duration) {
+    pub(super) fn sent(&mut self, due: Instant, now: Instant) -> (Instant, Duration) {
         self.seq += 1;
         self.in_flight += 1;
         self.last = Some(now);
@@ -114,7 +114,7 @@ impl Pacer {
     }
 
     /// An answer came back: the window has room again.
-    pub fn answered(&mut self, now: Instant) {
+    pub(super) fn answered(&mut self, now: Instant) {
         if let Mode::Closed { window, .. } = self.mode {
             if self.in_flight >= window {
                 self.room_since = Some(now);

@@ -26,7 +26,7 @@ const ANSWER_BATCH: usize = 64;
 
 /// Runs the load against the relay at `url` (`http://host:port`); `pid`:
 /// the relay's process, for its CPU time.
-pub async fn run(
+pub(super) async fn run(
     common: &Common,
     args: &CompareArgs,
     api: Api,

@@ -43,7 +43,7 @@ struct Side {
     replies: Semaphore,
 }
 
-pub async fn run(
+pub(super) async fn run(
     common: &Common,
     args: &CompareArgs,
     mode: Mode,

@@ -50,7 +50,12 @@ fn capped(name: &str, half: &Report, max_rate: f64) -> Option<String> {
     })
 }
 
-pub fn combine(common: &Common, args: &CompareArgs, relay: Report, switchboard: Report) -> Report {
+pub(super) fn combine(
+    common: &Common,
+    args: &CompareArgs,
+    relay: Report,
+    switchboard: Report,
+) -> Report {
     let load = match args.rate {
         Some(rate) => format!("open loop, {rate} msg/s per visitor"),
         None => format!(

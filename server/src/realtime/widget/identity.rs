@@ -63,7 +63,7 @@ pub(super) fn visitor_contact(c: &Contact) -> VisitorContact {
 
 /// Whether `hash` is the hex HMAC-SHA256 of `identifier` under `key`,
 /// compared in constant time.
-pub fn verify(key: &str, identifier: &str, hash: &str) -> bool {
+pub(super) fn verify(key: &str, identifier: &str, hash: &str) -> bool {
     let Some(expected) = decode_hex(hash.trim()) else {
         return false;
     };

@@ -16,7 +16,7 @@ use crate::store::{Contact, ContactFields, ContactInbox};
 /// Contacts one connection may create (its first, and identities it moves
 /// to): enough for a visitor who signs in and out a few times, not a way to
 /// fill the contacts table.
-pub const MAX_CONTACTS_PER_CONNECTION: u8 = 5;
+pub(super) const MAX_CONTACTS_PER_CONNECTION: u8 = 5;
 
 /// What `identity` says of a known visitor.
 pub(super) fn identity_of(known: &Known, contact: &Contact, switched: bool) -> Identity {

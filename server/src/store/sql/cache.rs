@@ -24,7 +24,7 @@ struct Inner {
 }
 
 #[derive(Default)]
-pub struct ContactCache {
+pub(super) struct ContactCache {
     inner: Mutex<Inner>,
 }
 
@@ -41,15 +41,15 @@ impl ContactCache {
 
     /// The generation to pass back to [`ContactCache::put_contact`] and
     /// [`ContactCache::put_link`] after reading the database.
-    pub fn generation(&self) -> u64 {
+    pub(super) fn generation(&self) -> u64 {
         self.lock().generation
     }
 
-    pub fn contact(&self, account_id: i64, contact_id: i64) -> Option<Contact> {
+    pub(super) fn contact(&self, account_id: i64, contact_id: i64) -> Option<Contact> {
         self.lock().contacts.get(&(account_id, contact_id)).cloned()
     }
 
-    pub fn put_contact(&self, generation: u64, contact: &Contact) {
+    pub(super) fn put_contact(&self, generation: u64, contact: &Contact) {
         let mut inner = self.lock();
         if inner.generation != generation {
             return;
@@ -62,14 +62,14 @@ impl ContactCache {
             .insert((contact.account_id, contact.id), contact.clone());
     }
 
-    pub fn link(&self, inbox_id: i64, source_id: &str) -> Option<ContactInbox> {
+    pub(super) fn link(&self, inbox_id: i64, source_id: &str) -> Option<ContactInbox> {
         self.lock()
             .links
             .get(&(inbox_id, source_id.to_string()))
             .cloned()
     }
 
-    pub fn put_link(&self, generation: u64, link: &ContactInbox) {
+    pub(super) fn put_link(&self, generation: u64, link: &ContactInbox) {
         let mut inner = self.lock();
         if inner.generation != generation {
             return;
@@ -83,7 +83,7 @@ impl ContactCache {
     }
 
     /// A contact changed or is gone (with its links).
-    pub fn forget_contact(&self, account_id: i64, contact_id: i64) {
+    pub(super) fn forget_contact(&self, account_id: i64, contact_id: i64) {
         let mut inner = self.lock();
         inner.generation += 1;
         inner.contacts.remove(&(account_id, contact_id));
@@ -91,14 +91,14 @@ impl ContactCache {
     }
 
     /// A link's token changed.
-    pub fn forget_link(&self, inbox_id: i64, source_id: &str) {
+    pub(super) fn forget_link(&self, inbox_id: i64, source_id: &str) {
         let mut inner = self.lock();
         inner.generation += 1;
         inner.links.remove(&(inbox_id, source_id.to_string()));
     }
 
     /// An inbox is gone, with every link into it.
-    pub fn forget_inbox(&self, inbox_id: i64) {
+    pub(super) fn forget_inbox(&self, inbox_id: i64) {
         let mut inner = self.lock();
         inner.generation += 1;
         inner.links.retain(|(inbox, _), _| *inbox != inbox_id);

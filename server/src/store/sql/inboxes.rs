@@ -54,7 +54,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
 }
 
 /// Largest number of users one collaborator change may name.
-pub const MAX_MEMBER_CHANGE: usize = 1000;
+pub(super) const MAX_MEMBER_CHANGE: usize = 1000;
 
 #[async_trait]
 impl<DB> InboxStore for SqlStore<DB>

@@ -17,15 +17,15 @@ use tokio::net::TcpStream;
 
 use crate::common::{TestApp, TestDb};
 
-pub const HEALTHZ: &str = "GET /healthz HTTP/1.1\r\nHost: switchboard.test\r\n\r\n";
+pub(crate) const HEALTHZ: &str = "GET /healthz HTTP/1.1\r\nHost: switchboard.test\r\n\r\n";
 
-pub async fn spawn(db: &TestDb, edit: impl FnOnce(&mut Settings)) -> TestApp {
+pub(crate) async fn spawn(db: &TestDb, edit: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::new("https://switchboard.test");
     edit(&mut settings);
     TestApp::spawn_with(db, settings).await
 }
 
-pub async fn connect(app: &TestApp) -> TcpStream {
+pub(crate) async fn connect(app: &TestApp) -> TcpStream {
     TcpStream::connect(app.base.trim_start_matches("http://"))
         .await
         .expect("connect")
@@ -33,7 +33,10 @@ pub async fn connect(app: &TestApp) -> TcpStream {
 
 /// One answer on `stream` to `request`: status, head (lowercased) and
 /// body. `None` if the server closed the connection before a full answer.
-pub async fn try_exchange(stream: &mut TcpStream, request: &str) -> Option<(u16, String, String)> {
+pub(crate) async fn try_exchange(
+    stream: &mut TcpStream,
+    request: &str,
+) -> Option<(u16, String, String)> {
     if stream.write_all(request.as_bytes()).await.is_err() {
         return None;
     }
@@ -64,7 +67,7 @@ pub async fn try_exchange(stream: &mut TcpStream, request: &str) -> Option<(u16,
     }
 }
 
-pub async fn exchange(stream: &mut TcpStream, request: &str) -> (u16, String, String) {
+pub(crate) async fn exchange(stream: &mut TcpStream, request: &str) -> (u16, String, String) {
     try_exchange(stream, request)
         .await
         .expect("an answer before the connection closed")
@@ -72,7 +75,7 @@ pub async fn exchange(stream: &mut TcpStream, request: &str) -> (u16, String, St
 
 /// Whether the server closes `stream` within `within` (whatever it sends
 /// before is read and dropped).
-pub async fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
+pub(crate) async fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
     let mut chunk = [0u8; 1024];
     tokio::time::timeout(within, async {
         while let Ok(n) = stream.read(&mut chunk).await {
