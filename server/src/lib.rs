@@ -1,6 +1,17 @@
 //! switchboard: a real-time chat hub. Conversations from website widgets and
 //! API channels land in inboxes and reach the inbox's collaborators at once.
 //! This crate is the server: HTTP API, the live hub and persistence.
+//!
+//! Its parts, each knowing only what is below it:
+//!
+//! ```text
+//! edge (connections) -> http (state, router, errors, auth)
+//!   -> api, realtime, whatsapp, files, web   (the edge's handlers)
+//!        -> hub::router::Shards               (the one door into a shard)
+//!        -> views (shapes), input (checks)
+//!   hub (shards, writer) -> feed -> realtime (subscribes, FeedSink)
+//!   hub, outbox, crm, assign -> store        (nothing below knows HTTP)
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod api;
