@@ -5,7 +5,6 @@ use serde_json::Value;
 
 use crate::api::Agent;
 
-/// Who wrote a message, as shown next to it.
 /// Where a conversation stands (`open`, `pending`, `resolved`,
 /// `snoozed`): one vocabulary for the server, the console and the widget.
 /// Only open conversations count against an agent's maximum.
@@ -44,6 +43,7 @@ impl ConversationStatus {
     }
 }
 
+/// Who wrote a message, as shown next to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessageSender {
     pub id: i64,

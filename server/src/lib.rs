@@ -2,16 +2,18 @@
 //! API channels land in inboxes and reach the inbox's collaborators at once.
 //! This crate is the server: HTTP API, the live hub and persistence.
 //!
-//! Its parts, each knowing only what is below it:
+//! Its parts, where `a -> b` means "a uses b" and nothing points back up:
 //!
 //! ```text
-//! edge (connections) -> http (state, router, errors, auth)
-//!   -> api, realtime, whatsapp, files, web   (the edge's handlers)
-//!        -> hub::router::Shards               (the one door into a shard)
-//!        -> views (shapes), input (checks)
-//!   hub (shards, writer) -> feed -> realtime (subscribes, FeedSink)
-//!   hub, outbox, crm, assign -> store        (nothing below knows HTTP)
+//! edge (connections) -> http::router -> api, realtime, whatsapp, files, web
+//! api, realtime, whatsapp, files, web -> http (AppState, errors, extractors, Member)
+//!                                     -> hub::router::Shards (the one door into a shard)
+//!                                     -> views (shapes), input (checks)
+//! realtime (implements hub::feed::FeedSink) -> hub (the hub emits, never names realtime)
+//! outbox, crm -> hub, views, store;  hub -> assign, store;  views -> hub, store
 //! ```
+//!
+//! `hub`, `store`, `outbox`, `crm` and `assign` know nothing of HTTP or sockets.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -47,7 +49,7 @@ const WEBSOCKETS_CLOSE_WITHIN: std::time::Duration = std::time::Duration::from_s
 
 /// How a running server is reached, what it serves from and its limits:
 /// the server's one configuration, set by the command line (see
-/// [`cli`]) and held by every handler as [`http::AppState::config`].
+/// [`cli`]) and held by every handler as `http::AppState::config`.
 #[derive(Clone)]
 pub struct Settings {
     /// Base URL browsers use to reach this server, without a trailing slash.
@@ -107,7 +109,8 @@ pub async fn launch(
     let mut settings = settings;
     settings.public_url = settings.public_url.trim_end_matches('/').into();
     settings.ws_outbound_queue = settings.ws_outbound_queue.max(1);
-    // Everything that can fail to start is built before the outbox worker.
+    // Everything that can fail to start is done before the outbox worker.
+    let _addr = listener.local_addr().context("listener has no address")?;
     let outbound = outbox::send::client(
         settings.outbox.allow_private,
         std::time::Duration::from_secs(15),

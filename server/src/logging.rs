@@ -6,7 +6,7 @@
 //!   visitors' tokens. Those events are dropped whatever `RUST_LOG` says.
 //! - Requests are logged by route, never by the path as sent or its query
 //!   string (Public API contact identifiers and file keys travel in paths,
-//!   Meta's verify token in a query); see [`crate::http::request_span`].
+//!   Meta's verify token in a query); see `crate::http::request_span`.
 //! - Outbound calls' errors are recorded without their URL (Meta's media
 //!   links are signed).
 //! - Tokens travel in headers and bodies, which are not logged; only their

@@ -14,7 +14,7 @@ use crate::secrets::hash_password;
 use crate::store::{AgentPatch, NewAgent, NewUser};
 use crate::views;
 
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     member: Member,
 ) -> ApiResult<Json<Vec<wire::Agent>>> {
@@ -24,7 +24,7 @@ pub async fn list(
 
 /// No `Debug`: it holds a password.
 #[derive(Deserialize)]
-pub struct AgentCreate {
+pub(crate) struct AgentCreate {
     name: String,
     email: String,
     role: Role,
@@ -43,7 +43,7 @@ pub struct AgentCreate {
 /// person behind it may be someone else's creation (see
 /// [`crate::store::AgentStore::add_agent`]). One already in this account is
 /// a 409 too.
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     member: Member,
     ApiJson(body): ApiJson<AgentCreate>,
@@ -89,7 +89,7 @@ pub async fn create(
 
 /// No `Debug`: it holds a password.
 #[derive(Deserialize)]
-pub struct AgentUpdate {
+pub(crate) struct AgentUpdate {
     role: Option<Role>,
     availability_status: Option<Availability>,
     auto_offline: Option<bool>,
@@ -109,7 +109,7 @@ pub struct AgentUpdate {
 /// someone who works for this account alone and has never signed in (an
 /// agent they just added), else the answer is 403 `belongs_to_user` and
 /// nothing changes. (Such a person has no sessions to sign out.)
-pub async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, agent_id)): ApiPath<(i64, i64)>,
@@ -164,7 +164,7 @@ fn positive_limit(limit: Option<Option<u32>>) -> ApiResult<Option<Option<u32>>> 
 }
 
 /// Removes the agent from the account and from all its inboxes.
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, agent_id)): ApiPath<(i64, i64)>,

@@ -18,7 +18,7 @@ use crate::views::chat::{contact, payload};
 const PAGE_SIZE: i64 = 15;
 
 #[derive(Debug, Deserialize)]
-pub struct PageQuery {
+pub(crate) struct PageQuery {
     page: Option<i64>,
     q: Option<String>,
 }
@@ -45,7 +45,7 @@ async fn listing(
     Ok(json!({"meta": {"count": total, "current_page": page}, "payload": list}))
 }
 
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     member: Member,
     ApiQuery(query): ApiQuery<PageQuery>,
@@ -55,7 +55,7 @@ pub async fn list(
 }
 
 /// `GET .../contacts/search?q=`: name, e-mail, phone or identifier containing `q`.
-pub async fn search(
+pub(crate) async fn search(
     State(state): State<AppState>,
     member: Member,
     ApiQuery(query): ApiQuery<PageQuery>,
@@ -73,7 +73,7 @@ pub async fn search(
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct ContactBody {
+pub(crate) struct ContactBody {
     #[serde(flatten)]
     fields: ContactFieldsBody,
     /// Create only: also register the contact in this inbox.
@@ -82,7 +82,7 @@ pub struct ContactBody {
     source_id: Option<String>,
 }
 
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     member: Member,
     ApiJson(body): ApiJson<ContactBody>,
@@ -138,7 +138,7 @@ async fn contact_of(state: &AppState, member: &Member, id: i64) -> ApiResult<Con
         .map_err(|e| not_found_as(e, "Contact"))
 }
 
-pub async fn show(
+pub(crate) async fn show(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,
@@ -147,7 +147,7 @@ pub async fn show(
     Ok(Json(payload(contact(&found))))
 }
 
-pub async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,
@@ -171,7 +171,7 @@ pub async fn update(
 }
 
 /// Deletes the contact with its conversations and messages.
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,
@@ -184,7 +184,7 @@ pub async fn delete(
 }
 
 /// The contact's conversations, newest first, every status.
-pub async fn conversations(
+pub(crate) async fn conversations(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,

@@ -21,7 +21,7 @@ use crate::store::{now, Conversation, ConversationStatus, Sender};
 use crate::views;
 
 #[derive(Debug, Deserialize)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     assignee_type: Option<AssigneeType>,
     /// open (default), pending, resolved, snoozed or all.
     status: Option<String>,
@@ -73,7 +73,7 @@ pub(super) async fn live(
         .map_err(|e| hub_not_found_as(e, "Conversation"))
 }
 
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     member: Member,
     ApiQuery(query): ApiQuery<ListQuery>,
@@ -88,7 +88,7 @@ pub async fn list(
 }
 
 /// `GET .../conversations/meta`: the tab counts alone.
-pub async fn meta(
+pub(crate) async fn meta(
     State(state): State<AppState>,
     member: Member,
     ApiQuery(query): ApiQuery<ListQuery>,
@@ -98,7 +98,7 @@ pub async fn meta(
     Ok(Json(json!({"meta": counts(tab_counts)})))
 }
 
-pub async fn show(
+pub(crate) async fn show(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,
@@ -111,7 +111,7 @@ pub async fn show(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct InitialMessage {
+pub(crate) struct InitialMessage {
     content: String,
     /// The client's own id for the message: a retry of the request with the
     /// same one answers with the conversation it opened and adds nothing.
@@ -119,7 +119,7 @@ pub struct InitialMessage {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct CreateBody {
+pub(crate) struct CreateBody {
     inbox_id: i64,
     contact_id: Option<i64>,
     /// The contact's id in the inbox: finds the contact when `contact_id` is
@@ -161,7 +161,7 @@ fn assignment_line(actor: &Member, assignee: Option<&crate::store::Agent>) -> St
     }
 }
 
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     member: Member,
     ApiJson(body): ApiJson<CreateBody>,
@@ -271,7 +271,7 @@ pub async fn create(
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct StatusBody {
+pub(crate) struct StatusBody {
     status: Option<ConversationStatus>,
     /// Unix seconds; with `snoozed` only.
     snoozed_until: Option<i64>,
@@ -314,7 +314,7 @@ async fn change_status(
     Ok(conversation)
 }
 
-pub async fn toggle_status(
+pub(crate) async fn toggle_status(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,
@@ -330,7 +330,7 @@ pub async fn toggle_status(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct AssignBody {
+pub(crate) struct AssignBody {
     /// `null` unassigns; the key itself is required.
     #[serde(default, deserialize_with = "present")]
     assignee_id: Option<Option<i64>>,
@@ -363,7 +363,7 @@ async fn assign(
 }
 
 /// `POST .../conversations/{id}/assignments`: answers with the assignee (or null).
-pub async fn assignments(
+pub(crate) async fn assignments(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,
@@ -377,7 +377,7 @@ pub async fn assignments(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct UpdateBody {
+pub(crate) struct UpdateBody {
     status: Option<ConversationStatus>,
     snoozed_until: Option<i64>,
     #[serde(default, deserialize_with = "present")]
@@ -385,7 +385,7 @@ pub struct UpdateBody {
 }
 
 /// `PATCH .../conversations/{id}`: status and assignee in one call.
-pub async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,

@@ -14,7 +14,7 @@ use crate::input::FlexId;
 use crate::store::MemberChange;
 use crate::views;
 
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, inbox_id)): ApiPath<(i64, i64)>,
@@ -42,7 +42,7 @@ pub async fn list(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct MembersBody {
+pub(crate) struct MembersBody {
     inbox_id: FlexId,
     user_ids: Vec<FlexId>,
 }
@@ -74,7 +74,7 @@ async fn change(
 }
 
 /// `POST`: adds the users to the inbox's collaborators.
-pub async fn add(
+pub(crate) async fn add(
     State(state): State<AppState>,
     member: Member,
     ApiJson(body): ApiJson<MembersBody>,
@@ -83,7 +83,7 @@ pub async fn add(
 }
 
 /// `PATCH`: makes exactly these users the inbox's collaborators.
-pub async fn replace(
+pub(crate) async fn replace(
     State(state): State<AppState>,
     member: Member,
     ApiJson(body): ApiJson<MembersBody>,
@@ -92,7 +92,7 @@ pub async fn replace(
 }
 
 /// `DELETE`: removes the users; answers with the collaborators that remain.
-pub async fn remove(
+pub(crate) async fn remove(
     State(state): State<AppState>,
     member: Member,
     ApiJson(body): ApiJson<MembersBody>,

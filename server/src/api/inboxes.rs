@@ -19,7 +19,7 @@ use crate::whatsapp::number as whatsapp_number;
 /// Colour of a new website inbox's widget unless one is given.
 const DEFAULT_WIDGET_COLOR: &str = "#1f93ff";
 
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     member: Member,
 ) -> ApiResult<Json<Payload<wire::Inbox>>> {
@@ -31,7 +31,7 @@ pub async fn list(
     Ok(Json(Payload { payload }))
 }
 
-pub async fn show(
+pub(crate) async fn show(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, inbox_id)): ApiPath<(i64, i64)>,
@@ -62,7 +62,7 @@ pub(crate) fn for_member(member: &Member, mut inbox: wire::Inbox) -> wire::Inbox
 /// The fields of Chatwoot's inbox create and update payloads. All optional
 /// here; `create` insists on a name and a channel type.
 #[derive(Debug, Default, Deserialize)]
-pub struct InboxFields {
+pub(crate) struct InboxFields {
     name: Option<String>,
     channel: Option<ChannelFields>,
     enable_auto_assignment: Option<bool>,
@@ -83,7 +83,7 @@ pub struct InboxFields {
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct ChannelFields {
+pub(crate) struct ChannelFields {
     #[serde(rename = "type")]
     kind: Option<String>,
     website_url: Option<String>,
@@ -101,13 +101,13 @@ pub struct ChannelFields {
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct PreChatOptions {
+pub(crate) struct PreChatOptions {
     pre_chat_message: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SenderNameType {
+pub(crate) enum SenderNameType {
     Friendly,
     Professional,
 }
@@ -296,7 +296,7 @@ fn set_text(
     Ok(())
 }
 
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     member: Member,
     ApiJson(mut body): ApiJson<InboxFields>,
@@ -389,7 +389,7 @@ pub async fn create(
     Ok(Json(views::inbox(&inbox, &state.config.public_url)))
 }
 
-pub async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, inbox_id)): ApiPath<(i64, i64)>,
@@ -452,7 +452,7 @@ pub async fn update(
     Ok(Json(views::inbox(&inbox, &state.config.public_url)))
 }
 
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, inbox_id)): ApiPath<(i64, i64)>,

@@ -1,5 +1,5 @@
 //! `/api/v1/accounts/{account_id}/integrations`: Chatwoot's integration
-//! apps and hooks, with one app, `agendor` (see [`crate::crm`]); and
+//! apps and hooks, with one app, `agendor` (see `crate::crm`); and
 //! `POST .../contacts/{id}/crm_sync`, which sends a contact to the CRM
 //! again (the console's "Retry" on a failed sync).
 //!
@@ -21,7 +21,7 @@ use crate::store::IntegrationHook;
 use crate::views::chat::contact;
 
 #[derive(Debug, Deserialize)]
-pub struct HookBody {
+pub(crate) struct HookBody {
     app_id: Option<Value>,
     /// Chatwoot's 0 (inactive) or 1 (active); a boolean is taken too.
     status: Option<Value>,
@@ -30,7 +30,7 @@ pub struct HookBody {
 }
 
 /// `GET .../integrations/apps`: the apps this server can connect.
-pub async fn apps(State(state): State<AppState>, member: Member) -> ApiResult<Json<Value>> {
+pub(crate) async fn apps(State(state): State<AppState>, member: Member) -> ApiResult<Json<Value>> {
     member.require_admin()?;
     let hooks = state.store.list_hooks(member.account_id()).await?;
     let agendor: Vec<Value> = hooks
@@ -51,7 +51,7 @@ pub async fn apps(State(state): State<AppState>, member: Member) -> ApiResult<Js
 }
 
 /// `POST .../integrations/hooks`.
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     member: Member,
     ApiJson(body): ApiJson<HookBody>,
@@ -82,7 +82,7 @@ pub async fn create(
 
 /// `PATCH .../integrations/hooks/{hook_id}`: settings are merged; a blank
 /// or absent token keeps the stored one.
-pub async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, hook_id)): ApiPath<(i64, i64)>,
@@ -107,7 +107,7 @@ pub async fn update(
 
 /// `DELETE .../integrations/hooks/{hook_id}`: pending syncs are cancelled;
 /// contacts keep their CRM links.
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, hook_id)): ApiPath<(i64, i64)>,
@@ -127,7 +127,7 @@ pub async fn delete(
 /// `POST .../contacts/{id}/crm_sync`: any agent may send a contact again
 /// (after fixing its e-mail, or after a failure); answers with the contact,
 /// whose sync is then pending.
-pub async fn sync_contact(
+pub(crate) async fn sync_contact(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, contact_id)): ApiPath<(i64, i64)>,

@@ -23,12 +23,12 @@ use switchboard_protocol::api::ChannelType;
 const PAGE_SIZE: i64 = 20;
 
 #[derive(Debug, Deserialize)]
-pub struct HistoryQuery {
+pub(crate) struct HistoryQuery {
     /// A message id: the page of messages just older than it.
     before: Option<i64>,
 }
 
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,
@@ -57,7 +57,7 @@ pub async fn list(
     })))
 }
 
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,
@@ -203,7 +203,7 @@ pub async fn create(
 }
 
 /// Deletes a message's content, keeping its place in the conversation.
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, id, message_id)): ApiPath<(i64, i64, i64)>,

@@ -1,21 +1,21 @@
 //! The HTTP API: Chatwoot's Application API paths and shapes, so Chatwoot
 //! clients work unchanged, its Public API for custom chat clients, and
 //! signing in. Every account route is scoped to the caller's account
-//! through [`crate::http::auth::Member`].
+//! through `crate::http::auth::Member`.
 
-pub mod agents;
-pub mod contacts;
-pub mod conversations;
-pub mod inbox_members;
-pub mod inboxes;
-pub mod integrations;
-pub mod messages;
-pub mod profile;
-pub mod public;
-pub mod sessions;
+pub(crate) mod agents;
+pub(crate) mod contacts;
+pub(crate) mod conversations;
+pub(crate) mod inbox_members;
+pub(crate) mod inboxes;
+pub(crate) mod integrations;
+pub(crate) mod messages;
+pub(crate) mod profile;
+pub(crate) mod public;
+pub(crate) mod sessions;
 pub mod throttle;
-pub mod webhooks;
-pub mod whatsapp_inbox;
+pub(crate) mod webhooks;
+pub(crate) mod whatsapp_inbox;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};

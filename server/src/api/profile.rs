@@ -17,7 +17,10 @@ use crate::secrets::{hash_password, verify_password};
 use crate::store::{AgentPatch, UserPatch};
 use crate::views;
 
-pub async fn show(State(state): State<AppState>, authed: Authed) -> ApiResult<Json<Profile>> {
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    authed: Authed,
+) -> ApiResult<Json<Profile>> {
     let memberships = state.store.memberships(authed.user.id).await?;
     Ok(Json(views::profile(
         &authed.user,
@@ -30,7 +33,7 @@ pub async fn show(State(state): State<AppState>, authed: Authed) -> ApiResult<Js
 /// API clients often send them bare. Both are accepted.
 /// No `Debug`: it holds passwords.
 #[derive(Default, Deserialize)]
-pub struct ProfileUpdate {
+pub(crate) struct ProfileUpdate {
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
     display_name: Option<Option<String>>,
@@ -45,7 +48,7 @@ pub struct ProfileUpdate {
     account_id: Option<i64>,
 }
 
-pub async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     authed: Authed,
     ApiJson(body): ApiJson<serde_json::Value>,

@@ -152,7 +152,7 @@ fn fields(body: &ContactFieldsBody, base: ContactFields) -> ApiResult<ContactFie
 /// identifier. Nobody becomes an existing contact by naming their e-mail or
 /// identifier: that is a 409, so a visitor can never read someone else's
 /// details or conversations.
-pub async fn create_contact(
+pub(crate) async fn create_contact(
     State(state): State<AppState>,
     ApiPath(inbox_identifier): ApiPath<String>,
     ApiJson(body): ApiJson<ContactFieldsBody>,
@@ -174,7 +174,7 @@ pub async fn create_contact(
     Ok(Json(public_contact(&contact, &source_id)))
 }
 
-pub async fn show_contact(
+pub(crate) async fn show_contact(
     State(state): State<AppState>,
     ApiPath((inbox_identifier, contact_identifier)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
@@ -182,7 +182,7 @@ pub async fn show_contact(
     Ok(Json(public_contact(&v.contact, &v.link.source_id)))
 }
 
-pub async fn update_contact(
+pub(crate) async fn update_contact(
     State(state): State<AppState>,
     ApiPath((inbox_identifier, contact_identifier)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<ContactFieldsBody>,
@@ -200,7 +200,7 @@ pub async fn update_contact(
     Ok(Json(public_contact(&updated, &v.link.source_id)))
 }
 
-pub async fn list_conversations(
+pub(crate) async fn list_conversations(
     State(state): State<AppState>,
     ApiPath((inbox_identifier, contact_identifier)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
@@ -218,7 +218,7 @@ pub async fn list_conversations(
     Ok(Json(Value::Array(list)))
 }
 
-pub async fn create_conversation(
+pub(crate) async fn create_conversation(
     State(state): State<AppState>,
     ApiPath((inbox_identifier, contact_identifier)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
@@ -239,7 +239,7 @@ pub async fn create_conversation(
     Ok(Json(public_conversation(&state, &v, &live).await?))
 }
 
-pub async fn show_conversation(
+pub(crate) async fn show_conversation(
     State(state): State<AppState>,
     ApiPath((inbox_identifier, contact_identifier, id)): ApiPath<(String, String, i64)>,
 ) -> ApiResult<Json<Value>> {
@@ -249,7 +249,7 @@ pub async fn show_conversation(
 }
 
 /// The contact resolves their conversation (the only status they can set).
-pub async fn toggle_status(
+pub(crate) async fn toggle_status(
     State(state): State<AppState>,
     ApiPath((inbox_identifier, contact_identifier, id)): ApiPath<(String, String, i64)>,
 ) -> ApiResult<Json<Value>> {
@@ -270,11 +270,11 @@ pub async fn toggle_status(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Before {
+pub(crate) struct Before {
     before: Option<i64>,
 }
 
-pub async fn list_messages(
+pub(crate) async fn list_messages(
     State(state): State<AppState>,
     ApiPath((inbox_identifier, contact_identifier, id)): ApiPath<(String, String, i64)>,
     ApiQuery(query): ApiQuery<Before>,
@@ -292,13 +292,13 @@ pub async fn list_messages(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct PublicMessageBody {
+pub(crate) struct PublicMessageBody {
     content: Option<String>,
     echo_id: Option<String>,
 }
 
 /// The contact writes: an incoming message, acknowledged once durable.
-pub async fn create_message(
+pub(crate) async fn create_message(
     State(state): State<AppState>,
     ApiPath((inbox_identifier, contact_identifier, id)): ApiPath<(String, String, i64)>,
     ApiJson(body): ApiJson<PublicMessageBody>,
@@ -319,12 +319,12 @@ pub async fn create_message(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct SubmittedBody {
+pub(crate) struct SubmittedBody {
     submitted_values: Value,
 }
 
 /// The contact answers a form or CSAT message: its `submitted_values`.
-pub async fn update_message(
+pub(crate) async fn update_message(
     State(state): State<AppState>,
     ApiPath((inbox_identifier, contact_identifier, id, message_id)): ApiPath<(
         String,

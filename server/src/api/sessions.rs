@@ -18,19 +18,19 @@ use crate::views;
 
 /// No `Debug`: it holds a password.
 #[derive(Deserialize)]
-pub struct SignIn {
+pub(crate) struct SignIn {
     email: String,
     password: String,
 }
 
 /// devise_token_auth's envelope, which Chatwoot's dashboard reads.
 #[derive(Debug, Serialize)]
-pub struct SignedIn {
+pub(crate) struct SignedIn {
     data: Profile,
 }
 
 /// `POST /auth/sign_in`: a new console session token for a valid password.
-pub async fn sign_in(
+pub(crate) async fn sign_in(
     State(state): State<AppState>,
     client: ClientAddr,
     ApiJson(body): ApiJson<SignIn>,
@@ -80,7 +80,7 @@ pub async fn sign_in(
 }
 
 /// `DELETE /auth/sign_out`: revokes the session token that made the request.
-pub async fn sign_out(
+pub(crate) async fn sign_out(
     State(state): State<AppState>,
     authed: Authed,
 ) -> ApiResult<Json<serde_json::Value>> {

@@ -33,7 +33,7 @@ const MAX_PAGE: i64 = 100;
 
 /// Chatwoot's fields, top level or wrapped in `webhook`.
 #[derive(Debug, Default, Deserialize)]
-pub struct WebhookBody {
+pub(crate) struct WebhookBody {
     url: Option<String>,
     name: Option<String>,
     /// `null` and absent both mean "every event" on create.
@@ -52,7 +52,7 @@ impl WebhookBody {
     }
 }
 
-pub async fn list(State(state): State<AppState>, member: Member) -> ApiResult<Json<Value>> {
+pub(crate) async fn list(State(state): State<AppState>, member: Member) -> ApiResult<Json<Value>> {
     member.require_admin()?;
     let hooks = state.store.list_webhooks(member.account_id()).await?;
     let directory = state.shards.directory(member.account_id()).await?;
@@ -60,7 +60,7 @@ pub async fn list(State(state): State<AppState>, member: Member) -> ApiResult<Js
     Ok(Json(json!({ "payload": { "webhooks": hooks } })))
 }
 
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     member: Member,
     ApiJson(body): ApiJson<WebhookBody>,
@@ -83,7 +83,7 @@ pub async fn create(
     saved(&state, account_id, &hook).await
 }
 
-pub async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, webhook_id)): ApiPath<(i64, i64)>,
@@ -105,7 +105,7 @@ pub async fn update(
     saved(&state, account_id, &hook).await
 }
 
-pub async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, webhook_id)): ApiPath<(i64, i64)>,
@@ -226,7 +226,7 @@ fn view(w: &Webhook, directory: &crate::hub::routing::Directory) -> Value {
 
 /// `?status=failed&before=123&limit=25`
 #[derive(Debug, Default, Deserialize)]
-pub struct LogQuery {
+pub(crate) struct LogQuery {
     status: Option<String>,
     kind: Option<String>,
     before: Option<i64>,
@@ -265,7 +265,7 @@ impl LogQuery {
 }
 
 /// `GET /webhooks/{id}/deliveries`: the webhook's delivery log, newest first.
-pub async fn webhook_deliveries(
+pub(crate) async fn webhook_deliveries(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, webhook_id)): ApiPath<(i64, i64)>,
@@ -285,7 +285,7 @@ pub async fn webhook_deliveries(
 
 /// `GET /inboxes/{id}/deliveries`: the inbox's own outbound calls (API
 /// callbacks, WhatsApp sends), newest first.
-pub async fn inbox_deliveries(
+pub(crate) async fn inbox_deliveries(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, inbox_id)): ApiPath<(i64, i64)>,
@@ -304,7 +304,7 @@ pub async fn inbox_deliveries(
 }
 
 /// `GET /deliveries`: every outbound call of the account, newest first.
-pub async fn deliveries(
+pub(crate) async fn deliveries(
     State(state): State<AppState>,
     member: Member,
     ApiQuery(query): ApiQuery<LogQuery>,
@@ -320,7 +320,7 @@ async fn log(state: &AppState, account_id: i64, filter: &DeliveryFilter) -> ApiR
 }
 
 /// `GET /deliveries/{id}`, with the stored facts of the event.
-pub async fn show_delivery(
+pub(crate) async fn show_delivery(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,
@@ -338,7 +338,7 @@ pub async fn show_delivery(
 
 /// `POST /deliveries/{id}/retry`: a failed or cancelled delivery is tried
 /// once more now; its 24 hours still count from when it was queued.
-pub async fn retry_delivery(
+pub(crate) async fn retry_delivery(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, id)): ApiPath<(i64, i64)>,

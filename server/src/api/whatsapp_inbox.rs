@@ -16,7 +16,7 @@ use crate::views;
 
 /// A WhatsApp Cloud number's credentials; on update, those left out stay.
 #[derive(Debug, Default, Deserialize)]
-pub struct ProviderConfigFields {
+pub(crate) struct ProviderConfigFields {
     api_key: Option<String>,
     phone_number_id: Option<String>,
     business_account_id: Option<String>,
@@ -72,7 +72,7 @@ impl ProviderConfigFields {
 /// `POST /inboxes/{id}/disconnect` (the help article's "desconectar"): the
 /// number stops receiving and sending, its credentials are erased, and its
 /// conversations stay. Saving new `provider_config` connects it again.
-pub async fn disconnect(
+pub(crate) async fn disconnect(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, inbox_id)): ApiPath<(i64, i64)>,
@@ -104,7 +104,7 @@ pub async fn disconnect(
 /// from Meta (see [`crate::whatsapp::templates`]) and answers the inbox with
 /// them. Any agent may: it is their template picker that needs it. A
 /// refused token is a 422 naming the access token; Meta out of reach, a 502.
-pub async fn sync_templates(
+pub(crate) async fn sync_templates(
     State(state): State<AppState>,
     member: Member,
     ApiPath((_, inbox_id)): ApiPath<(i64, i64)>,

@@ -56,7 +56,7 @@ pub(crate) async fn store_link(
 }
 
 /// [`store_link`], then the hub tells whoever follows the contact.
-async fn save_link(
+async fn store_link_and_tell(
     hub: &Hub,
     store: &Arc<dyn Store>,
     before: &Contact,
@@ -246,7 +246,7 @@ impl<'a, 'b> Saver<'a, 'b> {
 
     /// Stores the link and tells consoles and webhooks.
     async fn save(&mut self, link: &CrmLink) {
-        match save_link(self.cx.hub, self.cx.store, &self.announced, link).await {
+        match store_link_and_tell(self.cx.hub, self.cx.store, &self.announced, link).await {
             Ok(saved) => {
                 self.announced = saved.clone();
                 self.stored = saved;
@@ -324,7 +324,7 @@ async fn ended(
     }
     link.status = CrmStatus::Failed;
     link.error = Some(why.to_string());
-    if let Err(e) = save_link(hub, store, &contact, &link).await {
+    if let Err(e) = store_link_and_tell(hub, store, &contact, &link).await {
         tracing::warn!(error = %e, "crm: cannot save the contact's CRM link");
     }
 }

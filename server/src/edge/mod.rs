@@ -25,7 +25,7 @@
 //! - behind a proxy, the client is the address the proxy forwarded, believed
 //!   only from [`EdgeConfig::trusted_proxies`]: see [`client`];
 //! - the answers hyper writes itself (431, 400, 414) leave as the API's JSON
-//!   errors too: see [`answers`].
+//!   errors too: see `answers.rs`.
 
 mod answers;
 mod body;

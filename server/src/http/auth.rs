@@ -16,7 +16,7 @@ pub(crate) const TOKEN_HEADER: &str = "api_access_token";
 /// A caller who presented a valid access token. No `Debug`: it holds the
 /// token.
 #[derive(Clone)]
-pub struct Authed {
+pub(crate) struct Authed {
     pub user: User,
     /// The token as presented, so the profile can echo it back.
     pub token: String,
@@ -63,19 +63,19 @@ pub(crate) async fn user_by_token(state: &AppState, token: &str) -> ApiResult<Us
 /// path. Any other account, existing or not, is a 404: ids of other tenants
 /// are not even confirmed to exist.
 #[derive(Debug, Clone)]
-pub struct Member {
+pub(crate) struct Member {
     pub user: User,
     account_id: i64,
     role: Role,
 }
 
 impl Member {
-    pub fn account_id(&self) -> i64 {
+    pub(crate) fn account_id(&self) -> i64 {
         self.account_id
     }
 
     /// Administrators only: agents, inboxes and collaborators are theirs to change.
-    pub fn require_admin(&self) -> ApiResult<()> {
+    pub(crate) fn require_admin(&self) -> ApiResult<()> {
         match self.role {
             Role::Administrator => Ok(()),
             Role::Agent => Err(ApiError::forbidden()),
@@ -106,7 +106,7 @@ impl FromRequestParts<AppState> for Member {
 
 impl Member {
     /// `user` as an agent of `account_id`; 404 when they are not one.
-    pub async fn of(state: &AppState, user: User, account_id: i64) -> ApiResult<Member> {
+    pub(crate) async fn of(state: &AppState, user: User, account_id: i64) -> ApiResult<Member> {
         // An account the hub has not loaded yet is checked in the store
         // first, so probing ids cannot make the hub load empty accounts.
         if !state.shards.is_loaded(account_id).await? {

@@ -15,7 +15,7 @@ use super::error::ApiError;
 /// A JSON body; malformed JSON is a 400, a well-formed body with wrong
 /// types or missing fields a 422, a missing content type a 415.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ApiJson<T>(pub T);
+pub(crate) struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
 where
@@ -45,7 +45,7 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
 
 /// Path parameters; an id that is not a number is a 400.
 #[derive(Debug, Clone, Copy)]
-pub struct ApiPath<T>(pub T);
+pub(crate) struct ApiPath<T>(pub T);
 
 impl<S, T> FromRequestParts<S> for ApiPath<T>
 where

@@ -30,7 +30,7 @@ impl Hub {
     /// critical section that records it. Answers once committed.
     ///
     /// A start whose `echo_id` opened the contact link's newest conversation
-    /// within [`START_RETRIED_WITHIN`] (a retry after a lost answer) answers
+    /// within `START_RETRIED_WITHIN` (a retry after a lost answer) answers
     /// with that conversation and its first message, and adds nothing.
     ///
     /// # Cancel safety
@@ -185,7 +185,8 @@ impl Hub {
     /// have; whatever `change` refuses with; [`HubError::Busy`] when the
     /// writer's queue stayed full (nothing changed); [`HubError::Write`]
     /// when the database refused the commit (nothing was acknowledged, and
-    /// the shard is read again before its next write).
+    /// the shard is read again before its next write); [`HubError::Store`]
+    /// when the account's settings could not be read.
     ///
     /// # Cancel safety
     /// Not atomic with respect to cancellation. Dropped while waiting for

@@ -25,7 +25,9 @@ impl Hub {
     /// # Errors
     /// [`HubError::NotFound`] for a conversation the account does not have,
     /// [`HubError::Busy`] when the writer's queue stayed full (nothing
-    /// added), [`HubError::Write`] when the database refused the commit.
+    /// added), [`HubError::Write`] when the database refused the commit,
+    /// [`HubError::Store`] when the account's settings or a conversation's
+    /// echo ids could not be read.
     ///
     /// # Cancel safety
     /// As [`Hub::change`]: dropped after its slot is held, the message is

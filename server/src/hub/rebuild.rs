@@ -180,6 +180,7 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hub::feed::FeedItem;
     use crate::hub::{NewConversation, NewMessage};
     use crate::store::{ContactFields, ConversationStatus, NewInbox};
 
@@ -254,5 +255,68 @@ mod tests {
         let state = Hub::lock(&shard);
         assert!(!state.stale.load(Ordering::SeqCst));
         assert_eq!(state.conversations.len(), 2, "the first is back");
+    }
+
+    /// Keeps each account's feed, so a test reads what the hub emitted.
+    #[derive(Default)]
+    struct Captured(
+        std::sync::Mutex<
+            std::collections::HashMap<i64, tokio::sync::mpsc::UnboundedReceiver<FeedItem>>,
+        >,
+    );
+
+    impl crate::hub::feed::FeedSink for Captured {
+        fn open(
+            &self,
+            account_id: i64,
+            _hub: std::sync::Weak<Hub>,
+        ) -> tokio::sync::mpsc::UnboundedSender<FeedItem> {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            self.0.lock().expect("captured").insert(account_id, rx);
+            tx
+        }
+    }
+
+    /// A shard read again from the store tells its subscribers to resync,
+    /// through the feed (after whatever it emitted before); asking for an
+    /// unknown account's queue makes no shard.
+    #[tokio::test]
+    async fn a_reload_resyncs_through_the_feed_and_queue_links_make_no_shard() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite:{}", dir.path().join("t.db").display());
+        let account =
+            crate::cli::create_account(&url, "Acme", "Ana", "ana@acme.test", "password123".into())
+                .await
+                .expect("account");
+        let store = crate::store::connect(&url).await.expect("store");
+        let sink = std::sync::Arc::new(Captured::default());
+        let (hub, _writer) = Hub::start_with(store, Default::default(), sink.clone())
+            .await
+            .expect("hub");
+
+        // As after a refused commit: marked, then read again.
+        Hub::lock(&hub.shard(account.account_id))
+            .stale
+            .store(true, Ordering::SeqCst);
+        hub.reload_shard(account.account_id).await.expect("reload");
+        let mut rx = sink
+            .0
+            .lock()
+            .expect("captured")
+            .remove(&account.account_id)
+            .expect("the account's feed was opened");
+        let mut resynced = false;
+        while let Ok(item) = rx.try_recv() {
+            resynced |= matches!(item, FeedItem::Resync);
+        }
+        assert!(resynced, "subscribers are told to resync");
+
+        let unknown = account.account_id + 1000;
+        assert!(hub.queue_links(unknown, 1).is_empty());
+        assert!(!hub.has_account(unknown));
+        assert!(
+            !sink.0.lock().expect("captured").contains_key(&unknown),
+            "no shard, so no feed, was made for it"
+        );
     }
 }

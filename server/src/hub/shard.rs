@@ -49,7 +49,7 @@ pub(super) struct Opened {
 impl LiveConversation {
     /// A copy for readers (the API, the realtime endpoints): everything but
     /// the echo cache, which only the shard uses and which holds up to
-    /// [`ECHOES_KEPT`] entries: copying it on every read cost more than the
+    /// `ECHOES_KEPT` entries: copying it on every read cost more than the
     /// rest of a visitor's message put together.
     pub fn snapshot(&self) -> LiveConversation {
         LiveConversation {
@@ -81,7 +81,7 @@ impl LiveConversation {
 /// the database holds for this conversation has been loaded (or it was
 /// created by this process), so a miss means "new". Only ids are kept: a
 /// retry is rare, and reads its message back from the store, while holding
-/// [`ECHOES_KEPT`] whole messages per conversation costs hundreds of
+/// `ECHOES_KEPT` whole messages per conversation costs hundreds of
 /// megabytes at ten thousand busy conversations.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Echoes {
@@ -318,7 +318,7 @@ impl ShardState {
 
     /// The conversation (first message, commit) a start with `echo` opened:
     /// the newest of `new`'s contact link, if that start opened it within
-    /// [`super::changes::START_RETRIED_WITHIN`] of `now`.
+    /// `START_RETRIED_WITHIN` of `now`.
     pub fn started_with(
         &self,
         new: &super::NewConversation,

@@ -13,7 +13,7 @@ pub(crate) const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
 /// A contact's editable fields, as both the account API and the public
 /// client API take them.
 #[derive(Debug, Default, Deserialize)]
-pub struct ContactFieldsBody {
+pub(crate) struct ContactFieldsBody {
     pub name: Option<String>,
     /// An empty string clears it, as for phone and identifier.
     pub email: Option<String>,

@@ -11,7 +11,7 @@
 //!   that carries it, and stop 24 hours after the row was written: the row is
 //!   then `failed` with its last error, and an administrator can retry it.
 //! - **Per destination** at most `per_destination` calls run at once, each
-//!   bounded by `timeout`. A destination (a [`Lane`]) is one account
+//!   bounded by `timeout`. A destination (a `Lane`) is one account
 //!   webhook, one inbox's callback URL or WhatsApp number, or one account's
 //!   CRM. Deliveries are picked lane by lane, so a slow receiver holds a few
 //!   of the worker's slots and its backlog waits in the table, not in

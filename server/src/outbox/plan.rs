@@ -3,7 +3,7 @@
 //!
 //! A row holds the facts of the event as they were at that moment (the
 //! conversation's state, the message, what changed); the body is rendered
-//! from them when the call is made ([`super::payload`]), with the contact's,
+//! from them when the call is made (`outbox::payload`), with the contact's,
 //! inbox's and account's current names. Accounts with no webhook and no
 //! callback inbox pay a glance at their inboxes per commit.
 //!

@@ -18,7 +18,7 @@ use crate::metrics::Metrics;
 static REVOKED: std::sync::LazyLock<Frame> =
     std::sync::LazyLock::new(|| Arc::new(Utf8Bytes::from_static("")));
 
-/// Whether `frame` is the [`REVOKED`] marker.
+/// Whether `frame` is the `REVOKED` marker.
 pub fn is_revoked(frame: &Frame) -> bool {
     Arc::ptr_eq(frame, &REVOKED)
 }
