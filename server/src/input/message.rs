@@ -11,14 +11,17 @@ pub(crate) const MAX_CONTENT_CHARS: usize = 150_000;
 /// Longest client echo id.
 const MAX_ECHO_ID: usize = 128;
 
-/// Validates message text: not blank, not over the limit.
+/// Validates message text: not blank, not over the limit. The codes are the
+/// ones every other text field uses (`blank`, `too_long`), so the console and
+/// the widget say why in their user's language.
 pub(crate) fn content(text: String) -> Checked<String> {
     if text.trim().is_empty() {
-        return Err(Invalid::of("content", "can't be blank"));
+        return Err(Invalid::new("content", "blank", "can't be blank"));
     }
     if text.chars().count() > MAX_CONTENT_CHARS {
-        return Err(Invalid::of(
+        return Err(Invalid::new(
             "content",
+            "too_long",
             format!("is too long (maximum is {MAX_CONTENT_CHARS} characters)"),
         ));
     }

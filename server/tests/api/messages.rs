@@ -154,6 +154,15 @@ async fn incoming_deleted_and_bad_input(db: Db) {
         let (status, answer) = app.post(&on_web, t, body.clone()).await;
         assert_eq!(status, expected, "{body} -> {answer}");
     }
+    // Blank and overlong text say why with the codes clients translate.
+    for (body, code) in [
+        (json!({"content": "   "}), "blank"),
+        (json!({"content": "x".repeat(150_001)}), "too_long"),
+    ] {
+        let (_, answer) = app.post(&on_web, t, body).await;
+        assert_eq!(answer["errors"][0]["field"], "content", "{answer}");
+        assert_eq!(answer["errors"][0]["code"], code, "{answer}");
+    }
     let json_type = Some("application/json");
     for bytes in [&b"{\"content\": "[..], &b"{\"content\": \"\xc3\x28\"}"[..]] {
         let (status, _) = app
