@@ -5,7 +5,7 @@
 
 use crate::alert;
 use crate::app::{dispatch, App};
-use crate::conversation::store::Applied;
+use crate::conversation::store::{Applied, Status};
 use crate::dom;
 use crate::i18n::T;
 use crate::msg::Msg;
@@ -39,11 +39,7 @@ impl App {
                 self.members_due_for(c.inbox_id);
                 let was_mine = self.data.store.get(id).map(|x| x.assignee_id == Some(me));
                 let now_mine = c.assignee_id == Some(me);
-                let waiting = matches!(
-                    c.status,
-                    crate::conversation::store::Status::Open
-                        | crate::conversation::store::Status::Pending
-                );
+                let waiting = matches!(c.status, Status::Open | Status::Pending);
                 self.data.missing.remove(&id);
                 if self.data.store.upsert(*c) == Applied::Unchanged {
                     return;
@@ -103,9 +99,8 @@ impl App {
             }
             Event::Presence(p) => {
                 self.data.presence = p.users;
-                if let Some(inbox) = self.open_conversation_inbox() {
-                    self.members_due_for(inbox);
-                }
+                // The open conversation's collaborators may have come or gone.
+                self.members_due = self.open_conversation_inbox().or(self.members_due);
                 self.own_presence();
                 self.dirty.topbar = true;
                 self.dirty.conversation = true;

@@ -111,10 +111,8 @@ impl AppState {
         ids.sort_unstable();
         ids.dedup();
         let contacts = self.store.contacts_by_ids(account_id, &ids).await?;
-        Ok(crate::views::chat::Names {
-            contacts: contacts.into_iter().map(|c| (c.id, c)).collect(),
-            directory: self.shards.directory(account_id).await?,
-        })
+        let directory = self.shards.directory(account_id).await?;
+        Ok(crate::views::chat::Names::new(contacts, directory))
     }
 
     /// [`AppState::names`] for the conversations in `list`.

@@ -218,14 +218,10 @@ impl Hub {
         self.writer.stop().await;
     }
 
+    /// The account's shard, made on first use.
     fn shard(&self, account_id: i64) -> Arc<Mutex<ShardState>> {
-        if let Some(shard) = self
-            .shards
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&account_id)
-        {
-            return shard.clone();
+        if let Some(shard) = self.loaded_shard(account_id) {
+            return shard;
         }
         let mut shards = self.shards.write().unwrap_or_else(|e| e.into_inner());
         shards
@@ -236,6 +232,15 @@ impl Hub {
                 shard
             })
             .clone()
+    }
+
+    /// The account's shard if it exists; never makes one.
+    fn loaded_shard(&self, account_id: i64) -> Option<Arc<Mutex<ShardState>>> {
+        self.shards
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&account_id)
+            .cloned()
     }
 
     /// Connects a new shard to its account's feed (see [`FeedSink::open`]).
@@ -250,13 +255,7 @@ impl Hub {
     /// their place in line.
     /// An account without a shard has no queue (and gets no shard here).
     pub fn queue_links(&self, account_id: i64, inbox_id: i64) -> Vec<(i64, Option<i64>)> {
-        let Some(shard) = self
-            .shards
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&account_id)
-            .cloned()
-        else {
+        let Some(shard) = self.loaded_shard(account_id) else {
             return Vec::new();
         };
         let state = Self::lock(&shard);

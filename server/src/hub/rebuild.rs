@@ -184,11 +184,13 @@ mod tests {
     use crate::hub::{NewConversation, NewMessage};
     use crate::store::{ContactFields, ConversationStatus, NewInbox};
 
-    /// A panic while a shard's lock is held (here: after dropping a
-    /// conversation from memory) marks the shard; the next write reads it
-    /// again from the store first, and the conversation is back.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_poisoned_shard_is_read_again_before_the_next_write() {
+    /// A fresh SQLite database (kept while the directory lives) holding one
+    /// account.
+    async fn acme() -> (
+        tempfile::TempDir,
+        crate::cli::CreatedAccountOutput,
+        std::sync::Arc<dyn Store>,
+    ) {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite:{}", dir.path().join("t.db").display());
         let account =
@@ -196,6 +198,15 @@ mod tests {
                 .await
                 .expect("account");
         let store = crate::store::connect(&url).await.expect("store");
+        (dir, account, store)
+    }
+
+    /// A panic while a shard's lock is held (here: after dropping a
+    /// conversation from memory) marks the shard; the next write reads it
+    /// again from the store first, and the conversation is back.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_poisoned_shard_is_read_again_before_the_next_write() {
+        let (_dir, account, store) = acme().await;
         let inbox = store
             .create_inbox(
                 account.account_id,
@@ -282,13 +293,7 @@ mod tests {
     /// unknown account's queue makes no shard.
     #[tokio::test]
     async fn a_reload_resyncs_through_the_feed_and_queue_links_make_no_shard() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite:{}", dir.path().join("t.db").display());
-        let account =
-            crate::cli::create_account(&url, "Acme", "Ana", "ana@acme.test", "password123".into())
-                .await
-                .expect("account");
-        let store = crate::store::connect(&url).await.expect("store");
+        let (_dir, account, store) = acme().await;
         let sink = std::sync::Arc::new(Captured::default());
         let (hub, _writer) = Hub::start_with(store, Default::default(), sink.clone())
             .await

@@ -69,11 +69,8 @@ impl Hub {
 
     /// Whether the account's settings are already in memory.
     pub fn has_account(&self, account_id: i64) -> bool {
-        self.shards
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&account_id)
-            .is_some_and(|shard| Self::lock(shard).roster.is_some())
+        self.loaded_shard(account_id)
+            .is_some_and(|shard| Self::lock(&shard).roster.is_some())
     }
 
     /// The account's agents and inboxes, from memory.

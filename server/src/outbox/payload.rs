@@ -48,13 +48,7 @@ pub(super) async fn body(
             contact_ids.push(id);
         }
         contact_ids.dedup();
-        let contacts = store
-            .contacts_by_ids(delivery.account_id, &contact_ids)
-            .await?;
-        let names = Names {
-            contacts: contacts.into_iter().map(|c| (c.id, c)).collect(),
-            directory: directory.clone(),
-        };
+        let names = names(store, directory, delivery.account_id, &contact_ids).await?;
         // A website visitor's source id is their token (a credential), so
         // it is never sent; other channels' ids (a phone number, an API
         // contact's identifier) are what receivers answer to.
@@ -105,6 +99,17 @@ pub(super) async fn body(
     serde_json::to_vec(&Value::Object(out)).map_err(|e| Fault::Broken(e.to_string()))
 }
 
+/// The given contacts (one read) and the account's directory.
+async fn names(
+    store: &Arc<dyn Store>,
+    directory: &Arc<Directory>,
+    account_id: i64,
+    contact_ids: &[i64],
+) -> Result<Names, Fault> {
+    let contacts = store.contacts_by_ids(account_id, contact_ids).await?;
+    Ok(Names::new(contacts, directory.clone()))
+}
+
 fn unreadable(what: &str) -> Fault {
     Fault::Broken(format!("stored {what} unreadable"))
 }
@@ -123,13 +128,7 @@ async fn widget_data(
     let current = match widget.get("conversation").filter(|c| !c.is_null()) {
         Some(c) => {
             let c = conversation_from(c).ok_or(unreadable("conversation"))?;
-            let contacts = store
-                .contacts_by_ids(delivery.account_id, &[c.contact_id])
-                .await?;
-            let names = Names {
-                contacts: contacts.into_iter().map(|c| (c.id, c)).collect(),
-                directory: directory.clone(),
-            };
+            let names = names(store, directory, delivery.account_id, &[c.contact_id]).await?;
             Value::Object(webhook::conversation(&names, &c, None, None, None, account))
         }
         None => Value::Null,

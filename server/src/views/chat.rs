@@ -22,6 +22,14 @@ pub struct Names {
 }
 
 impl Names {
+    /// These contacts and the account's directory.
+    pub(crate) fn new(contacts: Vec<Contact>, directory: Arc<Directory>) -> Names {
+        Names {
+            contacts: contacts.into_iter().map(|c| (c.id, c)).collect(),
+            directory,
+        }
+    }
+
     fn sender(&self, sender: Sender) -> Option<wire::MessageSender> {
         match sender {
             Sender::User(id) => self.directory.agents.get(&id).map(|a| wire::MessageSender {
