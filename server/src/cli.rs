@@ -98,6 +98,15 @@ pub struct ServeArgs {
           default_value_t = crate::realtime::BUFFERED_BYTES,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
     pub replay_buffer_bytes: usize,
+    /// Run as one node of a cluster: the NATS server(s) the nodes talk
+    /// through, e.g. `nats://127.0.0.1:4222`. Needs a Postgres
+    /// --database-url shared by every node (see docs/CLUSTER.md).
+    #[arg(long, env = "SWITCHBOARD_CLUSTER")]
+    pub cluster: Option<String>,
+    /// This node's name in the cluster, unique among its nodes (letters,
+    /// digits, `-` and `_`). Default: the host's name and the process id.
+    #[arg(long, env = "SWITCHBOARD_NODE_NAME", requires = "cluster")]
+    pub node_name: Option<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -220,6 +229,7 @@ fn raise_open_files() {
 }
 
 async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
+    let cluster = cluster_config(database_url, &args)?;
     raise_open_files();
     let addr: SocketAddr = args.listen.parse().with_context(|| {
         format!(
@@ -230,7 +240,14 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
-    let store = store::connect(database_url).await?;
+    let (store, postgres) = match &cluster {
+        Some(_) => {
+            let postgres = store::sql::SqlStore::open_postgres(database_url).await?;
+            let store: std::sync::Arc<dyn store::Store> = std::sync::Arc::new(postgres.clone());
+            (store, Some(postgres))
+        }
+        None => (store::connect(database_url).await?, None),
+    };
     let demo_website_token = match args.demo {
         true => Some(demo::seed(store.as_ref(), &format!("http://{addr}")).await?),
         false => None,
@@ -263,7 +280,40 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
             ..Default::default()
         },
     };
-    launch(store, settings, listener, shutdown_signal()).await
+    match (cluster, postgres) {
+        (Some(cluster), Some(postgres)) => {
+            crate::launch_cluster(postgres, cluster, settings, listener, shutdown_signal()).await
+        }
+        _ => launch(store, settings, listener, shutdown_signal()).await,
+    }
+}
+
+/// `--cluster`'s settings, checked before anything starts: a cluster
+/// shares one Postgres database, and a node's name goes into NATS subjects.
+fn cluster_config(
+    database_url: &str,
+    args: &ServeArgs,
+) -> anyhow::Result<Option<crate::cluster::ClusterConfig>> {
+    let Some(nats_url) = args.cluster.clone() else {
+        return Ok(None);
+    };
+    if store::Backend::from_url(database_url) != Some(store::Backend::Postgres) {
+        anyhow::bail!(
+            "--cluster needs a Postgres --database-url shared by every node \
+             (postgres://...); SQLite is for a single server"
+        );
+    }
+    let node_name = args
+        .node_name
+        .clone()
+        .unwrap_or_else(crate::cluster::default_node_name);
+    if !crate::cluster::valid_node_name(&node_name) {
+        anyhow::bail!("--node-name {node_name:?}: use 1 to 64 letters, digits, `-` or `_`");
+    }
+    Ok(Some(crate::cluster::ClusterConfig {
+        nats_url,
+        node_name,
+    }))
 }
 
 /// What `account create` prints: the ids and the administrator's API token

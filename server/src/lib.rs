@@ -19,6 +19,7 @@
 pub mod api;
 pub mod assign;
 pub mod cli;
+pub(crate) mod cluster;
 pub(crate) mod crm;
 pub mod demo;
 pub mod edge;
@@ -102,6 +103,84 @@ pub async fn launch(
         settings.replay,
     ));
     let (hub, writer) = hub::Hub::start_with(store.clone(), metrics, realtime.clone()).await?;
+    let parts = Parts {
+        shards: hub::router::Shards::local(hub.clone()),
+        hub,
+        writer,
+        realtime,
+        peers: cluster::Peers::default(),
+        node: None,
+    };
+    serve(store, settings, listener, shutdown, parts).await
+}
+
+/// [`launch`] as one node of a cluster (see [`cluster`] and
+/// docs/CLUSTER.md): on Postgres, with the other nodes over NATS. On
+/// `shutdown` the node first hands its accounts to the others.
+pub(crate) async fn launch_cluster(
+    store: store::sql::SqlStore<sqlx::Postgres>,
+    config: cluster::ClusterConfig,
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    store.shared_with_other_nodes();
+    let pool = store.pool().clone();
+    let store: Arc<dyn Store> = Arc::new(store);
+    let nats = cluster::connect(&config).await?;
+    let metrics = Arc::new(metrics::Metrics::default());
+    let relay = cluster::NatsRelay::new(config.node_name.as_str().into(), nats.clone());
+    let realtime = Arc::new(
+        realtime::Realtime::new(store.clone(), metrics.clone(), settings.replay)
+            .with_relay(relay.clone()),
+    );
+    let joined = cluster::join(
+        &config,
+        nats,
+        pool,
+        store.clone(),
+        metrics,
+        &realtime,
+        &relay,
+    )
+    .await?;
+    let parts = Parts {
+        shards: hub::router::Shards::new(joined.router, joined.hub.clone()),
+        hub: joined.hub,
+        writer: joined.writer,
+        realtime,
+        peers: joined.peers,
+        node: Some(joined.node),
+    };
+    serve(store, settings, listener, shutdown, parts).await
+}
+
+/// What a single server and a cluster node serve with alike.
+struct Parts {
+    hub: Arc<hub::Hub>,
+    writer: tokio::task::JoinHandle<()>,
+    shards: hub::router::Shards,
+    realtime: Arc<realtime::Realtime>,
+    peers: cluster::Peers,
+    /// Cluster mode: this node, which hands its accounts over on shutdown.
+    node: Option<Arc<cluster::Node>>,
+}
+
+async fn serve(
+    store: Arc<dyn Store>,
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    parts: Parts,
+) -> anyhow::Result<()> {
+    let Parts {
+        hub,
+        writer,
+        shards,
+        realtime,
+        peers,
+        node,
+    } = parts;
     let cancel = tokio_util::sync::CancellationToken::new();
     let files: Arc<dyn files::FileStore> =
         Arc::new(files::LocalFiles::new(settings.files_dir.clone()));
@@ -115,27 +194,35 @@ pub async fn launch(
         settings.outbox.allow_private,
         std::time::Duration::from_secs(15),
     )?;
-    let outbox = outbox::spawn(
-        hub.clone(),
-        store.clone(),
-        files.clone(),
-        settings.public_url.as_str().into(),
-        settings.outbox.clone(),
-        cancel.clone(),
-    )?;
     let state = http::AppState {
-        store,
-        shards: hub::router::Shards::local(hub.clone()),
+        store: store.clone(),
+        shards,
         realtime,
         tokens: Default::default(),
         shutdown: cancel.clone(),
         connections: connections.clone(),
-        files,
+        files: files.clone(),
         outbound,
         template_syncs: Default::default(),
         sign_ins: Arc::new(api::throttle::SignInThrottle::new(settings.sign_in)),
+        peers: peers.clone(),
         config: Arc::new(settings),
     };
+    let heard = state.clone();
+    peers
+        .listen(move |notice| {
+            let state = heard.clone();
+            async move { state.heard(notice).await }
+        })
+        .await?;
+    let outbox = outbox::spawn(
+        hub.clone(),
+        store,
+        files,
+        state.config.public_url.as_str().into(),
+        state.config.outbox.clone(),
+        cancel.clone(),
+    )?;
     web::assets::log_sizes();
     let edge = edge::Edge::new(state.config.edge.clone(), hub.metrics().clone());
     let app = http::router(state);
@@ -144,6 +231,11 @@ pub async fn launch(
     let signal = cancel.clone();
     edge::serve(edge, listener, app, async move {
         shutdown.await;
+        // A cluster node hands its accounts over while it still answers:
+        // requests arriving meanwhile are sent on to the new owners.
+        if let Some(node) = node {
+            node.leave().await;
+        }
         signal.cancel();
     })
     .await;

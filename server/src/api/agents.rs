@@ -179,9 +179,6 @@ pub(crate) async fn delete(
     // The directory first, so a console reconnecting meanwhile is refused;
     // then their open consoles stop hearing the account.
     state.settings_changed(member.account_id()).await?;
-    state
-        .realtime
-        .channel(member.account_id())
-        .revoke_agents(|s| s.user_id == agent_id);
+    state.agent_removed(member.account_id(), agent_id).await;
     Ok(Json(serde_json::json!({})))
 }

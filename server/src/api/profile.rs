@@ -165,6 +165,10 @@ pub(crate) async fn update(
     // Names and availability are shown and used by every account's hub.
     // (A user in no account has no hub to tell, but their token still names them.)
     state.tokens.clear();
+    state
+        .peers
+        .tell(crate::cluster::Notice::TokensChanged)
+        .await;
     for m in &memberships {
         state.settings_changed(m.account_id).await?;
     }

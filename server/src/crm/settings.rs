@@ -14,7 +14,7 @@ pub(crate) const DEFAULT_NOTE_TEXT: &str = "Conversa no switchboard: {{conversat
 const MAX_TEXT: usize = 2000;
 
 /// What a contact becomes in the CRM.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RecordType {
     Person,
     Organization,
@@ -31,7 +31,7 @@ impl RecordType {
 
 /// The settings of an account's Agendor integration. `Debug` leaves the
 /// token out, so no log line can carry it.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AgendorSettings {
     pub api_token: String,
     pub base_url: String,

@@ -174,6 +174,7 @@ impl From<StoreError> for ApiError {
                 "This person's name and password are theirs to change, in their profile: \
                  they have signed in or belong to another account too.",
             ),
+            StoreError::Fenced(_) => ApiError::moving(),
             StoreError::Database(_) | StoreError::Corrupt(_) => ApiError::internal(err),
         }
     }
@@ -193,6 +194,21 @@ impl From<crate::secrets::Busy> for ApiError {
 }
 
 impl ApiError {
+    /// Cluster mode: the account's owner changed under the request and the
+    /// new one did not answer in time. Nothing was written; the client's
+    /// answer is that of `busy` (retry shortly), so it keeps that code,
+    /// which every client already translates.
+    pub fn moving() -> Self {
+        ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "This account is moving to another server; nothing was changed. Retry shortly.",
+            )
+        }
+    }
+
     /// A password that could not be hashed: the queue was full (503), or
     /// something broke (500).
     pub fn hashing(err: anyhow::Error) -> Self {
@@ -215,6 +231,7 @@ impl From<HubError> for ApiError {
                     "The server is busy; nothing was changed. Retry shortly.",
                 )
             },
+            HubError::Moved => ApiError::moving(),
             HubError::Write(_) => ApiError::internal(err),
             HubError::Store(e) => e.into(),
         }

@@ -23,6 +23,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::normalize_path::NormalizePath;
 use tower_http::trace::TraceLayer;
 
+use crate::cluster::Notice;
 use crate::hub::router::Shards;
 use crate::hub::HubError;
 use crate::store::{Store, StoreError};
@@ -63,6 +64,9 @@ pub struct AppState {
     pub template_syncs: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
     /// Failed sign-ins per e-mail and address (see [`crate::api::throttle`]).
     pub sign_ins: Arc<crate::api::throttle::SignInThrottle>,
+    /// The other nodes of a cluster, told of revocations (none on a single
+    /// server).
+    pub(crate) peers: crate::cluster::Peers,
 }
 
 impl AppState {
@@ -73,7 +77,68 @@ impl AppState {
     /// go stale.
     pub async fn settings_changed(&self, account_id: i64) -> Result<(), HubError> {
         self.tokens.clear();
+        self.peers.tell(Notice::TokensChanged).await;
         self.shards.reload_roster(account_id).await
+    }
+
+    /// An agent left the account: their consoles of it close, on every node.
+    pub(crate) async fn agent_removed(&self, account_id: i64, user_id: i64) {
+        self.close_agent_sockets(account_id, user_id);
+        let notice = Notice::AgentRemoved {
+            account_id,
+            user_id,
+        };
+        self.peers.tell(notice).await;
+    }
+
+    fn close_agent_sockets(&self, account_id: i64, user_id: i64) {
+        if let Some(channel) = self.realtime.existing(account_id) {
+            channel.revoke_agents(|s| s.user_id == user_id);
+        }
+    }
+
+    /// A visitor link got a new token: its sockets close, on every node,
+    /// except subscriber `keep` of this node (the one that asked).
+    pub(crate) async fn visitor_revoked(&self, account_id: i64, link: i64, keep: u64) {
+        if let Some(channel) = self.realtime.existing(account_id) {
+            channel.revoke_visitors(link, keep);
+        }
+        let notice = Notice::VisitorRevoked {
+            account_id,
+            link,
+            on: self.peers.node().to_string(),
+            keep,
+        };
+        self.peers.tell(notice).await;
+    }
+
+    /// What another node of the cluster said must happen here too.
+    pub(crate) async fn heard(&self, notice: Notice) {
+        match notice {
+            Notice::TokensChanged => self.tokens.clear(),
+            Notice::TokensRevoked { user_id } => {
+                if let Err(e) = self.close_revoked_sockets_here(user_id).await {
+                    tracing::warn!(error = %e, "revoked consoles not closed on this node");
+                }
+            }
+            Notice::AgentRemoved {
+                account_id,
+                user_id,
+            } => self.close_agent_sockets(account_id, user_id),
+            Notice::VisitorRevoked {
+                account_id,
+                link,
+                on,
+                keep,
+            } => {
+                // Subscriber ids are this node's own: another node's
+                // `keep` names nobody here (ids start at 1).
+                let keep = if on == self.peers.node() { keep } else { 0 };
+                if let Some(channel) = self.realtime.existing(account_id) {
+                    channel.revoke_visitors(link, keep);
+                }
+            }
+        }
     }
 }
 
@@ -82,6 +147,11 @@ impl AppState {
     /// password): the consoles still open with them are closed (4003), in
     /// every account of the user. Remembered tokens are forgotten too.
     pub async fn close_revoked_sockets(&self, user_id: i64) -> Result<(), StoreError> {
+        self.peers.tell(Notice::TokensRevoked { user_id }).await;
+        self.close_revoked_sockets_here(user_id).await
+    }
+
+    async fn close_revoked_sockets_here(&self, user_id: i64) -> Result<(), StoreError> {
         self.tokens.clear();
         let valid: std::collections::HashSet<String> = self
             .store

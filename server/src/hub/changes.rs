@@ -3,7 +3,6 @@
 //! change and the engine's decisions under the shard's lock, queues the rows,
 //! and answers once they are committed.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::shard::{Echoes, LiveConversation, Opened, ShardState};
@@ -84,7 +83,7 @@ impl Hub {
         at: i64,
     ) -> (LiveConversation, Vec<Arc<Message>>, Durable) {
         let mut conversation = Conversation {
-            id: self.next_conversation_id.fetch_add(1, Ordering::Relaxed),
+            id: self.ids.conversation(),
             account_id: new.account_id,
             inbox_id: new.inbox_id,
             contact_id: new.contact_id,

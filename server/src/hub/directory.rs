@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::store::{Agent, Inbox};
 
 /// Agents and inboxes of an account, by id.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Directory {
     pub account_name: String,
     pub agents: HashMap<i64, Agent>,

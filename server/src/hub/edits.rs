@@ -58,7 +58,7 @@ const EARLY_MAX: usize = 10_000;
 pub struct EarlyReports(Mutex<HashMap<(i64, String), (Report, Instant)>>);
 
 /// A message's new delivery state, and the reason of a failure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     pub status: MessageStatus,
     pub error: Option<String>,

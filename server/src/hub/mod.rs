@@ -14,10 +14,12 @@ mod changes;
 pub mod directory;
 pub mod edits;
 pub mod feed;
+mod ids;
 #[cfg(test)]
 mod invariants;
 mod messages;
 mod outbound;
+mod ownership;
 mod presence;
 mod rebuild;
 mod roster;
@@ -27,7 +29,7 @@ pub mod shard;
 pub mod writer;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -39,8 +41,9 @@ use crate::store::{
     Conversation, ConversationStatus, Message, MessageType, Sender, Store, StoreError, WriteOp,
 };
 use feed::{Feed, FeedItem, FeedSink, NoFeed, Posted};
+pub use ids::{BlockSource, BLOCK};
 use shard::{Counts, ListFilter, LiveConversation, ShardState};
-use writer::{Durable, Writer};
+use writer::{Durable, Refusal, Writer};
 
 /// Writes that may wait in the writer's queue.
 pub const QUEUE_CAPACITY: usize = 16_384;
@@ -59,6 +62,10 @@ pub enum HubError {
     /// The database refused the write; nothing was acknowledged.
     #[error("the write failed: {0}")]
     Write(Arc<str>),
+    /// Cluster mode: this node does not own the account (any more); the
+    /// router asks the owner instead. Nothing was written.
+    #[error("this node does not own the account")]
+    Moved,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -69,7 +76,7 @@ pub type HubResult<T> = Result<T, HubError>;
 pub type OpenCounts = Vec<((i64, i64), u32)>;
 
 /// A message to add; the hub fills in ids and times.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct NewMessage {
     pub message_type: MessageType,
     pub content: Option<String>,
@@ -103,7 +110,7 @@ impl NewMessage {
 }
 
 /// A conversation to open.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct NewConversation {
     pub account_id: i64,
     pub inbox_id: i64,
@@ -124,8 +131,10 @@ pub struct Hub {
     /// Set by [`Hub::stop`]: the sweeper stops queueing.
     stopping: AtomicBool,
     shards: RwLock<HashMap<i64, Arc<Mutex<ShardState>>>>,
-    next_conversation_id: AtomicI64,
-    next_message_id: AtomicI64,
+    ids: ids::Ids,
+    /// Cluster mode: this node's name. Shards are then loaded only when
+    /// the node acquires their account (see [`Hub::acquire`]).
+    node: Option<Arc<str>>,
     /// This server's counters for `/metrics`.
     metrics: Arc<Metrics>,
     /// Where each account's committed changes go (see [`feed`]).
@@ -166,9 +175,50 @@ impl Hub {
                 .sum::<usize>(),
             "hub rebuilt from the store"
         );
+        let ids = ids::Ids::local(max_conversation, max_message);
+        let (hub, handle) = Self::build(store, metrics, sink, ids, None);
+        {
+            let mut map = hub.shards.write().unwrap_or_else(|e| e.into_inner());
+            for (account_id, mut state) in shards {
+                // The rebuild is not news.
+                state.take_changes();
+                hub.attach_feed(account_id, &mut state);
+                map.insert(account_id, Arc::new(Mutex::new(state)));
+            }
+        }
+        Ok((hub, handle))
+    }
+
+    /// A cluster node's hub (see `crate::cluster`): no shard is loaded
+    /// until the node acquires its account ([`Hub::acquire`]); ids come
+    /// from `blocks`; every commit is fenced by the leases of `node`.
+    pub async fn start_cluster(
+        store: Arc<dyn Store>,
+        metrics: Arc<Metrics>,
+        sink: Arc<dyn FeedSink>,
+        node: Arc<str>,
+        blocks: Arc<dyn BlockSource>,
+    ) -> anyhow::Result<(Arc<Hub>, JoinHandle<()>)> {
+        let ids = ids::Ids::blocks(blocks).await?;
+        Ok(Self::build(store, metrics, sink, ids, Some(node)))
+    }
+
+    /// The hub with no shard yet, its writer, sweeper and reloader running.
+    fn build(
+        store: Arc<dyn Store>,
+        metrics: Arc<Metrics>,
+        sink: Arc<dyn FeedSink>,
+        ids: ids::Ids,
+        node: Option<Arc<str>>,
+    ) -> (Arc<Hub>, JoinHandle<()>) {
         let (refused_tx, refused) = tokio::sync::mpsc::unbounded_channel();
-        let (writer, handle) =
-            Writer::spawn(store.clone(), QUEUE_CAPACITY, metrics.clone(), refused_tx);
+        let (writer, handle) = Writer::spawn(
+            store.clone(),
+            QUEUE_CAPACITY,
+            metrics.clone(),
+            refused_tx,
+            node.clone(),
+        );
         let hub = |me| Hub {
             sink,
             me,
@@ -181,25 +231,14 @@ impl Hub {
             store,
             writer,
             stopping: AtomicBool::new(false),
-            shards: RwLock::new(
-                shards
-                    .into_iter()
-                    .map(|(id, s)| (id, Arc::new(Mutex::new(s))))
-                    .collect(),
-            ),
-            next_conversation_id: AtomicI64::new(max_conversation + 1),
-            next_message_id: AtomicI64::new(max_message + 1),
+            shards: RwLock::default(),
+            ids,
+            node,
         };
         let hub = Arc::new_cyclic(|me| hub(me.clone()));
-        for (account_id, shard) in hub.shards.read().unwrap_or_else(|e| e.into_inner()).iter() {
-            let mut state = Self::lock(shard);
-            // The rebuild is not news.
-            state.take_changes();
-            hub.attach_feed(*account_id, &mut state);
-        }
         tokio::spawn(sweeper(Arc::downgrade(&hub)));
         Self::spawn_reloader(Arc::downgrade(&hub), refused);
-        Ok((hub, handle))
+        (hub, handle)
     }
 
     /// (writes queued, queue capacity), for `/metrics`.
@@ -218,10 +257,17 @@ impl Hub {
         self.writer.stop().await;
     }
 
-    /// The account's shard, made on first use.
+    /// The account's shard, made on first use. In cluster mode a shard is
+    /// made only by [`Hub::acquire`]: an account this node does not own
+    /// gets an empty shard that is kept nowhere and whose writes the writer
+    /// refuses (it has no epoch), so nothing reaches the database from it.
     fn shard(&self, account_id: i64) -> Arc<Mutex<ShardState>> {
         if let Some(shard) = self.loaded_shard(account_id) {
             return shard;
+        }
+        if self.node.is_some() {
+            tracing::warn!(account_id, "a call reached a shard this node does not own");
+            return Arc::default();
         }
         let mut shards = self.shards.write().unwrap_or_else(|e| e.into_inner());
         shards
@@ -309,6 +355,7 @@ impl Hub {
         let shard = state.feed.as_ref().map(|f| writer::ShardRef {
             account_id: f.account_id,
             stale: state.stale.clone(),
+            epoch: state.epoch,
         });
         let durable = slot.send(shard, ops);
         state.commits += 1;
@@ -428,7 +475,7 @@ impl Hub {
         at: i64,
     ) -> Arc<Message> {
         Arc::new(Message {
-            id: self.next_message_id.fetch_add(1, Ordering::Relaxed),
+            id: self.ids.message(),
             account_id,
             conversation_id,
             message_type: new.message_type,
@@ -445,7 +492,12 @@ impl Hub {
         })
     }
 
+    /// A writer slot, with ids at hand for the write (see [`ids`]).
     async fn slot(&self) -> HubResult<writer::Slot<'_>> {
+        if let Err(e) = self.ids.headroom().await {
+            tracing::warn!(error = %e, "no id block: the write is refused as busy");
+            return Err(HubError::Busy);
+        }
         self.writer
             .reserve(SLOT_WAIT)
             .await
@@ -453,7 +505,10 @@ impl Hub {
     }
 
     async fn durable(durable: Durable) -> HubResult<()> {
-        durable.wait().await.map_err(HubError::Write)
+        durable.wait().await.map_err(|refusal| match refusal {
+            Refusal::Moved => HubError::Moved,
+            Refusal::Database(e) => HubError::Write(e),
+        })
     }
 }
 
@@ -481,7 +536,7 @@ async fn sweeper(hub: std::sync::Weak<Hub>) {
             if !Hub::lock(&shard).anything_due(at) {
                 continue;
             }
-            let Ok(slot) = hub.writer.reserve(SLOT_WAIT).await else {
+            let Ok(slot) = hub.slot().await else {
                 continue;
             };
             let mut state = Hub::lock(&shard);

@@ -50,7 +50,7 @@ impl ShardState {
 }
 
 /// One collaborator's load and presence, for an assignee picker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Load {
     pub user_id: i64,
     /// Open conversations assigned to them in the inbox.

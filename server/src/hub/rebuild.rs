@@ -145,6 +145,8 @@ impl Hub {
             fresh.commits = state.commits;
             fresh.stale = state.stale.clone();
             fresh.reloading = state.reloading.clone();
+            fresh.epoch = state.epoch;
+            fresh.node_consoles = std::mem::take(&mut state.node_consoles);
             *state = fresh;
             stale.store(false, Ordering::SeqCst);
             if let Some(feed) = &state.feed {

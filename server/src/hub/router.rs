@@ -31,7 +31,7 @@ use crate::outbox::plan::Visit;
 use crate::store::{Contact, Conversation, ConversationStatus, Message};
 
 /// What the edge asks of one account's shard.
-#[derive(Debug)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Command {
     /// The account's agents, inboxes, webhooks and CRM settings.
     Directory,
@@ -86,6 +86,14 @@ pub enum Command {
         user_id: i64,
         delta: i32,
     },
+    /// Cluster mode: `node` has `count` consoles of the agent open, as of
+    /// its report number `seq` (see [`Hub::node_consoles`]).
+    NodeConsoles {
+        node: Arc<str>,
+        user_id: i64,
+        count: u32,
+        seq: u64,
+    },
     Typing {
         data: Typing,
         on: bool,
@@ -116,7 +124,7 @@ pub enum Command {
 }
 
 /// A change of a conversation, as data.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum ConversationEdit {
     /// Sets the status (`None`: open <-> resolved) and the snooze time;
     /// `by` names who did it in the activity line.
@@ -137,7 +145,7 @@ pub enum ConversationEdit {
 }
 
 /// An edit of a message, as data.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum MessageEdit {
     /// Replaced by "This message was deleted"; answers the files it held.
     Delete,
@@ -151,7 +159,7 @@ pub enum MessageEdit {
 pub const DELETED: &str = "This message was deleted";
 
 /// What a shard answers.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum Answer {
     Done,
     Directory(Arc<Directory>),
@@ -253,6 +261,16 @@ impl ShardRouter for Hub {
             }
             Command::AgentPresence { user_id, delta } => {
                 self.agent_presence(account_id, user_id, delta).await?;
+                Answer::Done
+            }
+            Command::NodeConsoles {
+                node,
+                user_id,
+                count,
+                seq,
+            } => {
+                self.node_consoles(account_id, node, user_id, count, seq)
+                    .await?;
                 Answer::Done
             }
             Command::Typing { data, on } => {
@@ -382,6 +400,30 @@ fn edit_message(m: &mut Message, edit: MessageEdit, files: &mut Vec<String>) -> 
             true
         }
         MessageEdit::Report(report) => report.apply(m),
+    }
+}
+
+impl Command {
+    /// Whether running it twice is the same as once: reads, and reports
+    /// of a state. A router may retry these after an answer that never
+    /// came; any other command only when it knows nothing was applied.
+    pub fn repeatable(&self) -> bool {
+        matches!(
+            self,
+            Command::Directory
+                | Command::IsLoaded
+                | Command::List(_)
+                | Command::Get { .. }
+                | Command::ContactInboxOf { .. }
+                | Command::ContactConversations { .. }
+                | Command::Loads { .. }
+                | Command::Presence
+                | Command::ReloadRoster
+                | Command::NodeConsoles { .. }
+                | Command::Typing { .. }
+                | Command::Read { .. }
+                | Command::LinkVerified { .. }
+        )
     }
 }
 

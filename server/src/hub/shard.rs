@@ -18,7 +18,7 @@ pub const PAGE_SIZE: usize = 25;
 const ECHOES_KEPT: usize = 256;
 
 /// A conversation as the hub keeps it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LiveConversation {
     pub conversation: Conversation,
     /// The newest message that is not an activity, for list previews.
@@ -26,6 +26,7 @@ pub struct LiveConversation {
     /// When the contact last wrote (Unix seconds): WhatsApp takes free
     /// text only within 24 hours of it (`can_reply`).
     pub last_incoming_at: Option<i64>,
+    #[serde(skip)]
     pub(super) echoes: Echoes,
     /// Place in the inbox's queue while waiting unassigned; filled in on reads.
     pub queue_position: Option<usize>,
@@ -35,6 +36,7 @@ pub struct LiveConversation {
     pub hmac_verified: bool,
     /// The start that opened it, while a retry of that start may come
     /// (see `Hub::create_conversation`); kept by the shard only.
+    #[serde(skip)]
     pub(super) opened_by: Option<Opened>,
 }
 
@@ -124,7 +126,7 @@ impl Echoes {
 }
 
 /// Which conversations a list shows, by assignee (Chatwoot's `assignee_type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AssigneeType {
     /// Mine: assigned to the caller.
@@ -135,7 +137,7 @@ pub enum AssigneeType {
     All,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct ListFilter {
     pub assignee_type: AssigneeType,
     /// `None`: every status.
@@ -148,7 +150,7 @@ pub struct ListFilter {
 }
 
 /// The tab counts of a list: the same status and inbox filter, by assignee.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     pub mine_count: usize,
     pub unassigned_count: usize,
@@ -199,6 +201,14 @@ pub struct ShardState {
     /// Held while the shard is read again: writes that find it stale wait
     /// for that reload rather than start their own.
     pub reloading: Arc<tokio::sync::Mutex<()>>,
+    /// Cluster mode: the lease epoch this node loaded the shard under, which
+    /// every commit of it carries (see `crate::cluster`).
+    pub epoch: Option<i64>,
+    /// Cluster mode: agent consoles open per (node, agent), with the
+    /// sequence number of the node's latest report (see
+    /// [`super::Hub::node_consoles`]); their sum is each agent's
+    /// `connections`.
+    pub node_consoles: FxHashMap<(Arc<str>, i64), (u32, u64)>,
 }
 
 /// The (inbox, agent) slot a conversation occupies, if it counts.

@@ -16,13 +16,25 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::store::{Store, StoreError, WriteOp};
+use crate::store::{Fence, Store, StoreError, WriteOp};
 
 /// Most writes (rows) one transaction carries.
 pub const MAX_BATCH_OPS: usize = 4096;
 
 /// The outcome of one logical write, as every waiter sees it.
-pub type Outcome = Option<Result<(), Arc<str>>>;
+pub type Outcome = Option<Result<(), Refusal>>;
+
+/// Why a write did not commit.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Refusal {
+    /// The database refused it (or the writer stopped first).
+    #[error("{0}")]
+    Database(Arc<str>),
+    /// Cluster mode: this node no longer owns the account (its lease
+    /// expired or moved); the account's new owner must take the write.
+    #[error("this node no longer owns the account")]
+    Moved,
+}
 
 /// A receiver that completes when the write it belongs to is committed.
 #[derive(Debug, Clone)]
@@ -44,10 +56,12 @@ impl Durable {
     /// # Cancel safety
     /// Cancel safe: dropping the future only stops waiting; the write stays
     /// queued and commits (or is refused) all the same.
-    pub async fn wait(mut self) -> Result<(), Arc<str>> {
+    pub async fn wait(mut self) -> Result<(), Refusal> {
         match self.0.wait_for(Option::is_some).await {
             Ok(outcome) => outcome.clone().unwrap_or(Ok(())),
-            Err(_) => Err(Arc::from("the writer stopped before committing")),
+            Err(_) => Err(Refusal::Database(Arc::from(
+                "the writer stopped before committing",
+            ))),
         }
     }
 }
@@ -58,11 +72,13 @@ struct Job {
     shard: Option<ShardRef>,
 }
 
-/// The shard a job's change is already in: its account, and its stale flag.
+/// The shard a job's change is already in: its account, its stale flag and,
+/// in cluster mode, the lease epoch it was loaded under.
 #[derive(Debug, Clone)]
 pub struct ShardRef {
     pub account_id: i64,
     pub stale: Arc<std::sync::atomic::AtomicBool>,
+    pub epoch: Option<i64>,
 }
 
 impl Job {
@@ -109,15 +125,24 @@ pub struct QueueFull;
 
 impl Writer {
     /// Starts the writer task over `store` with room for `capacity` queued writes.
-    /// The accounts of refused writes are sent to `refused`.
+    /// The accounts of refused writes are sent to `refused`. `node`: in
+    /// cluster mode, this node's name; every commit is then fenced by the
+    /// leases of the accounts it touches (see [`Fence`]).
     pub fn spawn(
         store: Arc<dyn Store>,
         capacity: usize,
         metrics: Arc<Metrics>,
         refused: mpsc::UnboundedSender<i64>,
+        node: Option<Arc<str>>,
     ) -> (Writer, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(capacity);
-        let handle = tokio::spawn(run(store, rx, metrics, refused));
+        let committer = Committer {
+            store,
+            metrics,
+            refused,
+            node,
+        };
+        let handle = tokio::spawn(run(committer, rx));
         (Writer { tx }, handle)
     }
 
@@ -150,12 +175,16 @@ impl Writer {
     }
 }
 
-async fn run(
+/// What the writer task commits with.
+struct Committer {
     store: Arc<dyn Store>,
-    mut rx: mpsc::Receiver<Msg>,
     metrics: Arc<Metrics>,
     refused: mpsc::UnboundedSender<i64>,
-) {
+    /// Cluster mode: this node's name, for the fence.
+    node: Option<Arc<str>>,
+}
+
+async fn run(committer: Committer, mut rx: mpsc::Receiver<Msg>) {
     let mut stopping = false;
     while !stopping {
         let Some(first) = rx.recv().await else { break };
@@ -178,10 +207,10 @@ async fn run(
             }
         }
         if !jobs.is_empty() {
-            commit(store.as_ref(), jobs, &metrics, &refused).await;
+            committer.commit(jobs).await;
             // Between two commits, once everyone has heard: the only
             // moment log upkeep cannot race a write.
-            store.between_commits().await;
+            committer.store.between_commits().await;
         }
     }
     // After a stop, whatever was still queued behind it is committed too.
@@ -190,59 +219,138 @@ async fn run(
         rest.push(job);
     }
     if !rest.is_empty() {
-        commit(store.as_ref(), rest, &metrics, &refused).await;
+        committer.commit(rest).await;
     }
     tracing::info!("writer stopped; every queued write is committed");
 }
 
-async fn commit(
-    store: &dyn Store,
-    mut jobs: Vec<Job>,
-    metrics: &Metrics,
-    refused: &mpsc::UnboundedSender<i64>,
-) {
-    // One flat batch; each job remembers where its writes start and end.
-    let mut batch: Vec<WriteOp> = Vec::with_capacity(jobs.iter().map(|j| j.ops.len()).sum());
-    let mut bounds = Vec::with_capacity(jobs.len());
-    for job in &mut jobs {
-        let start = batch.len();
-        batch.append(&mut job.ops);
-        bounds.push(start..batch.len());
-    }
-    let started = std::time::Instant::now();
-    let outcome = apply_with_retry(store, &batch).await;
-    metrics.committed(jobs.len(), started.elapsed());
-    match outcome {
-        Ok(()) => {
-            for job in jobs {
-                job.done.send_replace(Some(Ok(())));
+impl Committer {
+    /// Commits `jobs` in one transaction; when the database refuses it,
+    /// finds the job it refuses by committing each alone. In cluster mode
+    /// the jobs of accounts this node no longer holds are refused as
+    /// [`Refusal::Moved`] and the rest commit without them.
+    async fn commit(&self, mut jobs: Vec<Job>) {
+        if self.node.is_some() {
+            // A job without an epoch belongs to no lease: it cannot be fenced.
+            let (fenced, unowned): (Vec<Job>, Vec<Job>) = jobs
+                .into_iter()
+                .partition(|j| j.shard.as_ref().is_some_and(|s| s.epoch.is_some()));
+            for job in unowned {
+                self.moved(job);
             }
+            jobs = fenced;
         }
-        Err(_) if jobs.len() > 1 => {
-            // Find the write the database refuses: each job on its own.
-            for (job, range) in jobs.into_iter().zip(bounds) {
-                let outcome = apply_with_retry(store, &batch[range]).await;
-                if outcome.is_err() {
-                    job.refused(refused);
+        // One flat batch; each job remembers where its writes start and end.
+        let mut batch: Vec<WriteOp> = Vec::with_capacity(jobs.iter().map(|j| j.ops.len()).sum());
+        let mut bounds = Vec::with_capacity(jobs.len());
+        for job in &mut jobs {
+            let start = batch.len();
+            batch.append(&mut job.ops);
+            bounds.push(start..batch.len());
+        }
+        loop {
+            if jobs.is_empty() {
+                return;
+            }
+            let fence = self.fence(&jobs);
+            let started = std::time::Instant::now();
+            let outcome = apply_with_retry(self.store.as_ref(), &batch, fence.as_ref()).await;
+            self.metrics.committed(jobs.len(), started.elapsed());
+            match outcome {
+                Ok(()) => {
+                    for job in jobs {
+                        job.done.send_replace(Some(Ok(())));
+                    }
+                    return;
                 }
-                job.done
-                    .send_replace(Some(outcome.map_err(|e| Arc::from(e.to_string()))));
+                Err(StoreError::Fenced(lost)) => {
+                    tracing::warn!(accounts = ?lost, "commit fenced: this node lost these accounts");
+                    // The rest commit again without the lost accounts' writes.
+                    let mut kept = Vec::new();
+                    let mut kept_batch = Vec::new();
+                    let mut kept_bounds = Vec::new();
+                    for (job, range) in jobs.into_iter().zip(bounds) {
+                        let gone = job
+                            .shard
+                            .as_ref()
+                            .is_some_and(|s| lost.contains(&s.account_id));
+                        if gone {
+                            self.moved(job);
+                            continue;
+                        }
+                        let start = kept_batch.len();
+                        kept_batch.extend_from_slice(&batch[range]);
+                        kept_bounds.push(start..kept_batch.len());
+                        kept.push(job);
+                    }
+                    (jobs, batch, bounds) = (kept, kept_batch, kept_bounds);
+                }
+                Err(_) if jobs.len() > 1 => {
+                    // Find the write the database refuses: each job on its own.
+                    for (job, range) in jobs.into_iter().zip(bounds) {
+                        let fence = self.fence(std::slice::from_ref(&job));
+                        let ops = &batch[range];
+                        match apply_with_retry(self.store.as_ref(), ops, fence.as_ref()).await {
+                            Ok(()) => {
+                                job.done.send_replace(Some(Ok(())));
+                            }
+                            Err(StoreError::Fenced(_)) => self.moved(job),
+                            Err(e) => self.refuse(job, &e),
+                        }
+                    }
+                    return;
+                }
+                Err(e) => {
+                    for job in jobs {
+                        self.refuse(job, &e);
+                    }
+                    return;
+                }
             }
         }
-        Err(e) => {
-            for job in jobs {
-                job.refused(refused);
-                job.done.send_replace(Some(Err(Arc::from(e.to_string()))));
-            }
+    }
+
+    /// The leases `jobs` need (cluster mode only).
+    fn fence(&self, jobs: &[Job]) -> Option<Fence> {
+        let node = self.node.clone()?;
+        let mut leases: Vec<(i64, i64)> = jobs
+            .iter()
+            .filter_map(|j| {
+                let shard = j.shard.as_ref()?;
+                Some((shard.account_id, shard.epoch?))
+            })
+            .collect();
+        leases.sort_unstable();
+        leases.dedup();
+        Some(Fence { node, leases })
+    }
+
+    /// The database refused `job`: its shard is stale, its waiter hears why.
+    fn refuse(&self, job: Job, err: &StoreError) {
+        job.refused(&self.refused);
+        job.done
+            .send_replace(Some(Err(Refusal::Database(Arc::from(err.to_string())))));
+    }
+
+    /// This node does not hold `job`'s account: its shard is stale (never
+    /// written from again), its waiter retries on the new owner.
+    fn moved(&self, job: Job) {
+        if let Some(shard) = &job.shard {
+            shard.stale.store(true, std::sync::atomic::Ordering::SeqCst);
         }
+        job.done.send_replace(Some(Err(Refusal::Moved)));
     }
 }
 
 /// Applies one batch; transient failures are retried until they pass.
-async fn apply_with_retry(store: &dyn Store, ops: &[WriteOp]) -> Result<(), StoreError> {
+async fn apply_with_retry(
+    store: &dyn Store,
+    ops: &[WriteOp],
+    fence: Option<&Fence>,
+) -> Result<(), StoreError> {
     let mut delay = Duration::from_millis(10);
     loop {
-        match store.apply_batch(ops).await {
+        match store.apply_batch(ops, fence).await {
             Ok(()) => return Ok(()),
             Err(e) if is_transient(&e) => {
                 tracing::warn!(error = %e, retry_in = ?delay, ops = ops.len(), "write failed; retrying");

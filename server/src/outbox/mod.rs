@@ -257,7 +257,9 @@ impl Worker {
             let lane = Lane::of(&delivery);
             let count = in_lane.entry(lane).or_default();
             let taken = was_busy.contains(&delivery.id) || busy.contains_key(&delivery.id);
-            if started == room || taken || *count >= per_lane {
+            // Cluster mode: each account's calls go out from its owner only.
+            let elsewhere = !self.hub.owns(delivery.account_id);
+            if started == room || taken || elsewhere || *count >= per_lane {
                 continue;
             }
             *count += 1;

@@ -132,7 +132,7 @@ pub fn plan_contact(
 }
 
 /// A website visitor opening the chat window.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Visit {
     pub inbox_id: i64,
     /// The visitor's token is not among the facts: it is their credential.

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::mpsc;
 
+use super::relay::{ChannelOp, Relay};
 use super::{Audience, Frame, ReplayLimits, RESUME_WINDOW};
 use crate::metrics::Metrics;
 
@@ -90,6 +91,9 @@ struct Inner {
 /// One account's subscribers and recent events.
 pub struct Channel {
     pub account_id: i64,
+    /// Cluster mode: where what this node's dispatcher publishes goes to
+    /// the account's channels on other nodes (see [`super::relay`]).
+    relay: Option<Arc<dyn Relay>>,
     /// The server's counters: deliveries and slow consumers cut.
     metrics: Arc<Metrics>,
     /// How much is kept for resuming.
@@ -108,6 +112,16 @@ impl std::fmt::Debug for Channel {
 
 impl Channel {
     pub fn new(account_id: i64, metrics: Arc<Metrics>, replay: ReplayLimits) -> Channel {
+        Channel::relayed(account_id, metrics, replay, None)
+    }
+
+    /// A channel whose published events also go to `relay`.
+    pub fn relayed(
+        account_id: i64,
+        metrics: Arc<Metrics>,
+        replay: ReplayLimits,
+        relay: Option<Arc<dyn Relay>>,
+    ) -> Channel {
         let start = u64::try_from(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -117,6 +131,7 @@ impl Channel {
         .unwrap_or(u64::MAX / 2);
         Channel {
             account_id,
+            relay,
             metrics,
             replay,
             inner: Mutex::new(Inner {
@@ -141,8 +156,12 @@ impl Channel {
         self.lock().cursor
     }
 
-    /// Whether anyone at all is connected to the account.
+    /// Whether anyone at all is connected to the account. In cluster mode
+    /// always: sockets on other nodes are not counted here.
     pub fn watched(&self) -> bool {
+        if self.relay.is_some() {
+            return true;
+        }
         let inner = self.lock();
         !inner.agents.is_empty() || !inner.visitors.is_empty()
     }
@@ -154,6 +173,9 @@ impl Channel {
     /// rendering. Checked and done under one lock, so a client subscribing
     /// meanwhile cannot miss the event.
     pub fn skip_if_unwatched(&self) -> bool {
+        if self.relay.is_some() {
+            return false;
+        }
         let mut inner = self.lock();
         if !inner.agents.is_empty() || !inner.visitors.is_empty() {
             return false;
@@ -173,8 +195,15 @@ impl Channel {
     /// taken was refused. A client resuming from an older cursor resyncs
     /// too.
     pub fn resync_all(&self) {
+        let cursor = self.lock().cursor + 1;
+        self.resync_here(cursor);
+        self.relay(ChannelOp::Resync { cursor });
+    }
+
+    /// [`Channel::resync_all`] on this node, at `cursor`.
+    fn resync_here(&self, cursor: u64) {
         let mut inner = self.lock();
-        inner.cursor += 1;
+        inner.cursor = cursor;
         inner.buffer.clear();
         inner.buffered_bytes = 0;
         let frame: Frame = Arc::new(crate::views::frames::frame(
@@ -189,14 +218,62 @@ impl Channel {
         }
     }
 
-    /// Whether any visitor is connected.
+    /// Whether any visitor is connected (in cluster mode: may be, elsewhere).
     pub fn has_visitors(&self) -> bool {
-        !self.lock().visitors.is_empty()
+        self.relay.is_some() || !self.lock().visitors.is_empty()
     }
 
-    /// Whether anyone listens for `contact_inbox_id`.
+    /// Whether anyone listens for `contact_inbox_id` (in cluster mode: may,
+    /// elsewhere).
     pub fn has_visitor(&self, contact_inbox_id: i64) -> bool {
-        self.lock().visitors.contains_key(&contact_inbox_id)
+        self.relay.is_some() || self.lock().visitors.contains_key(&contact_inbox_id)
+    }
+
+    /// The agents with a console open on this node, with how many each.
+    pub fn local_consoles(&self) -> HashMap<i64, u32> {
+        let mut consoles = HashMap::new();
+        for sub in &self.lock().agents {
+            if let Some(session) = &sub.session {
+                *consoles.entry(session.user_id).or_insert(0) += 1;
+            }
+        }
+        consoles
+    }
+
+    /// Hands `op` to the other nodes (cluster mode).
+    fn relay(&self, op: ChannelOp) {
+        if let Some(relay) = &self.relay {
+            relay.send(self.account_id, op);
+        }
+    }
+
+    /// Applies what the account's owner published on another node.
+    pub fn apply(&self, op: ChannelOp) {
+        match op {
+            ChannelOp::Publish { cursor, frames } => {
+                let frames = frames.into_iter().map(|(to, f)| (to, f.into())).collect();
+                self.publish_here(cursor, frames);
+            }
+            ChannelOp::Signal { frames } => {
+                let frames = frames.into_iter().map(|(to, f)| (to, f.into())).collect();
+                self.signal_here(frames);
+            }
+            ChannelOp::Presence {
+                users,
+                inboxes,
+                agents,
+                visitors,
+            } => {
+                let [offline, online] = visitors;
+                self.set_presence_here(
+                    users,
+                    inboxes,
+                    agents.into(),
+                    [offline.into(), online.into()],
+                );
+            }
+            ChannelOp::Resync { cursor } => self.resync_here(cursor),
+        }
     }
 
     /// The current presence: per agent, and per inbox.
@@ -307,6 +384,17 @@ impl Channel {
     /// Publishes one resumable event (its frames already carry `cursor`,
     /// which must follow the previous one) and hands it to its subscribers.
     pub fn publish(&self, cursor: u64, frames: Vec<(Audience, Utf8Bytes)>) -> Delivery {
+        if self.relay.is_some() {
+            let copies = frames.iter().map(|(to, f)| (*to, f.to_string())).collect();
+            self.relay(ChannelOp::Publish {
+                cursor,
+                frames: copies,
+            });
+        }
+        self.publish_here(cursor, frames)
+    }
+
+    fn publish_here(&self, cursor: u64, frames: Vec<(Audience, Utf8Bytes)>) -> Delivery {
         let mut inner = self.lock();
         inner.cursor = cursor;
         let mut delivery = Delivery::default();
@@ -347,6 +435,14 @@ impl Channel {
     /// Hands frames that are not kept for resuming (typing, presence, queue
     /// positions) to their subscribers.
     pub fn signal(&self, frames: Vec<(Audience, Utf8Bytes)>) -> Delivery {
+        if self.relay.is_some() {
+            let copies = frames.iter().map(|(to, f)| (*to, f.to_string())).collect();
+            self.relay(ChannelOp::Signal { frames: copies });
+        }
+        self.signal_here(frames)
+    }
+
+    fn signal_here(&self, frames: Vec<(Audience, Utf8Bytes)>) -> Delivery {
         let mut inner = self.lock();
         let mut delivery = Delivery::default();
         for (to, frame) in frames {
@@ -357,13 +453,31 @@ impl Channel {
     }
 
     /// Records the new presence and sends each visitor whose inbox changed
-    /// its frame, made by `frame(online)`.
+    /// its frame: `visitor_frames[online as usize]`.
     pub fn set_presence(
         &self,
         users: BTreeMap<i64, String>,
         inboxes: HashMap<i64, bool>,
         agent_frame: Utf8Bytes,
-        frame: impl Fn(bool) -> Utf8Bytes,
+        visitor_frames: [Utf8Bytes; 2],
+    ) -> Delivery {
+        if self.relay.is_some() {
+            self.relay(ChannelOp::Presence {
+                users: users.clone(),
+                inboxes: inboxes.clone(),
+                agents: agent_frame.to_string(),
+                visitors: visitor_frames.clone().map(|f| f.to_string()),
+            });
+        }
+        self.set_presence_here(users, inboxes, agent_frame, visitor_frames)
+    }
+
+    fn set_presence_here(
+        &self,
+        users: BTreeMap<i64, String>,
+        inboxes: HashMap<i64, bool>,
+        agent_frame: Utf8Bytes,
+        visitor_frames: [Utf8Bytes; 2],
     ) -> Delivery {
         let mut inner = self.lock();
         let mut delivery = Delivery::default();
@@ -378,7 +492,7 @@ impl Channel {
             .collect();
         inner.inboxes_online = inboxes;
         for (inbox, online) in changed {
-            let frame = Arc::new(frame(online));
+            let frame = Arc::new(visitor_frames[usize::from(online)].clone());
             let mut cut = Vec::new();
             for (link, subs) in inner.visitors.iter() {
                 for s in subs.iter().filter(|s| s.inbox_id == Some(inbox)) {

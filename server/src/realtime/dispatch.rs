@@ -150,8 +150,11 @@ impl Dispatcher {
                         users: users.clone(),
                     },
                 );
-                self.channel
-                    .set_presence(users, inboxes, agent_frame, |online| {
+                self.channel.set_presence(
+                    users,
+                    inboxes,
+                    agent_frame,
+                    [false, true].map(|online| {
                         frame(
                             ServerEvent::PresenceUpdate,
                             cursor,
@@ -159,7 +162,8 @@ impl Dispatcher {
                                 agents_online: online,
                             },
                         )
-                    });
+                    }),
+                );
             }
             FeedItem::Typing {
                 conversation,

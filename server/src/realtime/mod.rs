@@ -27,6 +27,7 @@ pub mod agent;
 pub mod channel;
 pub mod connection;
 pub mod dispatch;
+pub mod relay;
 mod subscribe;
 pub mod widget;
 
@@ -62,7 +63,7 @@ pub const RESUME_WINDOW: std::time::Duration = std::time::Duration::from_secs(60
 pub const OUTBOUND_QUEUE: usize = 4096;
 
 /// Who a frame is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Audience {
     Agents,
     /// The visitor of one contact link (`contact_inbox_id`).

@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock, Weak};
 
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::relay::Relay;
 use super::{dispatch, Channel, ReplayLimits};
 use crate::hub::feed::{FeedItem, FeedSink};
 use crate::hub::Hub;
@@ -19,6 +20,9 @@ pub struct Realtime {
     metrics: Arc<Metrics>,
     replay: ReplayLimits,
     channels: RwLock<HashMap<i64, Arc<Channel>>>,
+    /// Cluster mode: where channels hand what they publish, and learn what
+    /// other nodes publish (see [`super::relay`]).
+    relay: Option<Arc<dyn Relay>>,
 }
 
 impl Realtime {
@@ -30,7 +34,23 @@ impl Realtime {
             metrics,
             replay,
             channels: RwLock::default(),
+            relay: None,
         }
+    }
+
+    /// Cluster mode: every channel made from now on relays through `relay`.
+    pub fn with_relay(mut self, relay: Arc<dyn Relay>) -> Realtime {
+        self.relay = Some(relay);
+        self
+    }
+
+    /// The account's channel if this node has one.
+    pub fn existing(&self, account_id: i64) -> Option<Arc<Channel>> {
+        self.channels
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&account_id)
+            .cloned()
     }
 
     /// The account's channel, made on first use: a connection may arrive
@@ -44,14 +64,28 @@ impl Realtime {
         {
             return channel.clone();
         }
-        self.channels
+        let mut made = false;
+        let channel = self
+            .channels
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .entry(account_id)
             .or_insert_with(|| {
-                Arc::new(Channel::new(account_id, self.metrics.clone(), self.replay))
+                made = true;
+                Arc::new(Channel::relayed(
+                    account_id,
+                    self.metrics.clone(),
+                    self.replay,
+                    self.relay.clone(),
+                ))
             })
-            .clone()
+            .clone();
+        if made {
+            if let Some(relay) = &self.relay {
+                relay.watch(account_id);
+            }
+        }
+        channel
     }
 }
 

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 /// A person who writes in: a website visitor, an API-channel user, a phone number.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Contact {
     pub id: i64,
     pub account_id: i64,
@@ -150,7 +150,7 @@ impl MessageType {
 }
 
 /// The author of a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Sender {
     /// An agent (a user of the account).
     User(i64),
@@ -180,7 +180,7 @@ impl Sender {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Conversation {
     pub id: i64,
     pub account_id: i64,
@@ -200,7 +200,7 @@ pub struct Conversation {
     pub auto_assigned_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Message {
     pub id: i64,
     pub account_id: i64,

@@ -8,7 +8,7 @@ use super::{Contact, StoreResult};
 
 /// An account's integration with an outside app (`agendor`). `Debug` leaves
 /// the settings (and their token) out.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IntegrationHook {
     pub id: i64,
     pub account_id: i64,

@@ -49,6 +49,21 @@ pub enum StoreError {
     /// A stored JSON column could not be read back.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+    /// Cluster mode: this node no longer holds the lease of these accounts
+    /// at the epoch the commit carried (see [`Fence`]); nothing was written.
+    #[error("this node no longer owns accounts {0:?}")]
+    Fenced(Vec<i64>),
+}
+
+/// What a cluster node's commit must still hold (see `crate::cluster`):
+/// the batch commits only if, inside its own transaction, `node` holds the
+/// lease of every account in `leases` at that epoch. A node paused or cut
+/// off past its lease can then never write over the account's new owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    pub node: Arc<str>,
+    /// (account id, epoch), each account once.
+    pub leases: Vec<(i64, i64)>,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -270,7 +285,10 @@ pub trait ChatStore: Send + Sync {
     async fn last_incoming_at(&self, conversation_id: i64) -> StoreResult<Option<i64>>;
     /// Applies the writes in order, in one transaction. Re-applying a batch
     /// that did commit changes nothing (inserts skip existing rows).
-    async fn apply_batch(&self, ops: &[WriteOp]) -> StoreResult<()>;
+    /// With a `fence` (cluster mode, Postgres), the leases are checked in
+    /// the same transaction first: [`StoreError::Fenced`] names the
+    /// accounts this node no longer holds, and nothing is written.
+    async fn apply_batch(&self, ops: &[WriteOp], fence: Option<&Fence>) -> StoreResult<()>;
 }
 
 /// Everything the server persists.

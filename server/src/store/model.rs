@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use switchboard_protocol::api::{AutoAssignmentConfig, Availability, ChannelType, Role};
 
 /// A person who can sign in. Belongs to accounts through [`Membership`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct User {
     pub id: i64,
     /// Lower-case; unique across the installation.
@@ -35,7 +35,7 @@ pub struct Membership {
 }
 
 /// A user as an agent of one account.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Agent {
     pub user: User,
     pub account_id: i64,
@@ -119,7 +119,7 @@ impl TokenKind {
 }
 
 /// An inbox: where conversations of one channel land.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Inbox {
     pub id: i64,
     pub account_id: i64,

@@ -8,7 +8,7 @@ use super::chat::string_enum;
 use super::StoreResult;
 
 /// An account webhook (Chatwoot's `/webhooks`): where to POST which events.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Webhook {
     pub id: i64,
     pub account_id: i64,

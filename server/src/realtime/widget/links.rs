@@ -155,9 +155,8 @@ async fn rotate(h: &mut VisitorHandler, k: &Known) -> Result<Known, ApiError> {
     let link = h.state.store.rekey_link(&link, &token, true).await?;
     h.state.shards.link_verified(h.account_id, link.id).await?;
     h.state
-        .realtime
-        .channel(h.account_id)
-        .revoke_visitors(link.id, h.subscriber_id);
+        .visitor_revoked(h.account_id, link.id, h.subscriber_id)
+        .await;
     let k = known(&link);
     h.visitor = Some(k.clone());
     Ok(k)
@@ -182,9 +181,8 @@ pub(super) async fn switch_to(
         let dead = random_token(super::VISITOR_TOKEN_LEN);
         h.state.store.rekey_link(&stale, &dead, false).await?;
         h.state
-            .realtime
-            .channel(h.account_id)
-            .revoke_visitors(stale.id, h.subscriber_id);
+            .visitor_revoked(h.account_id, stale.id, h.subscriber_id)
+            .await;
     }
     let link = match h.state.store.verified_link_of(other.id, h.inbox_id).await? {
         Some(link) => link,

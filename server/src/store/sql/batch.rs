@@ -16,7 +16,9 @@ use sqlx::{
 };
 
 use super::SqlStore;
-use crate::store::{Conversation, Message, NewDelivery, Sender, StoreResult, WriteOp};
+use crate::store::{
+    Conversation, Fence, Message, NewDelivery, Sender, StoreError, StoreResult, WriteOp,
+};
 
 /// Most rows one multi-row statement carries (SQLite allows 32,766 parameters).
 const ROWS_PER_STATEMENT: usize = 1000;
@@ -95,8 +97,11 @@ where
     for<'q> Option<i64>: Encode<'q, DB>,
     usize: ColumnIndex<DB::Row>,
 {
-    pub(super) async fn apply(&self, ops: &[WriteOp]) -> StoreResult<()> {
+    pub(super) async fn apply(&self, ops: &[WriteOp], fence: Option<&Fence>) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
+        if let Some(fence) = fence {
+            Self::check_fence(&mut tx, fence).await?;
+        }
         let mut pending = Pending::default();
         let mut latest: HashMap<i64, &Conversation> = HashMap::new();
         for op in ops {
@@ -196,6 +201,38 @@ where
     /// Writes the buffered inserts: conversations before the messages that
     /// may belong to them. Existing rows are skipped, so a batch that did
     /// commit can be applied again harmlessly.
+    /// Cluster mode: locks the lease rows of the batch's accounts (`FOR
+    /// SHARE`, so a node taking one over waits for this commit to end) and
+    /// checks that this node holds each at the epoch the batch was made
+    /// under, by the database's clock. The SQL is Postgres's: the cluster
+    /// refuses to start on SQLite.
+    async fn check_fence(tx: &mut Transaction<'_, DB>, fence: &Fence) -> StoreResult<()> {
+        if fence.leases.is_empty() {
+            return Ok(());
+        }
+        let list = placeholders_for::<DB>(1, fence.leases.len(), 2);
+        let sql = format!(
+            "SELECT account_id, epoch FROM shard_leases WHERE node = $1 \
+             AND expires_at > now() AND account_id IN {list} FOR SHARE"
+        );
+        let mut query = sqlx::query_as::<_, (i64, i64)>(&sql).bind(fence.node.as_ref());
+        for (account, _) in &fence.leases {
+            query = query.bind(*account);
+        }
+        let held: HashMap<i64, i64> = query.fetch_all(&mut **tx).await?.into_iter().collect();
+        let lost: Vec<i64> = fence
+            .leases
+            .iter()
+            .filter(|(account, epoch)| held.get(account) != Some(epoch))
+            .map(|(account, _)| *account)
+            .collect();
+        if lost.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::Fenced(lost))
+        }
+    }
+
     async fn flush(tx: &mut Transaction<'_, DB>, pending: &mut Pending<'_>) -> StoreResult<()> {
         for chunk in shaped(&pending.conversations) {
             let sql = format!(

@@ -26,6 +26,8 @@ struct Inner {
 #[derive(Default)]
 pub(super) struct ContactCache {
     inner: Mutex<Inner>,
+    /// Nothing is kept (cluster mode: another node may write the rows).
+    off: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for ContactCache {
@@ -49,7 +51,23 @@ impl ContactCache {
         self.lock().contacts.get(&(account_id, contact_id)).cloned()
     }
 
+    /// From now on nothing is kept: see [`super::SqlStore::shared_with_other_nodes`].
+    pub(super) fn turn_off(&self) {
+        self.off.store(true, std::sync::atomic::Ordering::SeqCst);
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner.contacts.clear();
+        inner.links.clear();
+    }
+
+    fn is_off(&self) -> bool {
+        self.off.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub(super) fn put_contact(&self, generation: u64, contact: &Contact) {
+        if self.is_off() {
+            return;
+        }
         let mut inner = self.lock();
         if inner.generation != generation {
             return;
@@ -70,6 +88,9 @@ impl ContactCache {
     }
 
     pub(super) fn put_link(&self, generation: u64, link: &ContactInbox) {
+        if self.is_off() {
+            return;
+        }
         let mut inner = self.lock();
         if inner.generation != generation {
             return;

@@ -6,8 +6,8 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArgumen
 
 use super::{parse_column, SqlStore};
 use crate::store::{
-    ChatStore, Conversation, ConversationStatus, Message, MessageStatus, MessageType, Sender,
-    StoreError, StoreResult, WriteOp,
+    ChatStore, Conversation, ConversationStatus, Fence, Message, MessageStatus, MessageType,
+    Sender, StoreError, StoreResult, WriteOp,
 };
 
 const CONVERSATION_SELECT: &str = "SELECT id, account_id, inbox_id, contact_id, contact_inbox_id, \
@@ -261,8 +261,8 @@ where
         }
     }
 
-    async fn apply_batch(&self, ops: &[WriteOp]) -> StoreResult<()> {
-        let applied = self.apply(ops).await;
+    async fn apply_batch(&self, ops: &[WriteOp], fence: Option<&Fence>) -> StoreResult<()> {
+        let applied = self.apply(ops, fence).await;
         // After the commit (or its failure): a read racing the delete
         // cannot put the row back, the generation check sees to it.
         for op in ops {

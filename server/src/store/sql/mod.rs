@@ -32,8 +32,9 @@ use sqlx::{Database, Pool, Postgres, Sqlite};
 
 use super::StoreError;
 
-/// The database-backed store; `DB` is `Sqlite` or `Postgres`.
-#[derive(Debug, Clone)]
+/// The database-backed store; `DB` is `Sqlite` or `Postgres`. Clones
+/// share the pool and the cache: they are one store.
+#[derive(Debug)]
 pub struct SqlStore<DB: Database> {
     pool: Pool<DB>,
     /// Shared by clones: they are one store.
@@ -42,9 +43,26 @@ pub struct SqlStore<DB: Database> {
     wal_full: Arc<AtomicBool>,
 }
 
+impl<DB: Database> Clone for SqlStore<DB> {
+    fn clone(&self) -> Self {
+        SqlStore {
+            pool: self.pool.clone(),
+            contacts: self.contacts.clone(),
+            wal_full: self.wal_full.clone(),
+        }
+    }
+}
+
 impl<DB: Database> SqlStore<DB> {
     pub fn pool(&self) -> &Pool<DB> {
         &self.pool
+    }
+
+    /// Cluster mode: other nodes write the same rows, so contacts and
+    /// links are no longer remembered between reads (an entry could not
+    /// be told when another node changed its row).
+    pub fn shared_with_other_nodes(&self) {
+        self.contacts.turn_off();
     }
 }
 
