@@ -107,6 +107,15 @@ pub struct ServeArgs {
     /// digits, `-` and `_`). Default: the host's name and the process id.
     #[arg(long, env = "SWITCHBOARD_NODE_NAME", requires = "cluster")]
     pub node_name: Option<String>,
+    /// What the cluster's NATS subjects start with: clusters sharing one
+    /// NATS server need different prefixes (letters, digits, `-`, `_`).
+    #[arg(
+        long,
+        env = "SWITCHBOARD_CLUSTER_PREFIX",
+        default_value = "switchboard",
+        requires = "cluster"
+    )]
+    pub cluster_prefix: String,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -310,9 +319,16 @@ fn cluster_config(
     if !crate::cluster::valid_node_name(&node_name) {
         anyhow::bail!("--node-name {node_name:?}: use 1 to 64 letters, digits, `-` or `_`");
     }
+    if !crate::cluster::valid_node_name(&args.cluster_prefix) {
+        anyhow::bail!(
+            "--cluster-prefix {:?}: use 1 to 64 letters, digits, `-` or `_`",
+            args.cluster_prefix
+        );
+    }
     Ok(Some(crate::cluster::ClusterConfig {
         nats_url,
         node_name,
+        prefix: args.cluster_prefix.clone(),
     }))
 }
 

@@ -129,7 +129,11 @@ pub(crate) async fn launch_cluster(
     let store: Arc<dyn Store> = Arc::new(store);
     let nats = cluster::connect(&config).await?;
     let metrics = Arc::new(metrics::Metrics::default());
-    let relay = cluster::NatsRelay::new(config.node_name.as_str().into(), nats.clone());
+    let relay = cluster::NatsRelay::new(
+        config.node_name.as_str().into(),
+        cluster::Subjects::new(&config.prefix),
+        nats.clone(),
+    );
     let realtime = Arc::new(
         realtime::Realtime::new(store.clone(), metrics.clone(), settings.replay)
             .with_relay(relay.clone()),

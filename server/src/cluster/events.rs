@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use super::wire::events_subject;
+use super::wire::Subjects;
 use crate::realtime::relay::{ChannelOp, Relay};
 use crate::realtime::Realtime;
 
@@ -29,6 +29,7 @@ pub(super) type OnResync = Box<dyn Fn(i64) + Send + Sync>;
 
 pub(crate) struct NatsRelay {
     node: Arc<str>,
+    subjects: Subjects,
     nats: async_nats::Client,
     out: mpsc::UnboundedSender<(i64, Vec<u8>)>,
     realtime: OnceLock<Weak<Realtime>>,
@@ -39,23 +40,26 @@ pub(crate) struct NatsRelay {
 impl NatsRelay {
     /// A relay publishing for `node`; its publisher task runs until the
     /// relay is dropped.
-    pub(crate) fn new(node: Arc<str>, nats: async_nats::Client) -> Arc<NatsRelay> {
+    pub(crate) fn new(
+        node: Arc<str>,
+        subjects: Subjects,
+        nats: async_nats::Client,
+    ) -> Arc<NatsRelay> {
         let (out, mut queue) = mpsc::unbounded_channel::<(i64, Vec<u8>)>();
         let publisher = nats.clone();
+        let to = subjects.clone();
         // One task publishes in queue order: NATS keeps one connection's
         // order on a subject, so every node sees the owner's order.
         tokio::spawn(async move {
             while let Some((account_id, bytes)) = queue.recv().await {
-                if let Err(e) = publisher
-                    .publish(events_subject(account_id), bytes.into())
-                    .await
-                {
+                if let Err(e) = publisher.publish(to.events(account_id), bytes.into()).await {
                     tracing::warn!(account_id, error = %e, "an event did not reach other nodes");
                 }
             }
         });
         Arc::new_cyclic(|me| NatsRelay {
             node,
+            subjects,
             nats,
             out,
             realtime: OnceLock::new(),
@@ -88,10 +92,13 @@ impl Relay for NatsRelay {
     fn watch(&self, account_id: i64) {
         let relay = self.me.clone();
         tokio::spawn(async move {
-            let Some(nats) = relay.upgrade().map(|r| r.nats.clone()) else {
+            let Some((nats, subject)) = relay
+                .upgrade()
+                .map(|r| (r.nats.clone(), r.subjects.events(account_id)))
+            else {
                 return;
             };
-            let mut events = match nats.subscribe(events_subject(account_id)).await {
+            let mut events = match nats.subscribe(subject).await {
                 Ok(events) => events,
                 Err(e) => {
                     tracing::error!(account_id, error = %e, "cannot hear the account's events");

@@ -34,6 +34,7 @@ pub(crate) use events::NatsRelay;
 pub(crate) use node::Node;
 pub(crate) use notices::{Notice, Peers};
 pub(crate) use router::ClusterRouter;
+pub(crate) use wire::Subjects;
 
 use crate::hub::router::{Command, ShardRouter};
 use crate::hub::Hub;
@@ -48,6 +49,9 @@ pub(crate) struct ClusterConfig {
     pub(crate) nats_url: String,
     /// This node's name, unique in the cluster.
     pub(crate) node_name: String,
+    /// What every NATS subject of the cluster starts with: clusters that
+    /// share a NATS server need different ones.
+    pub(crate) prefix: String,
 }
 
 /// A name for a node started without `--node-name`: the host's name and
@@ -123,11 +127,11 @@ pub(crate) async fn join(
         nats.clone(),
         leases.clone(),
         hub.clone(),
-        Vec::new(),
+        Subjects::new(&config.prefix),
     ));
     let router = Arc::new(ClusterRouter { node: node.clone() });
     let requests = nats
-        .subscribe(wire::node_subject(&name))
+        .subscribe(node.subjects.node(&name))
         .await
         .context("cannot subscribe to this node's requests")?;
     tokio::spawn(router::serve(node.clone(), requests));
@@ -152,7 +156,7 @@ pub(crate) async fn join(
         writer,
         router,
         node,
-        peers: Peers::new(nats, name),
+        peers: Peers::new(nats, name, Subjects::new(&config.prefix)),
     })
 }
 

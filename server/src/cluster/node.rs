@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use super::leases::{Leases, Taken, LEASE, RENEW_EVERY};
 use super::placement;
-use super::wire::{node_subject, Request};
+use super::wire::{Request, Subjects};
 use crate::hub::router::{Answer, Command, ShardRouter};
 use crate::hub::{Hub, HubError};
 
@@ -45,6 +45,7 @@ pub(crate) struct Node {
     pub(super) nats: async_nats::Client,
     pub(super) leases: Leases,
     pub(super) hub: Arc<Hub>,
+    pub(super) subjects: Subjects,
     owned: RwLock<HashMap<i64, Owned>>,
     /// Where other nodes' accounts were last found.
     owners: Mutex<HashMap<i64, String>>,
@@ -64,16 +65,17 @@ impl Node {
         nats: async_nats::Client,
         leases: Leases,
         hub: Arc<Hub>,
-        live: Vec<String>,
+        subjects: Subjects,
     ) -> Node {
         Node {
             name,
             nats,
             leases,
             hub,
+            subjects,
             owned: RwLock::default(),
             owners: Mutex::default(),
-            live: RwLock::new(live),
+            live: RwLock::default(),
             taking: tokio::sync::Mutex::new(()),
             consoles: Mutex::default(),
             seq: AtomicU64::new(1),
@@ -216,7 +218,7 @@ impl Node {
         let ask = async_nats::Request::new()
             .payload(payload.into())
             .timeout(Some(Duration::from_secs(5)));
-        if let Err(e) = self.nats.send_request(node_subject(to), ask).await {
+        if let Err(e) = self.nats.send_request(self.subjects.node(to), ask).await {
             tracing::warn!(account_id, to, error = %e, "hand-over not confirmed");
         }
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 
-use super::wire::NOTICES;
+use super::wire::Subjects;
 
 /// A change the other nodes act on.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -37,24 +37,24 @@ struct Envelope {
 /// The other nodes, if any: a single server has none and tells nobody.
 #[derive(Clone, Default)]
 pub(crate) struct Peers {
-    nats: Option<(async_nats::Client, Arc<str>)>,
+    nats: Option<(async_nats::Client, Arc<str>, Subjects)>,
 }
 
 impl Peers {
-    pub(crate) fn new(nats: async_nats::Client, node: Arc<str>) -> Peers {
+    pub(crate) fn new(nats: async_nats::Client, node: Arc<str>, subjects: Subjects) -> Peers {
         Peers {
-            nats: Some((nats, node)),
+            nats: Some((nats, node, subjects)),
         }
     }
 
     /// This node's name ("" for a single server).
     pub(crate) fn node(&self) -> &str {
-        self.nats.as_ref().map_or("", |(_, node)| node)
+        self.nats.as_ref().map_or("", |(_, node, _)| node)
     }
 
     /// Tells the other nodes (a single server: nobody).
     pub(crate) async fn tell(&self, notice: Notice) {
-        let Some((nats, node)) = &self.nats else {
+        let Some((nats, node, subjects)) = &self.nats else {
             return;
         };
         let envelope = Envelope {
@@ -64,7 +64,7 @@ impl Peers {
         let Ok(bytes) = serde_json::to_vec(&envelope) else {
             return;
         };
-        if let Err(e) = nats.publish(NOTICES, bytes.into()).await {
+        if let Err(e) = nats.publish(subjects.notices(), bytes.into()).await {
             tracing::warn!(error = %e, "a notice did not reach the other nodes");
         }
     }
@@ -79,10 +79,10 @@ impl Peers {
         F: Fn(Notice) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = ()> + Send,
     {
-        let Some((nats, node)) = self.nats.clone() else {
+        let Some((nats, node, subjects)) = self.nats.clone() else {
             return Ok(());
         };
-        let mut notices = nats.subscribe(NOTICES).await?;
+        let mut notices = nats.subscribe(subjects.notices()).await?;
         tokio::spawn(async move {
             while let Some(message) = notices.next().await {
                 match serde_json::from_slice::<Envelope>(&message.payload) {

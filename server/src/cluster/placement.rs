@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 /// The node among `nodes` that should own `account_id`; `None` when no
 /// node is alive.
-pub(crate) fn preferred<'a>(account_id: i64, nodes: &'a [String]) -> Option<&'a str> {
+pub(crate) fn preferred(account_id: i64, nodes: &[String]) -> Option<&str> {
     nodes
         .iter()
         .max_by_key(|node| (score(account_id, node), node.as_str()))

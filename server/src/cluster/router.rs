@@ -15,7 +15,7 @@ use async_trait::async_trait;
 
 use super::node::{Node, Route};
 use super::placement;
-use super::wire::{node_subject, Reply, Request};
+use super::wire::{Reply, Request};
 use crate::hub::router::{Answer, Command, ShardRouter};
 use crate::hub::{HubError, HubResult};
 
@@ -124,7 +124,12 @@ impl ClusterRouter {
             .payload(payload.into())
             .timeout(Some(ASK_WITHIN));
         let forget = || self.node.remember_owner(account_id, None);
-        let message = match self.node.nats.send_request(node_subject(owner), ask).await {
+        let message = match self
+            .node
+            .nats
+            .send_request(self.node.subjects.node(owner), ask)
+            .await
+        {
             Ok(message) => message,
             Err(e) => {
                 forget();
@@ -138,7 +143,7 @@ impl ClusterRouter {
             }
         };
         match serde_json::from_slice::<Reply>(&message.payload) {
-            Ok(Reply::Answer(answer)) => Ok(answer),
+            Ok(Reply::Answer(answer)) => Ok(*answer),
             Ok(Reply::NotOwner) => {
                 forget();
                 Err(Route::Again)
@@ -187,7 +192,7 @@ async fn answer(node: &Node, request: Request) -> Reply {
         }
     }
     let Some(command) = request.command else {
-        return Reply::Answer(Answer::Done);
+        return Reply::Answer(Box::new(Answer::Done));
     };
     match node.local(account_id, command).await {
         Some(outcome) => reply_of(outcome),
@@ -197,7 +202,7 @@ async fn answer(node: &Node, request: Request) -> Reply {
 
 fn reply_of(outcome: Result<Answer, Route>) -> Reply {
     match outcome {
-        Ok(answer) => Reply::Answer(answer),
+        Ok(answer) => Reply::Answer(Box::new(answer)),
         Err(Route::Refused(e)) => Reply::Refused((&e).into()),
         Err(Route::Again | Route::Unknown) => Reply::NotOwner,
     }

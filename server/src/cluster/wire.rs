@@ -3,22 +3,37 @@
 //! rendered view), so the edge that asked renders it exactly as a single
 //! node would.
 
+use std::sync::Arc;
+
 use crate::hub::router::{Answer, Command};
 use crate::hub::HubError;
 use crate::store::StoreError;
 
-/// Subject of a node's requests.
-pub(crate) fn node_subject(node: &str) -> String {
-    format!("switchboard.node.{node}")
-}
+/// The NATS subjects of one cluster, all under its prefix, so clusters
+/// sharing a NATS server never hear each other.
+#[derive(Debug, Clone)]
+pub(crate) struct Subjects(Arc<str>);
 
-/// Subject of an account's channel operations.
-pub(crate) fn events_subject(account_id: i64) -> String {
-    format!("switchboard.events.{account_id}")
-}
+impl Subjects {
+    pub(crate) fn new(prefix: &str) -> Subjects {
+        Subjects(prefix.into())
+    }
 
-/// Subject of the notices every node hears (see [`super::notices`]).
-pub(crate) const NOTICES: &str = "switchboard.notices";
+    /// A node's requests.
+    pub(crate) fn node(&self, node: &str) -> String {
+        format!("{}.node.{node}", self.0)
+    }
+
+    /// An account's channel operations.
+    pub(crate) fn events(&self, account_id: i64) -> String {
+        format!("{}.events.{account_id}", self.0)
+    }
+
+    /// The notices every node hears (see [`super::notices`]).
+    pub(crate) fn notices(&self) -> String {
+        format!("{}.notices", self.0)
+    }
+}
 
 /// A command for the node that owns `account_id`.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -34,7 +49,7 @@ pub(crate) struct Request {
 /// The owner's answer.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Reply {
-    Answer(Answer),
+    Answer(Box<Answer>),
     /// This node does not own the account (any more): nothing was applied.
     NotOwner,
     /// The owner refused the command.
