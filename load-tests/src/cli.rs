@@ -33,14 +33,19 @@ pub struct Cli {
 /// Options of every scenario.
 #[derive(Debug, Clone, Args)]
 pub struct Common {
-    /// Base URL of the server.
+    /// Base URL of the server. Repeat it (or separate URLs with commas) for
+    /// the nodes of a cluster: client i uses URL i mod N for its sockets
+    /// and REST calls, and moves to the next URL when one fails. Write all
+    /// of them on the same side of the scenario's name (those after it
+    /// replace those before).
     #[arg(
-        long,
+        long = "url",
         global = true,
         env = "SWITCHBOARD_LOAD_URL",
+        value_delimiter = ',',
         default_value = "http://127.0.0.1:3000"
     )]
-    pub url: String,
+    pub urls: Vec<String>,
     /// API access token of an administrator of the account (printed by
     /// `switchboard account create`).
     #[arg(
@@ -80,10 +85,15 @@ pub struct Common {
 }
 
 impl Common {
+    /// The first URL: where setup that needs one node goes.
+    pub fn url(&self) -> &str {
+        self.urls.first().map_or("", String::as_str)
+    }
+
     /// Options with defaults for `url`, `token` and `account_id`, as tests use them.
     pub fn new(url: impl Into<String>, token: impl Into<String>, account_id: i64) -> Common {
         Common {
-            url: url.into(),
+            urls: vec![url.into()],
             token: Some(token.into()),
             account_id: Some(account_id),
             duration: Duration::from_secs(10),
@@ -291,13 +301,35 @@ mod tests {
             "--json",
         ])
         .expect("parses");
-        assert_eq!(cli.common.url, "http://127.0.0.1:3900");
+        assert_eq!(cli.common.urls, ["http://127.0.0.1:3900"]);
         assert_eq!(cli.common.duration, Duration::from_secs(3));
         assert!(cli.common.json);
         match cli.scenario {
             Scenario::Chat(args) => assert_eq!(args.conversations, 5),
             other => panic!("parsed as {other:?}"),
         }
+    }
+
+    #[test]
+    fn urls_repeat_or_come_comma_separated() {
+        let three = [
+            "http://127.0.0.1:3101",
+            "http://127.0.0.1:3102",
+            "http://127.0.0.1:3103",
+        ];
+        let urls = [
+            "--url",
+            three[0],
+            "--url",
+            "http://127.0.0.1:3102,http://127.0.0.1:3103",
+        ];
+        let after = ["switchboard-load", "chat"].into_iter().chain(urls);
+        let cli = Cli::try_parse_from(after).expect("parses");
+        assert_eq!(cli.common.urls, three);
+        assert_eq!(cli.common.url(), three[0]);
+        let before = ["switchboard-load"].into_iter().chain(urls).chain(["chat"]);
+        let cli = Cli::try_parse_from(before).expect("parses");
+        assert_eq!(cli.common.urls, three);
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub use stats::{ErrorKind, Summary};
 /// stopped: the load generator always ends by itself.
 const OVERHEAD_BUDGET: Duration = Duration::from_secs(20 * 60);
 
-/// Runs one scenario against the server in `common.url`.
+/// Runs one scenario against the server (or the nodes) in `common.urls`.
 pub async fn run(common: &Common, scenario: &Scenario) -> anyhow::Result<Report> {
     // `compare` runs the load twice, against the relay and against the server.
     let halves = if matches!(scenario, Scenario::Compare(_)) {

@@ -113,7 +113,7 @@ async fn chat_delivers_both_ways_and_loses_nothing() {
         "switchboard-load",
         "chat",
         "--url",
-        &common.url,
+        common.url(),
         "--token",
         &token,
         "--account-id",
@@ -149,6 +149,50 @@ async fn chat_delivers_both_ways_and_loses_nothing() {
         report.table()
     );
     assert!(number(&report, "deliveries_per_second") > 0.0);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_spread_over_every_url() {
+    let server = Server::start().await;
+    let common = &server.common;
+    let account = common.account_id.expect("account").to_string();
+    let token = common.token.clone().expect("token");
+    // One server named twice: two URLs as far as the load generator knows.
+    let cli = Cli::try_parse_from([
+        "switchboard-load",
+        "chat",
+        "--url",
+        common.url(),
+        "--url",
+        common.url(),
+        "--token",
+        &token,
+        "--account-id",
+        &account,
+        "--conversations",
+        "4",
+        "--agents",
+        "2",
+        "--duration",
+        "2s",
+        "--no-progress",
+    ])
+    .expect("arguments parse");
+    assert_eq!(cli.common.urls.len(), 2);
+    let report = run(&cli.common, &cli.scenario).await.expect("chat runs");
+    assert_clean(&report);
+    let json = report.to_json();
+    let per_url = json["per_url"].as_array().expect("per_url");
+    assert_eq!(per_url.len(), 2, "{json}");
+    for url in per_url {
+        // Visitors 0..4 and agents 0..2, each on URL (its index mod 2).
+        assert_eq!(url["sockets_opened"], 3, "{json}");
+        assert!(
+            url["rest_requests"].as_u64().is_some_and(|n| n > 0),
+            "{json}"
+        );
+    }
     server.stop().await;
 }
 

@@ -165,9 +165,10 @@ async fn run_with(
     ctx.progress.phase("connecting agents", move || {
         format!("{}/{a} online", s.c.agents_online.get())
     });
-    for agent in agents {
+    for (i, agent) in agents.into_iter().enumerate() {
         tasks.spawn(agent_task(
             ctx.dialer.clone(),
+            i,
             ctx.api.clone(),
             agent,
             shared.clone(),
@@ -480,13 +481,14 @@ fn add_drift(report: &mut Report, intervals: &[Interval]) {
 /// `assignee.changed`, measures visitor messages in them and answers each.
 async fn agent_task(
     dialer: Arc<crate::net::Dialer>,
+    client: usize,
     api: Api,
     agent: AgentUser,
     shared: Arc<Shared>,
     replies: Arc<Semaphore>,
     mut phase: tokio::sync::watch::Receiver<Phase>,
 ) {
-    let (mut ws, _welcome) = match dialer.agent(&agent.token, api.account_id).await {
+    let (mut ws, _welcome) = match dialer.agent(client, &agent.token, api.account_id).await {
         Ok(opened) => opened,
         Err(e) => {
             shared.c.failed.inc();
@@ -546,7 +548,15 @@ async fn agent_task(
                     shared.errors.add("unknown_message", format!("{stamp:?}"));
                     continue;
                 }
-                reply(&api, &token, conversation_id, stamp, &shared, &replies);
+                reply(
+                    &api,
+                    client,
+                    &token,
+                    conversation_id,
+                    stamp,
+                    &shared,
+                    &replies,
+                );
             }
             event::ERROR => {
                 shared.errors.add(
@@ -564,6 +574,7 @@ async fn agent_task(
 /// The agent answers `stamp`'s message over REST, in its own task.
 fn reply(
     api: &Api,
+    client: usize,
     token: &Arc<str>,
     conversation_id: i64,
     stamp: Stamp,
@@ -586,10 +597,18 @@ fn reply(
         if let Ok(_permit) = replies.acquire().await {
             let began = Instant::now();
             match api
-                .post_message(&token, conversation_id, &content, &echo_id)
+                .post_message(
+                    client,
+                    &token,
+                    conversation_id,
+                    &content,
+                    &echo_id,
+                    &mut |_| {},
+                )
                 .await
             {
-                Ok((id, retries)) => {
+                Ok(posted) => {
+                    let (id, retries) = (posted.value, posted.retries);
                     shared
                         .agent_ack
                         .record(u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX));
@@ -618,7 +637,7 @@ async fn visitor_task(
         let Ok(_permit) = handshakes.acquire().await else {
             return;
         };
-        dialer.visitor(&website_token).await
+        dialer.visitor(lane, &website_token).await
     };
     let mut ws = match opened {
         Ok((ws, _)) => ws,
