@@ -100,6 +100,24 @@ impl Ledger {
         }
     }
 
+    /// Whether the message was sent (an agent answers each visitor message
+    /// once, also when it finds it again after a `resync`).
+    pub(crate) fn was_sent(&self, lane: usize, seq: usize) -> bool {
+        self.slot(lane, seq)
+            .is_some_and(|s| s.sent.load(Ordering::Relaxed))
+    }
+
+    /// Records a message found by reloading over REST after a `resync`
+    /// (the socket missed it, the receiver has it now) as one delivery,
+    /// unless it was delivered already; `true` if it was not.
+    pub(crate) fn reloaded(&self, lane: usize, seq: usize) -> bool {
+        self.slot(lane, seq).is_some_and(|s| {
+            s.seen
+                .compare_exchange(0, 1, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        })
+    }
+
     /// Messages still on their way: sent and not acknowledged, or
     /// acknowledged and not yet seen by every receiver.
     pub(crate) fn in_flight(&self) -> u64 {
@@ -183,5 +201,8 @@ mod tests {
         assert_eq!(audit.not_in_database, 1);
         assert_eq!(audit.lost, 2);
         assert!(!ledger.seen(0, 4), "past the lane's capacity");
+        assert!(!ledger.reloaded(0, 0), "delivered already");
+        assert!(ledger.reloaded(0, 3) && !ledger.reloaded(0, 3));
+        assert!(ledger.was_sent(0, 3) && !ledger.was_sent(0, 4));
     }
 }

@@ -53,6 +53,7 @@ pub async fn run(common: &Common, scenario: &Scenario) -> anyhow::Result<Report>
             Scenario::Fanout(args) => scenarios::fanout::run(common, args).await,
             Scenario::Assign(args) => scenarios::assign::run(common, args).await,
             Scenario::Soak(args) => scenarios::chat::soak(common, &args.chat, args.interval).await,
+            Scenario::Failover(args) => scenarios::failover::run(common, args).await,
             Scenario::Compare(args) => scenarios::compare::run(common, args).await,
             Scenario::Relay(_) => anyhow::bail!(
                 "the relay is a server, not a scenario: run `switchboard-load relay` \

@@ -497,6 +497,8 @@ impl Ws {
 pub(crate) struct Peek<'a> {
     #[serde(borrow)]
     pub event: Cow<'a, str>,
+    /// The account's cursor: what a connection resumes after.
+    pub cursor: Option<u64>,
     #[serde(default)]
     pub data: PeekData<'a>,
 }
@@ -523,6 +525,9 @@ pub(crate) struct PeekData<'a> {
     pub error: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub message: Option<Cow<'a, str>>,
+    /// `identity`: the token a visitor reconnects with.
+    #[serde(borrow)]
+    pub visitor_token: Option<Cow<'a, str>>,
 }
 
 impl<'a> Peek<'a> {

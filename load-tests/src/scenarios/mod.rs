@@ -5,6 +5,7 @@ pub(crate) mod assign;
 pub(crate) mod chat;
 pub(crate) mod compare;
 pub(crate) mod connect;
+pub(crate) mod failover;
 pub(crate) mod fanout;
 
 use std::collections::HashSet;

@@ -14,23 +14,27 @@
 //! side and be in the database when read back over REST at the end.
 
 mod agent;
+mod recovery;
+mod soak;
 mod visitor;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::{per_second, spawn_paced, wait_until, Counter, Ctx, Phase};
 use crate::api::check_rate;
+use crate::cli::KillArgs;
 use crate::cli::{ChatArgs, Common};
 use crate::ledger::Ledger;
 use crate::report::{Measure, Report};
-use crate::stats::{round3, Clock, CpuWindow, Errors, Latency};
+use crate::scenarios::failover;
+use crate::stats::{Clock, CpuWindow, Errors, Latency};
 use agent::agent_task;
+pub(crate) use recovery::Recovery;
 use visitor::visitor_task;
 pub(crate) use visitor::{echo_seq, start_conversation};
 
@@ -61,6 +65,10 @@ struct Shared {
     conversation_count: usize,
     /// Conversation id per visitor (0: not started).
     conversations: Vec<AtomicI64>,
+    /// Visitors (by lane), then agents: when each failed and wrote again.
+    recovery: Recovery,
+    /// Failed attempts of writes that were retried, by kind.
+    retried: Arc<Errors>,
     c: Counters,
 }
 
@@ -79,6 +87,14 @@ struct Counters {
     replies: Counter,
     replies_in_flight: Counter,
     reply_retries: Counter,
+    /// Writes acknowledged after at least one failed attempt.
+    retried_writes: Counter,
+    /// Visitor messages sent again (after an error or a reconnection).
+    resent: Counter,
+    reconnects: Counter,
+    resyncs: Counter,
+    /// Messages a socket missed and the receiver found by reloading.
+    reloaded: Counter,
     failed: Counter,
 }
 
@@ -95,21 +111,8 @@ impl Shared {
     }
 }
 
-/// One interval of a soak run.
-#[derive(Debug, Clone, serde::Serialize)]
-struct Interval {
-    end_s: f64,
-    visitor_to_agent_p50_ms: f64,
-    visitor_to_agent_p99_ms: f64,
-    agent_to_visitor_p50_ms: f64,
-    agent_to_visitor_p99_ms: f64,
-    deliveries_per_second: f64,
-    messages_per_second: f64,
-    server_rss: Option<u64>,
-}
-
 pub(crate) async fn run(common: &Common, args: &ChatArgs) -> anyhow::Result<Report> {
-    run_with(common, args, None).await
+    run_with(common, args, Mode::Chat).await
 }
 
 pub(crate) async fn soak(
@@ -118,13 +121,22 @@ pub(crate) async fn soak(
     interval: Duration,
 ) -> anyhow::Result<Report> {
     anyhow::ensure!(!interval.is_zero(), "--interval must be above 0");
-    run_with(common, args, Some(interval)).await
+    run_with(common, args, Mode::Soak(interval)).await
 }
 
-async fn run_with(
+/// What runs with the chat load.
+pub(crate) enum Mode<'a> {
+    Chat,
+    /// Reports every interval this long.
+    Soak(Duration),
+    /// Kills a node while measuring.
+    Failover(&'a KillArgs),
+}
+
+pub(crate) async fn run_with(
     common: &Common,
     args: &ChatArgs,
-    interval: Option<Duration>,
+    mode: Mode<'_>,
 ) -> anyhow::Result<Report> {
     check_rate(args.rate)?;
     anyhow::ensure!(args.conversations > 0, "--conversations must be at least 1");
@@ -159,6 +171,8 @@ async fn run_with(
         period: Duration::from_secs_f64(1.0 / args.rate),
         conversation_count: k,
         conversations: (0..k).map(|_| AtomicI64::new(0)).collect(),
+        recovery: Recovery::new(ctx.clock, k + args.agents),
+        retried: Errors::new(),
         c: Counters::default(),
     });
     let replies = Arc::new(Semaphore::new(REPLIES_IN_FLIGHT));
@@ -253,51 +267,12 @@ async fn run_with(
     tokio::time::sleep_until(at.into()).await;
     let cpu = CpuWindow::start(common.server_pid);
     let mut intervals = Vec::new();
-    match interval {
-        None => tokio::time::sleep(common.duration).await,
-        Some(every) => {
-            let end = at + common.duration;
-            let mut last = (
-                Instant::now(),
-                shared.c.deliveries.get(),
-                shared.c.acked.get(),
-            );
-            while Instant::now() < end {
-                let next = (last.0 + every).min(end);
-                tokio::time::sleep_until(next.into()).await;
-                let now = (
-                    Instant::now(),
-                    shared.c.deliveries.get(),
-                    shared.c.acked.get(),
-                );
-                let span = now.0 - last.0;
-                let v = shared.visitor_to_agent.take_interval();
-                let r = shared.agent_to_visitor.take_interval();
-                let iv = Interval {
-                    end_s: round3((now.0 - at).as_secs_f64()),
-                    visitor_to_agent_p50_ms: v.p50_ms,
-                    visitor_to_agent_p99_ms: v.p99_ms,
-                    agent_to_visitor_p50_ms: r.p50_ms,
-                    agent_to_visitor_p99_ms: r.p99_ms,
-                    deliveries_per_second: round3(per_second(now.1 - last.1, span)),
-                    messages_per_second: round3(per_second(now.2 - last.2, span)),
-                    server_rss: ctx.server_rss(),
-                };
-                ctx.progress.suspend(|| {
-                    tracing::info!(
-                        at_s = iv.end_s,
-                        v2a_p50_ms = iv.visitor_to_agent_p50_ms,
-                        v2a_p99_ms = iv.visitor_to_agent_p99_ms,
-                        a2v_p50_ms = iv.agent_to_visitor_p50_ms,
-                        a2v_p99_ms = iv.agent_to_visitor_p99_ms,
-                        deliveries_per_s = iv.deliveries_per_second,
-                        rss = ?iv.server_rss,
-                        "interval"
-                    )
-                });
-                intervals.push(iv);
-                last = now;
-            }
+    let mut killed = None;
+    match mode {
+        Mode::Chat => tokio::time::sleep(common.duration).await,
+        Mode::Soak(every) => intervals = soak::measure(&ctx, &shared, at, every).await,
+        Mode::Failover(kill) => {
+            killed = Some(failover::kill_during(kill, at, common.duration, ctx.clock).await);
         }
     }
     ctx.set_phase(Phase::Stop);
@@ -339,7 +314,11 @@ async fn run_with(
     let visitor_audit = shared.from_visitors.audit(in_db);
     let agent_audit = shared.from_agents.audit(in_db);
 
-    let name = if interval.is_some() { "soak" } else { "chat" };
+    let name = match mode {
+        Mode::Chat => "chat",
+        Mode::Soak(_) => "soak",
+        Mode::Failover(_) => "failover",
+    };
     let mut report = Report::new(
         name,
         format!(
@@ -404,8 +383,18 @@ async fn run_with(
     report.audit("agent_messages", "agent replies", &agent_audit);
     report.cpu(cpu);
     add_rss(&mut report, rss_start, rss_setup, rss_end);
-    if interval.is_some() {
-        add_drift(&mut report, &intervals);
+    add_clients(&mut report, &shared.c);
+    if matches!(mode, Mode::Soak(_)) {
+        soak::add_drift(&mut report, &intervals);
+    }
+    if let Some(killed) = killed {
+        failover::report(
+            &mut report,
+            &killed,
+            &shared.recovery,
+            &shared.retried,
+            &shared.errors,
+        );
     }
     report.add(
         "drained",
@@ -414,6 +403,23 @@ async fn run_with(
     );
     ctx.finish(&mut report);
     Ok(report)
+}
+
+/// How clients got through failures: reconnections, resent messages, ...
+fn add_clients(report: &mut Report, c: &Counters) {
+    report.count("reconnects", "sockets reconnected", c.reconnects.get());
+    report.count("resyncs", "resync frames received", c.resyncs.get());
+    report.count(
+        "reloaded",
+        "messages missed by a socket, found by reloading",
+        c.reloaded.get(),
+    );
+    report.count("resent", "visitor messages sent again", c.resent.get());
+    report.count(
+        "retried_writes",
+        "writes acknowledged after a failed attempt (same echo_id)",
+        c.retried_writes.get(),
+    );
 }
 
 fn add_rss(report: &mut Report, start: Option<u64>, setup: Option<u64>, end: Option<u64>) {
@@ -426,56 +432,4 @@ fn add_rss(report: &mut Report, start: Option<u64>, setup: Option<u64>, end: Opt
             report.add(key, label, Measure::Bytes(v));
         }
     }
-}
-
-/// Soak: how latency and memory moved from the first interval to the last.
-fn add_drift(report: &mut Report, intervals: &[Interval]) {
-    if let (Some(first), Some(last)) = (intervals.first(), intervals.last()) {
-        report.add(
-            "drift_visitor_to_agent_p99_ms",
-            "drift of visitor -> agent p99 (last - first interval), ms",
-            Measure::Number(round3(
-                last.visitor_to_agent_p99_ms - first.visitor_to_agent_p99_ms,
-            )),
-        );
-        report.add(
-            "drift_agent_to_visitor_p99_ms",
-            "drift of agent -> visitor p99 (last - first interval), ms",
-            Measure::Number(round3(
-                last.agent_to_visitor_p99_ms - first.agent_to_visitor_p99_ms,
-            )),
-        );
-        if let (Some(a), Some(b)) = (first.server_rss, last.server_rss) {
-            report.add(
-                "drift_server_rss_bytes",
-                "drift of server RSS (last - first interval), bytes",
-                Measure::Number(b as f64 - a as f64),
-            );
-        }
-    }
-    let lines = intervals
-        .iter()
-        .map(|i| {
-            format!(
-                "{:>7.1} s  v->a p50 {:.2} p99 {:.2} ms | a->v p50 {:.2} p99 {:.2} ms | {:.0} deliveries/s{}",
-                i.end_s,
-                i.visitor_to_agent_p50_ms,
-                i.visitor_to_agent_p99_ms,
-                i.agent_to_visitor_p50_ms,
-                i.agent_to_visitor_p99_ms,
-                i.deliveries_per_second,
-                i.server_rss
-                    .map(|b| format!(" | server RSS {:.1} MiB", b as f64 / 1048576.0))
-                    .unwrap_or_default()
-            )
-        })
-        .collect();
-    report.add(
-        "intervals",
-        "intervals",
-        Measure::Table {
-            json: json!(intervals),
-            lines,
-        },
-    );
 }
