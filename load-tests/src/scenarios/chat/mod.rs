@@ -376,7 +376,7 @@ pub(crate) async fn run_with(
     );
     report.count(
         "reply_retries",
-        "agent replies retried after 503",
+        "agent reply attempts retried (503, no answer, ...)",
         shared.c.reply_retries.get(),
     );
     report.audit("visitor_messages", "visitor messages", &visitor_audit);
