@@ -1,8 +1,13 @@
 //! The REST calls the load generator makes: setting up agents and inboxes
 //! with an administrator's token, agents' replies, and reading conversations
 //! back to check that every acknowledged message is in the database.
+//!
+//! With several `--url`s (the nodes of a cluster) each call names the client
+//! it is for, and client i starts at URL i mod N. Writes that may be retried
+//! without a duplicate (those carrying an `echo_id`, which the server
+//! de-duplicates) and reads move on to the next URL when one fails.
 
-use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,16 +27,33 @@ const PAGE: usize = 20;
 /// Password hashing is deliberately slow: agents are created and signed in a
 /// few at a time.
 const SETUP_CONCURRENCY: usize = 4;
-/// Attempts for a request answered `503` (write queue full).
-const ATTEMPTS_ON_503: u32 = 5;
+/// Attempts of a request that may be retried (see [`CallError::retryable`]):
+/// with the backoff below they span about 12 s, more than a cluster takes
+/// to give a dead node's accounts to another (about 5 s).
+const ATTEMPTS: u32 = 8;
+/// The wait before the first retry; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// How long one attempt of a retried request may take: a node waiting for
+/// an account's dead owner may never answer.
+const ATTEMPT_WITHIN: Duration = Duration::from_secs(10);
 
-/// A REST client for one account.
+/// A REST client for one account, over one or more URLs.
 #[derive(Clone)]
 pub(crate) struct Api {
     http: reqwest::Client,
-    base: Arc<str>,
+    bases: Arc<[Arc<str>]>,
+    /// Requests sent to each URL (per-URL figures of the report).
+    requests: Arc<[AtomicU64]>,
     pub account_id: i64,
     admin_token: Arc<str>,
+}
+
+/// A request that succeeded, and how many times it was retried first.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Retried<T> {
+    pub value: T,
+    pub retries: u32,
 }
 
 /// An agent this run created, signed in.
@@ -57,6 +79,16 @@ pub(crate) enum CallError {
 }
 
 impl CallError {
+    /// Whether trying again (on the next URL) may succeed: no answer, or a
+    /// server error (`503 busy` or `unavailable` while an account has no
+    /// owner, `500`/`502`/`504` from a node that could not reach it).
+    pub(crate) fn retryable(&self) -> bool {
+        match self {
+            CallError::Status(status, _) => matches!(status, 500 | 502 | 503 | 504),
+            CallError::Transport(_) => true,
+        }
+    }
+
     /// A short name for error tables: `http_503`, `transport`.
     pub(crate) fn kind(&self) -> String {
         match self {
@@ -91,26 +123,50 @@ impl Api {
             .tcp_nodelay(true)
             .build()
             .context("cannot build the HTTP client")?;
+        anyhow::ensure!(!common.urls.is_empty(), "--url is required");
         Ok(Api {
             http,
-            base: common.url.trim_end_matches('/').into(),
+            bases: common
+                .urls
+                .iter()
+                .map(|u| Arc::from(u.trim_end_matches('/')))
+                .collect(),
+            requests: common.urls.iter().map(|_| AtomicU64::new(0)).collect(),
             account_id,
             admin_token: token.into(),
         })
     }
 
-    fn account_path(&self, rest: &str) -> String {
-        format!("{}/api/v1/accounts/{}{rest}", self.base, self.account_id)
+    /// The URLs, in the order given.
+    pub(crate) fn urls(&self) -> impl Iterator<Item = &str> {
+        self.bases.iter().map(|b| &**b)
     }
 
-    /// Sends a request and decodes a 2xx JSON answer.
+    /// Requests sent to each URL so far.
+    pub(crate) fn requests(&self) -> Vec<u64> {
+        self.requests
+            .iter()
+            .map(|n| n.load(Ordering::Relaxed))
+            .collect()
+    }
+
+    fn account_path(&self, rest: &str) -> String {
+        format!("/api/v1/accounts/{}{rest}", self.account_id)
+    }
+
+    /// Sends a request to URL `at` (mod their number) and decodes a 2xx
+    /// JSON answer.
     async fn call<T: DeserializeOwned>(
         &self,
+        at: usize,
         method: reqwest::Method,
-        url: String,
+        path: &str,
         token: Option<&str>,
         body: Option<&Value>,
     ) -> Result<T, CallError> {
+        let at = at % self.bases.len();
+        self.requests[at].fetch_add(1, Ordering::Relaxed);
+        let url = format!("{}{path}", self.bases[at]);
         let mut request = self.http.request(method, url);
         if let Some(token) = token {
             request = request.header("api_access_token", token);
@@ -136,17 +192,57 @@ impl Api {
             .map_err(|e| CallError::Status(status.as_u16(), format!("unexpected answer: {e}")))
     }
 
-    /// Checks the server answers and the token is an administrator's of the account.
+    /// `attempt(at)` from URL `first` on, moving to the next URL after each
+    /// retryable failure (told to `failed`), with a growing pause, up to
+    /// [`ATTEMPTS`] times. Only for requests that are safe to repeat: reads,
+    /// and writes the server de-duplicates by `echo_id`.
+    async fn retrying<T, F, Fut>(
+        &self,
+        first: usize,
+        mut attempt: F,
+        failed: &mut (dyn FnMut(&CallError) + Send),
+    ) -> Result<Retried<T>, CallError>
+    where
+        F: FnMut(usize) -> Fut,
+        Fut: std::future::Future<Output = Result<T, CallError>>,
+    {
+        let mut backoff = FIRST_BACKOFF;
+        let mut retries = 0;
+        loop {
+            let answer = tokio::time::timeout(ATTEMPT_WITHIN, attempt(first + retries as usize))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(CallError::Transport(format!(
+                        "no answer within {ATTEMPT_WITHIN:?}"
+                    )))
+                });
+            match answer {
+                Ok(value) => return Ok(Retried { value, retries }),
+                Err(e) if e.retryable() && retries + 1 < ATTEMPTS => {
+                    failed(&e);
+                    retries += 1;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Checks every URL answers and the token is an administrator's of the
+    /// account.
     pub(crate) async fn check(&self) -> anyhow::Result<()> {
-        let url = format!("{}/healthz", self.base);
-        let _: Value = self
-            .call(reqwest::Method::GET, url, None, None)
-            .await
-            .with_context(|| format!("the server at {} does not answer", self.base))?;
+        for (at, base) in self.bases.iter().enumerate() {
+            let _: Value = self
+                .call(at, reqwest::Method::GET, "/healthz", None, None)
+                .await
+                .with_context(|| format!("the server at {base} does not answer"))?;
+        }
         let _: Vec<Agent> = self
             .call(
+                0,
                 reqwest::Method::GET,
-                self.account_path("/agents"),
+                &self.account_path("/agents"),
                 Some(&self.admin_token),
                 None,
             )
@@ -182,10 +278,12 @@ impl Api {
             "password": AGENT_PASSWORD,
             "auto_offline": true,
         });
+        // Not retried: creating an agent is no echo_id write.
         let agent: Agent = self
             .call(
+                i,
                 reqwest::Method::POST,
-                self.account_path("/agents"),
+                &self.account_path("/agents"),
                 Some(&self.admin_token),
                 Some(&body),
             )
@@ -197,8 +295,9 @@ impl Api {
         }
         let signed: SignedIn = self
             .call(
+                i,
                 reqwest::Method::POST,
-                format!("{}/auth/sign_in", self.base),
+                "/auth/sign_in",
                 None,
                 Some(&json!({"email": email, "password": AGENT_PASSWORD})),
             )
@@ -225,8 +324,9 @@ impl Api {
         });
         let inbox: Inbox = self
             .call(
+                0,
                 reqwest::Method::POST,
-                self.account_path("/inboxes"),
+                &self.account_path("/inboxes"),
                 Some(&self.admin_token),
                 Some(&body),
             )
@@ -238,8 +338,9 @@ impl Api {
         if !members.is_empty() {
             let _: Payload<Agent> = self
                 .call(
+                    0,
                     reqwest::Method::POST,
-                    self.account_path("/inbox_members"),
+                    &self.account_path("/inbox_members"),
                     Some(&self.admin_token),
                     Some(&json!({"inbox_id": inbox.id, "user_ids": members})),
                 )
@@ -250,54 +351,74 @@ impl Api {
         Ok(WebInbox { website_token })
     }
 
-    /// An agent posts a public reply; retried with the same `echo_id` while
-    /// the server answers `503`. Returns the message id and the number of
-    /// retries.
+    /// Agent `client` posts a public reply. The server de-duplicates
+    /// `echo_id` (`POST .../messages` answers a repeated one with the first
+    /// message), so a failed or unanswered attempt is retried with it on
+    /// the next URL; each failure is told to `failed` first.
     pub(crate) async fn post_message(
         &self,
+        client: usize,
         token: &str,
         conversation_id: i64,
         content: &str,
         echo_id: &str,
-    ) -> Result<(i64, u32), CallError> {
+        failed: &mut (dyn FnMut(&CallError) + Send),
+    ) -> Result<Retried<i64>, CallError> {
         let body = json!({"content": content, "echo_id": echo_id});
-        let url = self.account_path(&format!("/conversations/{conversation_id}/messages"));
-        let mut retries = 0;
-        loop {
-            let answer: Result<Message, CallError> = self
-                .call(reqwest::Method::POST, url.clone(), Some(token), Some(&body))
-                .await;
-            match answer {
-                Ok(message) => return Ok((message.id, retries)),
-                Err(CallError::Status(503, _)) if retries + 1 < ATTEMPTS_ON_503 => {
-                    retries += 1;
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let path = self.account_path(&format!("/conversations/{conversation_id}/messages"));
+        let posted = self
+            .retrying(
+                client,
+                |at| {
+                    self.call::<Message>(at, reqwest::Method::POST, &path, Some(token), Some(&body))
+                },
+                failed,
+            )
+            .await?;
+        Ok(Retried {
+            value: posted.value.id,
+            retries: posted.retries,
+        })
     }
 
-    /// The ids of every message of a conversation, read page by page.
-    pub(crate) async fn message_ids(
+    /// Every message of a conversation, read page by page (newest first),
+    /// as `who` (a token; the administrator's if `None`), from URL `first`
+    /// on. A page that cannot be read is retried on the next URL.
+    pub(crate) async fn messages(
         &self,
+        first: usize,
+        who: Option<&str>,
         conversation_id: i64,
-    ) -> Result<HashSet<i64>, CallError> {
-        let mut ids = HashSet::new();
+    ) -> Result<Vec<Message>, CallError> {
+        let token = who.unwrap_or(&self.admin_token);
+        let mut all = Vec::new();
         let mut before: Option<i64> = None;
         loop {
             let query = before.map(|b| format!("?before={b}")).unwrap_or_default();
-            let url =
+            let path =
                 self.account_path(&format!("/conversations/{conversation_id}/messages{query}"));
-            let page: Payload<Message> = self
-                .call(reqwest::Method::GET, url, Some(&self.admin_token), None)
-                .await?;
+            let page = self
+                .retrying(
+                    first,
+                    |at| {
+                        self.call::<Payload<Message>>(
+                            at,
+                            reqwest::Method::GET,
+                            &path,
+                            Some(token),
+                            None,
+                        )
+                    },
+                    &mut |_| {},
+                )
+                .await?
+                .value;
             let oldest = page.payload.iter().map(|m| m.id).min();
             let full = page.payload.len() >= PAGE;
-            ids.extend(page.payload.iter().map(|m| m.id));
+            all.extend(page.payload);
             match oldest {
                 Some(oldest) if full => before = Some(oldest),
-                _ => return Ok(ids),
+                _ => return Ok(all),
             }
         }
     }
@@ -307,13 +428,24 @@ impl Api {
         &self,
         conversation_id: i64,
     ) -> Result<Conversation, CallError> {
-        self.call(
-            reqwest::Method::GET,
-            self.account_path(&format!("/conversations/{conversation_id}")),
-            Some(&self.admin_token),
-            None,
-        )
-        .await
+        let first = usize::try_from(conversation_id).unwrap_or_default();
+        let path = self.account_path(&format!("/conversations/{conversation_id}"));
+        let read = self
+            .retrying(
+                first,
+                |at| {
+                    self.call(
+                        at,
+                        reqwest::Method::GET,
+                        &path,
+                        Some(&self.admin_token),
+                        None,
+                    )
+                },
+                &mut |_| {},
+            )
+            .await?;
+        Ok(read.value)
     }
 }
 

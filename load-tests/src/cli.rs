@@ -33,14 +33,19 @@ pub struct Cli {
 /// Options of every scenario.
 #[derive(Debug, Clone, Args)]
 pub struct Common {
-    /// Base URL of the server.
+    /// Base URL of the server. Repeat it (or separate URLs with commas) for
+    /// the nodes of a cluster: client i uses URL i mod N for its sockets
+    /// and REST calls, and moves to the next URL when one fails. Write all
+    /// of them on the same side of the scenario's name (those after it
+    /// replace those before).
     #[arg(
-        long,
+        long = "url",
         global = true,
         env = "SWITCHBOARD_LOAD_URL",
+        value_delimiter = ',',
         default_value = "http://127.0.0.1:3000"
     )]
-    pub url: String,
+    pub urls: Vec<String>,
     /// API access token of an administrator of the account (printed by
     /// `switchboard account create`).
     #[arg(
@@ -80,10 +85,15 @@ pub struct Common {
 }
 
 impl Common {
+    /// The first URL: where setup that needs one node goes.
+    pub fn url(&self) -> &str {
+        self.urls.first().map_or("", String::as_str)
+    }
+
     /// Options with defaults for `url`, `token` and `account_id`, as tests use them.
     pub fn new(url: impl Into<String>, token: impl Into<String>, account_id: i64) -> Common {
         Common {
-            url: url.into(),
+            urls: vec![url.into()],
             token: Some(token.into()),
             account_id: Some(account_id),
             duration: Duration::from_secs(10),
@@ -110,6 +120,9 @@ pub enum Scenario {
     Assign(AssignArgs),
     /// Chat for a long time, reporting latency and server memory per interval.
     Soak(SoakArgs),
+    /// Chat across every --url while one node is killed: time to recover,
+    /// retries, lost messages.
+    Failover(FailoverArgs),
     /// The same chat against a bare relay and against switchboard, one after
     /// the other: delivered messages/s side by side and their ratio.
     Compare(CompareArgs),
@@ -126,6 +139,7 @@ impl Scenario {
             Scenario::Fanout(_) => "fanout",
             Scenario::Assign(_) => "assign",
             Scenario::Soak(_) => "soak",
+            Scenario::Failover(_) => "failover",
             Scenario::Compare(_) => "compare",
             Scenario::Relay(_) => "relay",
         }
@@ -195,6 +209,46 @@ pub struct SoakArgs {
     /// Length of each reported interval.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub interval: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FailoverArgs {
+    #[command(flatten)]
+    pub chat: ChatArgs,
+    #[command(flatten)]
+    pub kill: KillArgs,
+}
+
+/// Which process `failover` kills, when and how.
+#[derive(Debug, Clone, Args)]
+pub struct KillArgs {
+    /// PID of the node to kill (a `switchboard serve` of the cluster).
+    #[arg(long)]
+    pub kill_pid: u32,
+    /// When to kill it, from the start of the measured phase (before the
+    /// end of --duration).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub kill_after: Duration,
+    /// `kill`: SIGKILL, the node dies at once; `term`: SIGTERM, it shuts
+    /// down gracefully.
+    #[arg(long, value_enum, default_value_t = Signal::Kill)]
+    pub signal: Signal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Signal {
+    Kill,
+    Term,
+}
+
+impl Signal {
+    /// The name `kill -s` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Kill => "KILL",
+            Signal::Term => "TERM",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -291,13 +345,66 @@ mod tests {
             "--json",
         ])
         .expect("parses");
-        assert_eq!(cli.common.url, "http://127.0.0.1:3900");
+        assert_eq!(cli.common.urls, ["http://127.0.0.1:3900"]);
         assert_eq!(cli.common.duration, Duration::from_secs(3));
         assert!(cli.common.json);
         match cli.scenario {
             Scenario::Chat(args) => assert_eq!(args.conversations, 5),
             other => panic!("parsed as {other:?}"),
         }
+    }
+
+    #[test]
+    fn urls_repeat_or_come_comma_separated() {
+        let three = [
+            "http://127.0.0.1:3101",
+            "http://127.0.0.1:3102",
+            "http://127.0.0.1:3103",
+        ];
+        let urls = [
+            "--url",
+            three[0],
+            "--url",
+            "http://127.0.0.1:3102,http://127.0.0.1:3103",
+        ];
+        let after = ["switchboard-load", "chat"].into_iter().chain(urls);
+        let cli = Cli::try_parse_from(after).expect("parses");
+        assert_eq!(cli.common.urls, three);
+        assert_eq!(cli.common.url(), three[0]);
+        let before = ["switchboard-load"].into_iter().chain(urls).chain(["chat"]);
+        let cli = Cli::try_parse_from(before).expect("parses");
+        assert_eq!(cli.common.urls, three);
+    }
+
+    #[test]
+    fn failover_kills_with_sigkill_unless_told_otherwise() {
+        let args = ["switchboard-load", "failover", "--kill-pid", "42"];
+        let cli = Cli::try_parse_from(args).expect("parses");
+        match cli.scenario {
+            Scenario::Failover(f) => {
+                assert_eq!(f.kill.kill_pid, 42);
+                assert_eq!(f.kill.kill_after, Duration::from_secs(5));
+                assert_eq!(f.kill.signal, Signal::Kill);
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        let term = [
+            "switchboard-load",
+            "failover",
+            "--kill-pid",
+            "42",
+            "--signal",
+            "term",
+        ];
+        match Cli::try_parse_from(term).expect("parses").scenario {
+            Scenario::Failover(f) => assert_eq!(f.kill.signal, Signal::Term),
+            other => panic!("parsed as {other:?}"),
+        }
+        let without = ["switchboard-load", "failover"];
+        assert!(
+            Cli::try_parse_from(without).is_err(),
+            "--kill-pid is required"
+        );
     }
 
     #[test]

@@ -17,6 +17,9 @@ struct Slot {
     id: AtomicI64,
     /// Deliveries seen by the sockets that should receive it.
     seen: AtomicU32,
+    /// Found by reloading after a `resync` instead: one delivery, which a
+    /// late live one does not make a duplicate.
+    reloaded: AtomicBool,
 }
 
 impl Slot {
@@ -25,7 +28,14 @@ impl Slot {
             sent: AtomicBool::new(false),
             id: AtomicI64::new(0),
             seen: AtomicU32::new(0),
+            reloaded: AtomicBool::new(false),
         }
+    }
+
+    /// Deliveries, a reload counting as one when nothing was seen live.
+    fn delivered(&self) -> u32 {
+        let seen = self.seen.load(Ordering::Relaxed);
+        seen.max(u32::from(self.reloaded.load(Ordering::Relaxed)))
     }
 }
 
@@ -100,6 +110,22 @@ impl Ledger {
         }
     }
 
+    /// Whether the message was sent (an agent answers each visitor message
+    /// once, also when it finds it again after a `resync`).
+    pub(crate) fn was_sent(&self, lane: usize, seq: usize) -> bool {
+        self.slot(lane, seq)
+            .is_some_and(|s| s.sent.load(Ordering::Relaxed))
+    }
+
+    /// Records a message found by reloading over REST after a `resync`
+    /// (the socket missed it, the receiver has it now) as one delivery,
+    /// unless it was delivered already; `true` if it was not.
+    pub(crate) fn reloaded(&self, lane: usize, seq: usize) -> bool {
+        self.slot(lane, seq).is_some_and(|s| {
+            s.seen.load(Ordering::Relaxed) == 0 && !s.reloaded.swap(true, Ordering::Relaxed)
+        })
+    }
+
     /// Messages still on their way: sent and not acknowledged, or
     /// acknowledged and not yet seen by every receiver.
     pub(crate) fn in_flight(&self) -> u64 {
@@ -110,7 +136,7 @@ impl Ledger {
                     continue;
                 }
                 let acked = s.id.load(Ordering::Relaxed) != 0;
-                if !acked || s.seen.load(Ordering::Relaxed) < self.receivers {
+                if !acked || s.delivered() < self.receivers {
                     n += 1;
                 }
             }
@@ -141,7 +167,7 @@ impl Ledger {
                     continue;
                 }
                 audit.acked += 1;
-                let missing = u64::from(self.receivers.saturating_sub(seen));
+                let missing = u64::from(self.receivers.saturating_sub(s.delivered()));
                 audit.missing_deliveries += missing;
                 let undelivered = missing > 0;
                 let absent = stored.is_some_and(|ids| !ids.contains(&id));
@@ -183,5 +209,19 @@ mod tests {
         assert_eq!(audit.not_in_database, 1);
         assert_eq!(audit.lost, 2);
         assert!(!ledger.seen(0, 4), "past the lane's capacity");
+        assert!(!ledger.reloaded(0, 0), "delivered already");
+        assert!(ledger.reloaded(0, 3) && !ledger.reloaded(0, 3));
+        ledger.acked(0, 3, 13);
+        ledger.seen(0, 3);
+        let audit = ledger.audit(|_| None);
+        assert_eq!(
+            audit.duplicate_deliveries, 0,
+            "reloaded, then seen live: once"
+        );
+        assert_eq!(
+            audit.missing_deliveries, 2,
+            "seq 1 and seq 3 are due at two"
+        );
+        assert!(ledger.was_sent(0, 3) && !ledger.was_sent(0, 4));
     }
 }

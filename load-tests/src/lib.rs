@@ -37,7 +37,7 @@ pub use stats::{ErrorKind, Summary};
 /// stopped: the load generator always ends by itself.
 const OVERHEAD_BUDGET: Duration = Duration::from_secs(20 * 60);
 
-/// Runs one scenario against the server in `common.url`.
+/// Runs one scenario against the server (or the nodes) in `common.urls`.
 pub async fn run(common: &Common, scenario: &Scenario) -> anyhow::Result<Report> {
     // `compare` runs the load twice, against the relay and against the server.
     let halves = if matches!(scenario, Scenario::Compare(_)) {
@@ -53,6 +53,7 @@ pub async fn run(common: &Common, scenario: &Scenario) -> anyhow::Result<Report>
             Scenario::Fanout(args) => scenarios::fanout::run(common, args).await,
             Scenario::Assign(args) => scenarios::assign::run(common, args).await,
             Scenario::Soak(args) => scenarios::chat::soak(common, &args.chat, args.interval).await,
+            Scenario::Failover(args) => scenarios::failover::run(common, args).await,
             Scenario::Compare(args) => scenarios::compare::run(common, args).await,
             Scenario::Relay(_) => anyhow::bail!(
                 "the relay is a server, not a scenario: run `switchboard-load relay` \

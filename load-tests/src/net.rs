@@ -1,9 +1,11 @@
-//! WebSocket connections: spread over several loopback source addresses,
-//! authenticated as a visitor or an agent, and read with a light parser.
+//! WebSocket connections: spread over several loopback source addresses
+//! and, with several `--url`s, over the servers (client i opens its
+//! sockets to URL i mod N), authenticated as a visitor or an agent, and
+//! read with a light parser.
 
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -57,10 +59,18 @@ fn io_error(stage: &'static str, e: &std::io::Error) -> OpenError {
     }
 }
 
-/// Opens WebSockets to one server, spreading them over source addresses.
-pub(crate) struct Dialer {
+/// One server a [`Dialer`] opens sockets to.
+struct Target {
     server: SocketAddr,
     ws_base: String,
+    /// Sockets opened to it (per-URL figures of the report).
+    opened: AtomicU64,
+}
+
+/// Opens WebSockets to one or more servers, spreading them over source
+/// addresses.
+pub(crate) struct Dialer {
+    targets: Vec<Target>,
     sources: Vec<IpAddr>,
     /// The next source port to try, per source address.
     ports: Vec<AtomicU32>,
@@ -94,14 +104,8 @@ fn ephemeral_ports() -> (u16, u16) {
         .unwrap_or((32768, 60999))
 }
 
-impl Dialer {
-    /// `connections`: how many the scenario will hold at once, to choose
-    /// how many source addresses to use when `source_addresses` is not given.
-    pub(crate) async fn new(
-        url: &str,
-        source_addresses: Option<u8>,
-        connections: usize,
-    ) -> anyhow::Result<Dialer> {
+impl Target {
+    async fn new(url: &str) -> anyhow::Result<Target> {
         let parsed =
             reqwest::Url::parse(url).with_context(|| format!("--url {url} is not a URL"))?;
         let ws_scheme = match parsed.scheme() {
@@ -118,27 +122,46 @@ impl Dialer {
             .with_context(|| format!("cannot resolve {host}"))?
             .find(SocketAddr::is_ipv4)
             .with_context(|| format!("{host} has no IPv4 address"))?;
+        Ok(Target {
+            server,
+            ws_base: format!("{ws_scheme}://{host}:{port}"),
+            opened: AtomicU64::new(0),
+        })
+    }
+}
+
+impl Dialer {
+    /// `connections`: how many the scenario will hold at once, to choose
+    /// how many source addresses to use when `source_addresses` is not given.
+    pub(crate) async fn new(
+        urls: &[impl AsRef<str>],
+        source_addresses: Option<u8>,
+        connections: usize,
+    ) -> anyhow::Result<Dialer> {
+        anyhow::ensure!(!urls.is_empty(), "--url is required");
+        let mut targets = Vec::new();
+        for url in urls {
+            targets.push(Target::new(url.as_ref()).await?);
+        }
         let wanted = match source_addresses {
             Some(n) => usize::from(n),
             None => connections.div_ceil(PER_SOURCE).max(1),
         };
-        let sources = if server.ip().is_loopback() {
+        let sources = if targets.iter().all(|t| t.server.ip().is_loopback()) {
             (0..wanted.min(250))
                 .map(|i| IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + i as u8)))
                 .collect()
         } else {
             if wanted > 0 && connections > PER_SOURCE {
                 tracing::warn!(
-                    "the server is not on loopback: connections come from one source address, \
+                    "a server is not on loopback: connections come from one source address, \
                      which gives about 28,000 ports"
                 );
             }
             Vec::new()
         };
-        let ws_base = format!("{ws_scheme}://{}:{port}", host);
         Ok(Dialer {
-            server,
-            ws_base,
+            targets,
             // Start somewhere else each run: ports of the previous run may
             // still be held by sockets in TIME_WAIT.
             ports: sources
@@ -183,9 +206,19 @@ impl Dialer {
         &self.sources
     }
 
-    /// Opens a WebSocket to `path`. `heavy`: a connection that receives a
-    /// lot (an agent console) gets a larger read buffer.
-    pub(crate) async fn open(&self, path: &str, heavy: bool) -> Result<Ws, OpenError> {
+    /// Sockets opened to each URL so far.
+    pub(crate) fn opened(&self) -> Vec<u64> {
+        self.targets
+            .iter()
+            .map(|t| t.opened.load(Ordering::Relaxed))
+            .collect()
+    }
+
+    /// Opens a WebSocket to `path` on URL `at` (mod their number). `heavy`:
+    /// a connection that receives a lot (an agent console) gets a larger
+    /// read buffer.
+    pub(crate) async fn open(&self, at: usize, path: &str, heavy: bool) -> Result<Ws, OpenError> {
+        let target = &self.targets[at % self.targets.len()];
         // A source port whose connection to the server is still remembered
         // (TIME_WAIT) refuses the connect with EADDRNOTAVAIL: try another.
         let mut attempt = 0;
@@ -195,7 +228,7 @@ impl Dialer {
             if !self.sources.is_empty() {
                 self.bind(&socket)?;
             }
-            match socket.connect(self.server).await {
+            match socket.connect(target.server).await {
                 Ok(tcp) => break tcp,
                 Err(e) if e.raw_os_error() == Some(99) && attempt < 3 => continue,
                 Err(e) => return Err(io_error("connect", &e)),
@@ -205,7 +238,7 @@ impl Dialer {
         let config = WebSocketConfig::default()
             .read_buffer_size(if heavy { 64 * 1024 } else { 4 * 1024 })
             .write_buffer_size(0);
-        let url = format!("{}{path}", self.ws_base);
+        let url = format!("{}{path}", target.ws_base);
         let (stream, _) = tokio_tungstenite::client_async_with_config(url, tcp, Some(config))
             .await
             .map_err(|e| OpenError {
@@ -216,52 +249,85 @@ impl Dialer {
                 },
                 detail: e.to_string(),
             })?;
+        target.opened.fetch_add(1, Ordering::Relaxed);
         Ok(Ws { stream })
     }
 
-    /// A visitor of the inbox with this website token, new (no visitor token).
+    /// A visitor of the inbox with this website token, new (no visitor
+    /// token), on URL `at`.
     pub(crate) async fn visitor(
         &self,
+        at: usize,
         website_token: &str,
     ) -> Result<(Ws, VisitorWelcome), OpenError> {
-        let auth = VisitorFrame::Auth {
-            website_token: website_token.to_string(),
-            visitor_token: None,
-            cursor: None,
-        };
-        self.signed_in("/ws/widget", false, &auth).await
+        let (ws, welcome, _) = self
+            .returning_visitor(at, website_token, None, None)
+            .await?;
+        Ok((ws, welcome))
     }
 
-    /// An agent console signed in with `token`.
+    /// A visitor coming back with their token, resuming after `cursor`;
+    /// also returns the `welcome`'s cursor.
+    pub(crate) async fn returning_visitor(
+        &self,
+        at: usize,
+        website_token: &str,
+        visitor_token: Option<&str>,
+        cursor: Option<u64>,
+    ) -> Result<(Ws, VisitorWelcome, Option<u64>), OpenError> {
+        let auth = VisitorFrame::Auth {
+            website_token: website_token.to_string(),
+            visitor_token: visitor_token.map(str::to_string),
+            cursor,
+        };
+        self.signed_in(at, "/ws/widget", false, &auth).await
+    }
+
+    /// An agent console signed in with `token` on URL `at`.
     pub(crate) async fn agent(
         &self,
+        at: usize,
         token: &str,
         account_id: i64,
     ) -> Result<(Ws, AgentWelcome), OpenError> {
+        let (ws, welcome, _) = self.returning_agent(at, token, account_id, None).await?;
+        Ok((ws, welcome))
+    }
+
+    /// An agent console resuming after `cursor`; also returns the
+    /// `welcome`'s cursor.
+    pub(crate) async fn returning_agent(
+        &self,
+        at: usize,
+        token: &str,
+        account_id: i64,
+        cursor: Option<u64>,
+    ) -> Result<(Ws, AgentWelcome, Option<u64>), OpenError> {
         let auth = AgentFrame::Auth {
             access_token: token.to_string(),
             account_id,
-            cursor: None,
+            cursor,
         };
-        self.signed_in("/ws/agent", true, &auth).await
+        self.signed_in(at, "/ws/agent", true, &auth).await
     }
 
     /// Opens `path`, sends `auth` and waits for the `welcome`, all within
     /// [`OPEN_WITHIN`].
     async fn signed_in<W: serde::de::DeserializeOwned>(
         &self,
+        at: usize,
         path: &str,
         heavy: bool,
         auth: &impl Serialize,
-    ) -> Result<(Ws, W), OpenError> {
+    ) -> Result<(Ws, W, Option<u64>), OpenError> {
         tokio::time::timeout(OPEN_WITHIN, async {
-            let mut ws = self.open(path, heavy).await?;
+            let mut ws = self.open(at, path, heavy).await?;
             ws.send(auth).await.map_err(|e| OpenError {
                 kind: "auth",
                 detail: e.to_string(),
             })?;
-            let welcome = ws.welcome().await?;
-            Ok((ws, welcome))
+            let (welcome, cursor) = ws.answer(event::WELCOME).await?;
+            Ok((ws, welcome, cursor))
         })
         .await
         .unwrap_or_else(|_| {
@@ -352,11 +418,6 @@ impl Ws {
         }
     }
 
-    /// Waits for `welcome` (skipping signals such as `presence.update`).
-    async fn welcome<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, OpenError> {
-        self.answer(event::WELCOME).await
-    }
-
     /// Makes a new visitor a contact (an empty `set_custom_attributes`,
     /// answered by `identity`) and returns the contact's id: a new visitor
     /// is no contact until they first write.
@@ -368,19 +429,24 @@ impl Ws {
             kind: "identity",
             detail: e,
         })?;
-        let identity: Identity = tokio::time::timeout(OPEN_WITHIN, self.answer(event::IDENTITY))
-            .await
-            .unwrap_or_else(|_| {
-                Err(OpenError {
-                    kind: "timeout",
-                    detail: format!("no identity within {OPEN_WITHIN:?}"),
-                })
-            })?;
+        let (identity, _): (Identity, _) =
+            tokio::time::timeout(OPEN_WITHIN, self.answer(event::IDENTITY))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(OpenError {
+                        kind: "timeout",
+                        detail: format!("no identity within {OPEN_WITHIN:?}"),
+                    })
+                })?;
         Ok(identity.contact.id)
     }
 
-    /// The data of the next `name` frame; an `error` frame first is refused.
-    async fn answer<T: serde::de::DeserializeOwned>(&mut self, name: &str) -> Result<T, OpenError> {
+    /// The data and cursor of the next `name` frame (skipping signals such
+    /// as `presence.update`); an `error` frame first is refused.
+    async fn answer<T: serde::de::DeserializeOwned>(
+        &mut self,
+        name: &str,
+    ) -> Result<(T, Option<u64>), OpenError> {
         loop {
             let text = self.next_text().await.map_err(|e| OpenError {
                 kind: "auth",
@@ -392,10 +458,11 @@ impl Ws {
             })?;
             match frame.event.as_str() {
                 e if e == name => {
-                    return serde_json::from_value(frame.data).map_err(|e| OpenError {
+                    let data = serde_json::from_value(frame.data).map_err(|e| OpenError {
                         kind: "auth",
                         detail: format!("unreadable {name}: {e}"),
-                    })
+                    })?;
+                    return Ok((data, frame.cursor));
                 }
                 event::ERROR => {
                     let detail = serde_json::from_value::<ErrorData>(frame.data)
@@ -430,6 +497,8 @@ impl Ws {
 pub(crate) struct Peek<'a> {
     #[serde(borrow)]
     pub event: Cow<'a, str>,
+    /// The account's cursor: what a connection resumes after.
+    pub cursor: Option<u64>,
     #[serde(default)]
     pub data: PeekData<'a>,
 }
@@ -456,6 +525,9 @@ pub(crate) struct PeekData<'a> {
     pub error: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub message: Option<Cow<'a, str>>,
+    /// `identity`: the token a visitor reconnects with.
+    #[serde(borrow)]
+    pub visitor_token: Option<Cow<'a, str>>,
 }
 
 impl<'a> Peek<'a> {

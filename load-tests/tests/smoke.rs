@@ -113,7 +113,7 @@ async fn chat_delivers_both_ways_and_loses_nothing() {
         "switchboard-load",
         "chat",
         "--url",
-        &common.url,
+        common.url(),
         "--token",
         &token,
         "--account-id",
@@ -149,6 +149,116 @@ async fn chat_delivers_both_ways_and_loses_nothing() {
         report.table()
     );
     assert!(number(&report, "deliveries_per_second") > 0.0);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_spread_over_every_url() {
+    let server = Server::start().await;
+    let common = &server.common;
+    let account = common.account_id.expect("account").to_string();
+    let token = common.token.clone().expect("token");
+    // One server named twice: two URLs as far as the load generator knows.
+    let cli = Cli::try_parse_from([
+        "switchboard-load",
+        "chat",
+        "--url",
+        common.url(),
+        "--url",
+        common.url(),
+        "--token",
+        &token,
+        "--account-id",
+        &account,
+        "--conversations",
+        "4",
+        "--agents",
+        "2",
+        "--duration",
+        "2s",
+        "--no-progress",
+    ])
+    .expect("arguments parse");
+    assert_eq!(cli.common.urls.len(), 2);
+    let report = run(&cli.common, &cli.scenario).await.expect("chat runs");
+    assert_clean(&report);
+    let json = report.to_json();
+    let per_url = json["per_url"].as_array().expect("per_url");
+    assert_eq!(per_url.len(), 2, "{json}");
+    for url in per_url {
+        // Visitors 0..4 and agents 0..2, each on URL (its index mod 2).
+        assert_eq!(url["sockets_opened"], 3, "{json}");
+        assert!(
+            url["rest_requests"].as_u64().is_some_and(|n| n > 0),
+            "{json}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_kills_the_process_and_keeps_its_books() {
+    let server = Server::start().await;
+    let common = &server.common;
+    // A harmless stand-in for a node: the scenario's bookkeeping around the
+    // kill is what is tested, against one server that stays up.
+    let mut node = std::process::Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .expect("sleep starts");
+    let pid = node.id().to_string();
+    let account = common.account_id.expect("account").to_string();
+    let token = common.token.clone().expect("token");
+    let cli = Cli::try_parse_from([
+        "switchboard-load",
+        "failover",
+        "--url",
+        common.url(),
+        "--token",
+        &token,
+        "--account-id",
+        &account,
+        "--conversations",
+        "4",
+        "--rate",
+        "2",
+        "--agents",
+        "2",
+        "--duration",
+        "2s",
+        "--kill-pid",
+        &pid,
+        "--kill-after",
+        "1s",
+        "--no-progress",
+    ])
+    .expect("arguments parse");
+    let report = run(&cli.common, &cli.scenario)
+        .await
+        .expect("failover runs");
+    let status = node.wait().expect("the stand-in is reaped");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(9), "killed with SIGKILL");
+    assert_clean(&report);
+    let json = report.to_json();
+    assert_eq!(json["scenario"], "failover");
+    assert_eq!(json["affected_clients"], 0, "{json}");
+    assert_eq!(json["recovery_s"], 0.0, "nothing to recover from: {json}");
+    assert!(
+        json["kill_at_s"].as_f64().is_some_and(|s| s >= 1.0),
+        "{json}"
+    );
+    assert_eq!(
+        json["cap_violations"]
+            .as_str()
+            .map(|s| s.starts_with("not measured")),
+        Some(true)
+    );
+    assert!(
+        number(&report, "visitor_messages_acked") >= 8.0,
+        "{}",
+        report.table()
+    );
     server.stop().await;
 }
 

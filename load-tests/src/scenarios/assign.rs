@@ -110,9 +110,10 @@ pub(crate) async fn run(common: &Common, args: &AssignArgs) -> anyhow::Result<Re
     ctx.progress.phase("connecting agents", move || {
         format!("{}/{a} online", s.agents_online.get())
     });
-    for agent in &agents {
+    for (i, agent) in agents.iter().enumerate() {
         tasks.spawn(agent_task(
             ctx.dialer.clone(),
+            i,
             agent.token.clone(),
             agent.id,
             ctx.api.account_id,
@@ -351,13 +352,14 @@ pub(crate) async fn run(common: &Common, args: &AssignArgs) -> anyhow::Result<Re
 /// A console: times each assignment to this agent.
 async fn agent_task(
     dialer: Arc<Dialer>,
+    client: usize,
     token: String,
     user_id: i64,
     account_id: i64,
     shared: Arc<Shared>,
     mut phase: tokio::sync::watch::Receiver<Phase>,
 ) {
-    let mut ws = match dialer.agent(&token, account_id).await {
+    let mut ws = match dialer.agent(client, &token, account_id).await {
         Ok((ws, _)) => ws,
         Err(e) => {
             shared.failed.inc();
@@ -418,7 +420,7 @@ async fn visitor_task(
         let Ok(_permit) = handshakes.acquire().await else {
             return;
         };
-        dialer.visitor(&website_token).await
+        dialer.visitor(lane, &website_token).await
     };
     // The lane is found from the contact the agents see: become one first.
     let contact = match opened {

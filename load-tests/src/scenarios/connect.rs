@@ -50,7 +50,7 @@ pub(crate) async fn run(common: &Common, args: &ConnectArgs) -> anyhow::Result<R
     let start_us = ctx.clock.now_us();
     let cpu = CpuWindow::start(common.server_pid);
     let mut tasks = JoinSet::new();
-    spawn_paced(&mut tasks, n, args.ramp, |_| {
+    spawn_paced(&mut tasks, n, args.ramp, |i| {
         let dialer = ctx.dialer.clone();
         let handshakes = ctx.handshakes.clone();
         let token = inbox.website_token.clone();
@@ -65,7 +65,7 @@ pub(crate) async fn run(common: &Common, args: &ConnectArgs) -> anyhow::Result<R
                     return;
                 };
                 let began = Instant::now();
-                let opened = dialer.visitor(&token).await;
+                let opened = dialer.visitor(i, &token).await;
                 local.record(u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX));
                 local.flush();
                 opened

@@ -105,6 +105,7 @@ pub(crate) async fn run(common: &Common, args: &FanoutArgs) -> anyhow::Result<Re
     spawn_paced(&mut tasks, a, 0.0, |i| {
         agent_task(
             ctx.dialer.clone(),
+            i,
             ctx.handshakes.clone(),
             agents[i % agents.len()].token.clone(),
             ctx.api.account_id,
@@ -278,6 +279,7 @@ pub(crate) async fn run(common: &Common, args: &FanoutArgs) -> anyhow::Result<Re
 /// A console: counts and times every visitor message of this run.
 async fn agent_task(
     dialer: Arc<Dialer>,
+    client: usize,
     handshakes: Arc<Semaphore>,
     token: String,
     account_id: i64,
@@ -288,7 +290,7 @@ async fn agent_task(
         let Ok(_permit) = handshakes.acquire().await else {
             return;
         };
-        dialer.agent(&token, account_id).await
+        dialer.agent(client, &token, account_id).await
     };
     let mut ws = match opened {
         Ok((ws, _)) => ws,
@@ -352,7 +354,7 @@ async fn visitor_task(
         let Ok(_permit) = handshakes.acquire().await else {
             return;
         };
-        dialer.visitor(&website_token).await
+        dialer.visitor(lane, &website_token).await
     };
     let mut ws = match opened {
         Ok((ws, _)) => ws,

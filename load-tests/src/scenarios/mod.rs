@@ -5,6 +5,7 @@ pub(crate) mod assign;
 pub(crate) mod chat;
 pub(crate) mod compare;
 pub(crate) mod connect;
+pub(crate) mod failover;
 pub(crate) mod fanout;
 
 use std::collections::HashSet;
@@ -14,12 +15,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
+use switchboard_protocol::chat::Message;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::api::{run_id, Api};
 use crate::cli::Common;
-use crate::net::Dialer;
+use crate::net::{Dialer, Stamp};
 use crate::progress::Progress;
 use crate::report::Report;
 use crate::stats::{rss_bytes, Clock, Errors};
@@ -63,18 +65,18 @@ impl Ctx {
     pub(crate) async fn new(common: &Common, connections: usize) -> anyhow::Result<Ctx> {
         let api = Api::new(common)?;
         api.check().await?;
-        Ctx::with_sockets_to(common, api, &common.url, connections).await
+        Ctx::with_sockets_to(common, api, &common.urls, connections).await
     }
 
-    /// A context whose WebSockets go to `ws_url` (`compare`'s bare relay)
+    /// A context whose WebSockets go to `ws_urls` (`compare`'s bare relay)
     /// while `api` stays the server's.
     pub(crate) async fn with_sockets_to(
         common: &Common,
         api: Api,
-        ws_url: &str,
+        ws_urls: &[impl AsRef<str>],
         connections: usize,
     ) -> anyhow::Result<Ctx> {
-        let dialer = Dialer::new(ws_url, common.source_addresses, connections).await?;
+        let dialer = Dialer::new(ws_urls, common.source_addresses, connections).await?;
         if !dialer.sources().is_empty() {
             tracing::info!(
                 sources = ?dialer.sources(),
@@ -116,10 +118,46 @@ impl Ctx {
         self.common.server_pid.and_then(rss_bytes)
     }
 
-    /// Copies the error tally into the report.
+    /// Copies the error tally into the report and, with several URLs, how
+    /// the clients were spread over them.
     pub(crate) fn finish(&self, report: &mut Report) {
+        // compare's relay half has one relay for all the server's URLs.
+        if self.api.urls().count() > 1 && self.dialer.opened().len() == self.api.urls().count() {
+            self.add_per_url(report);
+        }
         report.error_kinds = self.errors.snapshot();
         report.errors = self.errors.total();
+    }
+
+    /// Sockets opened and REST requests sent to each URL.
+    fn add_per_url(&self, report: &mut Report) {
+        let (opened, requests) = (self.dialer.opened(), self.api.requests());
+        let rows: Vec<_> = self
+            .api
+            .urls()
+            .zip(opened.iter().zip(&requests))
+            .map(|(url, (sockets, requests))| (url.to_string(), *sockets, *requests))
+            .collect();
+        let lines = rows
+            .iter()
+            .map(|(url, sockets, requests)| {
+                format!("{url}: {sockets} sockets opened, {requests} REST requests")
+            })
+            .collect();
+        let json = rows
+            .iter()
+            .map(|(url, sockets, requests)| {
+                serde_json::json!({"url": url, "sockets_opened": sockets, "rest_requests": requests})
+            })
+            .collect();
+        report.add(
+            "per_url",
+            "per URL",
+            crate::report::Measure::Table {
+                json: serde_json::Value::Array(json),
+                lines,
+            },
+        );
     }
 
     /// Tells every task to close and waits for them (a while; the rest are
@@ -137,7 +175,9 @@ impl Ctx {
     }
 
     /// Reads every message id of each conversation (`None` where the
-    /// conversation is unknown or could not be read, which is an error).
+    /// conversation is unknown or could not be read, which is an error). A
+    /// message of this run stored more than once (a retried write the
+    /// server did not de-duplicate) is an error, `stored_twice`.
     pub(crate) async fn stored_messages(
         &self,
         conversations: &[Option<i64>],
@@ -156,10 +196,14 @@ impl Ctx {
                 let done = done.clone();
                 async move {
                     let id = id?;
-                    let read = self.api.message_ids(id).await;
+                    let first = usize::try_from(id).unwrap_or_default();
+                    let read = self.api.messages(first, None, id).await;
                     done.fetch_add(1, Ordering::Relaxed);
                     match read {
-                        Ok(ids) => Some(ids),
+                        Ok(messages) => {
+                            self.count_stored_twice(id, &messages);
+                            Some(messages.iter().map(|m| m.id).collect())
+                        }
                         Err(e) => {
                             self.errors.add(format!("verify_{}", e.kind()), e);
                             None
@@ -170,6 +214,22 @@ impl Ctx {
             .buffered(VERIFY_CONCURRENCY)
             .collect()
             .await
+    }
+
+    /// Messages of this run (their content is a stamp) stored more than once.
+    fn count_stored_twice(&self, conversation_id: i64, messages: &[Message]) {
+        let mut seen = HashSet::new();
+        for m in messages {
+            let Some(content) = m.content.as_deref() else {
+                continue;
+            };
+            if Stamp::parse(content, &self.run).is_some() && !seen.insert(content) {
+                self.errors.add(
+                    "stored_twice",
+                    format!("conversation {conversation_id}: `{content}`"),
+                );
+            }
+        }
     }
 }
 

@@ -38,7 +38,7 @@ pub(super) async fn run(
     let (k, a) = (args.conversations, args.agents);
     let mut common = common.clone();
     common.server_pid = pid;
-    let ctx = Ctx::with_sockets_to(&common, api, url, k + a).await?;
+    let ctx = Ctx::with_sockets_to(&common, api, &[url], k + a).await?;
     let t = Arc::new(Tally::new(&ctx, mode, k, capacity, false));
     let mut tasks = JoinSet::new();
 
@@ -107,7 +107,7 @@ pub(super) async fn run(
 }
 
 async fn open(dialer: &Dialer, path: &str) -> Result<Ws, String> {
-    match tokio::time::timeout(OPEN_WITHIN, dialer.open(path, false)).await {
+    match tokio::time::timeout(OPEN_WITHIN, dialer.open(0, path, false)).await {
         Ok(Ok(ws)) => Ok(ws),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err(format!("not open within {OPEN_WITHIN:?}")),
@@ -124,7 +124,7 @@ async fn agent(
     mut phase: watch::Receiver<Phase>,
 ) {
     let path = format!("/agent?id={id}");
-    let mut ws = match tokio::time::timeout(OPEN_WITHIN, dialer.open(&path, true)).await {
+    let mut ws = match tokio::time::timeout(OPEN_WITHIN, dialer.open(0, &path, true)).await {
         Ok(Ok(ws)) => ws,
         Ok(Err(e)) => return fail(&t, e.to_string()),
         Err(_) => return fail(&t, format!("not open within {OPEN_WITHIN:?}")),

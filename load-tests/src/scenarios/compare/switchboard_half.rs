@@ -71,9 +71,9 @@ pub(super) async fn run(
     let t = side.t.clone();
     let mut tasks = JoinSet::new();
 
-    for agent in agents {
+    for (i, agent) in agents.into_iter().enumerate() {
         let dialer = ctx.dialer.clone();
-        tasks.spawn(agent_console(dialer, agent, side.clone(), ctx.phase()));
+        tasks.spawn(agent_console(dialer, i, agent, side.clone(), ctx.phase()));
     }
     let all = || side.online.get() + t.c.failed.get() >= a as u64;
     anyhow::ensure!(
@@ -100,7 +100,7 @@ pub(super) async fn run(
                 let Ok(_permit) = handshakes.acquire().await else {
                     return;
                 };
-                dialer.visitor(&token).await
+                dialer.visitor(lane, &token).await
             };
             let t = &side.t;
             let mut ws = match opened {
@@ -141,7 +141,7 @@ pub(super) async fn run(
         .collect();
     let stored = ctx.stored_messages(&conversations).await;
     let in_db = |lane: usize| stored.get(lane).and_then(Option::as_ref);
-    let setup = format!("switchboard at {}", common.url);
+    let setup = format!("switchboard at {}", common.urls.join(", "));
     let mut report = half::report("switchboard", setup, &t, &measured);
     report.latency(
         "agent_post",
@@ -174,12 +174,16 @@ fn fail(t: &Tally, kind: String, e: String) {
 /// `assignee.changed` and answers every visitor message in them.
 async fn agent_console(
     dialer: Arc<Dialer>,
+    client: usize,
     agent: AgentUser,
     side: Arc<Side>,
     mut phase: watch::Receiver<Phase>,
 ) {
     let t = side.t.clone();
-    let mut ws = match dialer.agent(&agent.token, side.api.account_id).await {
+    let mut ws = match dialer
+        .agent(client, &agent.token, side.api.account_id)
+        .await
+    {
         Ok((ws, _welcome)) => ws,
         Err(e) => return fail(&t, format!("agent_{}", e.kind), e.to_string()),
     };
@@ -222,7 +226,7 @@ async fn agent_console(
                 if let Some(l) = &t.ledgers {
                     l.visitors.seen(stamp.lane, stamp.seq);
                 }
-                reply(&side, &token, conversation, stamp);
+                reply(&side, client, &token, conversation, stamp);
             }
             event::ERROR => t.errors.add(
                 format!("agent_error_{}", d.error.as_deref().unwrap_or("unknown")),
@@ -236,7 +240,7 @@ async fn agent_console(
 }
 
 /// The agent answers `stamp`'s message over REST, in its own task.
-fn reply(side: &Arc<Side>, token: &Arc<str>, conversation: i64, stamp: Stamp) {
+fn reply(side: &Arc<Side>, client: usize, token: &Arc<str>, conversation: i64, stamp: Stamp) {
     let t = &side.t;
     let answer = Stamp {
         kind: 'a',
@@ -256,10 +260,18 @@ fn reply(side: &Arc<Side>, token: &Arc<str>, conversation: i64, stamp: Stamp) {
             let began = Instant::now();
             let posted = side
                 .api
-                .post_message(&token, conversation, &content, &echo_id)
+                .post_message(
+                    client,
+                    &token,
+                    conversation,
+                    &content,
+                    &echo_id,
+                    &mut |_| {},
+                )
                 .await;
             match posted {
-                Ok((id, retries)) => {
+                Ok(posted) => {
+                    let (id, retries) = (posted.value, posted.retries);
                     let took = u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX);
                     side.agent_post.record(took);
                     side.retries.add(u64::from(retries));
