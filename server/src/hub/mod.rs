@@ -354,7 +354,7 @@ impl Hub {
         // Every shard has its feed, which names its account.
         let shard = state.feed.as_ref().map(|f| writer::ShardRef {
             account_id: f.account_id,
-            stale: state.stale.clone(),
+            stale: Some(state.stale.clone()),
             epoch: state.epoch,
         });
         let durable = slot.send(shard, ops);

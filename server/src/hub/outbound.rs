@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::writer::Durable;
+use super::writer::{self, Durable};
 use super::{Hub, HubResult};
 use crate::store::{Contact, NewDelivery, WriteOp};
 
@@ -34,7 +34,7 @@ impl Hub {
     ) -> HubResult<()> {
         let directory = self.directory(contact.account_id).await?;
         let deliveries = crate::outbox::plan::plan_widget(&directory, contact, visit);
-        self.queue_deliveries(deliveries).await
+        self.queue_deliveries(contact.account_id, deliveries).await
     }
 
     /// After a contact was stored: consoles hear of a change, and the
@@ -76,14 +76,14 @@ impl Hub {
                 self.contact_changed(contact.account_id, contact.clone());
                 let changed = crate::outbox::plan::contact_changes(before, contact);
                 if changed.is_empty() {
-                    return self.queue_deliveries(crm).await;
+                    return self.queue_deliveries(contact.account_id, crm).await;
                 }
                 ("contact_updated", serde_json::Value::Array(changed))
             }
         };
         let mut deliveries = crate::outbox::plan::plan_contact(&directory, event, contact, changed);
         deliveries.extend(crm);
-        self.queue_deliveries(deliveries).await
+        self.queue_deliveries(contact.account_id, deliveries).await
     }
 
     /// Queues a contact's CRM sync (an agent's retry).
@@ -101,12 +101,16 @@ impl Hub {
             inbox_id,
             crate::store::now_ms(),
         );
-        self.queue_deliveries(vec![delivery]).await
+        self.queue_deliveries(account_id, vec![delivery]).await
     }
 
     /// Commits outbound calls that have no change of their own to ride with
     /// (a contact's events, a widget trigger) and wakes the outbox.
-    async fn queue_deliveries(&self, deliveries: Vec<NewDelivery>) -> HubResult<()> {
+    async fn queue_deliveries(
+        &self,
+        account_id: i64,
+        deliveries: Vec<NewDelivery>,
+    ) -> HubResult<()> {
         if deliveries.is_empty() {
             return Ok(());
         }
@@ -115,8 +119,17 @@ impl Hub {
             .into_iter()
             .map(WriteOp::InsertDelivery)
             .collect();
-        // Outbound calls only: no shard holds them in memory.
-        let durable = slot.send(None, ops);
+        // Outbound calls only: no shard holds them in memory, but in
+        // cluster mode they commit under the account's lease like the rest.
+        let epoch = self
+            .loaded_shard(account_id)
+            .and_then(|shard| Self::lock(&shard).epoch);
+        let shard = writer::ShardRef {
+            account_id,
+            stale: None,
+            epoch,
+        };
+        let durable = slot.send(Some(shard), ops);
         self.wake_outbox_after(durable.clone());
         Self::durable(durable).await
     }

@@ -72,21 +72,27 @@ struct Job {
     shard: Option<ShardRef>,
 }
 
-/// The shard a job's change is already in: its account, its stale flag and,
-/// in cluster mode, the lease epoch it was loaded under.
+/// The shard a job belongs to: its account, its stale flag (absent when
+/// the job changes nothing the shard holds in memory) and, in cluster
+/// mode, the lease epoch it was loaded under.
 #[derive(Debug, Clone)]
 pub struct ShardRef {
     pub account_id: i64,
-    pub stale: Arc<std::sync::atomic::AtomicBool>,
+    pub stale: Option<Arc<std::sync::atomic::AtomicBool>>,
     pub epoch: Option<i64>,
 }
 
 impl Job {
     /// The database refused this job: its shard is stale from now on.
     fn refused(&self, refused: &mpsc::UnboundedSender<i64>) {
-        if let Some(shard) = &self.shard {
-            shard.stale.store(true, std::sync::atomic::Ordering::SeqCst);
-            let _ = refused.send(shard.account_id);
+        if let Some(ShardRef {
+            account_id,
+            stale: Some(stale),
+            ..
+        }) = &self.shard
+        {
+            stale.store(true, std::sync::atomic::Ordering::SeqCst);
+            let _ = refused.send(*account_id);
         }
     }
 }
@@ -335,8 +341,8 @@ impl Committer {
     /// This node does not hold `job`'s account: its shard is stale (never
     /// written from again), its waiter retries on the new owner.
     fn moved(&self, job: Job) {
-        if let Some(shard) = &job.shard {
-            shard.stale.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(stale) = job.shard.as_ref().and_then(|s| s.stale.as_ref()) {
+            stale.store(true, std::sync::atomic::Ordering::SeqCst);
         }
         job.done.send_replace(Some(Err(Refusal::Moved)));
     }

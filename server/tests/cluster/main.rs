@@ -165,3 +165,78 @@ async fn a_joining_node_takes_a_fair_share() {
     }
     panic!("the new node got no fair share: {spread:?}");
 }
+
+/// Webhooks go out once, from the account's owner, whichever node took
+/// the change: a contact created on one node and a message on another each
+/// reach the receiver exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_go_out_once_from_the_owner() {
+    let Some(cluster) = Cluster::start("webhooks", &["a", "b", "c"]).await else {
+        return;
+    };
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let hook = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let sink = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(body);
+                "ok"
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let subscriptions = json!(["contact_created", "message_created"]);
+    let (status, body) = cluster
+        .post(
+            0,
+            "/webhooks",
+            json!({"url": hook, "subscriptions": subscriptions}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, inbox) = cluster
+        .post(
+            1,
+            "/inboxes",
+            json!({"name": "API", "channel": {"type": "api"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{inbox}");
+    let inbox = inbox["id"].as_i64().expect("inbox");
+    let (status, contact) = cluster
+        .post(1, "/contacts", json!({"name": "Rui", "inbox_id": inbox}))
+        .await;
+    assert_eq!(status, 200, "{contact}");
+    let contact = contact["payload"]["contact"]["id"]
+        .as_i64()
+        .expect("contact");
+    let (status, c) = cluster
+        .post(
+            2,
+            "/conversations",
+            json!({"inbox_id": inbox, "contact_id": contact, "message": {"content": "pedido 42"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{c}");
+
+    let started = Instant::now();
+    while received.lock().unwrap().len() < 2 && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Time for a second copy to show up if one were coming.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut events: Vec<String> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|b| b["event"].as_str().unwrap_or_default().to_string())
+        .collect();
+    events.sort();
+    assert_eq!(events, vec!["contact_created", "message_created"]);
+}
