@@ -88,7 +88,12 @@ impl ClusterRouter {
                 self.ask(&h.node, account_id, command, false).await
             }
             _ => {
-                let live = node.live();
+                // Read now, not as of the last tick: a node that joined
+                // within the second is where placement puts the account.
+                let live = match node.leases.live_nodes().await {
+                    Ok(live) => live,
+                    Err(_) => node.live(),
+                };
                 match placement::preferred(account_id, &live) {
                     Some(to) if to != &*node.name => {
                         let to = to.to_string();
