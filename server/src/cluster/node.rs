@@ -57,6 +57,8 @@ pub(crate) struct Node {
     consoles: Mutex<HashMap<(i64, i64), u32>>,
     seq: AtomicU64,
     leaving: AtomicBool,
+    /// Every account handed over: the renewal loop ends.
+    left: AtomicBool,
 }
 
 impl Node {
@@ -78,8 +80,15 @@ impl Node {
             live: RwLock::default(),
             taking: tokio::sync::Mutex::new(()),
             consoles: Mutex::default(),
-            seq: AtomicU64::new(1),
+            // Report numbers start from the clock, so a restarted process
+            // of the same name reports above its predecessor.
+            seq: AtomicU64::new(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(1, |d| u64::try_from(d.as_micros()).unwrap_or(1)),
+            ),
             leaving: AtomicBool::new(false),
+            left: AtomicBool::new(false),
         }
     }
 
@@ -262,23 +271,45 @@ impl Node {
         }
     }
 
-    /// The loop: every [`RENEW_EVERY`], say this node is alive, renew its
-    /// leases (letting go of any it lost), forget the consoles of nodes that
-    /// died, take over accounts nobody holds that placement gives this
-    /// node, and hand over accounts placement now gives another node. Ends
-    /// when the node leaves.
+    /// The node's two loops, every [`RENEW_EVERY`]. One says the node is
+    /// alive and renews its leases (letting go of any it lost) and nothing
+    /// else, so slow work can never make a busy node lose its accounts; it
+    /// runs until the node has left. The other takes over accounts nobody
+    /// holds that placement gives this node, and hands over accounts
+    /// placement now gives another node; it ends when the node leaves.
     pub(super) async fn run(self: Arc<Node>) {
+        tokio::spawn(self.clone().renew());
         let mut tick = tokio::time::interval(RENEW_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut renewed = Instant::now();
         loop {
             tick.tick().await;
             if self.leaving.load(Ordering::SeqCst) {
                 return;
             }
-            match self.leases.heartbeat().await {
-                Ok(live) => self.nodes_now(live).await,
-                Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
+            self.take_orphans().await;
+            self.rebalance().await;
+        }
+    }
+
+    async fn renew(self: Arc<Node>) {
+        let mut tick = tokio::time::interval(RENEW_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut renewed = Instant::now();
+        loop {
+            tick.tick().await;
+            if self.left.load(Ordering::SeqCst) {
+                return;
+            }
+            // A leaving node is no longer counted live, but keeps its
+            // leases until each account is handed over.
+            if !self.leaving.load(Ordering::SeqCst) {
+                match self.leases.heartbeat().await {
+                    Ok(live) => {
+                        let node = self.clone();
+                        tokio::spawn(async move { node.nodes_now(live).await });
+                    }
+                    Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
+                }
             }
             let owned: Vec<i64> = self
                 .owned
@@ -287,22 +318,25 @@ impl Node {
                 .keys()
                 .copied()
                 .collect();
-            match self.leases.renew(&owned).await {
+            let held = match self.leases.renew(&owned).await {
                 Ok(held) => {
                     renewed = Instant::now();
-                    self.keep_only(&owned, &held).await;
+                    held
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "leases not renewed");
-                    if renewed.elapsed() >= LEASE {
-                        // They have expired in the database by now.
-                        self.keep_only(&owned, &HashMap::new()).await;
+                    if renewed.elapsed() < LEASE {
+                        continue;
                     }
-                    continue;
+                    // They have expired in the database by now.
+                    HashMap::new()
                 }
+            };
+            for account_id in self.lost(&owned, &held) {
+                tracing::warn!(account_id, "lease lost: the account is served elsewhere");
+                let node = self.clone();
+                tokio::spawn(async move { node.let_go(account_id, false).await });
             }
-            self.take_orphans().await;
-            self.rebalance().await;
         }
     }
 
@@ -325,26 +359,20 @@ impl Node {
         }
     }
 
-    /// Lets go of each of `renewing` (accounts owned when the renewal was
-    /// sent) that is not in `held` at the epoch it is owned at: its lease
-    /// ran out. Accounts taken since are left alone.
-    async fn keep_only(&self, renewing: &[i64], held: &HashMap<i64, i64>) {
-        let lost: Vec<i64> = {
-            let owned = self.owned.read().unwrap_or_else(|e| e.into_inner());
-            renewing
-                .iter()
-                .filter(|account| {
-                    owned
-                        .get(account)
-                        .is_some_and(|o| held.get(account) != Some(&o.epoch))
-                })
-                .copied()
-                .collect()
-        };
-        for account_id in lost {
-            tracing::warn!(account_id, "lease lost: the account is served elsewhere");
-            self.let_go(account_id, false).await;
-        }
+    /// Each of `renewing` (accounts owned when the renewal was sent) not
+    /// in `held` at the epoch it is owned at: its lease ran out. Accounts
+    /// taken since are left alone.
+    fn lost(&self, renewing: &[i64], held: &HashMap<i64, i64>) -> Vec<i64> {
+        let owned = self.owned.read().unwrap_or_else(|e| e.into_inner());
+        renewing
+            .iter()
+            .filter(|account| {
+                owned
+                    .get(account)
+                    .is_some_and(|o| held.get(account) != Some(&o.epoch))
+            })
+            .copied()
+            .collect()
     }
 
     async fn take_orphans(&self) {
@@ -407,5 +435,6 @@ impl Node {
                 }
             }
         }
+        self.left.store(true, Ordering::SeqCst);
     }
 }

@@ -54,7 +54,7 @@ impl ShardRouter for ClusterRouter {
             match self.once(account_id, command.clone()).await {
                 Ok(answer) => return Ok(answer),
                 Err(Route::Refused(e)) => return Err(e),
-                Err(Route::Unknown) if !repeatable => return Err(HubError::Busy),
+                Err(Route::Unknown) if !repeatable => return Err(HubError::Unanswered),
                 Err(Route::Again | Route::Unknown) => {}
             }
             if Instant::now() + pause > deadline {

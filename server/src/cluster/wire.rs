@@ -76,6 +76,7 @@ impl From<&HubError> for WireError {
             HubError::Busy | HubError::Moved | HubError::Store(StoreError::Fenced(_)) => {
                 WireError::Busy
             }
+            HubError::Unanswered => WireError::Write(err.to_string()),
             HubError::Write(e) => WireError::Write(e.to_string()),
             HubError::Store(StoreError::Conflict(m)) => WireError::Conflict(m.clone()),
             HubError::Store(StoreError::Invalid(m)) => WireError::Invalid(m.clone()),

@@ -232,6 +232,13 @@ impl From<HubError> for ApiError {
                 )
             },
             HubError::Moved => ApiError::moving(),
+            HubError::Unanswered => ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "unanswered",
+                "The server holding this account did not answer in time: the change may \
+                 have been made. Reload before trying again (a retry with the same echo_id \
+                 is never applied twice).",
+            ),
             HubError::Write(_) => ApiError::internal(err),
             HubError::Store(e) => e.into(),
         }

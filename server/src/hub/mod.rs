@@ -66,6 +66,10 @@ pub enum HubError {
     /// router asks the owner instead. Nothing was written.
     #[error("this node does not own the account")]
     Moved,
+    /// Cluster mode: the account's owner did not answer a write in time;
+    /// it may or may not have been applied.
+    #[error("the account's server did not answer; the change may have been made")]
+    Unanswered,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

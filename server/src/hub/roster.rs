@@ -87,6 +87,11 @@ impl Hub {
 
     /// Loads the account's roster unless the shard already has it.
     pub(super) async fn ensure_roster(&self, account_id: i64) -> HubResult<()> {
+        // Cluster mode: an account this node does not own has no settings
+        // here, which must not read as an account without any.
+        if !self.owns(account_id) {
+            return Err(super::HubError::Moved);
+        }
         let shard = self.shard(account_id);
         self.fresh(account_id).await?;
         if Self::lock(&shard).roster.is_some() {

@@ -349,16 +349,32 @@ impl Committer {
 }
 
 /// Applies one batch; transient failures are retried until they pass.
+///
+/// A transient failure may have hit the COMMIT itself, after the batch was
+/// in: if a retry then finds the lease gone, the batch may be in the
+/// database already, so it is not "moved" (which would have the new owner
+/// apply it again) but a refusal whose outcome is unknown.
 async fn apply_with_retry(
     store: &dyn Store,
     ops: &[WriteOp],
     fence: Option<&Fence>,
 ) -> Result<(), StoreError> {
     let mut delay = Duration::from_millis(10);
+    let mut failed_once = false;
     loop {
         match store.apply_batch(ops, fence).await {
             Ok(()) => return Ok(()),
+            Err(StoreError::Fenced(_)) if failed_once => {
+                tracing::error!(
+                    ops = ops.len(),
+                    "lease lost while retrying a commit: outcome unknown"
+                );
+                return Err(StoreError::Invalid(
+                    "the lease moved while the commit was retried; it may have been made".into(),
+                ));
+            }
             Err(e) if is_transient(&e) => {
+                failed_once = true;
                 tracing::warn!(error = %e, retry_in = ?delay, ops = ops.len(), "write failed; retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(1));

@@ -86,6 +86,9 @@ struct Inner {
     inboxes_online: HashMap<i64, bool>,
     /// When a subscriber last left (or was cut).
     last_left: Option<std::time::Instant>,
+    /// Cluster mode: an operation from another node was applied, so
+    /// `cursor` is the owner's numbering (see [`Channel::apply`]).
+    relayed: bool,
 }
 
 /// One account's subscribers and recent events.
@@ -229,17 +232,6 @@ impl Channel {
         self.relay.is_some() || self.lock().visitors.contains_key(&contact_inbox_id)
     }
 
-    /// The agents with a console open on this node, with how many each.
-    pub fn local_consoles(&self) -> HashMap<i64, u32> {
-        let mut consoles = HashMap::new();
-        for sub in &self.lock().agents {
-            if let Some(session) = &sub.session {
-                *consoles.entry(session.user_id).or_insert(0) += 1;
-            }
-        }
-        consoles
-    }
-
     /// Hands `op` to the other nodes (cluster mode).
     fn relay(&self, op: ChannelOp) {
         if let Some(relay) = &self.relay {
@@ -247,8 +239,22 @@ impl Channel {
         }
     }
 
-    /// Applies what the account's owner published on another node.
+    /// Applies what the account's owner published on another node. Once
+    /// in the owner's numbering, a cursor never goes back: an operation at
+    /// or below the channel's cursor (a previous owner's late event, after
+    /// the account moved and everyone was told to resync) is dropped.
     pub fn apply(&self, op: ChannelOp) {
+        let cursor = match &op {
+            ChannelOp::Publish { cursor, .. } | ChannelOp::Resync { cursor } => Some(*cursor),
+            ChannelOp::Signal { .. } | ChannelOp::Presence { .. } => None,
+        };
+        if let Some(cursor) = cursor {
+            let mut inner = self.lock();
+            if inner.relayed && cursor <= inner.cursor {
+                return;
+            }
+            inner.relayed = true;
+        }
         match op {
             ChannelOp::Publish { cursor, frames } => {
                 let frames = frames.into_iter().map(|(to, f)| (to, f.into())).collect();

@@ -198,9 +198,6 @@ where
         Ok(())
     }
 
-    /// Writes the buffered inserts: conversations before the messages that
-    /// may belong to them. Existing rows are skipped, so a batch that did
-    /// commit can be applied again harmlessly.
     /// Cluster mode: locks the lease rows of the batch's accounts (`FOR
     /// SHARE`, so a node taking one over waits for this commit to end) and
     /// checks that this node holds each at the epoch the batch was made
@@ -233,6 +230,9 @@ where
         }
     }
 
+    /// Writes the buffered inserts: conversations before the messages that
+    /// may belong to them. Existing rows are skipped, so a batch that did
+    /// commit can be applied again harmlessly.
     async fn flush(tx: &mut Transaction<'_, DB>, pending: &mut Pending<'_>) -> StoreResult<()> {
         for chunk in shaped(&pending.conversations) {
             let sql = format!(
