@@ -16,6 +16,7 @@ pub fn error(code: &str) -> Option<T> {
         "forbidden" => T::ErrForbidden,
         "not_found" => T::ErrNotFound,
         "busy" => T::ErrBusy,
+        "unanswered" => T::ErrUnanswered,
         "person_exists" => T::ErrPersonExists,
         "belongs_to_user" => T::ErrBelongsToUser,
         "payload_too_large" => T::ErrTooLarge,

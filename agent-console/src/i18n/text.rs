@@ -45,6 +45,7 @@ strings! {
     ErrForbidden => "Only administrators of this account can do that.", "Apenas administradores desta conta podem fazer isso.";
     ErrNotFound => "It no longer exists: someone may have removed it.", "Isso não existe mais: alguém pode ter removido.";
     ErrBusy => "The server is busy; nothing was changed. Try again in a moment.", "O servidor está ocupado; nada foi alterado. Tente de novo em instantes.";
+    ErrUnanswered => "The server did not answer in time; the change may have been made. Reload before trying again.", "O servidor não respondeu a tempo; a alteração pode ter sido feita. Recarregue antes de tentar de novo.";
     ErrPersonExists => "Someone already signs in with this e-mail, so they cannot be added here. Use another e-mail.", "Alguém já entra com este e-mail, então não pode ser adicionado aqui. Use outro e-mail.";
     ErrBelongsToUser => "This person's name and password are theirs to change, in their profile.", "O nome e a senha desta pessoa só ela pode alterar, no perfil dela.";
     ErrTooLarge => "That is too large to send.", "Isso é grande demais para enviar.";

@@ -79,10 +79,12 @@ pub(crate) fn valid_node_name(name: &str) -> bool {
 /// # Errors
 /// NATS cannot be reached within a few seconds.
 pub(crate) async fn connect(config: &ClusterConfig) -> anyhow::Result<async_nats::Client> {
+    // One URL, or several separated by commas (the servers of a NATS cluster).
+    let servers: Vec<&str> = config.nats_url.split(',').map(str::trim).collect();
     async_nats::ConnectOptions::new()
         .name(format!("switchboard {}", config.node_name))
         .connection_timeout(Duration::from_secs(5))
-        .connect(config.nats_url.as_str())
+        .connect(servers)
         .await
         .with_context(|| format!("cannot connect to NATS at {}", config.nats_url))
 }

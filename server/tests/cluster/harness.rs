@@ -147,20 +147,7 @@ impl Cluster {
     /// Starts node `name` (its log goes to the test's folder).
     pub(crate) fn spawn(&mut self, name: &str) -> usize {
         let port = free_port();
-        let log = std::fs::File::create(self.dir.path().join(format!("{name}.log"))).expect("log");
-        let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-            .args(["serve", "--database-url", &self.db_url])
-            .args(["--cluster", &self.nats, "--node-name", name])
-            .args(["--cluster-prefix", &self.prefix])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .arg("--files-dir")
-            .arg(self.dir.path().join("files"))
-            .arg("--outbound-allow-private")
-            .env("RUST_LOG", "info,sqlx=warn")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start node");
+        let child = self.process(name, port, true);
         self.nodes.push(Node {
             name: name.to_string(),
             url: format!("http://127.0.0.1:{port}"),
@@ -172,15 +159,24 @@ impl Cluster {
 
     /// Starts a node again under the same name and port.
     pub(crate) fn restart(&mut self, i: usize) {
-        let name = self.nodes[i].name.clone();
-        let port = self.nodes[i].port;
+        let (name, port) = (self.nodes[i].name.clone(), self.nodes[i].port);
+        self.nodes[i].child = Some(self.process(&name, port, false));
+    }
+
+    /// The node process, its log in the test's folder (a new log, or
+    /// appended to).
+    fn process(&self, name: &str, port: u16, new_log: bool) -> Child {
+        let path = self.dir.path().join(format!("{name}.log"));
         let log = std::fs::OpenOptions::new()
-            .append(true)
-            .open(self.dir.path().join(format!("{name}.log")))
+            .create(true)
+            .write(true)
+            .append(!new_log)
+            .truncate(new_log)
+            .open(path)
             .expect("log");
-        let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        Command::new(env!("CARGO_BIN_EXE_switchboard"))
             .args(["serve", "--database-url", &self.db_url])
-            .args(["--cluster", &self.nats, "--node-name", &name])
+            .args(["--cluster", &self.nats, "--node-name", name])
             .args(["--cluster-prefix", &self.prefix])
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .arg("--files-dir")
@@ -190,8 +186,7 @@ impl Cluster {
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .expect("restart node");
-        self.nodes[i].child = Some(child);
+            .expect("start node")
     }
 
     /// Waits until node `i` answers.
